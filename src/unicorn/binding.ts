@@ -1,0 +1,263 @@
+/**
+ * A thin, typed binding to the system libunicorn.so.2 through koffi.
+ *
+ * This is the only module that knows the engine is native: everything above it talks to the
+ * `Engine` class. Errors are returned as codes (`UcErr`) rather than thrown, except when the
+ * library itself cannot be loaded, which is reported once with the package to install.
+ */
+import koffi from 'koffi';
+import { UC_ARCH_ARM64, UC_MODE_ARM, UcErr, Reg } from './constants.ts';
+
+export type UcHandle = unknown;
+
+interface Api {
+  uc_version: (major: number[] | null, minor: number[] | null) => number;
+  uc_open: (arch: number, mode: number, out: unknown[]) => number;
+  uc_close: (uc: UcHandle) => number;
+  uc_strerror: (code: number) => string;
+  uc_mem_map: (uc: UcHandle, addr: number | bigint, size: number, perms: number) => number;
+  uc_mem_map_ptr: (uc: UcHandle, addr: number | bigint, size: number, perms: number, ptr: Uint8Array) => number;
+  uc_mem_unmap: (uc: UcHandle, addr: number | bigint, size: number) => number;
+  uc_mem_read: (uc: UcHandle, addr: number | bigint, buf: Uint8Array, size: number) => number;
+  uc_mem_write: (uc: UcHandle, addr: number | bigint, buf: Uint8Array, size: number) => number;
+  uc_mmio_map: (uc: UcHandle, addr: number | bigint, size: number, rd: unknown, ud1: null, wr: unknown, ud2: null) => number;
+  uc_reg_read: (uc: UcHandle, reg: number, buf: Uint8Array) => number;
+  uc_reg_write: (uc: UcHandle, reg: number, buf: Uint8Array) => number;
+  uc_reg_read_batch: (uc: UcHandle, regs: Int32Array, vals: BigUint64Array, count: number) => number;
+  uc_emu_start: (uc: UcHandle, begin: number | bigint, until: number | bigint, timeout: number | bigint, count: number) => number;
+  uc_emu_stop: (uc: UcHandle) => number;
+  uc_hook_add: (uc: UcHandle, out: unknown[], type: number, cb: unknown, ud: null, begin: number | bigint, end: number | bigint, ...extra: unknown[]) => number;
+  uc_hook_del: (uc: UcHandle, hh: number | bigint) => number;
+  uc_ctl: (uc: UcHandle, control: number, ...extra: unknown[]) => number;
+}
+
+export const Proto = {
+  intr: koffi.proto('void uc_cb_hookintr_t(void *uc, uint32_t intno, void *user_data)'),
+  mmioRead: koffi.proto('uint64_t uc_cb_mmio_read_t(void *uc, uint64_t offset, unsigned int size, void *user_data)'),
+  mmioWrite: koffi.proto('void uc_cb_mmio_write_t(void *uc, uint64_t offset, unsigned int size, uint64_t value, void *user_data)'),
+  eventMem: koffi.proto('bool uc_cb_eventmem_t(void *uc, int type, uint64_t address, int size, int64_t value, void *user_data)'),
+  hookCode: koffi.proto('void uc_cb_hookcode_t(void *uc, uint64_t address, uint32_t size, void *user_data)'),
+};
+
+let api: Api | undefined;
+let loadError: string | undefined;
+
+/** Loads libunicorn once. Returns an error message naming the package when it is missing. */
+export function loadUnicorn(): { ok: true; api: Api } | { ok: false; error: string } {
+  if (api) return { ok: true, api };
+  if (loadError) return { ok: false, error: loadError };
+  let lib: ReturnType<typeof koffi.load>;
+  try {
+    lib = koffi.load('libunicorn.so.2');
+  } catch (e) {
+    loadError =
+      `cannot load libunicorn.so.2 (${(e as Error).message.split('\n')[0]}).\n` +
+      `Install the Unicorn engine: apt-get install libunicorn2   (or run: npm run setup, as root)`;
+    return { ok: false, error: loadError };
+  }
+  const f = (sig: string) => lib.func(sig);
+  api = {
+    uc_version: f('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)'),
+    uc_open: f('int uc_open(int arch, int mode, _Out_ void **uc)'),
+    uc_close: f('int uc_close(void *uc)'),
+    uc_strerror: f('const char *uc_strerror(int code)'),
+    uc_mem_map: f('int uc_mem_map(void *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_map_ptr: f('int uc_mem_map_ptr(void *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)'),
+    uc_mem_unmap: f('int uc_mem_unmap(void *uc, uint64_t address, size_t size)'),
+    uc_mem_read: f('int uc_mem_read(void *uc, uint64_t address, _Out_ void *bytes, size_t size)'),
+    uc_mem_write: f('int uc_mem_write(void *uc, uint64_t address, const void *bytes, size_t size)'),
+    uc_mmio_map: f(
+      'int uc_mmio_map(void *uc, uint64_t address, size_t size, uc_cb_mmio_read_t *read_cb, void *ud_read, uc_cb_mmio_write_t *write_cb, void *ud_write)',
+    ),
+    uc_reg_read: f('int uc_reg_read(void *uc, int regid, _Out_ void *value)'),
+    uc_reg_write: f('int uc_reg_write(void *uc, int regid, const void *value)'),
+    uc_reg_read_batch: f('int uc_reg_read_batch(void *uc, int *regs, void *vals, int count)'),
+    uc_emu_start: f('int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
+    uc_emu_stop: f('int uc_emu_stop(void *uc)'),
+    uc_hook_add: f('int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)'),
+    uc_hook_del: f('int uc_hook_del(void *uc, size_t hh)'),
+    uc_ctl: f('int uc_ctl(void *uc, int control, ...)'),
+  } as unknown as Api;
+  return { ok: true, api };
+}
+
+export function ucVersion(): string {
+  const r = loadUnicorn();
+  if (!r.ok) return 'unavailable';
+  const v = r.api.uc_version(null, null);
+  return `${(v >> 24) & 0xff}.${(v >> 16) & 0xff}.${(v >> 8) & 0xff}`;
+}
+
+/** Error text for a Unicorn error code. */
+export function ucStrerror(code: number): string {
+  const r = loadUnicorn();
+  return r.ok ? r.api.uc_strerror(code) : `uc error ${code}`;
+}
+
+/** A system (coprocessor) register address: op0, op1, CRn, CRm, op2. */
+export interface CpReg {
+  op0: number;
+  op1: number;
+  crn: number;
+  crm: number;
+  op2: number;
+}
+
+/**
+ * One Unicorn AArch64 instance. Holds the scratch buffers used for register access so the
+ * hot path (hypercalls) allocates nothing.
+ */
+export class Engine {
+  private readonly uc: UcHandle;
+  private readonly api: Api;
+  private readonly reg8 = new Uint8Array(8);
+  private readonly reg8v = new DataView(this.reg8.buffer);
+  /** struct uc_arm64_cp_reg { u32 crn, crm, op0, op1, op2; (pad) u64 val } — 32 bytes. */
+  private readonly cp = new Uint8Array(32);
+  private readonly cpv = new DataView(this.cp.buffer);
+  /** Keeps callbacks registered with koffi alive and lets close() unregister them. */
+  private readonly callbacks: unknown[] = [];
+  /** Keeps host buffers mapped into the guest alive as long as the engine. */
+  private readonly pinned: Uint8Array[] = [];
+  private closed = false;
+
+  private constructor(api: Api, uc: UcHandle) {
+    this.api = api;
+    this.uc = uc;
+  }
+
+  static open(): { ok: true; engine: Engine } | { ok: false; error: string } {
+    const r = loadUnicorn();
+    if (!r.ok) return r;
+    const out: unknown[] = [null];
+    const err = r.api.uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out);
+    if (err !== UcErr.OK) return { ok: false, error: `uc_open failed: ${r.api.uc_strerror(err)}` };
+    return { ok: true, engine: new Engine(r.api, out[0]) };
+  }
+
+  strerror(code: number): string {
+    return this.api.uc_strerror(code);
+  }
+
+  /** Maps host memory into the guest physical space (no copies later on either side). */
+  mapPtr(addr: number, buf: Uint8Array, perms: number): number {
+    this.pinned.push(buf);
+    return this.api.uc_mem_map_ptr(this.uc, addr, buf.length, perms, buf);
+  }
+
+  map(addr: number, size: number, perms: number): number {
+    return this.api.uc_mem_map(this.uc, addr, size, perms);
+  }
+
+  memRead(addr: number, buf: Uint8Array): number {
+    return this.api.uc_mem_read(this.uc, addr, buf, buf.length);
+  }
+
+  memWrite(addr: number, buf: Uint8Array): number {
+    return this.api.uc_mem_write(this.uc, addr, buf, buf.length);
+  }
+
+  /** An MMIO window: reads/writes in it call back with the offset into the window. */
+  mmioMap(
+    addr: number,
+    size: number,
+    read: (offset: number, size: number) => number | bigint,
+    write: (offset: number, size: number, value: number | bigint) => void,
+  ): number {
+    const rd = koffi.register((_uc: unknown, off: number | bigint, sz: number) => read(Number(off), sz), koffi.pointer(Proto.mmioRead));
+    const wr = koffi.register(
+      (_uc: unknown, off: number | bigint, sz: number, v: number | bigint) => write(Number(off), sz, v),
+      koffi.pointer(Proto.mmioWrite),
+    );
+    this.callbacks.push(rd, wr);
+    return this.api.uc_mmio_map(this.uc, addr, size, rd, null, wr, null);
+  }
+
+  readReg(id: number): bigint {
+    this.api.uc_reg_read(this.uc, id, this.reg8);
+    return this.reg8v.getBigUint64(0, true);
+  }
+
+  /** Register value as a JS number; exact below 2^53, which covers every guest address we use. */
+  readRegN(id: number): number {
+    this.api.uc_reg_read(this.uc, id, this.reg8);
+    return this.reg8v.getUint32(0, true) + this.reg8v.getUint32(4, true) * 0x1_0000_0000;
+  }
+
+  writeReg(id: number, v: bigint | number): number {
+    this.reg8v.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true);
+    return this.api.uc_reg_write(this.uc, id, this.reg8);
+  }
+
+  readCp(r: CpReg): bigint {
+    this.fillCp(r);
+    this.api.uc_reg_read(this.uc, Reg.CP_REG, this.cp);
+    return this.cpv.getBigUint64(24, true);
+  }
+
+  writeCp(r: CpReg, v: bigint): number {
+    this.fillCp(r);
+    this.cpv.setBigUint64(24, BigInt.asUintN(64, v), true);
+    return this.api.uc_reg_write(this.uc, Reg.CP_REG, this.cp);
+  }
+
+  private fillCp(r: CpReg): void {
+    this.cpv.setUint32(0, r.crn, true);
+    this.cpv.setUint32(4, r.crm, true);
+    this.cpv.setUint32(8, r.op0, true);
+    this.cpv.setUint32(12, r.op1, true);
+    this.cpv.setUint32(16, r.op2, true);
+  }
+
+  /** UC_HOOK_INTR over the whole address space. */
+  hookIntr(fn: (intno: number) => void): number {
+    const cb = koffi.register((_uc: unknown, intno: number) => fn(intno), koffi.pointer(Proto.intr));
+    return this.addHook(1, cb);
+  }
+
+  /** Unmapped/invalid memory hooks: return true to retry the access (after mapping), false to fault. */
+  hookMemInvalid(type: number, fn: (type: number, address: number, size: number, value: bigint) => boolean): number {
+    const cb = koffi.register(
+      (_uc: unknown, t: number, addr: number | bigint, size: number, value: number | bigint) => fn(t, Number(addr), size, BigInt(value)),
+      koffi.pointer(Proto.eventMem),
+    );
+    return this.addHook(type, cb);
+  }
+
+  /** Per-instruction hook on [begin, end]. Costly: only for single-step/debugging, never normal runs. */
+  hookCode(begin: number, end: number, fn: (address: number, size: number) => void): { err: number; handle: bigint } {
+    const cb = koffi.register((_uc: unknown, addr: number | bigint, size: number) => fn(Number(addr), size), koffi.pointer(Proto.hookCode));
+    this.callbacks.push(cb);
+    const out: unknown[] = [0];
+    const err = this.api.uc_hook_add(this.uc, out, 4, cb, null, begin, end);
+    return { err, handle: BigInt(out[0] as number) };
+  }
+
+  hookDel(handle: bigint): number {
+    return this.api.uc_hook_del(this.uc, handle);
+  }
+
+  private addHook(type: number, cb: unknown): number {
+    this.callbacks.push(cb);
+    const out: unknown[] = [0];
+    return this.api.uc_hook_add(this.uc, out, type, cb, null, 1, 0);
+  }
+
+  /** Runs from `begin` until `until`, `timeoutUs` (0 = none) or `count` instructions (0 = no limit). */
+  start(begin: number, until: number, timeoutUs: number, count: number): number {
+    return this.api.uc_emu_start(this.uc, begin, until, timeoutUs, count);
+  }
+
+  stop(): number {
+    return this.api.uc_emu_stop(this.uc);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.api.uc_close(this.uc);
+    for (const cb of this.callbacks) koffi.unregister(cb as bigint);
+    this.callbacks.length = 0;
+    this.pinned.length = 0;
+  }
+}
