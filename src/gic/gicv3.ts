@@ -1,0 +1,483 @@
+/**
+ * GICv3 front-end: distributor, one redistributor (RD + SGI frames) per vCPU and the ICC_*_EL1
+ * system-register CPU interface of IHI0069, mapped onto the shared GicCore.
+ *
+ * The guest's view follows what Xen 4.17 presents to a domU:
+ *  - one Security state seen from Non-secure: GICD_CTLR.ARE_NS reads 1 and is fixed, only
+ *    EnableGrp1A (bit 1) is writable; GICD_IGROUPR / GICR_IGROUPR0 are RAZ/WI, yet every interrupt
+ *    is delivered as Group 1 (Xen puts vIRQs in Group 1 list registers), so the guest uses
+ *    ICC_IAR1/EOIR1/IGRPEN1 and the Group 0 registers always see nothing;
+ *  - with ARE set, the GICD words for INTIDs 0..31 are RAZ/WI: SGIs/PPIs live in the GICR SGI frame;
+ *  - vCPU n has affinity Aff1 = n / 16, Aff0 = n % 16 (Xen's vcpuid_to_vaffinity for GICv3); the
+ *    machine should give MPIDR_EL1 the same affinity (see vcpuAffinity()).
+ * Unlike Xen (where GICR_WAKER is RAZ/WI), the ProcessorSleep/ChildrenAsleep handshake is modelled:
+ * ChildrenAsleep follows ProcessorSleep at once. It does not gate delivery, so guests written
+ * against Xen, which never touch WAKER, still get their interrupts.
+ */
+import { GicCore, NR_BANKED, SPURIOUS_INTID } from './core.ts';
+import {
+  checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority,
+} from './dist-common.ts';
+import * as Regs from './regs-v3.ts';
+import type { AccessSize, GicAccess, GicEvents, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
+
+/** A plain-object copy of the register constants: property loads on it are cheap, whereas a
+ *  module namespace may be a set of getters once transpiled (measured ~25 ns per load under tsx). */
+const R = { ...Regs };
+
+const TWO32 = 0x1_0000_0000;
+
+/** A successful 64-bit system-register read. */
+function v(n: number): SysregAccess {
+  return { ok: true, value: BigInt(n >>> 0) };
+}
+
+/** One word of an SPI bit bank; the word for INTIDs 0..31 is RAZ with ARE set. */
+function spiWord(c: GicCore, first: number, kind: 'enable' | 'pending' | 'active'): GicAccess {
+  return ok(first === 0 ? 0 : readBits(c, 0, kind, first));
+}
+
+function field(x: bigint, shift: bigint, mask: bigint): number {
+  return Number((x >> shift) & mask);
+}
+
+/** Affinity of vCPU n as Aff3.Aff2.Aff1.Aff0 packed in 32 bits (GICR_TYPER[63:32] layout). */
+export function vcpuAffinity(vcpu: number): number {
+  return (((vcpu >>> 4) & 0xff) << 8) | (vcpu & 0xf);
+}
+
+export interface GicV3Config {
+  nrVcpus: number;
+  nrIrqs: number;
+  priorityBits: number;
+  distBase: number;
+  redistBase: number;
+}
+
+export class GicV3 implements VirtualGic {
+  readonly version = 3 as const;
+  readonly nrVcpus: number;
+  readonly nrIrqs: number;
+  private readonly core: GicCore;
+  private readonly distBase: number;
+  private readonly redistBase: number;
+  /** GICD_IROUTER<n>, low word (IRM, Aff2..Aff0) and Aff3, indexed by intid-32. */
+  private readonly irouterLo: Uint32Array;
+  private readonly irouterHi: Uint8Array;
+  private readonly waker: Uint8Array;
+
+  constructor(cfg: GicV3Config) {
+    this.nrVcpus = cfg.nrVcpus;
+    this.nrIrqs = cfg.nrIrqs;
+    this.distBase = cfg.distBase;
+    this.redistBase = cfg.redistBase;
+    this.core = new GicCore({ nrVcpus: cfg.nrVcpus, nrIrqs: cfg.nrIrqs, priorityBits: cfg.priorityBits });
+    for (let v = 0; v < cfg.nrVcpus; v++) for (let i = 0; i < NR_BANKED; i++) this.core.setGroup(v, i, 1);
+    for (let i = NR_BANKED; i < cfg.nrIrqs; i++) if (this.core.validIntid(i)) this.core.setGroup(0, i, 1);
+    this.irouterLo = new Uint32Array(cfg.nrIrqs - NR_BANKED);
+    this.irouterHi = new Uint8Array(cfg.nrIrqs - NR_BANKED);
+    // Architectural reset: ProcessorSleep = 1, ChildrenAsleep = 1.
+    this.waker = new Uint8Array(cfg.nrVcpus).fill(R.GICR_WAKER_PROCESSOR_SLEEP | R.GICR_WAKER_CHILDREN_ASLEEP);
+  }
+
+  get onLineChange(): (vcpu: number, asserted: boolean) => void {
+    return this.core.onLineChange;
+  }
+  set onLineChange(f: (vcpu: number, asserted: boolean) => void) {
+    this.core.onLineChange = f;
+  }
+  get observer(): GicEvents | undefined {
+    return this.core.observer;
+  }
+  set observer(o: GicEvents | undefined) {
+    this.core.observer = o;
+  }
+
+  private inDist(addr: number): boolean {
+    return addr >= this.distBase && addr < this.distBase + R.GICD_SIZE;
+  }
+
+  private inRedist(addr: number): boolean {
+    return addr >= this.redistBase && addr < this.redistBase + this.nrVcpus * R.GICR_STRIDE;
+  }
+
+  claims(addr: number): boolean {
+    return this.inDist(addr) || this.inRedist(addr);
+  }
+
+  mmioRead(vcpu: number, addr: number, size: AccessSize): GicAccess {
+    if (!this.core.validVcpu(vcpu)) return fail(`no vCPU ${vcpu}`);
+    if (this.inDist(addr)) return this.distRead(addr - this.distBase, size);
+    if (this.inRedist(addr)) {
+      const off = addr - this.redistBase;
+      const rd = Math.floor(off / R.GICR_STRIDE);
+      const inner = off % R.GICR_STRIDE;
+      return inner < R.GICR_SGI_BASE ? this.rdRead(rd, inner, size) : this.sgiRead(rd, inner - R.GICR_SGI_BASE, size);
+    }
+    return fail(`address ${hex(addr)} is not a GICv3 frame`);
+  }
+
+  mmioWrite(vcpu: number, addr: number, size: AccessSize, value: number): GicWrite {
+    if (!this.core.validVcpu(vcpu)) return fail(`no vCPU ${vcpu}`);
+    let r: GicWrite;
+    if (this.inDist(addr)) r = this.distWrite(addr - this.distBase, size, value);
+    else if (this.inRedist(addr)) {
+      const off = addr - this.redistBase;
+      const rd = Math.floor(off / R.GICR_STRIDE);
+      const inner = off % R.GICR_STRIDE;
+      r = inner < R.GICR_SGI_BASE ? this.rdWrite(rd, inner, size, value) : this.sgiWrite(rd, inner - R.GICR_SGI_BASE, size, value);
+    } else return fail(`address ${hex(addr)} is not a GICv3 frame`);
+    this.core.update();
+    return r;
+  }
+
+  setLevel(vcpu: number, intid: number, level: boolean): void {
+    if (!this.deviceTarget(vcpu, intid)) return;
+    this.core.setLine(intid < NR_BANKED ? vcpu : 0, intid, level);
+    this.core.update();
+  }
+
+  pulse(vcpu: number, intid: number): void {
+    if (!this.deviceTarget(vcpu, intid)) return;
+    this.core.setPending(intid < NR_BANKED ? vcpu : 0, intid, 0);
+    this.core.update();
+  }
+
+  irqLine(vcpu: number): boolean {
+    return this.core.validVcpu(vcpu) && this.core.irqLine(vcpu);
+  }
+
+  wakeup(vcpu: number): boolean {
+    return this.irqLine(vcpu);
+  }
+
+  private deviceTarget(vcpu: number, intid: number): boolean {
+    return this.core.validIntid(intid) && intid >= 16 && (intid >= NR_BANKED || this.core.validVcpu(vcpu));
+  }
+
+  // ---- distributor ---------------------------------------------------------------------------
+
+  private distRead(off: number, size: AccessSize): GicAccess {
+    const c = this.core;
+    if (off >= R.GICD_IPRIORITYR && off < R.GICD_IPRIORITYR + 0x3fc) {
+      const e = checkAccess(off, size, [1, 4]);
+      if (e) return fail(`GICD_IPRIORITYR: ${e}`);
+      const first = off - R.GICD_IPRIORITYR;
+      return ok(first < NR_BANKED ? 0 : readPriority(c, 0, first, size));
+    }
+    if (off >= R.GICD_IROUTER + 8 * NR_BANKED && off < R.GICD_IROUTER + 8 * 1020) {
+      const e = checkAccess(off, size, [4, 8]);
+      if (e) return fail(`GICD_IROUTER: ${e}`);
+      const id = (off - R.GICD_IROUTER) >> 3;
+      if (!c.validIntid(id)) return ok(0);
+      const lo = this.irouterLo[id - NR_BANKED];
+      const hi = this.irouterHi[id - NR_BANKED];
+      if (size === 8) return { ok: true, value: hi * TWO32 + lo };
+      return ok(off % 8 === 0 ? lo : hi);
+    }
+    const e = checkAccess(off, size, [4]);
+    if (e) return fail(`GICD: ${e}`);
+    if (off === R.GICD_CTLR) return ok(R.GICD_CTLR_ARE_NS | (c.distGroupEnable & 2 ? R.GICD_CTLR_ENABLE_G1A : 0));
+    if (off === R.GICD_TYPER) {
+      return ok((9 << R.GICD_TYPER_IDBITS_SHIFT) | ((Math.min(this.nrVcpus, 8) - 1) << 5) | (this.nrIrqs / 32 - 1));
+    }
+    if (off === R.GICD_IIDR) return ok(R.GICD_IIDR_VALUE);
+    if (off === R.GICD_STATUSR) return ok(0);
+    if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) return ok(0);
+    // With ARE=1 the first word of each bank (INTIDs 0..31) is RAZ/WI: see spiWord().
+    if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return spiWord(c, firstOf(off, R.GICD_ISENABLER), 'enable');
+    if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return spiWord(c, firstOf(off, R.GICD_ICENABLER), 'enable');
+    if (off >= R.GICD_ISPENDR && off < R.GICD_ICPENDR) return spiWord(c, firstOf(off, R.GICD_ISPENDR), 'pending');
+    if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) return spiWord(c, firstOf(off, R.GICD_ICPENDR), 'pending');
+    if (off >= R.GICD_ISACTIVER && off < R.GICD_ICACTIVER) return spiWord(c, firstOf(off, R.GICD_ISACTIVER), 'active');
+    if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) return spiWord(c, firstOf(off, R.GICD_ICACTIVER), 'active');
+    if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
+      const f = ((off - R.GICD_ICFGR) >> 2) * 16;
+      return ok(f < NR_BANKED ? 0 : readConfig(c, 0, f));
+    }
+    if (off >= R.GICD_IGRPMODR && off < R.GICD_IGRPMODR + 0x80) return ok(0);
+    if (off >= R.GICD_NSACR && off < R.GICD_NSACR + 0x100) return ok(0);
+    if (off >= 0xf00 && off < 0xf30) return ok(0); // GICD_SGIR, C/SPENDSGIR: replaced by ICC_SGI1R_EL1 / GICR
+    if (off === R.GICD_PIDR2) return ok(R.PIDR2_VALUE);
+    if (off >= 0xffd0 && off < 0x10000) return ok(0);
+    return fail(`GICD: unhandled read at offset ${hex(off)}`);
+  }
+
+  private distWrite(off: number, size: AccessSize, value: number): GicWrite {
+    const c = this.core;
+    if (off >= R.GICD_IPRIORITYR && off < R.GICD_IPRIORITYR + 0x3fc) {
+      const e = checkAccess(off, size, [1, 4]);
+      if (e) return fail(`GICD_IPRIORITYR: ${e}`);
+      const first = off - R.GICD_IPRIORITYR;
+      if (first >= NR_BANKED) writePriority(c, 0, first, size, value);
+      return okW;
+    }
+    if (off >= R.GICD_IROUTER + 8 * NR_BANKED && off < R.GICD_IROUTER + 8 * 1020) {
+      const e = checkAccess(off, size, [4, 8]);
+      if (e) return fail(`GICD_IROUTER: ${e}`);
+      const id = (off - R.GICD_IROUTER) >> 3;
+      if (!c.validIntid(id)) return okW;
+      const k = id - NR_BANKED;
+      if (size === 8) {
+        this.irouterLo[k] = value % TWO32;
+        this.irouterHi[k] = Math.floor(value / TWO32) & 0xff;
+      } else if (off % 8 === 0) this.irouterLo[k] = value;
+      else this.irouterHi[k] = value & 0xff;
+      this.irouterLo[k] &= R.GICD_IROUTER_IRM | 0x00ff_ffff; // bits [30:24] are RES0
+      c.setTargets(id, this.routeMask(k));
+      return okW;
+    }
+    const e = checkAccess(off, size, [4]);
+    if (e) return fail(`GICD: ${e}`);
+    const first = ((off - (off & ~0x7f)) >> 2) * 32; // word index within a 0x80-byte bank
+    if (off === R.GICD_CTLR) c.distGroupEnable = value & R.GICD_CTLR_ENABLE_G1A ? 2 : 0;
+    else if (off === R.GICD_TYPER || off === R.GICD_IIDR || off === R.GICD_STATUSR) { /* read-only */ }
+    else if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) { /* RAZ/WI */ }
+    else if (off >= R.GICD_ISENABLER && off < R.GICD_IPRIORITYR) {
+      if (first !== 0) {
+        const bank = off & ~0x7f;
+        const kind = bank === R.GICD_ISENABLER || bank === R.GICD_ICENABLER ? 'enable'
+          : bank === R.GICD_ISPENDR || bank === R.GICD_ICPENDR ? 'pending' : 'active';
+        const set = bank === R.GICD_ISENABLER || bank === R.GICD_ISPENDR || bank === R.GICD_ISACTIVER;
+        writeBits(c, 0, kind, first, value, set);
+      }
+    } else if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
+      const f = ((off - R.GICD_ICFGR) >> 2) * 16;
+      if (f >= NR_BANKED) writeConfig(c, 0, f, value);
+    } else if (off >= R.GICD_IGRPMODR && off < R.GICD_IGRPMODR + 0x80) { /* RAZ/WI */ }
+    else if (off >= R.GICD_NSACR && off < R.GICD_NSACR + 0x100) { /* RAZ/WI */ }
+    else if (off >= 0xf00 && off < 0xf30) { /* ignored with ARE */ }
+    else if (off >= 0xffd0 && off < 0x10000) { /* identification: read-only */ }
+    else return fail(`GICD: unhandled write at offset ${hex(off)}`);
+    return okW;
+  }
+
+  /** SPI target set from IROUTER: IRM=1 = any participating vCPU (1 of N: all are signalled, the
+   *  first to acknowledge takes it); otherwise the vCPU with that affinity, or none. */
+  private routeMask(k: number): number {
+    const lo = this.irouterLo[k];
+    if (lo & R.GICD_IROUTER_IRM) return this.nrVcpus === 32 ? 0xffff_ffff : (1 << this.nrVcpus) - 1;
+    if (this.irouterHi[k] !== 0 || (lo & 0x00ff_0000) !== 0) return 0; // Aff3/Aff2 are 0 for every vCPU
+    const v = this.vcpuOf((lo >>> 8) & 0xff, lo & 0xff);
+    return v < 0 ? 0 : (1 << v) >>> 0;
+  }
+
+  private vcpuOf(aff1: number, aff0: number): number {
+    if (aff0 > 15) return -1;
+    const v = aff1 * 16 + aff0;
+    return v < this.nrVcpus ? v : -1;
+  }
+
+  // ---- redistributor -------------------------------------------------------------------------
+
+  private rdRead(rd: number, off: number, size: AccessSize): GicAccess {
+    if (off === R.GICR_TYPER || off === R.GICR_TYPER + 4) {
+      const e = checkAccess(off, size, off === R.GICR_TYPER ? [4, 8] : [4]);
+      if (e) return fail(`GICR_TYPER: ${e}`);
+      const lo = (rd << R.GICR_TYPER_PROCNUM_SHIFT) | (rd === this.nrVcpus - 1 ? R.GICR_TYPER_LAST : 0);
+      const hi = vcpuAffinity(rd);
+      if (size === 8) return { ok: true, value: hi * TWO32 + lo };
+      return ok(off === R.GICR_TYPER ? lo : hi);
+    }
+    if (off >= R.GICR_PROPBASER && off < R.GICR_PENDBASER + 8) {
+      const e = checkAccess(off, size, [4, 8]);
+      return e ? fail(`GICR_PROP/PENDBASER: ${e}`) : { ok: true, value: 0 };
+    }
+    const e = checkAccess(off, size, [4]);
+    if (e) return fail(`GICR: ${e}`);
+    switch (off) {
+      case R.GICR_CTLR: return ok(0);
+      case R.GICR_IIDR: return ok(R.GICR_IIDR_VALUE);
+      case R.GICR_STATUSR: return ok(0);
+      case R.GICR_WAKER: return ok(this.waker[rd]);
+      case R.GICR_PIDR2: return ok(R.PIDR2_VALUE);
+    }
+    if (off >= 0xffd0 && off < 0x10000) return ok(0);
+    return fail(`GICR: unhandled read at RD_base offset ${hex(off)}`);
+  }
+
+  private rdWrite(rd: number, off: number, size: AccessSize, value: number): GicWrite {
+    if (off === R.GICR_TYPER || off === R.GICR_TYPER + 4 || (off >= R.GICR_PROPBASER && off < R.GICR_PENDBASER + 8)) {
+      const e = checkAccess(off, size, [4, 8]);
+      return e ? fail(`GICR: ${e}`) : okW; // read-only / no LPIs
+    }
+    const e = checkAccess(off, size, [4]);
+    if (e) return fail(`GICR: ${e}`);
+    switch (off) {
+      case R.GICR_CTLR: case R.GICR_IIDR: case R.GICR_STATUSR: case R.GICR_PIDR2: return okW;
+      case R.GICR_WAKER: {
+        const sleep = value & R.GICR_WAKER_PROCESSOR_SLEEP;
+        this.waker[rd] = sleep ? R.GICR_WAKER_PROCESSOR_SLEEP | R.GICR_WAKER_CHILDREN_ASLEEP : 0;
+        return okW;
+      }
+    }
+    if (off >= 0xffd0 && off < 0x10000) return okW;
+    return fail(`GICR: unhandled write at RD_base offset ${hex(off)}`);
+  }
+
+  private sgiRead(rd: number, off: number, size: AccessSize): GicAccess {
+    const c = this.core;
+    if (off >= R.GICR_IPRIORITYR0 && off < R.GICR_IPRIORITYR0 + NR_BANKED) {
+      const e = checkAccess(off, size, [1, 4]);
+      return e ? fail(`GICR_IPRIORITYR: ${e}`) : ok(readPriority(c, rd, off - R.GICR_IPRIORITYR0, size));
+    }
+    const e = checkAccess(off, size, [4]);
+    if (e) return fail(`GICR SGI frame: ${e}`);
+    switch (off) {
+      case R.GICR_IGROUPR0: return ok(0);
+      case R.GICR_ISENABLER0: case R.GICR_ICENABLER0: return ok(readBits(c, rd, 'enable', 0));
+      case R.GICR_ISPENDR0: case R.GICR_ICPENDR0: return ok(readBits(c, rd, 'pending', 0));
+      case R.GICR_ISACTIVER0: case R.GICR_ICACTIVER0: return ok(readBits(c, rd, 'active', 0));
+      case R.GICR_ICFGR0: return ok(readConfig(c, rd, 0));
+      case R.GICR_ICFGR1: return ok(readConfig(c, rd, 16));
+      case R.GICR_IGRPMODR0: case R.GICR_NSACR: return ok(0);
+    }
+    return fail(`GICR: unhandled read at SGI_base offset ${hex(off)}`);
+  }
+
+  private sgiWrite(rd: number, off: number, size: AccessSize, value: number): GicWrite {
+    const c = this.core;
+    if (off >= R.GICR_IPRIORITYR0 && off < R.GICR_IPRIORITYR0 + NR_BANKED) {
+      const e = checkAccess(off, size, [1, 4]);
+      if (e) return fail(`GICR_IPRIORITYR: ${e}`);
+      writePriority(c, rd, off - R.GICR_IPRIORITYR0, size, value);
+      return okW;
+    }
+    const e = checkAccess(off, size, [4]);
+    if (e) return fail(`GICR SGI frame: ${e}`);
+    switch (off) {
+      case R.GICR_IGROUPR0: return okW;
+      case R.GICR_ISENABLER0: writeBits(c, rd, 'enable', 0, value, true); return okW;
+      case R.GICR_ICENABLER0: writeBits(c, rd, 'enable', 0, value, false); return okW;
+      case R.GICR_ISPENDR0: writeBits(c, rd, 'pending', 0, value, true); return okW;
+      case R.GICR_ICPENDR0: writeBits(c, rd, 'pending', 0, value, false); return okW;
+      case R.GICR_ISACTIVER0: writeBits(c, rd, 'active', 0, value, true); return okW;
+      case R.GICR_ICACTIVER0: writeBits(c, rd, 'active', 0, value, false); return okW;
+      case R.GICR_ICFGR0: return okW; // SGIs: always edge
+      case R.GICR_ICFGR1: writeConfig(c, rd, 16, value); return okW;
+      case R.GICR_IGRPMODR0: case R.GICR_NSACR: return okW;
+    }
+    return fail(`GICR: unhandled write at SGI_base offset ${hex(off)}`);
+  }
+
+  // ---- CPU interface: ICC_*_EL1 -------------------------------------------------------------
+
+  sysregRead(vcpu: number, reg: SysReg): SysregAccess {
+    if (!this.core.validVcpu(vcpu)) return fail(`no vCPU ${vcpu}`);
+    const r = this.iccRead(vcpu, R.sysregKey(reg));
+    this.core.update(); // IAR has side effects
+    return r;
+  }
+
+  sysregWrite(vcpu: number, reg: SysReg, value: bigint): GicWrite {
+    if (!this.core.validVcpu(vcpu)) return fail(`no vCPU ${vcpu}`);
+    const r = this.iccWrite(vcpu, R.sysregKey(reg), BigInt.asUintN(64, value));
+    this.core.update();
+    return r;
+  }
+
+  private iccRead(vcpu: number, key: number): SysregAccess {
+    const c = this.core;
+    switch (key) {
+      case K.PMR: return v(c.pmr[vcpu]);
+      case K.IAR1: return v(c.acknowledge(vcpu, 1)?.intid ?? SPURIOUS_INTID);
+      case K.IAR0: return v(c.acknowledge(vcpu, 0)?.intid ?? SPURIOUS_INTID);
+      case K.HPPIR1: case K.HPPIR0: {
+        const hp = c.highestPending(vcpu);
+        return v(hp && hp.group === (key === K.HPPIR1 ? 1 : 0) ? hp.intid : SPURIOUS_INTID);
+      }
+      case K.RPR: return v(c.runningPriority(vcpu));
+      case K.BPR0: return v(c.bpr0[vcpu]);
+      case K.BPR1: return v(c.bpr1[vcpu]);
+      case K.CTLR: return v((c.eoiMode[vcpu] << 1) | ((c.priorityBits - 1) << 8));
+      case K.SRE: return v(0b111);
+      case K.IGRPEN0: return v(c.cpuGroupEnable[vcpu] & 1);
+      case K.IGRPEN1: return v((c.cpuGroupEnable[vcpu] >> 1) & 1);
+      case K.AP1R0: return v(c.activePriorities(vcpu));
+      case K.AP1R1: case K.AP1R2: case K.AP1R3: case K.AP0R0: return v(0);
+      case K.EOIR0: case K.EOIR1: case K.DIR: case K.SGI1R: case K.SGI0R: case K.ASGI1R:
+        return fail('write-only ICC register');
+    }
+    return fail(`unhandled ICC register key ${hex(key)}`);
+  }
+
+  private iccWrite(vcpu: number, key: number, value: bigint): GicWrite {
+    const c = this.core;
+    const lo = Number(value & 0xffff_ffffn);
+    switch (key) {
+      case K.PMR: c.setPmr(vcpu, lo & 0xff); return okW;
+      case K.BPR0: c.setBpr0(vcpu, lo); return okW;
+      case K.BPR1: c.setBpr1(vcpu, lo); return okW;
+      case K.CTLR: c.eoiMode[vcpu] = value & R.ICC_CTLR_EOIMODE ? 1 : 0; return okW;
+      case K.SRE: return okW; // SRE/DFB/DIB fixed at 1
+      case K.IGRPEN0: c.cpuGroupEnable[vcpu] = (c.cpuGroupEnable[vcpu] & 2) | (lo & 1); return okW;
+      case K.IGRPEN1: c.cpuGroupEnable[vcpu] = (c.cpuGroupEnable[vcpu] & 1) | ((lo & 1) << 1); return okW;
+      case K.EOIR1: {
+        const intid = lo & R.ICC_INTID_MASK;
+        if (intid >= 1020) return okW;
+        c.priorityDrop(vcpu, intid);
+        if (!c.eoiMode[vcpu]) c.deactivate(vcpu, intid);
+        return okW;
+      }
+      case K.EOIR0: return okW; // nothing is ever Group 0 here
+      case K.DIR:
+        // DIR with EOImode 0 is UNPREDICTABLE; we ignore it.
+        if (c.eoiMode[vcpu]) c.deactivate(vcpu, lo & R.ICC_INTID_MASK);
+        return okW;
+      case K.SGI1R: this.sendSgi(vcpu, value); return okW;
+      case K.AP1R0: c.setActivePriorities(vcpu, lo); return okW;
+      case K.AP1R1: case K.AP1R2: case K.AP1R3: case K.AP0R0: return okW;
+      case K.IAR0: case K.IAR1: case K.HPPIR0: case K.HPPIR1: case K.RPR:
+        return fail('read-only ICC register');
+      case K.SGI0R: case K.ASGI1R:
+        return fail('Group 0 / Secure SGIs are not available to the guest');
+    }
+    return fail(`unhandled ICC register key ${hex(key)}`);
+  }
+
+  /** ICC_SGI1R_EL1: IRM=1 targets every vCPU but the requester; otherwise each TargetList bit b
+   *  names the vCPU with affinity Aff3.Aff2.Aff1.(RS*16 + b). */
+  private sendSgi(vcpu: number, sgir: bigint): void {
+    const sgi = field(sgir, 24n, 0xfn);
+    if (field(sgir, 40n, 1n)) {
+      for (let t = 0; t < this.nrVcpus; t++) if (t !== vcpu) this.core.setPending(t, sgi, 0);
+      return;
+    }
+    if (field(sgir, 32n, 0xffn) !== 0 || field(sgir, 48n, 0xffn) !== 0) return; // no vCPU has Aff2/Aff3 != 0
+    if (field(sgir, 44n, 0xfn) !== 0) return; // RS > 0 names Aff0 >= 16: no vCPU has one
+    const list = field(sgir, 0n, 0xffffn);
+    const aff1 = field(sgir, 16n, 0xffn);
+    for (let b = 0; b < 16; b++) {
+      if (((list >> b) & 1) === 0) continue;
+      const t = this.vcpuOf(aff1, b);
+      if (t >= 0) this.core.setPending(t, sgi, 0); // no source in GICv3: requests merge
+    }
+  }
+}
+
+/** ICC register keys, precomputed for the switch statements. */
+const K = {
+  PMR: R.sysregKey(R.ICC_PMR_EL1),
+  IAR0: R.sysregKey(R.ICC_IAR0_EL1),
+  EOIR0: R.sysregKey(R.ICC_EOIR0_EL1),
+  HPPIR0: R.sysregKey(R.ICC_HPPIR0_EL1),
+  BPR0: R.sysregKey(R.ICC_BPR0_EL1),
+  AP0R0: R.sysregKey(R.ICC_AP0R0_EL1),
+  AP1R0: R.sysregKey(R.ICC_AP1R0_EL1),
+  AP1R1: R.sysregKey(R.ICC_AP1R0_EL1) + 1,
+  AP1R2: R.sysregKey(R.ICC_AP1R0_EL1) + 2,
+  AP1R3: R.sysregKey(R.ICC_AP1R0_EL1) + 3,
+  DIR: R.sysregKey(R.ICC_DIR_EL1),
+  RPR: R.sysregKey(R.ICC_RPR_EL1),
+  SGI1R: R.sysregKey(R.ICC_SGI1R_EL1),
+  ASGI1R: R.sysregKey(R.ICC_ASGI1R_EL1),
+  SGI0R: R.sysregKey(R.ICC_SGI0R_EL1),
+  IAR1: R.sysregKey(R.ICC_IAR1_EL1),
+  EOIR1: R.sysregKey(R.ICC_EOIR1_EL1),
+  HPPIR1: R.sysregKey(R.ICC_HPPIR1_EL1),
+  BPR1: R.sysregKey(R.ICC_BPR1_EL1),
+  CTLR: R.sysregKey(R.ICC_CTLR_EL1),
+  SRE: R.sysregKey(R.ICC_SRE_EL1),
+  IGRPEN0: R.sysregKey(R.ICC_IGRPEN0_EL1),
+  IGRPEN1: R.sysregKey(R.ICC_IGRPEN1_EL1),
+} as const;
