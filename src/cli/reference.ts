@@ -1,0 +1,99 @@
+// `xenvm-emu reference`: run guest images under the real Xen 4.17 (in QEMU) and print the
+// transcript, one `dN: text` line per guest console line.
+import { runReference, type ReferenceOptions } from '../oracle/reference.ts';
+
+export const REFERENCE_USAGE = `usage: xenvm-emu reference [options] IMAGE...
+
+Boots the arm64 Image files as dom0less domUs d1, d2, ... under Debian's Xen 4.17
+(qemu-system-aarch64, TCG) and prints what each guest printed, as "dN: text" lines.
+
+options:
+  --gic 2|3            QEMU virt GIC version (default 2)
+  --xsm dummy|silo     Xen's XSM policy (default dummy)
+  --dom0 IMAGE         also boot IMAGE as the privileged dom0 (best effort; d0 lines)
+  --timeout S          give up after S seconds (default 60)
+  --memory MiB         memory per domain (default 64)
+  --real-clock         run on the host clock instead of QEMU's instruction counter
+  --raw                print Xen's whole console to stderr after the run
+  -h, --help           this text`;
+
+export type ParsedArgs =
+  | { ok: true; help: true }
+  | { ok: true; help: false; opts: ReferenceOptions; raw: boolean }
+  | { ok: false; error: string };
+
+/** Shared by `reference` and `diff`: the same options describe the same run. */
+export function parseReferenceArgs(argv: string[]): ParsedArgs {
+  const opts: ReferenceOptions = { images: [], gic: 2, xsm: 'dummy' };
+  let raw = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string | undefined => argv[++i];
+    switch (a) {
+      case '-h':
+      case '--help':
+        return { ok: true, help: true };
+      case '--gic': {
+        const v = value();
+        if (v !== '2' && v !== '3') return { ok: false, error: `--gic takes 2 or 3, not ${v ?? 'nothing'}` };
+        opts.gic = v === '2' ? 2 : 3;
+        break;
+      }
+      case '--xsm': {
+        const v = value();
+        if (v !== 'dummy' && v !== 'silo') return { ok: false, error: `--xsm takes dummy or silo, not ${v ?? 'nothing'}` };
+        opts.xsm = v;
+        break;
+      }
+      case '--dom0': {
+        const v = value();
+        if (!v) return { ok: false, error: '--dom0 needs an image' };
+        opts.dom0 = v;
+        break;
+      }
+      case '--timeout': {
+        const v = Number(value());
+        if (!Number.isFinite(v) || v <= 0) return { ok: false, error: '--timeout takes a positive number of seconds' };
+        opts.timeoutMs = Math.round(v * 1000);
+        break;
+      }
+      case '--memory': {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v <= 0) return { ok: false, error: '--memory takes a positive whole number of MiB' };
+        opts.memoryMiB = v;
+        break;
+      }
+      case '--real-clock':
+        opts.fastClock = false;
+        break;
+      case '--raw':
+        raw = true;
+        break;
+      default:
+        if (a.startsWith('-')) return { ok: false, error: `unknown option ${a}` };
+        opts.images.push(a);
+    }
+  }
+  if (opts.images.length === 0) return { ok: false, error: 'no IMAGE given' };
+  return { ok: true, help: false, opts, raw };
+}
+
+export async function referenceMain(argv: string[]): Promise<number> {
+  const args = parseReferenceArgs(argv);
+  if (!args.ok) {
+    process.stderr.write(`xenvm-emu reference: ${args.error}\n${REFERENCE_USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(REFERENCE_USAGE + '\n');
+    return 0;
+  }
+  const r = await runReference(args.opts);
+  for (const l of r.lines) process.stdout.write(l + '\n');
+  if (args.raw) process.stderr.write(r.raw);
+  if (!r.ok) {
+    process.stderr.write(`xenvm-emu reference: ${r.error}\n`);
+    return 1;
+  }
+  return 0;
+}
