@@ -7,6 +7,7 @@
  */
 import koffi from 'koffi';
 import { UC_ARCH_ARM64, UC_MODE_ARM, UcErr, Reg } from './constants.ts';
+import { InstructionCounter, loadCounter } from './counter.ts';
 
 export type UcHandle = unknown;
 
@@ -94,6 +95,16 @@ export function ucStrerror(code: number): string {
   return r.ok ? r.api.uc_strerror(code) : `uc error ${code}`;
 }
 
+/** A prepared multi-register read; see Engine.batchReader. */
+export interface RegBatch {
+  /** Little-endian 32-bit words, two per register. */
+  words: Uint32Array;
+  read(): number;
+  /** Register i as a number (exact below 2^53). */
+  num(i: number): number;
+  big(i: number): bigint;
+}
+
 /** A system (coprocessor) register address: op0, op1, CRn, CRm, op2. */
 export interface CpReg {
   op0: number;
@@ -117,6 +128,8 @@ export class Engine {
   private readonly cpv = new DataView(this.cp.buffer);
   /** Keeps callbacks registered with koffi alive and lets close() unregister them. */
   private readonly callbacks: unknown[] = [];
+  /** Native scratch memory (koffi.alloc) freed on close(). */
+  private readonly allocations: unknown[] = [];
   /** Keeps host buffers mapped into the guest alive as long as the engine. */
   private readonly pinned: Uint8Array[] = [];
   private closed = false;
@@ -184,6 +197,36 @@ export class Engine {
     return this.reg8v.getUint32(0, true) + this.reg8v.getUint32(4, true) * 0x1_0000_0000;
   }
 
+  /** Writes a JS number (negative values are sign-extended to 64 bits, as Xen returns -errno). */
+  writeRegN(id: number, v: number): number {
+    this.reg8v.setUint32(0, v >>> 0, true);
+    this.reg8v.setUint32(4, v < 0 ? (v >= -0x1_0000_0000 ? 0xffffffff : Math.floor(v / 0x1_0000_0000) >>> 0) : Math.floor(v / 0x1_0000_0000) >>> 0, true);
+    return this.api.uc_reg_write(this.uc, id, this.reg8);
+  }
+
+  /**
+   * A reader for a fixed set of registers in one native call (uc_reg_read_batch): the
+   * hypercall path reads x16, x0..x4 and PC this way. Values land in `lo`/`hi` word arrays.
+   */
+  batchReader(ids: number[]): RegBatch {
+    const slots = koffi.alloc('uint64_t', ids.length);
+    const base = koffi.address(slots);
+    const ptrs = new BigUint64Array(ids.length);
+    for (let i = 0; i < ids.length; i++) ptrs[i] = base + BigInt(8 * i);
+    const words = new Uint32Array(koffi.view(slots, 8 * ids.length));
+    const regIds = new Int32Array(ids);
+    this.allocations.push(slots);
+    const api = this.api;
+    const uc = this.uc;
+    const n = ids.length;
+    return {
+      words,
+      read: () => api.uc_reg_read_batch(uc, regIds, ptrs, n),
+      num: (i: number) => words[2 * i] + words[2 * i + 1] * 0x1_0000_0000,
+      big: (i: number) => BigInt(words[2 * i]) | (BigInt(words[2 * i + 1]) << 32n),
+    };
+  }
+
   writeReg(id: number, v: bigint | number): number {
     this.reg8v.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true);
     return this.api.uc_reg_write(this.uc, id, this.reg8);
@@ -243,6 +286,23 @@ export class Engine {
     return this.api.uc_hook_add(this.uc, out, type, cb, null, 1, 0);
   }
 
+  /**
+   * Installs the native per-instruction counter. Must happen before the first run: the engine
+   * decides at translation time which hooks a block calls.
+   */
+  attachCounter(): { ok: true; counter: InstructionCounter } | { ok: false; error: string } {
+    const lib = loadCounter();
+    if (!lib.ok) return lib;
+    const mem = koffi.alloc('uint64_t', 2);
+    this.allocations.push(mem);
+    const counter = new InstructionCounter(mem);
+    counter.executed = 0;
+    counter.limit = 0;
+    const err = lib.install(this.uc, mem);
+    if (err !== UcErr.OK) return { ok: false, error: `cannot install the instruction counter: ${this.strerror(err)}` };
+    return { ok: true, counter };
+  }
+
   /** Runs from `begin` until `until`, `timeoutUs` (0 = none) or `count` instructions (0 = no limit). */
   start(begin: number, until: number, timeoutUs: number, count: number): number {
     return this.api.uc_emu_start(this.uc, begin, until, timeoutUs, count);
@@ -257,6 +317,8 @@ export class Engine {
     this.closed = true;
     this.api.uc_close(this.uc);
     for (const cb of this.callbacks) koffi.unregister(cb as bigint);
+    for (const a of this.allocations) koffi.free(a);
+    this.allocations.length = 0;
     this.callbacks.length = 0;
     this.pinned.length = 0;
   }

@@ -1,0 +1,115 @@
+// `xenvm-emu run`: run guest images under the emulator, one domain each.
+import { runImages, type RunOptions } from '../machine/run.ts';
+import { TraceBus } from '../trace/bus.ts';
+import { formatEvent } from '../trace/text.ts';
+import { intOption, parseArgs, type OptionSpec } from './args.ts';
+
+export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
+
+Runs each IMAGE (ELF64 or arm64 Image) as a domain of its own, d1, d2, ... in order (like Xen's
+dom0less domUs), and prints every console line of domain N as "dN: text" on stdout. Each guest
+starts at EL1h with the MMU off, x0 = the address of its devicetree blob. Status messages
+(shutdowns, faults, limits) go to stderr as "xenvm-emu: ...".
+
+The run ends when every domain has printed a line starting "Test result:" or shut down
+(SCHEDOP_shutdown, PSCI SYSTEM_OFF). Exit status: 0 every domain finished well; 1 a domain
+failed (Test result other than SUCCESS/SKIP, crash, fault); 2 bad input; 3 timeout or
+instruction limit; 4 deadlock (every domain waits and nothing can wake it).
+
+options:
+  --dom0 IMAGE            also run IMAGE as the privileged dom0 (domid 0)
+  --gic 2|3               GIC version (default: what the devicetree says)
+  --dtb FILE              devicetree for every domain (default: board.dtb beside each image,
+                          else firmware/boards/xenvm-gicv2.dts)
+  --memory MiB            RAM per domain (default: the devicetree's, 64 MiB on our boards)
+  --xsm dummy|silo        XSM policy: dummy (upstream default) or silo (no domU<->domU channels)
+  --timeout SECONDS       wall-clock bound (default 60; 0 = none)
+  --max-instructions N    bound on guest instructions, all domains together
+  --seed N                vary scheduling quanta reproducibly (printed, for replay)
+  --quantum N             instructions per scheduling quantum (default 100000)
+  --counted               count instructions even for a single domain (deterministic time)
+  --trace                 print one line per hypercall and event to stderr
+  -h, --help              this text`;
+
+const SPEC: Record<string, OptionSpec> = {
+  '--dom0': { value: true },
+  '--gic': { value: true },
+  '--dtb': { value: true },
+  '--memory': { value: true },
+  '--xsm': { value: true },
+  '--timeout': { value: true },
+  '--max-instructions': { value: true },
+  '--seed': { value: true },
+  '--quantum': { value: true },
+  '--counted': { value: false },
+  '--trace': { value: false },
+  '--help': { value: false },
+  '-h': { value: false },
+};
+
+export type RunCliOptions = RunOptions & { traceText: boolean };
+
+/** Parses `run` arguments; shared with `demo` and `diff`. */
+export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: RunCliOptions } | { ok: false; error: string } {
+  const p = parseArgs(argv, SPEC);
+  if (!p.ok) return p;
+  const o = p.options;
+  const one = (k: string) => o.get(k)?.[0];
+  const help = o.has('--help') || o.has('-h');
+  const opts: RunCliOptions = { images: p.positional, traceText: o.has('--trace') };
+  const gic = one('--gic');
+  if (gic !== undefined) {
+    if (gic !== '2' && gic !== '3') return { ok: false, error: `--gic takes 2 or 3, not '${gic}'` };
+    opts.gic = gic === '2' ? 2 : 3;
+  }
+  const xsm = one('--xsm');
+  if (xsm !== undefined) {
+    if (xsm !== 'dummy' && xsm !== 'silo') return { ok: false, error: `--xsm takes dummy or silo, not '${xsm}'` };
+    opts.xsm = xsm;
+  }
+  opts.dom0 = one('--dom0');
+  opts.dtb = one('--dtb');
+  const ints: [string, number, number, (v: number | undefined) => void][] = [
+    ['--memory', 1, 4096, (v) => (opts.memoryMiB = v)],
+    ['--timeout', 0, 86400, (v) => (opts.timeoutMs = v === undefined ? 60_000 : v === 0 ? undefined : v * 1000)],
+    ['--max-instructions', 1, Number.MAX_SAFE_INTEGER, (v) => (opts.maxInstructions = v)],
+    ['--seed', 0, 0xffffffff, (v) => (opts.seed = v)],
+    ['--quantum', 1000, 1e9, (v) => (opts.quantum = v)],
+  ];
+  for (const [name, min, max, set] of ints) {
+    const r = intOption(one(name), name, min, max);
+    if (!r.ok) return r;
+    set(r.value);
+  }
+  if (o.has('--counted')) opts.counted = true;
+  if (!help && opts.images.length === 0 && !opts.dom0) return { ok: false, error: 'no IMAGE given' };
+  return { ok: true, help, opts };
+}
+
+/** Runs with CLI output conventions; returns the exit status. */
+export async function runWithOutput(opts: RunCliOptions): Promise<number> {
+  const trace = new TraceBus();
+  if (opts.traceText) trace.attach((e) => process.stderr.write(formatEvent(e) + '\n'));
+  if (opts.seed !== undefined) process.stderr.write(`xenvm-emu: scheduling seed ${opts.seed}\n`);
+  const r = await runImages({
+    ...opts,
+    trace,
+    onLine: (l) => process.stdout.write(l + '\n'),
+    onStatus: (s) => process.stderr.write(`xenvm-emu: ${s}\n`),
+  });
+  if (r.message) process.stderr.write(`xenvm-emu: ${r.message}\n`);
+  return r.exitCode;
+}
+
+export async function runMain(argv: string[]): Promise<number> {
+  const p = parseRunArgs(argv);
+  if (!p.ok) {
+    process.stderr.write(`xenvm-emu run: ${p.error}\n\n${RUN_USAGE}\n`);
+    return 2;
+  }
+  if (p.help) {
+    process.stdout.write(RUN_USAGE + '\n');
+    return 0;
+  }
+  return runWithOutput(p.opts);
+}

@@ -1,0 +1,387 @@
+/**
+ * One virtual CPU on a Unicorn AArch64 engine: register and memory access, the traps a
+ * hypervisor sees (HVC, SMC, undefined system-register accesses), exception entry for
+ * synchronous exceptions the guest must take itself, and the virtual IRQ line.
+ *
+ * The CPU knows nothing of Xen or the GIC. It calls its `VcpuTraps` for every trap and
+ * reports why a run ended as a `VcpuExit`.
+ *
+ * How the engine behaves (measured on Unicorn 2.0.1, see DESIGN §3):
+ * - HVC at EL1 traps cleanly (intno 11, PC already past it) only with SCR_EL3.HCE|RW|NS and
+ *   HCR_EL2.RW set; then the guest's ERET works too.
+ * - Synchronous exceptions never reach the guest's vectors by themselves: the engine hands
+ *   them to the INTR hook. We build the exception entry by hand (ELR/SPSR/ESR/FAR, PSTATE,
+ *   PC = VBAR_EL1 + offset).
+ * - IRQs are the exception: with HCR_EL2.IMO set, HCR_EL2.VI is the guest's virtual IRQ
+ *   line and the engine delivers it through the guest's own vector at the next translation
+ *   block boundary once PSTATE.I allows. The vGIC drives `setIrqLine`.
+ * - WFI makes uc_emu_start return OK with PC after the WFI.
+ * - Unmapped data accesses stop the engine; the reported PC is exact only when instructions
+ *   are being counted (the engine then syncs PC per instruction), otherwise it is the start of
+ *   the translation block, and `locateFaultingAccess` finds the instruction.
+ */
+import { Engine, type RegBatch } from '../unicorn/binding.ts';
+import type { InstructionCounter } from '../unicorn/counter.ts';
+import { Excp, Reg, UcErr, UcHook, UcMemType, UcProt, xreg } from '../unicorn/constants.ts';
+import type { GuestMemory } from '../mem/guest-memory.ts';
+import {
+  EC,
+  ECNAMES,
+  esr,
+  HCR_IMO,
+  HCR_RW,
+  HCR_VI,
+  INSN_WFI,
+  PSTATE_DAIF,
+  PSTATE_EL1H,
+  PSTATE_EL1T,
+  PSTATE_M_MASK,
+  SCR_HCE,
+  SCR_NS,
+  SCR_RW,
+  SysReg,
+  VectorBase,
+  VectorKind,
+} from './arm64.ts';
+import { brkImmediate, decodeSysregAccess, hvcImmediate, svcImmediate, type SysregAccess } from './decode.ts';
+import { locateFaultingAccess } from './fault-locate.ts';
+
+/** What the hypervisor does with each trap. Handlers run inside the engine's callback. */
+export interface VcpuTraps {
+  /** HVC #0xEA1. Read arguments with `hypercallArgs()`, answer with `setX(0, v)`. */
+  hypercall(vcpu: Vcpu, pc: number): void;
+  /** SMCCC/PSCI call through HVC #0 or SMC (function id in x0). */
+  smccc(vcpu: Vcpu, conduit: 'hvc' | 'smc', pc: number): void;
+  /** An HVC with an immediate Xen does not know: it injects an undefined instruction. */
+  badHvc?(vcpu: Vcpu, imm: number, pc: number): void;
+  /** A system register the engine does not implement (e.g. GICv3 ICC_*). */
+  sysreg(vcpu: Vcpu, access: SysregAccess): { ok: true; value?: bigint } | { ok: false };
+}
+
+/** A guest fault the guest cannot take itself. */
+export interface GuestFault {
+  what: string;
+  pc: number;
+  /** False when the engine could not say exactly which instruction faulted. */
+  pcExact: boolean;
+  address?: number;
+  esr?: number;
+}
+
+export type VcpuExit =
+  /** The instruction budget (or wall-clock slice) of this run is used up. */
+  | { kind: 'budget' }
+  /** The guest executed WFI; PC is past it. */
+  | { kind: 'wfi' }
+  /** A trap handler asked the vCPU to stop (block, yield, shutdown...). */
+  | { kind: 'stopped' }
+  /** The guest did something it cannot recover from; the domain must end. */
+  | { kind: 'fault'; fault: GuestFault };
+
+export interface MmioDevice {
+  read(offset: number, size: number): number | bigint;
+  write(offset: number, size: number, value: number | bigint): void;
+}
+
+export interface VcpuConfig {
+  id: number;
+  memory: GuestMemory;
+  /** MPIDR_EL1 affinity value (Aff1/Aff0) for this vCPU. */
+  mpidr?: number;
+  traps: VcpuTraps;
+  /**
+   * Count retired instructions exactly (virtual time, instruction budgets, exact fault PCs).
+   * Costs a native per-instruction hook (~2x on tight compute loops); off, runs are bounded
+   * by wall-clock slices instead.
+   */
+  counted: boolean;
+}
+
+export class Vcpu {
+  readonly id: number;
+  readonly memory: GuestMemory;
+  private readonly engine: Engine;
+  private readonly traps: VcpuTraps;
+  private readonly args: RegBatch;
+  private irqLevel = false;
+  private stopRequested = false;
+  private fault: GuestFault | undefined;
+  private memFault: { type: number; address: number; size: number } | undefined;
+  private readonly counter: InstructionCounter | undefined;
+
+  private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
+    this.engine = engine;
+    this.counter = counter;
+    this.id = cfg.id;
+    this.memory = cfg.memory;
+    this.traps = cfg.traps;
+    this.args = engine.batchReader([xreg(16), xreg(0), xreg(1), xreg(2), xreg(3), xreg(4), Reg.PC]);
+  }
+
+  static create(cfg: VcpuConfig): { ok: true; vcpu: Vcpu } | { ok: false; error: string } {
+    const r = Engine.open();
+    if (!r.ok) return r;
+    const e = r.engine;
+    let counter: InstructionCounter | undefined;
+    if (cfg.counted) {
+      const c = e.attachCounter();
+      if (!c.ok) {
+        e.close();
+        return c;
+      }
+      counter = c.counter;
+    }
+    const v = new Vcpu(e, cfg, counter);
+    const err = e.mapPtr(cfg.memory.base, cfg.memory.bytes, UcProt.ALL);
+    if (err !== UcErr.OK) {
+      e.close();
+      return { ok: false, error: `cannot map guest RAM at 0x${cfg.memory.base.toString(16)}: ${e.strerror(err)}` };
+    }
+    // EL3/EL2 controls so HVC traps and ERET returns cleanly (DESIGN §3); IMO makes VI the IRQ line.
+    e.writeCp(SysReg.SCR_EL3, SCR_NS | SCR_HCE | SCR_RW);
+    e.writeCp(SysReg.HCR_EL2, HCR_RW | HCR_IMO);
+    if (cfg.mpidr !== undefined) e.writeCp(SysReg.MPIDR_EL1, (1n << 31n) | BigInt(cfg.mpidr));
+    e.hookIntr((intno) => v.onException(intno));
+    e.hookMemInvalid(UcHook.MEM_UNMAPPED | UcHook.MEM_FETCH_PROT | UcHook.MEM_READ_PROT | UcHook.MEM_WRITE_PROT, (type, address, size) => {
+      v.memFault = { type, address, size };
+      return false;
+    });
+    return { ok: true, vcpu: v };
+  }
+
+  /** Boot state: EL1h, DAIF masked, MMU off, x0 = devicetree, PC = entry (Linux arm64 boot protocol). */
+  reset(entry: number, dtb: number): void {
+    for (let i = 0; i < 31; i++) this.engine.writeRegN(xreg(i), 0);
+    this.engine.writeRegN(xreg(0), dtb);
+    this.engine.writeRegN(Reg.PSTATE, PSTATE_EL1H | PSTATE_DAIF);
+    this.engine.writeRegN(Reg.PC, entry);
+  }
+
+  mapMmio(base: number, size: number, dev: MmioDevice): string | undefined {
+    const err = this.engine.mmioMap(base, size, (o, s) => dev.read(o, s), (o, s, v) => dev.write(o, s, v));
+    return err === UcErr.OK ? undefined : `cannot map MMIO at 0x${base.toString(16)}: ${this.engine.strerror(err)}`;
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  get pc(): number {
+    return this.engine.readRegN(Reg.PC);
+  }
+  set pc(v: number) {
+    this.engine.writeRegN(Reg.PC, v);
+  }
+  x(n: number): bigint {
+    return n === 31 ? 0n : this.engine.readReg(xreg(n));
+  }
+  xn(n: number): number {
+    return n === 31 ? 0 : this.engine.readRegN(xreg(n));
+  }
+  setX(n: number, v: bigint | number): void {
+    if (n === 31) return;
+    if (typeof v === 'number') this.engine.writeRegN(xreg(n), v);
+    else this.engine.writeReg(xreg(n), v);
+  }
+  get sp(): number {
+    return this.engine.readRegN(Reg.SP);
+  }
+  get pstate(): number {
+    return this.engine.readRegN(Reg.PSTATE);
+  }
+  set pstate(v: number) {
+    this.engine.writeRegN(Reg.PSTATE, v);
+  }
+  /** True when PSTATE.I masks IRQs. */
+  get irqMasked(): boolean {
+    return (this.pstate & 0x80) !== 0;
+  }
+  readSys(r: (typeof SysReg)[keyof typeof SysReg]): bigint {
+    return this.engine.readCp(r);
+  }
+  writeSys(r: (typeof SysReg)[keyof typeof SysReg], v: bigint): void {
+    this.engine.writeCp(r, v);
+  }
+
+  /**
+   * Hypercall number and arguments in one native call: [nr (x16), x0..x4] as bigints. Only
+   * valid inside `traps.hypercall`.
+   */
+  hypercallArgs(): { nr: number; a: bigint[] } {
+    const b = this.args;
+    b.read();
+    return { nr: b.num(0), a: [b.big(1), b.big(2), b.big(3), b.big(4), b.big(5)] };
+  }
+
+  // ---------------------------------------------------------------- IRQ line
+
+  /** The virtual IRQ line (HCR_EL2.VI), driven by the vGIC's output for this vCPU. */
+  setIrqLine(level: boolean): void {
+    if (level === this.irqLevel) return;
+    this.irqLevel = level;
+    this.engine.writeCp(SysReg.HCR_EL2, HCR_RW | HCR_IMO | (level ? HCR_VI : 0n));
+  }
+  get irqLine(): boolean {
+    return this.irqLevel;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** Ends the current run after the current trap handler returns. */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.engine.stop();
+  }
+
+  /** True when this vCPU counts instructions (see VcpuConfig.counted). */
+  get counted(): boolean {
+    return this.counter !== undefined;
+  }
+
+  /** Instructions retired so far (counted vCPUs; 0 otherwise). */
+  get retired(): number {
+    return this.counter ? this.counter.executed : 0;
+  }
+
+  /**
+   * Runs until an exit: at most `budget` instructions on a counted vCPU, at most `sliceUs`
+   * microseconds of wall time on an uncounted one.
+   */
+  run(budget: number, sliceUs: number): VcpuExit {
+    this.stopRequested = false;
+    this.fault = undefined;
+    this.memFault = undefined;
+    const start = this.pc;
+    let limit = 0;
+    if (this.counter) {
+      limit = this.counter.executed + budget;
+      this.counter.limit = limit;
+    }
+    const err = this.engine.start(start, 0, this.counter ? 0 : sliceUs, 0);
+    if (this.fault) return { kind: 'fault', fault: this.fault };
+    if (err !== UcErr.OK) return this.engineError(err);
+    if (this.stopRequested) return { kind: 'stopped' };
+    if (this.counter && this.counter.executed >= limit) return { kind: 'budget' };
+    const pc = this.pc;
+    if (this.memory.readU32(pc - 4) === INSN_WFI) return { kind: 'wfi' };
+    return { kind: 'budget' };
+  }
+
+  /** Synchronous exception entry into the guest (Arm ARM D1.10): what hardware does on a trap to EL1. */
+  injectSync(ec: number, iss: number, elr: number, far?: number): boolean {
+    const pstate = this.pstate;
+    const mode = pstate & PSTATE_M_MASK;
+    const base = mode === PSTATE_EL1H ? VectorBase.CUR_SPX : mode === PSTATE_EL1T ? VectorBase.CUR_SP0 : VectorBase.LOWER_A64;
+    const vbar = Number(this.engine.readCp(SysReg.VBAR_EL1) & 0xffff_ffff_f800n);
+    const target = vbar + base + VectorKind.SYNC;
+    const syndrome = esr(ec, iss);
+    if (!this.memory.contains(target, 4)) {
+      this.fault = {
+        what: `${ECNAMES[ec] ?? `exception EC 0x${ec.toString(16)}`} with no vector (VBAR_EL1=0x${vbar.toString(16)})`,
+        pc: elr,
+        pcExact: true,
+        address: far,
+        esr: syndrome,
+      };
+      this.engine.stop();
+      return false;
+    }
+    this.engine.writeCp(SysReg.SPSR_EL1, BigInt(pstate >>> 0));
+    this.engine.writeCp(SysReg.ELR_EL1, BigInt(elr));
+    this.engine.writeCp(SysReg.ESR_EL1, BigInt(syndrome));
+    if (far !== undefined) this.engine.writeCp(SysReg.FAR_EL1, BigInt(far));
+    this.pstate = (pstate & ~(PSTATE_M_MASK | PSTATE_DAIF)) | PSTATE_EL1H | PSTATE_DAIF;
+    this.pc = target;
+    return true;
+  }
+
+  /** Ends the run with a fault report (a trap handler found something unrecoverable). */
+  raiseFault(f: GuestFault): void {
+    this.fault = f;
+    this.engine.stop();
+  }
+
+  private onException(intno: number): void {
+    const pc = this.pc;
+    switch (intno) {
+      case Excp.HVC: {
+        const imm = hvcImmediate(this.memory.readU32(pc - 4) ?? 0);
+        if (imm === 0xea1) this.traps.hypercall(this, pc);
+        else if (imm === 0) this.traps.smccc(this, 'hvc', pc);
+        else {
+          // Xen answers an unknown HVC immediate with an undefined-instruction exception
+          // whose preferred return address is the next instruction (what the guest sees).
+          this.traps.badHvc?.(this, imm ?? -1, pc - 4);
+          this.injectSync(EC.UNKNOWN, 0, pc);
+        }
+        return;
+      }
+      case Excp.SMC:
+        this.traps.smccc(this, 'smc', pc);
+        return;
+      case Excp.UDEF: {
+        const insn = this.memory.readU32(pc);
+        const acc = insn === undefined ? undefined : decodeSysregAccess(insn);
+        if (acc) {
+          const r = this.traps.sysreg(this, acc);
+          if (r.ok) {
+            if (acc.read) this.setX(acc.rt, r.value ?? 0n);
+            this.pc = pc + 4;
+            return;
+          }
+        }
+        this.injectSync(EC.UNKNOWN, 0, pc);
+        return;
+      }
+      case Excp.SWI: {
+        const imm = svcImmediate(this.memory.readU32(pc - 4) ?? 0) ?? 0;
+        this.injectSync(EC.SVC64, imm, pc);
+        return;
+      }
+      case Excp.BKPT: {
+        const imm = brkImmediate(this.memory.readU32(pc) ?? 0) ?? 0;
+        this.injectSync(EC.BRK64, imm, pc);
+        return;
+      }
+      default:
+        this.raiseFault({ what: `unexpected exception ${intno} from the engine`, pc, pcExact: false });
+    }
+  }
+
+  /** Turns an engine error into a guest exception (as Xen would inject) or a fault report. */
+  private engineError(err: number): VcpuExit {
+    const mf = this.memFault;
+    const pcNow = this.pc;
+    if (mf && (mf.type === UcMemType.FETCH_UNMAPPED || mf.type === UcMemType.FETCH_PROT)) {
+      // Instruction abort at the target address: the engine reports the address exactly.
+      if (this.injectSync(EC.IABT_CUR, 0, mf.address, mf.address)) return { kind: 'budget' };
+      return { kind: 'fault', fault: this.fault! };
+    }
+    if (mf) {
+      const write = mf.type === UcMemType.WRITE_UNMAPPED || mf.type === UcMemType.WRITE_PROT;
+      let pc = pcNow;
+      let exact = this.counter !== undefined;
+      if (!exact) {
+        const found = locateFaultingAccess((a) => this.memory.readU32(a), pcNow, mf.address, (n) => (n === 31 ? this.sp : this.xn(n)));
+        if (found !== undefined) {
+          pc = found;
+          exact = true;
+        }
+      }
+      // Xen injects a data abort for an access to an address with nothing behind it.
+      const iss = write ? 1 << 6 : 0;
+      if (exact && this.injectSync(EC.DABT_CUR, iss, pc, mf.address)) return { kind: 'budget' };
+      const f: GuestFault = this.fault ?? {
+        what: `data abort: ${write ? 'write to' : 'read from'} unmapped address`,
+        pc,
+        pcExact: exact,
+        address: mf.address,
+        esr: esr(EC.DABT_CUR, iss),
+      };
+      return { kind: 'fault', fault: f };
+    }
+    return { kind: 'fault', fault: { what: `engine stopped: ${this.engine.strerror(err)}`, pc: pcNow, pcExact: false } };
+  }
+
+  close(): void {
+    this.engine.close();
+  }
+}

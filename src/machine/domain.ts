@@ -1,0 +1,163 @@
+/**
+ * One guest domain as the machine assembles it: its RAM, its vCPU on its own engine, its
+ * vGIC, its console UART, and the Xen-side view (`XenDomain`). Nothing here schedules;
+ * `Machine` does.
+ */
+import { Vcpu, type VcpuTraps } from '../cpu/vcpu.ts';
+import { createGic, type VirtualGic } from '../gic/index.ts';
+import { GuestMemory } from '../mem/guest-memory.ts';
+import type { XenDomain, XenVcpu } from '../xen/domain.ts';
+import type { HypercallOutcome } from '../xen/hypercall.ts';
+import type { Board } from './fdt/board.ts';
+import { loadImage, type LoadedImage } from './loader/load.ts';
+import { placeDtb } from './loader/place-dtb.ts';
+import { LineBuffer, Pl011, PL011_SIZE } from './pl011.ts';
+import { hex, type Result } from './result.ts';
+
+/** Why a vCPU is not running right now. */
+export type RunState =
+  | { kind: 'runnable' }
+  /** WFI: wakes when the vGIC signals an interrupt for it (even if PSTATE.I masks it). */
+  | { kind: 'wfi'; pc: number }
+  /** SCHEDOP_block: wakes when an event is pending (evtchn_upcall_pending) or an IRQ is signalled. */
+  | { kind: 'blocked'; pc: number }
+  /** SCHEDOP_poll: wakes when a polled port becomes pending, an IRQ is signalled, or at `deadline` (virtual ns). */
+  | { kind: 'poll'; pc: number; ports: number[]; deadline: number | undefined }
+  | { kind: 'done'; reason: string };
+
+export interface DomainSpec {
+  domid: number;
+  name: string;
+  privileged: boolean;
+  image: Uint8Array;
+  imagePath: string;
+  dtb: Uint8Array;
+  board: Board;
+  /** RAM size in bytes (the base comes from the board's first memory bank). */
+  memoryBytes: number;
+  counted: boolean;
+}
+
+export interface DomainHooks {
+  traps: VcpuTraps;
+  /** Console line from this domain (PL011 or console_io). */
+  onConsoleLine(domain: MachineDomain, text: string, via: 'pl011' | 'console_io'): void;
+  /** The vGIC's IRQ output for a vCPU changed. */
+  onIrqLine(domain: MachineDomain, vcpu: number, level: boolean): void;
+  observer?: Parameters<typeof createGic>[0]['observer'];
+}
+
+export class MachineDomain {
+  readonly domid: number;
+  readonly name: string;
+  readonly memory: GuestMemory;
+  readonly vcpu: Vcpu;
+  readonly gic: VirtualGic;
+  readonly xen: XenDomain;
+  readonly image: LoadedImage;
+  readonly dtbAddress: number;
+  readonly eventIntid: number;
+  readonly pl011: LineBuffer;
+  readonly consoleIo: LineBuffer;
+  state: RunState = { kind: 'runnable' };
+  /** What the last hypercall asked of the scheduler (block, yield, poll, shutdown). */
+  outcome: HypercallOutcome | undefined;
+  /** Text after "Test result:", once the domain printed it. */
+  result: string | undefined;
+
+  private constructor(
+    spec: DomainSpec,
+    memory: GuestMemory,
+    vcpu: Vcpu,
+    gic: VirtualGic,
+    image: LoadedImage,
+    dtbAddress: number,
+    pl011: LineBuffer,
+    consoleIo: LineBuffer,
+  ) {
+    this.domid = spec.domid;
+    this.name = spec.name;
+    this.memory = memory;
+    this.vcpu = vcpu;
+    this.gic = gic;
+    this.image = image;
+    this.dtbAddress = dtbAddress;
+    this.eventIntid = spec.board.xenEventIrq.intid;
+    this.pl011 = pl011;
+    this.consoleIo = consoleIo;
+    const xenVcpu: XenVcpu = {
+      id: 0,
+      online: true,
+      // Xen on Arm injects the event-channel PPI on the 0->1 edge of evtchn_upcall_pending.
+      raiseUpcall: () => gic.pulse(0, this.eventIntid),
+    };
+    this.xen = { domid: spec.domid, name: spec.name, privileged: spec.privileged, memory, vcpus: [xenVcpu], dying: false };
+  }
+
+  static create(spec: DomainSpec, hooks: DomainHooks): Result<MachineDomain> {
+    const bank = spec.board.memory[0];
+    if (!bank) return { ok: false, error: `d${spec.domid}: the devicetree describes no memory` };
+    const memory = new GuestMemory(bank.base, spec.memoryBytes);
+    const loaded = loadImage(spec.image, memory);
+    if (!loaded.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${loaded.error}` };
+    const dtbAt = placeDtb(memory, spec.dtb, loaded.value);
+    if (!dtbAt.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${dtbAt.error}` };
+
+    let self: MachineDomain | undefined;
+    const v = Vcpu.create({ id: 0, memory, traps: hooks.traps, counted: spec.counted, mpidr: 0 });
+    if (!v.ok) return { ok: false, error: v.error };
+    const g = spec.board.gic;
+    const gic = createGic(
+      g.version === 2
+        ? { version: 2, nrVcpus: 1, distBase: g.distBase, cpuBase: g.cpuBase }
+        : { version: 3, nrVcpus: 1, distBase: g.distBase, redistBase: g.redistBase },
+    );
+    gic.onLineChange = (vcpu, level) => {
+      if (self) hooks.onIrqLine(self, vcpu, level);
+    };
+    if (hooks.observer) gic.observer = hooks.observer;
+
+    const pl011 = new LineBuffer((t) => self && hooks.onConsoleLine(self, t, 'pl011'));
+    const consoleIo = new LineBuffer((t) => self && hooks.onConsoleLine(self, t, 'console_io'));
+    const errs: (string | undefined)[] = [];
+    const uartBase = spec.board.uart?.base ?? 0x22000000;
+    errs.push(v.vcpu.mapMmio(uartBase, PL011_SIZE, new Pl011(pl011)));
+    const gicWindow = (base: number, size: number) =>
+      v.vcpu.mapMmio(base, size, {
+        // Registers a guest must not touch read as zero and ignore writes (Xen would inject an
+        // abort); the vGIC reports them and the access is otherwise harmless.
+        read: (off, sz) => {
+          const r = gic.mmioRead(0, base + off, sz as 1 | 2 | 4 | 8);
+          return r.ok ? r.value : 0;
+        },
+        write: (off, sz, val) => void gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, Number(BigInt.asUintN(32, BigInt(val)))),
+      });
+    if (g.version === 2) {
+      errs.push(gicWindow(g.distBase, 0x1000), gicWindow(g.cpuBase, 0x2000));
+    } else {
+      errs.push(gicWindow(g.distBase, 0x10000), gicWindow(g.redistBase, 0x20000));
+    }
+    const mapErr = errs.find((e) => e !== undefined);
+    if (mapErr) {
+      v.vcpu.close();
+      return { ok: false, error: `d${spec.domid}: ${mapErr}` };
+    }
+    v.vcpu.reset(loaded.value.entry, dtbAt.value);
+    self = new MachineDomain(spec, memory, v.vcpu, gic, loaded.value, dtbAt.value, pl011, consoleIo);
+    return { ok: true, value: self };
+  }
+
+  get done(): boolean {
+    return this.state.kind === 'done';
+  }
+
+  /** "pc 0x40000123 (main+0x23)" when the image has symbols. */
+  where(pc: number): string {
+    const sym = this.image.symbols.length ? this.image.symbolize(pc) : '';
+    return sym && !sym.startsWith('0x') ? `pc ${hex(pc)} (${sym})` : `pc ${hex(pc)}`;
+  }
+
+  close(): void {
+    this.vcpu.close();
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * The machine: the one place that wires CPU, vGIC and Xen together, and the scheduler.
+ *
+ * Scheduling is round robin over domains in domid order. A counted machine gives each runnable
+ * vCPU a quantum of guest instructions (virtual time = instructions retired, 1 instruction =
+ * 1 ns of guest time), which makes every run with the same inputs identical. An uncounted
+ * machine (one domain, no limits asked for) runs the vCPU free in wall-clock slices at full
+ * engine speed.
+ */
+import type { Vcpu } from '../cpu/vcpu.ts';
+import type { SysregAccess } from '../cpu/decode.ts';
+import type { TraceBus } from '../trace/bus.ts';
+import { Hypervisor, type XsmPolicy } from '../xen/hypervisor.ts';
+import { installXen, type XenServices } from '../xen/ops/install.ts';
+import { PSTATE_I } from '../cpu/arm64.ts';
+import { MachineDomain, type DomainSpec } from './domain.ts';
+import { smcccCall } from './smccc.ts';
+import { hex, type Result } from './result.ts';
+
+export interface MachineOptions {
+  xsm: XsmPolicy;
+  trace: TraceBus;
+  /** Count instructions (deterministic virtual time and budgets). */
+  counted: boolean;
+  /** Instructions per scheduling quantum (counted machines). */
+  quantum: number;
+  /** Varies quantum lengths deterministically (counted machines); undefined = fixed quanta. */
+  seed?: number;
+  /** Every console line, as it is printed. */
+  onConsole(domid: number, text: string): void;
+  /** Status messages (shutdowns, faults, limits), not part of the transcript. */
+  onStatus(text: string): void;
+}
+
+export type RunEnd =
+  | { kind: 'finished' }
+  | { kind: 'timeout'; seconds: number }
+  | { kind: 'instruction-limit'; limit: number }
+  | { kind: 'deadlock'; report: string };
+
+export interface RunLimits {
+  timeoutMs?: number;
+  maxInstructions?: number;
+}
+
+/** Instructions a domain may run after every domain has reported, to reach its shutdown. */
+const GRACE_INSTRUCTIONS = 5_000_000;
+/** Wall-clock slice for uncounted runs (µs): how often limits are checked. */
+const SLICE_US = 100_000;
+
+export class Machine {
+  readonly hv: Hypervisor;
+  readonly xen: XenServices;
+  readonly domains: MachineDomain[] = [];
+  private readonly opts: MachineOptions;
+  /** Virtual time spent with every vCPU idle (poll timeouts fast-forward it). */
+  private idleTime = 0;
+  private rng: number;
+  private current: MachineDomain | undefined;
+
+  constructor(opts: MachineOptions) {
+    this.opts = opts;
+    this.rng = (opts.seed ?? 0) >>> 0 || 0x9e3779b9;
+    this.hv = new Hypervisor({
+      trace: opts.trace,
+      xsm: opts.xsm,
+      consoleWrite: (domid, text) => {
+        const d = this.domains.find((x) => x.domid === domid);
+        if (d) for (let i = 0; i < text.length; i++) d.consoleIo.putc(text.charCodeAt(i));
+      },
+    });
+    this.xen = installXen(this.hv, {
+      // local_events_need_delivery(): PSTATE.I clear and the event interrupt signalled.
+      eventsNeedDelivery: (dom, vcpuId) => {
+        const d = this.byDomid(dom.domid);
+        return d !== undefined && d.vcpu.irqLine && (d.vcpu.pstate & PSTATE_I) === 0 && vcpuId === 0;
+      },
+    });
+    opts.trace.clock = () => this.now();
+  }
+
+  /** Virtual time: instructions retired by every vCPU plus idle time skipped. */
+  now(): number {
+    let t = this.idleTime;
+    for (const d of this.domains) t += d.vcpu.retired;
+    return t;
+  }
+
+  private byDomid(domid: number): MachineDomain | undefined {
+    return this.domains.find((d) => d.domid === domid);
+  }
+
+  addDomain(spec: Omit<DomainSpec, 'counted'>): Result<MachineDomain> {
+    const r = MachineDomain.create(
+      { ...spec, counted: this.opts.counted },
+      {
+        traps: this.trapsFor(() => this.current),
+        onConsoleLine: (d, text, via) => {
+          if (text.startsWith('Test result:') && d.result === undefined) d.result = text.slice('Test result:'.length).trim();
+          this.opts.onConsole(d.domid, text);
+          if (this.opts.trace.on) this.opts.trace.emit({ kind: 'console', domid: d.domid, text, via });
+        },
+        onIrqLine: (d, vcpu, level) => {
+          d.vcpu.setIrqLine(level);
+          if (this.opts.trace.on) this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu, intid: -1, change: level ? 'raise' : 'deactivate' });
+        },
+      },
+    );
+    if (!r.ok) return r;
+    this.domains.push(r.value);
+    this.xen.createDomainState(r.value.xen, { isConsole: true, maxEvtchnPort: spec.privileged ? undefined : 1023 });
+    this.hv.addDomain(r.value.xen);
+    if (this.opts.trace.on) {
+      this.opts.trace.emit({ kind: 'domain_start', domid: r.value.domid, name: r.value.name, entry: r.value.image.entry, dtb: r.value.dtbAddress });
+    }
+    return r;
+  }
+
+  private trapsFor(current: () => MachineDomain | undefined) {
+    return {
+      hypercall: (vcpu: Vcpu, pc: number) => {
+        const d = current()!;
+        const { nr, a } = vcpu.hypercallArgs();
+        const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, pc - 4);
+        vcpu.setX(0, r.value);
+        if (r.outcome.kind !== 'return') {
+          d.outcome = r.outcome;
+          vcpu.requestStop();
+        }
+      },
+      smccc: (vcpu: Vcpu, _conduit: 'hvc' | 'smc', _pc: number) => {
+        const d = current()!;
+        const r = smcccCall(vcpu.xn(0));
+        if (r.kind === 'value') vcpu.setX(0, r.value);
+        else {
+          d.outcome = { kind: 'shutdown', reason: r.reason, code: r.reason === 'poweroff' ? 0 : 1 };
+          vcpu.requestStop();
+        }
+      },
+      badHvc: (_vcpu: Vcpu, imm: number, pc: number) => {
+        const d = current()!;
+        // Xen logs this on its console too ("d1v0 Invalid HVC imm 0x1234").
+        this.opts.onStatus(`d${d.domid}v0 invalid HVC imm 0x${imm.toString(16)} at ${d.where(pc)}: undefined instruction injected`);
+      },
+      sysreg: (_vcpu: Vcpu, acc: SysregAccess) => {
+        const d = current()!;
+        if (d.gic.version !== 3) return { ok: false as const };
+        if (acc.read) {
+          const r = d.gic.sysregRead(0, acc);
+          return r.ok ? { ok: true as const, value: BigInt(r.value) } : { ok: false as const };
+        }
+        const r = d.gic.sysregWrite(0, acc, d.vcpu.x(acc.rt));
+        return r.ok ? { ok: true as const } : { ok: false as const };
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  /** Wakes a non-running vCPU whose wait is over. */
+  private wake(d: MachineDomain): void {
+    const s = d.state;
+    if (s.kind === 'runnable' || s.kind === 'done') return;
+    const irq = d.gic.wakeup(0);
+    let wake = irq;
+    if (s.kind === 'blocked') wake ||= this.xen.eventPendingFor(d.domid, 0);
+    if (s.kind === 'poll') {
+      if (this.xen.pollSatisfied(d.domid, 0) || (s.deadline !== undefined && this.now() >= s.deadline)) wake = true;
+      if (wake) this.xen.endPoll(d.domid, 0);
+    }
+    if (wake) {
+      d.state = { kind: 'runnable' };
+      if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'wake' });
+    }
+  }
+
+  private end(d: MachineDomain, reason: string): void {
+    d.state = { kind: 'done', reason };
+    d.xen.dying = true;
+    if (this.opts.trace.on) this.opts.trace.emit({ kind: 'domain_end', domid: d.domid, reason });
+  }
+
+  /** Carries out what a hypercall asked for once the vCPU has stopped. */
+  private applyOutcome(d: MachineDomain): void {
+    const o = d.outcome;
+    d.outcome = undefined;
+    if (!o) return;
+    const pc = d.vcpu.pc;
+    switch (o.kind) {
+      case 'return':
+      case 'yield':
+        return;
+      case 'block':
+        // Xen's SCHEDOP_block enables event delivery (clears PSTATE.I) before sleeping.
+        d.vcpu.pstate = d.vcpu.pstate & ~PSTATE_I;
+        d.state = { kind: 'blocked', pc };
+        break;
+      case 'poll':
+        d.state = {
+          kind: 'poll',
+          pc,
+          ports: o.ports,
+          deadline: o.timeoutNs > 0n ? Number(o.timeoutNs) : undefined,
+        };
+        break;
+      case 'shutdown':
+        this.opts.onStatus(`d${d.domid} shut down (${o.reason}${o.reason === 'crash' && o.code !== 3 ? `, code ${o.code}` : ''})`);
+        this.end(d, `shutdown: ${o.reason}`);
+        return;
+    }
+    if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'block' });
+    this.wake(d);
+  }
+
+  private nextQuantum(): number {
+    const q = this.opts.quantum;
+    if (this.opts.seed === undefined) return q;
+    // xorshift32: quantum in [q/2, 3q/2), reproducible from the seed.
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return Math.floor(q / 2) + (this.rng % q);
+  }
+
+  /** Runs until every domain has finished, or a limit, or a deadlock. */
+  run(limits: RunLimits = {}): RunEnd {
+    const startWall = performance.now();
+    const counted = this.opts.counted;
+    let graceLeft = GRACE_INSTRUCTIONS;
+    let rr = 0;
+    for (;;) {
+      const live = this.domains.filter((d) => !d.done);
+      if (live.length === 0) return { kind: 'finished' };
+      const allReported = this.domains.every((d) => d.done || d.result !== undefined);
+      if (limits.timeoutMs !== undefined && performance.now() - startWall > limits.timeoutMs) {
+        return { kind: 'timeout', seconds: limits.timeoutMs / 1000 };
+      }
+      if (limits.maxInstructions !== undefined && this.now() >= limits.maxInstructions) {
+        return { kind: 'instruction-limit', limit: limits.maxInstructions };
+      }
+      for (const d of live) this.wake(d);
+      const runnable = live.filter((d) => d.state.kind === 'runnable');
+      if (runnable.length === 0) {
+        if (allReported) return { kind: 'finished' };
+        // Fast-forward virtual time to the earliest poll deadline, if any.
+        const deadlines = live.flatMap((d) => (d.state.kind === 'poll' && d.state.deadline !== undefined ? [d.state.deadline] : []));
+        if (deadlines.length) {
+          this.idleTime += Math.max(0, Math.min(...deadlines) - this.now());
+          continue;
+        }
+        return { kind: 'deadlock', report: this.deadlockReport(live) };
+      }
+      // Round robin in domid order, starting after the last domain that ran.
+      const d = runnable.find((x) => this.domains.indexOf(x) >= rr) ?? runnable[0];
+      rr = this.domains.indexOf(d) + 1;
+      let budget = counted ? this.nextQuantum() : 0;
+      if (counted && limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - this.now());
+      if (allReported) {
+        if (graceLeft <= 0) return { kind: 'finished' };
+        if (counted) budget = Math.min(budget, graceLeft);
+      }
+      const before = this.now();
+      this.current = d;
+      const exit = d.vcpu.run(Math.max(1, budget), SLICE_US);
+      this.current = undefined;
+      if (allReported) graceLeft -= counted ? this.now() - before : GRACE_INSTRUCTIONS;
+      switch (exit.kind) {
+        case 'budget':
+          break;
+        case 'stopped':
+          this.applyOutcome(d);
+          break;
+        case 'wfi':
+          d.state = { kind: 'wfi', pc: d.vcpu.pc };
+          if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'wfi' });
+          this.wake(d);
+          break;
+        case 'fault': {
+          const f = exit.fault;
+          const parts = [`d${d.domid} fault: ${f.what}`];
+          if (f.address !== undefined) parts.push(`address ${hex(f.address)}`);
+          parts.push(`at ${d.where(f.pc)}${f.pcExact ? '' : ' (start of the faulting block)'}`);
+          if (f.esr !== undefined) parts.push(`ESR ${hex(f.esr)}`);
+          this.opts.onStatus(parts.join(', '));
+          if (this.opts.trace.on) {
+            this.opts.trace.emit({ kind: 'fault', domid: d.domid, vcpu: 0, pc: f.pc, what: f.what, address: f.address, syndrome: f.esr });
+          }
+          this.end(d, `fault: ${f.what}`);
+          break;
+        }
+      }
+    }
+  }
+
+  private deadlockReport(live: MachineDomain[]): string {
+    const lines = ['every domain is waiting and nothing can wake them:'];
+    for (const d of live) {
+      const s = d.state;
+      const what =
+        s.kind === 'wfi'
+          ? `WFI at ${d.where(s.pc)} with no interrupt signalled`
+          : s.kind === 'blocked'
+            ? `SCHEDOP_block at ${d.where(s.pc)} with no event pending`
+            : s.kind === 'poll'
+              ? `SCHEDOP_poll on ports [${s.ports.join(', ')}] at ${d.where(s.pc)}, no timeout`
+              : s.kind;
+      lines.push(`  d${d.domid}: ${what}`);
+      const ports = this.xen.portStates(d.domid);
+      if (ports.length) {
+        lines.push(
+          `      ports: ${ports
+            .map((p) => `${p.port}=${p.state}${p.remoteDomid !== undefined ? `(d${p.remoteDomid}${p.remotePort !== undefined ? `:${p.remotePort}` : ''})` : ''}${p.pending ? ' pending' : ''}${p.masked ? ' masked' : ''}`)
+            .join(', ')}`,
+        );
+      }
+    }
+    return lines.join('\n');
+  }
+
+  close(): void {
+    for (const d of this.domains) d.close();
+  }
+}

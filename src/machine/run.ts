@@ -1,0 +1,240 @@
+/**
+ * Running images end to end: resolve each image's board devicetree, build the machine, run it,
+ * and summarise. Used by the CLI (`run`, `demo`, `diff`) and by the tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TraceBus } from '../trace/bus.ts';
+import type { XsmPolicy } from '../xen/hypervisor.ts';
+import { describeBoard, type Board } from './fdt/board.ts';
+import { readImageFile } from './loader/read-file.ts';
+import { Machine, type RunEnd } from './machine.ts';
+import { hex, type Result } from './result.ts';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface RunOptions {
+  /** domU images: d1, d2, ... in order. */
+  images: string[];
+  /** Optional privileged dom0 image (domid 0). */
+  dom0?: string;
+  /** GIC version; the default follows each image's devicetree. */
+  gic?: 2 | 3;
+  xsm?: XsmPolicy;
+  /** Devicetree blob for every domain (default: board.dtb beside the image, else the default board). */
+  dtb?: string;
+  /** RAM per domain in MiB (default: what the devicetree says, 64 MiB on our boards). */
+  memoryMiB?: number;
+  timeoutMs?: number;
+  maxInstructions?: number;
+  /** Force counted (deterministic) or uncounted (fastest) execution; default decides from the run. */
+  counted?: boolean;
+  /** Instructions per scheduling quantum. */
+  quantum?: number;
+  seed?: number;
+  trace?: TraceBus;
+  onLine?: (line: string) => void;
+  onStatus?: (text: string) => void;
+}
+
+export interface DomainSummary {
+  domid: number;
+  name: string;
+  result?: string;
+  end?: string;
+  ok: boolean;
+}
+
+export interface RunOutcome {
+  /** The transcript: `dN: text` per console line, in the order printed. */
+  lines: string[];
+  /** Status messages (shutdowns, faults, limits, deadlock report). */
+  status: string[];
+  /** 0 all domains finished well; 1 a domain failed; 2 bad input; 3 time/instruction limit; 4 deadlock. */
+  exitCode: number;
+  message?: string;
+  end?: RunEnd;
+  domains: DomainSummary[];
+  /** Virtual time at the end (instructions retired, counted runs). */
+  instructions: number;
+  wallMs: number;
+}
+
+export const DEFAULT_QUANTUM = 100_000;
+
+/** Compiles a board DTS from firmware/boards into .cache/boards (dtc). */
+export function defaultBoardDtb(gic: 2 | 3): Result<string> {
+  const name = `xenvm-gicv${gic}`;
+  const built = join(REPO_ROOT, 'firmware', 'build', name, 'board.dtb');
+  if (existsSync(built)) return { ok: true, value: built };
+  const src = join(REPO_ROOT, 'firmware', 'boards', `${name}.dts`);
+  const out = join(REPO_ROOT, '.cache', 'boards', `${name}.dtb`);
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return { ok: true, value: out };
+  mkdirSync(dirname(out), { recursive: true });
+  try {
+    execFileSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-i', dirname(src), '-o', out, src], { stdio: 'pipe' });
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dtc not found (apt-get install device-tree-compiler)' : String((e as { stderr?: Buffer }).stderr ?? e);
+    return { ok: false, error: `cannot build the default board ${src}: ${why}` };
+  }
+  return { ok: true, value: out };
+}
+
+/** Which devicetree a domain gets: --dtb, else board.dtb beside its image, else the default board. */
+export function resolveDtb(image: string, opts: Pick<RunOptions, 'dtb' | 'gic'>): Result<{ path: string; blob: Uint8Array; board: Board }> {
+  let path = opts.dtb;
+  if (!path) {
+    const beside = join(dirname(image), 'board.dtb');
+    if (existsSync(beside)) path = beside;
+  }
+  if (!path) {
+    const d = defaultBoardDtb(opts.gic ?? 2);
+    if (!d.ok) return d;
+    path = d.value;
+  }
+  const blob = readImageFile(path, 'devicetree');
+  if (!blob.ok) return blob;
+  const board = describeBoard(blob.value);
+  if (!board.ok) return { ok: false, error: `devicetree ${path}: ${board.error}` };
+  if (opts.gic !== undefined && board.value.gic.version !== opts.gic) {
+    return {
+      ok: false,
+      error: `--gic ${opts.gic} asked, but ${path} describes a GICv${board.value.gic.version} (the image is built for that board; use --dtb or an image built for xenvm-gicv${opts.gic})`,
+    };
+  }
+  return { ok: true, value: { path, blob: blob.value, board: board.value } };
+}
+
+/**
+ * Changes the size of the first memory bank in a devicetree blob, in place in a copy. Our
+ * boards write /memory's reg as 2 address + 2 size cells; the bytes are found by value.
+ */
+export function resizeMemory(blob: Uint8Array, base: number, oldSize: number, newSize: number): Result<Uint8Array> {
+  const pat = new Uint8Array(16);
+  const v = new DataView(pat.buffer);
+  v.setBigUint64(0, BigInt(base));
+  v.setBigUint64(8, BigInt(oldSize));
+  for (let i = 0; i + 16 <= blob.length; i += 4) {
+    let hit = true;
+    for (let j = 0; j < 16 && hit; j++) hit = blob[i + j] === pat[j];
+    if (hit) {
+      const out = blob.slice();
+      new DataView(out.buffer).setBigUint64(i + 8, BigInt(newSize));
+      return { ok: true, value: out };
+    }
+  }
+  return { ok: false, error: `cannot resize memory: the devicetree's /memory reg is not <${hex(base)} ${hex(oldSize)}> in 2+2 cells; edit the board instead` };
+}
+
+const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
+
+export async function runImages(opts: RunOptions): Promise<RunOutcome> {
+  const t0 = performance.now();
+  const lines: string[] = [];
+  const status: string[] = [];
+  const onStatus = (s: string) => {
+    status.push(s);
+    opts.onStatus?.(s);
+  };
+  const fail = (exitCode: number, message: string): RunOutcome => ({
+    lines,
+    status,
+    exitCode,
+    message,
+    domains: [],
+    instructions: 0,
+    wallMs: performance.now() - t0,
+  });
+  const specs = [...(opts.dom0 ? [{ domid: 0, path: opts.dom0, privileged: true }] : []), ...opts.images.map((path, i) => ({ domid: i + 1, path, privileged: false }))];
+  if (specs.length === 0) return fail(2, 'no images given');
+
+  const trace = opts.trace ?? new TraceBus();
+  const counted = opts.counted ?? (specs.length > 1 || opts.maxInstructions !== undefined || trace.on || opts.seed !== undefined);
+  const machine = new Machine({
+    xsm: opts.xsm ?? 'dummy',
+    trace,
+    counted,
+    quantum: opts.quantum ?? DEFAULT_QUANTUM,
+    seed: opts.seed,
+    onConsole: (domid, text) => {
+      const line = `d${domid}: ${text}`;
+      lines.push(line);
+      opts.onLine?.(line);
+    },
+    onStatus,
+  });
+  try {
+    for (const s of specs) {
+      const image = readImageFile(s.path);
+      if (!image.ok) return fail(2, image.error);
+      const dt = resolveDtb(s.path, opts);
+      if (!dt.ok) return fail(2, `d${s.domid}: ${dt.error}`);
+      let blob = dt.value.blob;
+      const bank = dt.value.board.memory[0];
+      let memoryBytes = bank.size;
+      if (opts.memoryMiB !== undefined) {
+        memoryBytes = opts.memoryMiB * 1024 * 1024;
+        if (memoryBytes !== bank.size) {
+          const r = resizeMemory(blob, bank.base, bank.size, memoryBytes);
+          if (!r.ok) return fail(2, `d${s.domid}: ${r.error}`);
+          blob = r.value;
+        }
+      }
+      const d = machine.addDomain({
+        domid: s.domid,
+        name: basename(s.path),
+        privileged: s.privileged,
+        image: image.value,
+        imagePath: s.path,
+        dtb: blob,
+        board: dt.value.board,
+        memoryBytes,
+      });
+      if (!d.ok) return fail(2, d.error);
+    }
+    const end = machine.run({ timeoutMs: opts.timeoutMs, maxInstructions: opts.maxInstructions });
+    const domains: DomainSummary[] = machine.domains.map((d) => ({
+      domid: d.domid,
+      name: d.name,
+      result: d.result,
+      end: d.state.kind === 'done' ? d.state.reason : undefined,
+      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash/.test(d.state.reason)),
+    }));
+    for (const d of machine.domains) {
+      if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);
+    }
+    let exitCode = domains.every((d) => d.ok) ? 0 : 1;
+    let message: string | undefined;
+    switch (end.kind) {
+      case 'timeout':
+        exitCode = 3;
+        message = `timeout: the run did not finish within ${end.seconds} s (${describeWaiting(domains)})`;
+        break;
+      case 'instruction-limit':
+        exitCode = 3;
+        message = `instruction limit: ${end.limit} guest instructions executed before every domain finished (${describeWaiting(domains)})`;
+        break;
+      case 'deadlock':
+        exitCode = 4;
+        message = `deadlock: ${end.report}`;
+        break;
+      case 'finished':
+        // Faults and shutdowns were reported as they happened; a failing result line was not.
+        if (exitCode !== 0) {
+          const failed = domains.filter((d) => !d.ok && d.result !== undefined && !passed(d.result));
+          if (failed.length) message = failed.map((d) => `d${d.domid} reported Test result: ${d.result}`).join('; ');
+        }
+        break;
+    }
+    return { lines, status, exitCode, message, end, domains, instructions: machine.now(), wallMs: performance.now() - t0 };
+  } finally {
+    machine.close();
+  }
+}
+
+function describeWaiting(domains: DomainSummary[]): string {
+  const waiting = domains.filter((d) => d.result === undefined && d.end === undefined).map((d) => `d${d.domid}`);
+  return waiting.length ? `still running: ${waiting.join(', ')}` : 'every domain had reported';
+}
