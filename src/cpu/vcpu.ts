@@ -108,6 +108,9 @@ export class Vcpu {
   private fault: GuestFault | undefined;
   private memFault: { type: number; address: number; size: number } | undefined;
   private readonly counter: InstructionCounter | undefined;
+  private exceptionsThisRun = 0;
+  /** performance.now() after which the current uncounted run should end (0 = none). */
+  private sliceDeadline = 0;
 
   private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
     this.engine = engine;
@@ -250,6 +253,8 @@ export class Vcpu {
     this.fault = undefined;
     this.memFault = undefined;
     const start = this.pc;
+    this.exceptionsThisRun = 0;
+    this.sliceDeadline = this.counter || sliceUs <= 0 ? 0 : performance.now() + sliceUs / 1000;
     let limit = 0;
     if (this.counter) {
       limit = this.counter.executed + budget;
@@ -273,6 +278,18 @@ export class Vcpu {
     const vbar = Number(this.engine.readCp(SysReg.VBAR_EL1) & 0xffff_ffff_f800n);
     const target = vbar + base + VectorKind.SYNC;
     const syndrome = esr(ec, iss);
+    if (elr === target) {
+      // The vector's own first instruction raised the exception: on hardware (and under Xen)
+      // the guest would spin here forever.
+      this.fault = {
+        what: `exception loop: the vector at 0x${target.toString(16)} itself raised ${ECNAMES[ec] ?? `EC 0x${ec.toString(16)}`}`,
+        pc: elr,
+        pcExact: true,
+        esr: syndrome,
+      };
+      this.engine.stop();
+      return false;
+    }
     if (!this.memory.contains(target, 4)) {
       this.fault = {
         what: `${ECNAMES[ec] ?? `exception EC 0x${ec.toString(16)}`} with no vector (VBAR_EL1=0x${vbar.toString(16)})`,
@@ -300,6 +317,13 @@ export class Vcpu {
   }
 
   private onException(intno: number): void {
+    // Unicorn 2.0.1 drops a pending stop request (including its own timeout) whenever a hook
+    // writes PC, which exception entry does: watch the clock here so that a guest caught in an
+    // exception storm still yields at the end of its slice.
+    if ((++this.exceptionsThisRun & 0xfff) === 0 && this.sliceDeadline > 0 && performance.now() > this.sliceDeadline) {
+      this.requestStop();
+      return;
+    }
     const pc = this.pc;
     switch (intno) {
       case Excp.HVC: {

@@ -10,6 +10,7 @@ import type { XenDomain, XenVcpu } from '../xen/domain.ts';
 import type { HypercallOutcome } from '../xen/hypercall.ts';
 import type { Board } from './fdt/board.ts';
 import { loadImage, type LoadedImage } from './loader/load.ts';
+import { symbolize, type ElfSymbol } from './loader/symbols.ts';
 import { placeDtb } from './loader/place-dtb.ts';
 import { LineBuffer, Pl011, PL011_SIZE } from './pl011.ts';
 import { hex, type Result } from './result.ts';
@@ -36,6 +37,8 @@ export interface DomainSpec {
   /** RAM size in bytes (the base comes from the board's first memory bank). */
   memoryBytes: number;
   counted: boolean;
+  /** Symbols for an image without its own (an arm64 Image built from an ELF beside it). */
+  symbolSource?: (loaded: LoadedImage) => ElfSymbol[] | undefined;
 }
 
 export interface DomainHooks {
@@ -57,6 +60,7 @@ export class MachineDomain {
   readonly image: LoadedImage;
   readonly dtbAddress: number;
   readonly eventIntid: number;
+  readonly symbols: readonly ElfSymbol[];
   readonly pl011: LineBuffer;
   readonly consoleIo: LineBuffer;
   state: RunState = { kind: 'runnable' };
@@ -83,6 +87,7 @@ export class MachineDomain {
     this.image = image;
     this.dtbAddress = dtbAddress;
     this.eventIntid = spec.board.xenEventIrq.intid;
+    this.symbols = image.symbols.length ? image.symbols : (spec.symbolSource?.(image) ?? []);
     this.pl011 = pl011;
     this.consoleIo = consoleIo;
     const xenVcpu: XenVcpu = {
@@ -151,10 +156,17 @@ export class MachineDomain {
     return this.state.kind === 'done';
   }
 
+  /** "main+0x23", or undefined when no symbol covers `pc`. */
+  symbolAt(pc: number): string | undefined {
+    if (!this.symbols.length) return undefined;
+    const s = symbolize(this.symbols, pc);
+    return s.startsWith('0x') ? undefined : s;
+  }
+
   /** "pc 0x40000123 (main+0x23)" when the image has symbols. */
   where(pc: number): string {
-    const sym = this.image.symbols.length ? this.image.symbolize(pc) : '';
-    return sym && !sym.startsWith('0x') ? `pc ${hex(pc)} (${sym})` : `pc ${hex(pc)}`;
+    const sym = this.symbolAt(pc);
+    return sym ? `pc ${hex(pc)} (${sym})` : `pc ${hex(pc)}`;
   }
 
   close(): void {

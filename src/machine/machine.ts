@@ -121,7 +121,7 @@ export class Machine {
       hypercall: (vcpu: Vcpu, pc: number) => {
         const d = current()!;
         const { nr, a } = vcpu.hypercallArgs();
-        const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, pc - 4);
+        const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, pc - 4, d.symbols.length ? d : undefined);
         vcpu.setX(0, r.value);
         if (r.outcome.kind !== 'return') {
           d.outcome = r.outcome;

@@ -10,6 +10,8 @@ import { TraceBus } from '../trace/bus.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import { describeBoard, type Board } from './fdt/board.ts';
 import { readImageFile } from './loader/read-file.ts';
+import { parseElf64 } from './loader/elf.ts';
+import type { ElfSymbol } from './loader/symbols.ts';
 import { Machine, type RunEnd } from './machine.ts';
 import { hex, type Result } from './result.ts';
 
@@ -128,6 +130,20 @@ export function resizeMemory(blob: Uint8Array, base: number, oldSize: number, ne
   return { ok: false, error: `cannot resize memory: the devicetree's /memory reg is not <${hex(base)} ${hex(oldSize)}> in 2+2 cells; edit the board instead` };
 }
 
+/**
+ * Symbols for a flat arm64 Image: the firmware build leaves NAME.elf beside NAME.img, and the
+ * symbols apply when the ELF's entry is the Image's load address (the Image is its objcopy).
+ */
+export function siblingElfSymbols(imagePath: string, entry: number): ElfSymbol[] | undefined {
+  if (!imagePath.endsWith('.img')) return undefined;
+  const elfPath = imagePath.slice(0, -4) + '.elf';
+  if (!existsSync(elfPath)) return undefined;
+  const bytes = readImageFile(elfPath);
+  if (!bytes.ok) return undefined;
+  const elf = parseElf64(bytes.value);
+  return elf.ok && elf.value.entry === entry ? elf.value.symbols : undefined;
+}
+
 const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
 
 export async function runImages(opts: RunOptions): Promise<RunOutcome> {
@@ -191,6 +207,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
         dtb: blob,
         board: dt.value.board,
         memoryBytes,
+        symbolSource: (loaded) => siblingElfSymbols(s.path, loaded.entry),
       });
       if (!d.ok) return fail(2, d.error);
     }

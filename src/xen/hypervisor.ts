@@ -59,7 +59,14 @@ export class Hypervisor {
    * One hypercall: `nr` from x16, `a` = x0..x4. Unknown numbers answer -ENOSYS,
    * as Xen's hypercall table does for empty slots.
    */
-  hypercall(domain: XenDomain, vcpu: XenVcpu, nr: number, a: readonly bigint[], pc: number): HypercallResult {
+  hypercall(
+    domain: XenDomain,
+    vcpu: XenVcpu,
+    nr: number,
+    a: readonly bigint[],
+    pc: number,
+    symbols?: { symbolAt(pc: number): string | undefined },
+  ): HypercallResult {
     const handler = this.handlers.get(nr);
     const ctx: HypercallCtx = { domain, vcpu, pc, args: {}, outcome: RETURN };
     const value = handler ? handler(ctx, a) : -Errno.ENOSYS;
@@ -76,6 +83,7 @@ export class Hypervisor {
         out: ctx.out,
         result: value,
         errno: errnoName(value),
+        symbol: symbols?.symbolAt(pc),
       });
     }
     return { value, outcome: ctx.outcome };

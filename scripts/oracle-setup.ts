@@ -1,0 +1,12 @@
+// Prepares the real-Xen reference (Debian's Xen 4.17 arm64 hypervisor + qemu-system-aarch64) so
+// the live differential tests run. As root it installs what is missing; otherwise it says what
+// to install and exits 0: the reference is optional for the emulator itself.
+import { ensureOraclePrereqs } from '../src/oracle/prereqs.ts';
+
+const root = typeof process.getuid === 'function' && process.getuid() === 0;
+const r = await ensureOraclePrereqs({ install: root });
+if (r.ok) {
+  if (!process.argv.includes('--quiet')) process.stderr.write(`setup: real-Xen reference ready (${r.xen})\n`);
+} else {
+  process.stderr.write(`setup: the real-Xen reference is not available; live differential tests will be skipped.\n${r.error}\n`);
+}

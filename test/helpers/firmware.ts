@@ -1,0 +1,19 @@
+// Paths of the firmware images the tests boot. `npm test` builds them first (pretest).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../src/machine/run.ts';
+
+export const FIRMWARE_BUILD = join(REPO_ROOT, 'firmware', 'build');
+
+export type BoardName = 'xenvm-gicv2' | 'xenvm-gicv3' | 'xenvm-gicv3-ppi14';
+
+export function image(board: BoardName, app: string, kind: 'img' | 'elf' = 'img'): string {
+  const p = join(FIRMWARE_BUILD, board, `${app}.${kind}`);
+  if (!existsSync(p)) throw new Error(`${p} is not built: run 'make -C firmware' (npm test does it in pretest)`);
+  return p;
+}
+
+/** A golden transcript (what the real Xen printed), as lines. */
+export function golden(name: string): string[] {
+  return readFileSync(join(REPO_ROOT, 'test', 'golden', name), 'utf8').split('\n').filter((l) => l !== '');
+}
