@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * demo-offer: the offering half of the two-domain demo (pair it with
+ * demo-bind as the next domain: `run demo-offer.img demo-bind.img`).
+ *
+ * Offers an event channel to the next domain (domid + 1) with
+ * alloc_unbound_event_channel, then answers each "ping" notification from
+ * the peer with a "pong" on the same channel, DEMO_ROUNDS times. Everything
+ * goes through the Zephyr events API (zephyr/xen/events.h); the only
+ * synchronisation between the domains is the notifications themselves.
+ */
+#include <errno.h>
+#include <stdbool.h>
+
+#include <zephyr/kernel.h>
+#include <zephyr/xen/events.h>
+#include <zephyr/xenvm.h>
+
+#define DEMO_ROUNDS 5
+
+static volatile unsigned int pings;
+
+static void on_ping(void *priv)
+{
+	volatile unsigned int *counter = priv;
+
+	(*counter)++;
+}
+
+static void wait_for(volatile unsigned int *counter, unsigned int n)
+{
+	unsigned int key = irq_lock();
+
+	while (*counter < n) {
+		k_cpu_atomic_idle(key);
+		key = irq_lock();
+	}
+	irq_unlock(key);
+}
+
+/* Our domid: the status of a port allocated for DOMID_SELF names us. */
+static int my_domid(void)
+{
+	int port = alloc_unbound_event_channel(DOMID_SELF);
+	evtchn_status_t st = { .dom = DOMID_SELF };
+
+	if (port < 0)
+		return port;
+	st.port = (evtchn_port_t)port;
+	int rc = evtchn_status(&st);
+
+	evtchn_close((evtchn_port_t)port);
+	return rc == 0 ? st.u.unbound.dom : rc;
+}
+
+__attribute__((noreturn)) static void finish(const char *result)
+{
+	printk("Test result: %s\n", result);
+	xenvm_poweroff();
+}
+
+int main(void)
+{
+	if (xenvm_kernel_init() != 0 || xenvm_map_shared_info() != 0 || xen_events_init() != 0)
+		finish("FAILURE (no event channels)");
+
+	int me = my_domid();
+
+	if (me < 0)
+		finish("FAILURE (cannot learn our domid)");
+	domid_t peer = (domid_t)(me + 1);
+
+	printk("demo-offer: I am d%d, offering a channel to d%u\n", me, peer);
+	/* The first free port is known (1): bind the callback before d2 can ping. */
+	evtchn_port_t expected = 1;
+
+	bind_event_channel(expected, on_ping, (void *)&pings);
+	int port = alloc_unbound_event_channel(peer);
+
+	if (port == -EPERM) {
+		printk("offer refused: %d (the XSM policy forbids domU<->domU channels)\n", port);
+		finish("SKIPPED (no domU<->domU channels under this policy)");
+	}
+	if (port != (int)expected) {
+		printk("offer failed: %d\n", port);
+		finish("FAILURE (alloc_unbound_event_channel)");
+	}
+	printk("offered port %d to d%u\n", port, peer);
+
+	for (unsigned int i = 1; i <= DEMO_ROUNDS; i++) {
+		wait_for(&pings, i);
+		printk("got ping %u\n", i);
+		int rc = notify_evtchn((evtchn_port_t)port);
+
+		printk("sent pong %u (%d)\n", i, rc);
+		if (rc != 0)
+			finish("FAILURE (notify_evtchn)");
+	}
+	/* d2 sends one last notification once it has seen the last pong. */
+	wait_for(&pings, DEMO_ROUNDS + 1);
+	printk("d%u is done; closing port %d: %d\n", peer, port, evtchn_close((evtchn_port_t)port));
+	finish("SUCCESS");
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+/* xenvm additions to the Zephyr layer (include/zephyr/xenvm.h). */
+#include <stddef.h>
+
+#include <xen/hypercall.h>
+#include <xen/public/event_channel.h>
+#include <xen/public/sched.h>
+#include <xenvm/gic.h>
+#include <zephyr/irq.h>
+#include <zephyr/xenvm.h>
+
+extern struct shared_info *HYPERVISOR_shared_info;
+
+#define BITS_PER_WORD (8 * sizeof(xen_ulong_t))
+
+int xenvm_kernel_init(void)
+{
+	int rc = gic_init();
+
+	if (rc != 0)
+		return rc;
+	irq_unlock(0);
+	return 0;
+}
+
+static bool test_word_bit(const xen_ulong_t *words, unsigned int port)
+{
+	if (HYPERVISOR_shared_info == NULL || port >= EVTCHN_2L_NR_CHANNELS)
+		return false;
+	return (__atomic_load_n(&words[port / BITS_PER_WORD], __ATOMIC_SEQ_CST) >>
+		(port % BITS_PER_WORD)) & 1;
+}
+
+bool xenvm_evtchn_is_pending(unsigned int port)
+{
+	return HYPERVISOR_shared_info != NULL &&
+	       test_word_bit(HYPERVISOR_shared_info->evtchn_pending, port);
+}
+
+bool xenvm_evtchn_is_masked(unsigned int port)
+{
+	return HYPERVISOR_shared_info != NULL &&
+	       test_word_bit(HYPERVISOR_shared_info->evtchn_mask, port);
+}
+
+int xenvm_evtchn_bind_ipi(unsigned int vcpu)
+{
+	struct evtchn_bind_ipi arg = { .vcpu = vcpu };
+	long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &arg);
+
+	return rc == 0 ? (int)arg.port : (int)rc;
+}
+
+int xenvm_evtchn_bind_virq(unsigned int virq, unsigned int vcpu)
+{
+	struct evtchn_bind_virq arg = { .virq = virq, .vcpu = vcpu };
+	long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &arg);
+
+	return rc == 0 ? (int)arg.port : (int)rc;
+}
+
+void xenvm_poweroff(void)
+{
+	xen_shutdown(SHUTDOWN_poweroff);
+}
