@@ -175,8 +175,9 @@ export class Machine {
   }
 
   private end(d: MachineDomain, reason: string): void {
+    // A shut-down domain stays allocated (Xen only destroys it when a toolstack asks, which
+    // never happens for dom0less domUs): peers still see its ports, and XSM still answers first.
     d.state = { kind: 'done', reason };
-    d.xen.dying = true;
     if (this.opts.trace.on) this.opts.trace.emit({ kind: 'domain_end', domid: d.domid, reason });
   }
 

@@ -89,10 +89,34 @@ describe('event_channel_op at the hypercall edge', () => {
     expect(r.call(0, EC, 0x1_0000_0004n, ARG)).toBe(-Errno.EINVAL);
   });
 
+  it('init_control: Xen\'s checks (vCPU, offset, alignment, frame), then -ENOSYS for a valid request', () => {
+    const r = rig();
+    const m = r.doms[0].memory;
+    const ram = BigInt((RAM_BASE + 0x4000) >>> 12);
+    const init = (gfn: bigint, offset: number, vcpu: number) => {
+      m.writeU64(ARG, gfn);
+      m.writeU32(ARG + 8, offset);
+      m.writeU32(ARG + 12, vcpu);
+      m.writeU8(ARG + 16, 0xaa);
+      return r.call(0, EC, EVTCHNOP.init_control, ARG);
+    };
+    // The answers the real Xen 4.17 gave apps/evtchn-conformance:
+    expect(init(0x10000n, 0, 1)).toBe(-Errno.ENOENT); // vCPU checked first, even with a bad frame
+    expect(init(0x10000n, 4096, 0)).toBe(-Errno.EINVAL);
+    expect(init(0x10000n, 4, 0)).toBe(-Errno.EINVAL);
+    expect(init(0x10000n, 0, 0)).toBe(-Errno.EINVAL);
+    // Ours: the 72-byte control block must fit; misaligned and unmapped frames are refused.
+    expect(init(ram, 4096 - 72 + 8, 0)).toBe(-Errno.EINVAL);
+    expect(init(ram, 4, 0)).toBe(-Errno.EINVAL);
+    expect(init(ram, 4096 - 72, 0)).toBe(-Errno.ENOSYS);
+    expect(m.readU8(ARG + 16)).toBe(0xaa); // link_bits only written back on success
+  });
+
   it('FIFO ops: init_control -ENOSYS, expand_array -EOPNOTSUPP, set_priority -ENOSYS', () => {
     const r = rig();
     const m = r.doms[0].memory;
     m.write(ARG, new Uint8Array(24));
+    m.writeU64(ARG, BigInt((RAM_BASE + 0x4000) >>> 12));
     expect(r.call(0, EC, EVTCHNOP.init_control, ARG)).toBe(-Errno.ENOSYS);
     expect(r.call(0, EC, EVTCHNOP.expand_array, ARG)).toBe(-Errno.EOPNOTSUPP);
     m.writeU32(ARG, 1);

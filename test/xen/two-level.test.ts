@@ -133,6 +133,24 @@ describe('2-level ABI on shared_info in guest RAM', () => {
     expect(b.vcpus[0].upcalls).toBe(1);
   });
 
+  it('unmask of a free or reserved port answers 0 and leaves its mask bit alone', () => {
+    const r = connected();
+    const [, b] = r.doms;
+    setMask(r, 1, 0, true);
+    setMask(r, 1, 60, true);
+    b.memory.writeU32(ARG, 0);
+    expect(r.call(1, Hypercall.event_channel_op, EVTCHNOP_unmask, ARG)).toBe(0);
+    b.memory.writeU32(ARG, 60);
+    expect(r.call(1, Hypercall.event_channel_op, EVTCHNOP_unmask, ARG)).toBe(0);
+    expect(r.xen.evtchn.isMasked(b.domid, 0)).toBe(true);
+    expect(r.xen.evtchn.isMasked(b.domid, 60)).toBe(true);
+    // A bound port is unmasked as usual.
+    setMask(r, 1, 1, true);
+    b.memory.writeU32(ARG, 1);
+    expect(r.call(1, Hypercall.event_channel_op, EVTCHNOP_unmask, ARG)).toBe(0);
+    expect(r.xen.evtchn.isMasked(b.domid, 1)).toBe(false);
+  });
+
   it('events before the guest maps shared_info land in Xen\'s page and appear once mapped', () => {
     const r = rig();
     const [a, b] = r.doms;

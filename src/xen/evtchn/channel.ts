@@ -76,3 +76,12 @@ export const NR_VIRQS = 24;
 export function virqIsGlobal(virq: number): boolean {
   return !(virq === VIRQ.TIMER || virq === VIRQ.DEBUG || virq === VIRQ.XENOPROF || virq === VIRQ.XENPMU);
 }
+
+/**
+ * Xen's evtchn_usable(): only a channel past "reserved" takes part in delivery. Unmask of a
+ * free or reserved port is a silent no-op and SCHEDOP_poll refuses it with -EINVAL (checked
+ * against the real Xen 4.17 by apps/evtchn-conformance).
+ */
+export function channelUsable(c: Channel): boolean {
+  return c.binding.state !== 'free' && c.binding.state !== 'reserved';
+}

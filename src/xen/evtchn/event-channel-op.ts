@@ -134,11 +134,11 @@ export function eventChannelOp(model: EventChannels, toGpa: TranslateVa = identi
         return rc(model.reset(me, s.dom, cmd === EVTCHNOP.reset_cont));
       }
       case EVTCHNOP.init_control: {
-        // The FIFO ABI is not implemented: answer as if this Xen had no FIFO support.
+        // FIFO is not implemented: Xen's argument checks, then -ENOSYS (see initControl).
         const s = readStruct(mem, arg, EvtchnInitControl);
         if (!s) return EFAULT;
         ctx.args = fields({ control_gfn: s.control_gfn, offset: s.offset, vcpu: s.vcpu });
-        return -Errno.ENOSYS;
+        return rc(model.initControl(me, s.control_gfn, s.offset, s.vcpu));
       }
       case EVTCHNOP.expand_array: {
         // Xen answers -EOPNOTSUPP while the domain has not switched to FIFO, which here is always.

@@ -3,12 +3,12 @@ import type { XenDomain } from '../domain.ts';
 import type { ErrnoName } from '../errno.ts';
 import type { TraceBus } from '../../trace/bus.ts';
 import type { Fields } from '../../trace/events.ts';
-import { type Channel, EVTCHNSTAT, NR_VIRQS, virqIsGlobal } from './channel.ts';
+import { type Channel, channelUsable, EVTCHNSTAT, NR_VIRQS, virqIsGlobal } from './channel.ts';
 import { PortTable, DOM0LESS_MAX_EVTCHN_PORT, UNLIMITED_EVTCHN_PORT } from './port-table.ts';
 import type { EvtchnPortOps } from './port-ops.ts';
 import { SharedPages } from './shared-pages.ts';
 import { TwoLevel, markEventsPending, upcallPending } from './two-level.ts';
-import { VcpuInfo } from './layout.ts';
+import { PAGE_SHIFT, PAGE_SIZE, VcpuInfo } from './layout.ts';
 
 /** A typed answer: a value, or the errno Xen would return (as a name; the edge negates it). */
 export type Result<T = void> = { ok: true; value: T } | { ok: false; error: ErrnoName };
@@ -55,8 +55,15 @@ interface DomainEvtchn {
   nextEvtchn: number;
 }
 
-/** Arm has no pirq support: Xen's domain_create still sizes nr_pirqs (NR_IRQS 1024 + 32 extra). */
-export const ARM_DOMU_NR_PIRQS = 1024 + 32;
+/** struct evtchn_fifo_control_block: ready u32, _rsvd u32, head[16] u32 (public/event_channel.h). */
+export const FIFO_CONTROL_BLOCK_SIZE = 4 + 4 + 16 * 4;
+
+/**
+ * Arm has no pirq support, but domain_create still sizes nr_pirqs. The real Xen 4.17 answers
+ * -EINVAL from pirq 1024 up for a dom0less domU (measured: apps/evtchn-conformance), so no
+ * extra pirqs are added on top of the 1024 static IRQs.
+ */
+export const ARM_DOMU_NR_PIRQS = 1024;
 
 export interface EventChannelsOptions {
   /** rcu_lock_domain_by_id: a domain by id, or undefined (no DOMID_SELF handling). */
@@ -316,13 +323,27 @@ export class EventChannels {
     return fail('EINVAL');
   }
 
-  /** EVTCHNOP_unmask (9): any valid port, whatever its state. */
+  /**
+   * EVTCHNOP_unmask (9): any valid port answers 0, but only a usable one (not free, not
+   * reserved) has its mask bit touched (evtchn_port_unmask checks evtchn_usable).
+   */
   unmask(caller: XenDomain, port: number): Result {
     const s = this.st(caller);
     const c = s.table.get(port);
     if (!c) return fail('EINVAL');
-    s.abi.unmask(c.notifyVcpu, port);
+    if (channelUsable(c)) s.abi.unmask(c.notifyVcpu, port);
     return done;
+  }
+
+  /**
+   * SCHEDOP_poll's look at one port (evtchn_port_poll): invalid or not usable -> -EINVAL,
+   * else whether it is pending (mask does not matter).
+   */
+  pollPort(domid: number, port: number): Result<boolean> {
+    const s = this.doms.get(domid);
+    const c = s?.table.get(port);
+    if (!s || !c || !channelUsable(c)) return fail('EINVAL');
+    return ok(s.abi.isPending(port));
   }
 
   /**
@@ -345,6 +366,22 @@ export class EventChannels {
     s.nextEvtchn = 0;
     this.note(d.domid, 0, 'reset');
     return done;
+  }
+
+  /**
+   * EVTCHNOP_init_control (11). The FIFO ABI is not implemented, but its argument checks are,
+   * in Xen's order (evtchn_fifo_init_control): the vCPU must exist (-ENOENT), the control block
+   * must fit the page (-EINVAL) and be 8-byte aligned (-EINVAL), the frame must be guest RAM
+   * (-EINVAL, map_control_block). A request that passes them all, where the real Xen would switch
+   * the domain to FIFO, answers -ENOSYS: guests then stay on the 2-level ABI.
+   */
+  initControl(caller: XenDomain, controlGfn: bigint, offset: number, vcpu: number): Result {
+    if (!this.vcpuExists(caller, vcpu)) return fail('ENOENT');
+    if (offset > PAGE_SIZE - FIFO_CONTROL_BLOCK_SIZE) return fail('EINVAL');
+    if (offset % 8 !== 0) return fail('EINVAL');
+    const gpa = controlGfn << BigInt(PAGE_SHIFT);
+    if (gpa > BigInt(Number.MAX_SAFE_INTEGER) || !caller.memory.contains(Number(gpa), PAGE_SIZE)) return fail('EINVAL');
+    return fail('ENOSYS');
   }
 
   /** EVTCHNOP_set_priority (13): FIFO-only; the 2-level ABI has no priorities. */

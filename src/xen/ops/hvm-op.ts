@@ -23,8 +23,9 @@ const guestVisible = new Set<number>(Object.values(HVM_PARAM));
 
 /**
  * HYPERVISOR_hvm_op on Arm (xen/arch/arm/hvm.c): get/set_param only.
- * Order: copy in (-EFAULT), index < HVM_NR_PARAMS (-EINVAL), domain (-ESRCH), XSM_TARGET
- * (-EPERM), then Arm's allow-lists: the five params above are readable by anyone allowed so
+ * Order, as the real Xen 4.17 answers (test/golden/evtchn-conformance.*, evtchn-pair.*): copy
+ * in (-EFAULT), domain (-ESRCH), XSM_TARGET (-EPERM) - both even for an index out of range -
+ * then index < HVM_NR_PARAMS (-EINVAL), then Arm's allow-lists: the five params above are readable by anyone allowed so
  * far; setting them is the toolstack's job (-EPERM on oneself), every other index -EINVAL.
  * A dom0less domU without xenstore has all of them 0 unless the machine seeds them.
  */
@@ -40,11 +41,11 @@ export function hvmOp(x: XenOpsContext): HypercallHandler {
       const s = readStruct(mem, gpa, XenHvmParam);
       if (!s) return -Errno.EFAULT;
       ctx.args = set ? { domid: s.domid, index: s.index, value: s.value } : { domid: s.domid, index: s.index };
-      if (s.index >= HVM_NR_PARAMS) return -Errno.EINVAL;
       const d = anyDomain(x.hv, ctx.domain, s.domid);
       if (!d) return -Errno.ESRCH;
       const denied = x.xsm.target(ctx.domain, d);
       if (denied) return -Errno[denied];
+      if (s.index >= HVM_NR_PARAMS) return -Errno.EINVAL;
       if (!guestVisible.has(s.index)) return -Errno.EINVAL;
       const params = x.domainState.get(d.domid)!.hvmParams;
       if (set) {

@@ -81,8 +81,9 @@ export function schedOp(x: XenOpsContext): HypercallHandler {
         for (let i = 0; i < s.nr_ports; i++) {
           const port = base < 0 ? undefined : mem.readU32(base + 4 * i);
           if (port === undefined) return -Errno.EFAULT;
-          if (x.evtchn.channel(me.domid, port) === undefined) return -Errno.EINVAL;
-          if (x.evtchn.isPending(me.domid, port)) return 0;
+          const polled = x.evtchn.pollPort(me.domid, port);
+          if (!polled.ok) return -Errno[polled.error];
+          if (polled.value) return 0;
           ports.push(port);
         }
         x.evtchn.beginPoll(me, ctx.vcpu.id, ports.length === 1 ? ports[0] : -1);

@@ -20,9 +20,10 @@ export const VcpuRegisterRunstateArea = layout('vcpu_register_runstate_memory_ar
  * HYPERVISOR_vcpu_op(cmd, vcpuid, arg) on Arm (4.17): the vCPU must exist (-ENOENT), then only
  * register_vcpu_info and register_runstate_memory_area are accepted (-EINVAL otherwise).
  *
- * map_vcpu_info rejects, all with -EINVAL: an offset that does not leave room for the
- * 48-byte vcpu_info in the page, an offset not 8-byte aligned, a vCPU that already has one,
- * a vCPU other than the caller that is online, and a frame that is not the guest's RAM.
+ * map_vcpu_info rejects an offset that does not leave room for the 48-byte vcpu_info in the
+ * page or is not 8-byte aligned with -ENXIO (what the real Xen 4.17 answers, measured by
+ * apps/evtchn-conformance), then with -EINVAL a vCPU that already has one, a vCPU other than
+ * the caller that is online, and a frame that is not the guest's RAM.
  */
 export function vcpuOp(x: XenOpsContext): HypercallHandler {
   return (ctx, a) => {
@@ -40,8 +41,8 @@ export function vcpuOp(x: XenOpsContext): HypercallHandler {
       const s = readStruct(mem, gpa, VcpuRegisterVcpuInfo);
       if (!s) return -Errno.EFAULT;
       ctx.args = { vcpuid: vcpuId, mfn: s.mfn, offset: s.offset };
-      if (s.offset > PAGE_SIZE - VcpuInfo.size) return -Errno.EINVAL;
-      if (s.offset % VcpuInfo.align !== 0) return -Errno.EINVAL;
+      if (s.offset > PAGE_SIZE - VcpuInfo.size) return -Errno.ENXIO;
+      if (s.offset % VcpuInfo.align !== 0) return -Errno.ENXIO;
       if (v.vcpuInfoGpa !== undefined) return -Errno.EINVAL;
       if (v !== ctx.vcpu && v.online !== false) return -Errno.EINVAL;
       const page = s.mfn << BigInt(PAGE_SHIFT);
