@@ -90,11 +90,16 @@ export interface VcpuConfig {
   mpidr?: number;
   traps: VcpuTraps;
   /**
-   * Count retired instructions exactly (virtual time, instruction budgets, exact fault PCs).
-   * Costs a native per-instruction hook (~2x on tight compute loops); off, runs are bounded
-   * by wall-clock slices instead.
+   * Count retired instructions (virtual time, instruction budgets). Off, runs are bounded by
+   * wall-clock slices instead and run at full engine speed.
    */
   counted: boolean;
+  /**
+   * With `counted`: count per instruction (exact budgets, exact fault PCs; ~2.4x slower on
+   * tight loops) instead of per translation block (budgets may overshoot by less than a block;
+   * counts at hypercalls and WFI are exact because those end blocks).
+   */
+  exactCount?: boolean;
 }
 
 export class Vcpu {
@@ -108,6 +113,7 @@ export class Vcpu {
   private fault: GuestFault | undefined;
   private memFault: { type: number; address: number; size: number } | undefined;
   private readonly counter: InstructionCounter | undefined;
+  private readonly exactCount: boolean;
   private exceptionsThisRun = 0;
   /** performance.now() after which the current uncounted run should end (0 = none). */
   private sliceDeadline = 0;
@@ -115,6 +121,7 @@ export class Vcpu {
   private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
     this.engine = engine;
     this.counter = counter;
+    this.exactCount = (cfg.exactCount ?? false) && counter !== undefined;
     this.id = cfg.id;
     this.memory = cfg.memory;
     this.traps = cfg.traps;
@@ -127,7 +134,7 @@ export class Vcpu {
     const e = r.engine;
     let counter: InstructionCounter | undefined;
     if (cfg.counted) {
-      const c = e.attachCounter();
+      const c = e.attachCounter(cfg.exactCount ?? false);
       if (!c.ok) {
         e.close();
         return c;
@@ -382,7 +389,7 @@ export class Vcpu {
     if (mf) {
       const write = mf.type === UcMemType.WRITE_UNMAPPED || mf.type === UcMemType.WRITE_PROT;
       let pc = pcNow;
-      let exact = this.counter !== undefined;
+      let exact = this.exactCount;
       if (!exact) {
         const found = locateFaultingAccess((a) => this.memory.readU32(a), pcNow, mf.address, (n) => (n === 31 ? this.sp : this.xn(n)));
         if (found !== undefined) {

@@ -22,6 +22,8 @@ export interface MachineOptions {
   trace: TraceBus;
   /** Count instructions (deterministic virtual time and budgets). */
   counted: boolean;
+  /** Count per instruction rather than per block (exact budgets and fault PCs; slower). */
+  exactCount?: boolean;
   /** Instructions per scheduling quantum (counted machines). */
   quantum: number;
   /** Varies quantum lengths deterministically (counted machines); undefined = fixed quanta. */
@@ -90,9 +92,9 @@ export class Machine {
     return this.domains.find((d) => d.domid === domid);
   }
 
-  addDomain(spec: Omit<DomainSpec, 'counted'>): Result<MachineDomain> {
+  addDomain(spec: Omit<DomainSpec, 'counted' | 'exactCount'>): Result<MachineDomain> {
     const r = MachineDomain.create(
-      { ...spec, counted: this.opts.counted },
+      { ...spec, counted: this.opts.counted, exactCount: this.opts.exactCount },
       {
         traps: this.trapsFor(() => this.current),
         onConsoleLine: (d, text, via) => {

@@ -172,6 +172,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     xsm: opts.xsm ?? 'dummy',
     trace,
     counted,
+    // An instruction bound is promised exactly; block-granular counting could overshoot it.
+    exactCount: opts.maxInstructions !== undefined,
     quantum: opts.quantum ?? DEFAULT_QUANTUM,
     seed: opts.seed,
     onConsole: (domid, text) => {

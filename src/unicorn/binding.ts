@@ -290,7 +290,7 @@ export class Engine {
    * Installs the native per-instruction counter. Must happen before the first run: the engine
    * decides at translation time which hooks a block calls.
    */
-  attachCounter(): { ok: true; counter: InstructionCounter } | { ok: false; error: string } {
+  attachCounter(perInstruction: boolean): { ok: true; counter: InstructionCounter } | { ok: false; error: string } {
     const lib = loadCounter();
     if (!lib.ok) return lib;
     const mem = koffi.alloc('uint64_t', 2);
@@ -298,7 +298,7 @@ export class Engine {
     const counter = new InstructionCounter(mem);
     counter.executed = 0;
     counter.limit = 0;
-    const err = lib.install(this.uc, mem);
+    const err = lib.install(this.uc, mem, perInstruction ? 1 : 0);
     if (err !== UcErr.OK) return { ok: false, error: `cannot install the instruction counter: ${this.strerror(err)}` };
     return { ok: true, counter };
   }

@@ -6,7 +6,7 @@ import koffi from 'koffi';
 // @ts-ignore -- plain ESM helper shared with the setup script
 import { buildCounter } from '../../scripts/native.mjs';
 
-type Install = (uc: unknown, counter: unknown) => number;
+type Install = (uc: unknown, counter: unknown, perInstruction: number) => number;
 let install: Install | undefined;
 let failure: string | undefined;
 
@@ -20,7 +20,7 @@ export function loadCounter(): { ok: true; install: Install } | { ok: false; err
   }
   try {
     const lib = koffi.load(built.path);
-    install = lib.func('int xenvm_counter_install(void *uc, void *counter)') as Install;
+    install = lib.func('int xenvm_counter_install(void *uc, void *counter, int per_instruction)') as Install;
     return { ok: true, install };
   } catch (e) {
     failure = `cannot load ${built.path}: ${(e as Error).message}`;

@@ -6,7 +6,7 @@ import { SysReg } from '../../src/cpu/arm64.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 
 const BASE = 0x40000000;
-function guest(words: number[], counted = false, traps: Partial<VcpuTraps> = {}) {
+function guest(words: number[], counted = false, traps: Partial<VcpuTraps> = {}, exactCount = false) {
   const mem = new GuestMemory(BASE, 1 << 20);
   words.forEach((w, i) => mem.writeU32(BASE + 4 * i, w));
   const calls: { nr: number; a: bigint[]; pc: number }[] = [];
@@ -14,6 +14,7 @@ function guest(words: number[], counted = false, traps: Partial<VcpuTraps> = {})
     id: 0,
     memory: mem,
     counted,
+    exactCount,
     traps: {
       hypercall: (v, pc) => {
         const h = v.hypercallArgs();
@@ -99,12 +100,24 @@ describe('Vcpu', () => {
     if (exit.kind === 'fault') expect(exit.fault.what).toBe(`exception loop: the vector at 0x${(BASE + 0xa00).toString(16)} itself raised undefined instruction`);
   });
 
-  it('counted runs stop after exactly the budget and count what retired', () => {
-    const { vcpu } = guest([B_SELF], true);
+  it('exact counting stops after exactly the budget and counts what retired', () => {
+    const { vcpu } = guest([MOVZ(1, 1), MOVZ(2, 2), 0x17fffffe /* b -8 */], true, {}, true);
     expect(vcpu.run(1000, 0).kind).toBe('budget');
     expect(vcpu.retired).toBe(1000);
     expect(vcpu.run(234, 0).kind).toBe('budget');
     expect(vcpu.retired).toBe(1234);
+  });
+
+  it('block counting overshoots a budget by less than one block, the same way every time', () => {
+    const run = () => {
+      const { vcpu } = guest([MOVZ(1, 1), MOVZ(2, 2), 0x17fffffe /* b -8 */], true);
+      vcpu.run(1000, 0);
+      return vcpu.retired;
+    };
+    const n = run();
+    expect(n).toBeGreaterThanOrEqual(1000);
+    expect(n).toBeLessThan(1003);
+    expect(run()).toBe(n);
   });
 
   it('counted runs that end early (WFI) still know how many instructions retired', () => {
