@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Observation helpers shared by the event-channel conformance guests
+ * (evtchn-conformance, evtchn-pair).
+ *
+ * Every observation is one console line "op: detail = result", where the
+ * result is Xen's return value, followed by the errno name when negative and
+ * by any output fields. Nothing printed may depend on addresses, time or
+ * scheduling, so the same guest gives the same transcript on every run and
+ * the transcript of the real Xen can be kept as a golden file.
+ */
+#ifndef EVTCHN_PROBE_H
+#define EVTCHN_PROBE_H
+
+#include <stdint.h>
+
+#include <xen/public/event_channel.h>
+#include <xen/public/xen.h>
+
+/* A guest physical address with nothing behind it in a dom0less domU's p2m. */
+#define PROBE_BAD_PTR ((void *)0x10000000UL)
+#define PROBE_BAD_GFN 0x10000UL
+
+/* Extra text for the next say(): output fields of a successful call. */
+__attribute__((format(printf, 1, 2))) void extra(const char *fmt, ...);
+
+/* Print "<detail> = rc[ ERRNAME][ extra]" and return rc. */
+__attribute__((format(printf, 2, 3))) long say(long rc, const char *fmt, ...);
+
+const char *errname(long rc);
+
+/* Event-channel calls, argument struct built here; *port receives the output port. */
+long ev_alloc_unbound(domid_t dom, domid_t remote, evtchn_port_t *port);
+long ev_bind_interdomain(domid_t remote, evtchn_port_t rport, evtchn_port_t *port);
+long ev_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_port_t *port);
+long ev_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
+long ev_close(evtchn_port_t port);
+long ev_send(evtchn_port_t port);
+long ev_unmask(evtchn_port_t port);
+long ev_bind_vcpu(evtchn_port_t port, uint32_t vcpu);
+long ev_reset(domid_t dom, int cont);
+
+/* The observing variants: print one line each. */
+long o_alloc_unbound(domid_t dom, domid_t remote, evtchn_port_t *port);
+long o_bind_interdomain(domid_t remote, evtchn_port_t rport, evtchn_port_t *port);
+long o_close(evtchn_port_t port);
+long o_send(evtchn_port_t port);
+long o_unmask(evtchn_port_t port);
+/* EVTCHNOP_status of <dom, port>, printed with its decoded output. */
+long o_status(domid_t dom, evtchn_port_t port);
+/* Lowest port in [from, 4097) that EVTCHNOP_status calls invalid (-EINVAL). */
+uint32_t first_invalid_port(domid_t dom, uint32_t from);
+
+/* A domain id as the guest wrote it: SELF/XEN/IO/... by name, else decimal. */
+const char *domname(domid_t dom);
+
+/* ---- shared_info and vcpu_info ---- */
+
+/* XENMEM_add_to_physmap(shared_info) at the page `page`; prints; 0 on success. */
+long map_shared_info(void *page, const char *detail);
+/* The vcpu_info show_bits() reads (shared_info's slot, or a registered one). */
+void use_vcpu_info(volatile struct vcpu_info *vi);
+extern volatile struct shared_info *shinfo;
+extern volatile struct vcpu_info *vinfo;
+
+/* "bits: <what> = pend0=.. pend1=.. mask0=.. mask1=.. sel=.. upcall=.." */
+void show_bits(const char *what);
+/* Population count of every pending and mask word (after exhaustion/reset). */
+void show_bit_totals(const char *what);
+/* The guest's part of the protocol, done by hand: forget all pending events. */
+void clear_events(void);
+void mask_port(evtchn_port_t port);
+void unmask_port_locally(evtchn_port_t port);
+
+#endif
