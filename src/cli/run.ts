@@ -1,7 +1,8 @@
 // `xenvm-emu run`: run guest images under the emulator, one domain each.
 import { runImages, type RunOptions } from '../machine/run.ts';
 import { TraceBus } from '../trace/bus.ts';
-import { formatEvent } from '../trace/text.ts';
+import { FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
+import { attachTraceOutputs } from '../trace/sinks.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
 export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
@@ -27,8 +28,14 @@ options:
   --max-instructions N    bound on guest instructions, all domains together
   --seed N                vary scheduling quanta reproducibly (printed, for replay)
   --quantum N             instructions per scheduling quantum (default 100000)
-  --counted               count instructions even for a single domain (deterministic time)
   --trace                 print one line per hypercall and event to stderr
+  --trace-filter EXPR     with --trace (implied): print only matching events; may be repeated.
+                          ${FILTER_HELP}
+  --trace-file FILE       write every event to FILE as JSON Lines (docs/trace.md); re-render
+                          it with 'xenvm-emu trace FILE'
+  --perfetto FILE         write every event to FILE as Chrome trace-event JSON for
+                          ui.perfetto.dev or chrome://tracing (1 us on its axis = 1 instruction)
+                          Any trace option makes the run counted (deterministic virtual time).
   -h, --help              this text`;
 
 const SPEC: Record<string, OptionSpec> = {
@@ -41,13 +48,23 @@ const SPEC: Record<string, OptionSpec> = {
   '--max-instructions': { value: true },
   '--seed': { value: true },
   '--quantum': { value: true },
-  '--counted': { value: false },
   '--trace': { value: false },
+  '--trace-filter': { value: true, repeat: true },
+  '--trace-file': { value: true },
+  '--perfetto': { value: true },
   '--help': { value: false },
   '-h': { value: false },
 };
 
-export type RunCliOptions = RunOptions & { traceText: boolean };
+export type RunCliOptions = RunOptions & {
+  traceText: boolean;
+  /** Text-view filter (--trace-filter). */
+  traceFilter?: TraceFilter;
+  /** JSONL output file (--trace-file). */
+  traceFile?: string;
+  /** Perfetto output file (--perfetto). */
+  perfetto?: string;
+};
 
 /** Parses `run` arguments; shared with `demo` and `diff`. */
 export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: RunCliOptions } | { ok: false; error: string } {
@@ -67,6 +84,15 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
     if (xsm !== 'dummy' && xsm !== 'silo') return { ok: false, error: `--xsm takes dummy or silo, not '${xsm}'` };
     opts.xsm = xsm;
   }
+  const filters = o.get('--trace-filter');
+  if (filters) {
+    const f = parseFilter(filters);
+    if (!f.ok) return f;
+    opts.traceFilter = f.filter;
+    opts.traceText = true;
+  }
+  opts.traceFile = one('--trace-file');
+  opts.perfetto = one('--perfetto');
   opts.dom0 = one('--dom0');
   opts.dtb = one('--dtb');
   const ints: [string, number, number, (v: number | undefined) => void][] = [
@@ -81,7 +107,6 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
     if (!r.ok) return r;
     set(r.value);
   }
-  if (o.has('--counted')) opts.counted = true;
   if (!help && opts.images.length === 0 && !opts.dom0) return { ok: false, error: 'no IMAGE given' };
   return { ok: true, help, opts };
 }
@@ -89,16 +114,29 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
 /** Runs with CLI output conventions; returns the exit status. */
 export async function runWithOutput(opts: RunCliOptions): Promise<number> {
   const trace = new TraceBus();
-  if (opts.traceText) trace.attach((e) => process.stderr.write(formatEvent(e) + '\n'));
-  if (opts.seed !== undefined) process.stderr.write(`xenvm-emu: scheduling seed ${opts.seed}\n`);
-  const r = await runImages({
-    ...opts,
-    trace,
-    onLine: (l) => process.stdout.write(l + '\n'),
-    onStatus: (s) => process.stderr.write(`xenvm-emu: ${s}\n`),
+  const outputs = attachTraceOutputs(trace, {
+    text: opts.traceText ? (line) => process.stderr.write(line + '\n') : undefined,
+    filter: opts.traceFilter,
+    jsonl: opts.traceFile,
+    perfetto: opts.perfetto,
   });
-  if (r.message) process.stderr.write(`xenvm-emu: ${r.message}\n`);
-  return r.exitCode;
+  if (!outputs.ok) {
+    process.stderr.write(`xenvm-emu: ${outputs.error}\n`);
+    return 2;
+  }
+  if (opts.seed !== undefined) process.stderr.write(`xenvm-emu: scheduling seed ${opts.seed}\n`);
+  try {
+    const r = await runImages({
+      ...opts,
+      trace,
+      onLine: (l) => process.stdout.write(l + '\n'),
+      onStatus: (s) => process.stderr.write(`xenvm-emu: ${s}\n`),
+    });
+    if (r.message) process.stderr.write(`xenvm-emu: ${r.message}\n`);
+    return r.exitCode;
+  } finally {
+    outputs.close();
+  }
 }
 
 export async function runMain(argv: string[]): Promise<number> {

@@ -16,8 +16,8 @@
  *   line and the engine delivers it through the guest's own vector at the next translation
  *   block boundary once PSTATE.I allows. The vGIC drives `setIrqLine`.
  * - WFI makes uc_emu_start return OK with PC after the WFI.
- * - Unmapped data accesses stop the engine; the reported PC is exact only when instructions
- *   are being counted (the engine then syncs PC per instruction), otherwise it is the start of
+ * - Unmapped data accesses stop the engine; the reported PC is exact only with a per-instruction
+ *   hook (exactCount: the engine then syncs PC per instruction), otherwise it is the start of
  *   the translation block, and `locateFaultingAccess` finds the instruction.
  */
 import { Engine, type RegBatch } from '../unicorn/binding.ts';
@@ -90,14 +90,9 @@ export interface VcpuConfig {
   mpidr?: number;
   traps: VcpuTraps;
   /**
-   * Count retired instructions (virtual time, instruction budgets). Off, runs are bounded by
-   * wall-clock slices instead and run at full engine speed.
-   */
-  counted: boolean;
-  /**
-   * With `counted`: count per instruction (exact budgets, exact fault PCs; ~2.4x slower on
-   * tight loops) instead of per translation block (budgets may overshoot by less than a block;
-   * counts at hypercalls and WFI are exact because those end blocks).
+   * Count per instruction (exact budgets, exact fault PCs; ~2.4x slower on tight loops) instead
+   * of per translation block (budgets may overshoot by less than a block; counts at hypercalls
+   * and WFI are exact because those end blocks).
    */
   exactCount?: boolean;
 }
@@ -112,16 +107,13 @@ export class Vcpu {
   private stopRequested = false;
   private fault: GuestFault | undefined;
   private memFault: { type: number; address: number; size: number } | undefined;
-  private readonly counter: InstructionCounter | undefined;
+  private readonly counter: InstructionCounter;
   private readonly exactCount: boolean;
-  private exceptionsThisRun = 0;
-  /** performance.now() after which the current uncounted run should end (0 = none). */
-  private sliceDeadline = 0;
 
-  private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
+  private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter) {
     this.engine = engine;
     this.counter = counter;
-    this.exactCount = (cfg.exactCount ?? false) && counter !== undefined;
+    this.exactCount = cfg.exactCount ?? false;
     this.id = cfg.id;
     this.memory = cfg.memory;
     this.traps = cfg.traps;
@@ -132,16 +124,12 @@ export class Vcpu {
     const r = Engine.open();
     if (!r.ok) return r;
     const e = r.engine;
-    let counter: InstructionCounter | undefined;
-    if (cfg.counted) {
-      const c = e.attachCounter(cfg.exactCount ?? false);
-      if (!c.ok) {
-        e.close();
-        return c;
-      }
-      counter = c.counter;
+    const c = e.attachCounter(cfg.exactCount ?? false);
+    if (!c.ok) {
+      e.close();
+      return c;
     }
-    const v = new Vcpu(e, cfg, counter);
+    const v = new Vcpu(e, cfg, c.counter);
     const err = e.mapPtr(cfg.memory.base, cfg.memory.bytes, UcProt.ALL);
     if (err !== UcErr.OK) {
       e.close();
@@ -241,37 +229,31 @@ export class Vcpu {
     this.engine.stop();
   }
 
-  /** True when this vCPU counts instructions (see VcpuConfig.counted). */
-  get counted(): boolean {
-    return this.counter !== undefined;
-  }
-
-  /** Instructions retired so far (counted vCPUs; 0 otherwise). */
+  /** Instructions retired so far: this vCPU's virtual time. */
   get retired(): number {
-    return this.counter ? this.counter.executed : 0;
+    return this.counter.executed;
   }
 
   /**
-   * Runs until an exit: at most `budget` instructions on a counted vCPU, at most `sliceUs`
-   * microseconds of wall time on an uncounted one.
+   * Runs until an exit, at most about `budget` instructions (exactly, with exactCount).
+   *
+   * Runs are bounded only by the instruction counter, never by Unicorn's wall-clock timeout:
+   * that timeout stops the engine from another thread, and a stop that lands while an HVC is
+   * being raised loses the hypercall (the pending exception is discarded when the next run
+   * starts). Measured: 5 of 6 runs of a 1,000,000-hypercall loop saw a lost call.
    */
-  run(budget: number, sliceUs: number): VcpuExit {
+  run(budget: number): VcpuExit {
     this.stopRequested = false;
     this.fault = undefined;
     this.memFault = undefined;
     const start = this.pc;
-    this.exceptionsThisRun = 0;
-    this.sliceDeadline = this.counter || sliceUs <= 0 ? 0 : performance.now() + sliceUs / 1000;
-    let limit = 0;
-    if (this.counter) {
-      limit = this.counter.executed + budget;
-      this.counter.limit = limit;
-    }
-    const err = this.engine.start(start, 0, this.counter ? 0 : sliceUs, 0);
+    const limit = this.counter.executed + budget;
+    this.counter.limit = limit;
+    const err = this.engine.start(start, 0, 0, 0);
     if (this.fault) return { kind: 'fault', fault: this.fault };
     if (err !== UcErr.OK) return this.engineError(err);
     if (this.stopRequested) return { kind: 'stopped' };
-    if (this.counter && this.counter.executed >= limit) return { kind: 'budget' };
+    if (this.counter.executed >= limit) return { kind: 'budget' };
     const pc = this.pc;
     if (this.memory.readU32(pc - 4) === INSN_WFI) return { kind: 'wfi' };
     return { kind: 'budget' };
@@ -324,13 +306,8 @@ export class Vcpu {
   }
 
   private onException(intno: number): void {
-    // Unicorn 2.0.1 drops a pending stop request (including its own timeout) whenever a hook
-    // writes PC, which exception entry does: watch the clock here so that a guest caught in an
-    // exception storm still yields at the end of its slice.
-    if ((++this.exceptionsThisRun & 0xfff) === 0 && this.sliceDeadline > 0 && performance.now() > this.sliceDeadline) {
-      this.requestStop();
-      return;
-    }
+    // Note: Unicorn 2.0.1 drops a pending stop request whenever a hook writes PC (exception
+    // entry does). Budgets still end runs because the counter re-checks at every block.
     const pc = this.pc;
     switch (intno) {
       case Excp.HVC: {

@@ -1,11 +1,9 @@
 /**
  * The machine: the one place that wires CPU, vGIC and Xen together, and the scheduler.
  *
- * Scheduling is round robin over domains in domid order. A counted machine gives each runnable
- * vCPU a quantum of guest instructions (virtual time = instructions retired, 1 instruction =
- * 1 ns of guest time), which makes every run with the same inputs identical. An uncounted
- * machine (one domain, no limits asked for) runs the vCPU free in wall-clock slices at full
- * engine speed.
+ * Scheduling is round robin over domains in domid order. Each runnable vCPU gets a quantum of
+ * guest instructions (virtual time = instructions retired, 1 instruction = 1 ns of guest time),
+ * which makes every run with the same inputs identical: same transcript, same trace.
  */
 import type { Vcpu } from '../cpu/vcpu.ts';
 import type { SysregAccess } from '../cpu/decode.ts';
@@ -20,8 +18,6 @@ import { hex, type Result } from './result.ts';
 export interface MachineOptions {
   xsm: XsmPolicy;
   trace: TraceBus;
-  /** Count instructions (deterministic virtual time and budgets). */
-  counted: boolean;
   /** Count per instruction rather than per block (exact budgets and fault PCs; slower). */
   exactCount?: boolean;
   /** Instructions per scheduling quantum (counted machines). */
@@ -47,8 +43,8 @@ export interface RunLimits {
 
 /** Instructions a domain may run after every domain has reported, to reach its shutdown. */
 const GRACE_INSTRUCTIONS = 5_000_000;
-/** Wall-clock slice for uncounted runs (µs): how often limits are checked. */
-const SLICE_US = 100_000;
+/** Quantum when only one vCPU is runnable: long runs, few engine restarts, limits still checked often. */
+const SOLO_QUANTUM = 5_000_000;
 
 export class Machine {
   readonly hv: Hypervisor;
@@ -92,9 +88,9 @@ export class Machine {
     return this.domains.find((d) => d.domid === domid);
   }
 
-  addDomain(spec: Omit<DomainSpec, 'counted' | 'exactCount'>): Result<MachineDomain> {
+  addDomain(spec: Omit<DomainSpec, 'exactCount'>): Result<MachineDomain> {
     const r = MachineDomain.create(
-      { ...spec, counted: this.opts.counted, exactCount: this.opts.exactCount },
+      { ...spec, exactCount: this.opts.exactCount },
       {
         traps: this.trapsFor(() => this.current),
         onConsoleLine: (d, text, via) => {
@@ -230,7 +226,6 @@ export class Machine {
   /** Runs until every domain has finished, or a limit, or a deadlock. */
   run(limits: RunLimits = {}): RunEnd {
     const startWall = performance.now();
-    const counted = this.opts.counted;
     let graceLeft = GRACE_INSTRUCTIONS;
     let rr = 0;
     for (;;) {
@@ -258,17 +253,19 @@ export class Machine {
       // Round robin in domid order, starting after the last domain that ran.
       const d = runnable.find((x) => this.domains.indexOf(x) >= rr) ?? runnable[0];
       rr = this.domains.indexOf(d) + 1;
-      let budget = counted ? this.nextQuantum() : 0;
-      if (counted && limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - this.now());
+      // Alone, a vCPU may run long (the quantum only matters for interleaving); with a seed, the
+      // quantum varies so that timing-dependent guest bugs show up reproducibly.
+      let budget = runnable.length > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
+      if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - this.now());
       if (allReported) {
         if (graceLeft <= 0) return { kind: 'finished' };
-        if (counted) budget = Math.min(budget, graceLeft);
+        budget = Math.min(budget, graceLeft);
       }
       const before = this.now();
       this.current = d;
-      const exit = d.vcpu.run(Math.max(1, budget), SLICE_US);
+      const exit = d.vcpu.run(Math.max(1, budget));
       this.current = undefined;
-      if (allReported) graceLeft -= counted ? this.now() - before : GRACE_INSTRUCTIONS;
+      if (allReported) graceLeft -= this.now() - before;
       switch (exit.kind) {
         case 'budget':
           break;

@@ -31,8 +31,6 @@ export interface RunOptions {
   memoryMiB?: number;
   timeoutMs?: number;
   maxInstructions?: number;
-  /** Force counted (deterministic) or uncounted (fastest) execution; default decides from the run. */
-  counted?: boolean;
   /** Instructions per scheduling quantum. */
   quantum?: number;
   seed?: number;
@@ -59,7 +57,7 @@ export interface RunOutcome {
   message?: string;
   end?: RunEnd;
   domains: DomainSummary[];
-  /** Virtual time at the end (instructions retired, counted runs). */
+  /** Virtual time at the end (guest instructions retired by every domain). */
   instructions: number;
   wallMs: number;
 }
@@ -167,11 +165,9 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   if (specs.length === 0) return fail(2, 'no images given');
 
   const trace = opts.trace ?? new TraceBus();
-  const counted = opts.counted ?? (specs.length > 1 || opts.maxInstructions !== undefined || trace.on || opts.seed !== undefined);
   const machine = new Machine({
     xsm: opts.xsm ?? 'dummy',
     trace,
-    counted,
     // An instruction bound is promised exactly; block-granular counting could overshoot it.
     exactCount: opts.maxInstructions !== undefined,
     quantum: opts.quantum ?? DEFAULT_QUANTUM,

@@ -6,14 +6,13 @@ import { SysReg } from '../../src/cpu/arm64.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 
 const BASE = 0x40000000;
-function guest(words: number[], counted = false, traps: Partial<VcpuTraps> = {}, exactCount = false) {
+function guest(words: number[], traps: Partial<VcpuTraps> = {}, exactCount = false) {
   const mem = new GuestMemory(BASE, 1 << 20);
   words.forEach((w, i) => mem.writeU32(BASE + 4 * i, w));
   const calls: { nr: number; a: bigint[]; pc: number }[] = [];
   const r = Vcpu.create({
     id: 0,
     memory: mem,
-    counted,
     exactCount,
     traps: {
       hypercall: (v, pc) => {
@@ -46,23 +45,23 @@ describe('Vcpu', () => {
 
   it('HVC #0xEA1 calls the hypercall trap with x16 and x0..x4, and the result lands sign-extended in x0', () => {
     const { vcpu, calls } = guest([MOVZ(16, 32), MOVZ(0, 4), MOVZ(1, 7), HVC(0xea1), WFI]);
-    expect(vcpu.run(0, 1_000_000).kind).toBe('wfi');
+    expect(vcpu.run(1_000_000).kind).toBe('wfi');
     expect(calls).toEqual([{ nr: 32, a: [4n, 7n, 0n, 0n, 0n], pc: BASE + 16 }]);
     expect(vcpu.x(0)).toBe(0xffffffffffffffean);
   });
 
   it('HVC #0 is an SMCCC call', () => {
     const { vcpu } = guest([MOVZ(0, 0), HVC(0), WFI]);
-    vcpu.run(0, 1_000_000);
+    vcpu.run(1_000_000);
     expect(vcpu.x(0)).toBe(0x10001n);
   });
 
   it('an unknown HVC immediate enters the guest vector with EC 0 and ELR past the HVC', () => {
     const bad: number[] = [];
-    const { vcpu, mem } = guest([HVC(0x1234), B_SELF], false, { badHvc: (_v, imm) => bad.push(imm) });
+    const { vcpu, mem } = guest([HVC(0x1234), B_SELF], { badHvc: (_v, imm) => bad.push(imm) });
     mem.writeU32(BASE + 0x800 + 0x200, WFI);
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(BASE + 0x800));
-    expect(vcpu.run(0, 20_000).kind).toBe('wfi');
+    expect(vcpu.run(1_000_000).kind).toBe('wfi');
     expect(bad).toEqual([0x1234]);
     expect(vcpu.pc).toBe(BASE + 0x800 + 0x204); // current EL with SP_ELx, synchronous (past the WFI)
     expect(vcpu.readSys(SysReg.ESR_EL1)).toBe(0x2000000n);
@@ -71,7 +70,7 @@ describe('Vcpu', () => {
 
   it('an exception with no vector is a fault report, not a hang', () => {
     const { vcpu } = guest([HVC(0x1234)]);
-    const exit = vcpu.run(0, 1_000_000);
+    const exit = vcpu.run(1_000_000);
     expect(exit.kind).toBe('fault');
     if (exit.kind === 'fault') expect(exit.fault.what).toBe('undefined instruction with no vector (VBAR_EL1=0x0)');
   });
@@ -80,13 +79,13 @@ describe('Vcpu', () => {
     // msr daifclr, #2 ; b .   — the IRQ vector runs HVC #0xEA1 (so the test can lower the line) then WFI
     const words = [0xd50342ff, B_SELF];
     let vcpuRef: Vcpu | undefined;
-    const { vcpu, mem } = guest(words, false, { hypercall: () => vcpuRef!.setIrqLine(false) });
+    const { vcpu, mem } = guest(words, { hypercall: () => vcpuRef!.setIrqLine(false) });
     vcpuRef = vcpu;
     mem.writeU32(BASE + 0x800 + 0x280, HVC(0xea1));
     mem.writeU32(BASE + 0x800 + 0x284, WFI);
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(BASE + 0x800));
     vcpu.setIrqLine(true);
-    expect(vcpu.run(0, 1_000_000).kind).toBe('wfi');
+    expect(vcpu.run(1_000_000).kind).toBe('wfi');
     expect(vcpu.pc).toBe(BASE + 0x800 + 0x288);
     // Taken right after the daifclr: the interrupted instruction is the branch at +4.
     expect(vcpu.readSys(SysReg.ELR_EL1)).toBe(BigInt(BASE + 4));
@@ -95,23 +94,23 @@ describe('Vcpu', () => {
   it('a vector that faults on itself is reported as an exception loop, not a hang', () => {
     const { vcpu } = guest([HVC(0x1234)]);
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(BASE + 0x800)); // zeros there: UDF
-    const exit = vcpu.run(0, 1_000_000);
+    const exit = vcpu.run(1_000_000);
     expect(exit.kind).toBe('fault');
     if (exit.kind === 'fault') expect(exit.fault.what).toBe(`exception loop: the vector at 0x${(BASE + 0xa00).toString(16)} itself raised undefined instruction`);
   });
 
   it('exact counting stops after exactly the budget and counts what retired', () => {
-    const { vcpu } = guest([MOVZ(1, 1), MOVZ(2, 2), 0x17fffffe /* b -8 */], true, {}, true);
-    expect(vcpu.run(1000, 0).kind).toBe('budget');
+    const { vcpu } = guest([MOVZ(1, 1), MOVZ(2, 2), 0x17fffffe /* b -8 */], {}, true);
+    expect(vcpu.run(1000).kind).toBe('budget');
     expect(vcpu.retired).toBe(1000);
-    expect(vcpu.run(234, 0).kind).toBe('budget');
+    expect(vcpu.run(234).kind).toBe('budget');
     expect(vcpu.retired).toBe(1234);
   });
 
   it('block counting overshoots a budget by less than one block, the same way every time', () => {
     const run = () => {
-      const { vcpu } = guest([MOVZ(1, 1), MOVZ(2, 2), 0x17fffffe /* b -8 */], true);
-      vcpu.run(1000, 0);
+      const { vcpu } = guest([MOVZ(1, 1), MOVZ(2, 2), 0x17fffffe /* b -8 */]);
+      vcpu.run(1000);
       return vcpu.retired;
     };
     const n = run();
@@ -120,9 +119,9 @@ describe('Vcpu', () => {
     expect(run()).toBe(n);
   });
 
-  it('counted runs that end early (WFI) still know how many instructions retired', () => {
-    const { vcpu } = guest([MOVZ(1, 1), MOVZ(2, 2), MOVZ(3, 3), WFI], true);
-    expect(vcpu.run(1000, 0).kind).toBe('wfi');
+  it('runs that end early (WFI) still know how many instructions retired', () => {
+    const { vcpu } = guest([MOVZ(1, 1), MOVZ(2, 2), MOVZ(3, 3), WFI]);
+    expect(vcpu.run(1000).kind).toBe('wfi');
     expect(vcpu.retired).toBe(4);
   });
 });

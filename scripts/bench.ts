@@ -1,0 +1,105 @@
+// `npm run bench`: speed figures, all measured in this one run on this machine, with the ratios
+// the project's goals are stated in. Not a test: nothing here passes or fails.
+//
+//   hypercall round trip     bench-hypercall: 1,000,000 xen_version calls, ns per call
+//   compute                  bench-compute under the emulator vs. the same image on a bare
+//                            Unicorn with no hooks at all (ratio = emulator / bare speed)
+//   first console line       hello: from runImages() to the guest's first line
+//   interdomain ping-pong    bench-pong + bench-ping: 100,000 round trips
+//   trace cost               bench-hypercall with no trace sink vs. with a sink attached
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../src/unicorn/binding.ts';
+import { UcErr, UcProt, xreg, Reg } from '../src/unicorn/constants.ts';
+import { SCR_HCE, SCR_NS, SCR_RW, HCR_RW, SysReg, PSTATE_DAIF, PSTATE_EL1H } from '../src/cpu/arm64.ts';
+import { REPO_ROOT, runImages, type RunOptions } from '../src/machine/run.ts';
+import { TraceBus } from '../src/trace/bus.ts';
+
+const build = join(REPO_ROOT, 'firmware', 'build', 'xenvm-gicv2');
+const img = (app: string) => join(build, `${app}.img`);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+
+async function timed(opts: RunOptions): Promise<{ ms: number; instructions: number; firstLineMs: number }> {
+  let firstLineMs = -1;
+  const t0 = performance.now();
+  const r = await runImages({
+    timeoutMs: 600_000,
+    ...opts,
+    onLine: () => {
+      if (firstLineMs < 0) firstLineMs = performance.now() - t0;
+    },
+  });
+  const ms = performance.now() - t0;
+  if (r.exitCode !== 0) throw new Error(`${opts.images.join(' ')}: exit ${r.exitCode} ${r.message ?? ''}`);
+  return { ms, instructions: r.instructions, firstLineMs };
+}
+
+/** Best of REPEAT runs: the least disturbed by the rest of the machine. */
+async function best(opts: RunOptions) {
+  let b: Awaited<ReturnType<typeof timed>> | undefined;
+  for (let i = 0; i < REPEAT; i++) {
+    const r = await timed(opts);
+    if (!b || r.ms < b.ms) b = r;
+  }
+  return b!;
+}
+
+/** The same Image on a bare engine: RAM mapped, HVC made a clean trap, no hooks at all. */
+function bareUnicorn(path: string): number {
+  const r = Engine.open();
+  if (!r.ok) throw new Error(r.error);
+  const e = r.engine;
+  const ram = new Uint8Array(64 << 20);
+  ram.set(readFileSync(path));
+  if (e.mapPtr(0x40000000, ram, UcProt.ALL) !== UcErr.OK) throw new Error('map failed');
+  // The UART page as plain RAM: printk's flag-register polls read 0 ("not full").
+  e.map(0x22000000, 0x1000, UcProt.ALL);
+  e.writeCp(SysReg.SCR_EL3, SCR_NS | SCR_HCE | SCR_RW);
+  e.writeCp(SysReg.HCR_EL2, HCR_RW);
+  e.writeRegN(Reg.PSTATE, PSTATE_EL1H | PSTATE_DAIF);
+  e.writeRegN(xreg(0), 0);
+  const t0 = performance.now();
+  // With no INTR hook the first HVC (the final shutdown) stops the engine.
+  const err = e.start(0x40000000, 0, 0, 0);
+  const ms = performance.now() - t0;
+  e.close();
+  if (err !== UcErr.EXCEPTION) throw new Error(`bare run ended with ${err}, expected the final HVC`);
+  return ms;
+}
+
+const row = (name: string, value: string, note = '') => console.log(`${name.padEnd(34)} ${value.padStart(16)}  ${note}`);
+
+console.log(`xenvm-emu bench (best of ${REPEAT}; node ${process.version}; ${new Date().toISOString()})\n`);
+
+// Start-up: the first console line of hello.
+const hello = await best({ images: [img('hello')] });
+row('first console line', `${hello.firstLineMs.toFixed(1)} ms`, `target <= 100 ms; whole hello run ${hello.ms.toFixed(1)} ms`);
+
+// Hypercalls: subtract hello's whole run as the fixed cost of building and booting a domain.
+const hc = await best({ images: [img('bench-hypercall')] });
+const nsPerCall = ((hc.ms - hello.ms) * 1e6) / 1_000_000;
+row('hypercall round trip', `${nsPerCall.toFixed(0)} ns`, 'target <= 500 ns (1,000,000 xen_version calls)');
+
+// Trace cost: the same loop with a sink listening. With none, producers skip building events.
+let events = 0;
+const bus = new TraceBus();
+bus.attach(() => events++);
+const traced = await best({ images: [img('bench-hypercall')], trace: bus });
+row('  with a trace sink attached', `${(((traced.ms - hello.ms) * 1e6) / 1e6).toFixed(0)} ns`, `per hypercall (${Math.round(events / REPEAT)} events per run; the line above has no sink)`);
+
+// Compute: emulator vs bare engine on the same image.
+const comp = await best({ images: [img('bench-compute')] });
+const compInstr = comp.instructions;
+let bareMs = Infinity;
+for (let i = 0; i < REPEAT; i++) bareMs = Math.min(bareMs, bareUnicorn(img('bench-compute')));
+const emuIps = compInstr / ((comp.ms - hello.ms) / 1000);
+const bareIps = compInstr / (bareMs / 1000);
+row('compute (emulator)', `${(emuIps / 1e6).toFixed(0)} M instr/s`, `${compInstr} instructions`);
+row('compute (bare Unicorn, no hooks)', `${(bareIps / 1e6).toFixed(0)} M instr/s`);
+row('  ratio emulator / bare', `${((emuIps / bareIps) * 100).toFixed(1)} %`, 'target >= 90 %');
+
+// Interdomain ping-pong.
+const pp = await best({ images: [img('bench-pong'), img('bench-ping')] });
+const rt = 100_000;
+row('interdomain ping-pong', `${Math.round(rt / ((pp.ms - hello.ms) / 1000))} rt/s`, 'target >= 50,000 round trips/s (100,000 round trips)');
+row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`);
