@@ -183,7 +183,7 @@ export class Vcpu {
     return this.engine.readRegN(Reg.SP);
   }
   get pstate(): number {
-    return this.engine.readRegN(Reg.PSTATE);
+    return this.engine.readReg32(Reg.PSTATE);
   }
   set pstate(v: number) {
     this.engine.writeRegN(Reg.PSTATE, v);
@@ -204,8 +204,8 @@ export class Vcpu {
    * valid inside `traps.hypercall`.
    */
   hypercallArgs(): { nr: number; a: bigint[] } {
+    // Read by onException for every HVC (one native call for x16, x0..x4 and PC).
     const b = this.args;
-    b.read();
     return { nr: b.num(0), a: [b.big(1), b.big(2), b.big(3), b.big(4), b.big(5)] };
   }
 
@@ -308,20 +308,23 @@ export class Vcpu {
   private onException(intno: number): void {
     // Note: Unicorn 2.0.1 drops a pending stop request whenever a hook writes PC (exception
     // entry does). Budgets still end runs because the counter re-checks at every block.
+    if (intno === Excp.HVC) {
+      // The hypercall path: one native call reads x16, x0..x4 and PC together.
+      this.args.read();
+      const pc = this.args.num(6);
+      const imm = hvcImmediate(this.memory.readU32(pc - 4) ?? 0);
+      if (imm === 0xea1) this.traps.hypercall(this, pc);
+      else if (imm === 0) this.traps.smccc(this, 'hvc', pc);
+      else {
+        // Xen answers an unknown HVC immediate with an undefined-instruction exception
+        // whose preferred return address is the next instruction (what the guest sees).
+        this.traps.badHvc?.(this, imm ?? -1, pc - 4);
+        this.injectSync(EC.UNKNOWN, 0, pc);
+      }
+      return;
+    }
     const pc = this.pc;
     switch (intno) {
-      case Excp.HVC: {
-        const imm = hvcImmediate(this.memory.readU32(pc - 4) ?? 0);
-        if (imm === 0xea1) this.traps.hypercall(this, pc);
-        else if (imm === 0) this.traps.smccc(this, 'hvc', pc);
-        else {
-          // Xen answers an unknown HVC immediate with an undefined-instruction exception
-          // whose preferred return address is the next instruction (what the guest sees).
-          this.traps.badHvc?.(this, imm ?? -1, pc - 4);
-          this.injectSync(EC.UNKNOWN, 0, pc);
-        }
-        return;
-      }
       case Excp.SMC:
         this.traps.smccc(this, 'smc', pc);
         return;

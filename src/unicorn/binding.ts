@@ -33,11 +33,11 @@ interface Api {
 }
 
 export const Proto = {
-  intr: koffi.proto('void uc_cb_hookintr_t(void *uc, uint32_t intno, void *user_data)'),
-  mmioRead: koffi.proto('uint64_t uc_cb_mmio_read_t(void *uc, uint64_t offset, unsigned int size, void *user_data)'),
-  mmioWrite: koffi.proto('void uc_cb_mmio_write_t(void *uc, uint64_t offset, unsigned int size, uint64_t value, void *user_data)'),
-  eventMem: koffi.proto('bool uc_cb_eventmem_t(void *uc, int type, uint64_t address, int size, int64_t value, void *user_data)'),
-  hookCode: koffi.proto('void uc_cb_hookcode_t(void *uc, uint64_t address, uint32_t size, void *user_data)'),
+  intr: koffi.proto('void uc_cb_hookintr_t(uintptr_t uc, uint32_t intno, uintptr_t user_data)'),
+  mmioRead: koffi.proto('uint64_t uc_cb_mmio_read_t(uintptr_t uc, uint64_t offset, unsigned int size, uintptr_t user_data)'),
+  mmioWrite: koffi.proto('void uc_cb_mmio_write_t(uintptr_t uc, uint64_t offset, unsigned int size, uint64_t value, uintptr_t user_data)'),
+  eventMem: koffi.proto('bool uc_cb_eventmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)'),
+  hookCode: koffi.proto('void uc_cb_hookcode_t(uintptr_t uc, uint64_t address, uint32_t size, uintptr_t user_data)'),
 };
 
 let api: Api | undefined;
@@ -70,11 +70,11 @@ export function loadUnicorn(): { ok: true; api: Api } | { ok: false; error: stri
     uc_mmio_map: f(
       'int uc_mmio_map(void *uc, uint64_t address, size_t size, uc_cb_mmio_read_t *read_cb, void *ud_read, uc_cb_mmio_write_t *write_cb, void *ud_write)',
     ),
-    uc_reg_read: f('int uc_reg_read(void *uc, int regid, _Out_ void *value)'),
-    uc_reg_write: f('int uc_reg_write(void *uc, int regid, const void *value)'),
-    uc_reg_read_batch: f('int uc_reg_read_batch(void *uc, int *regs, void *vals, int count)'),
-    uc_emu_start: f('int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
-    uc_emu_stop: f('int uc_emu_stop(void *uc)'),
+    uc_reg_read: f('int uc_reg_read(uintptr_t uc, int regid, _Out_ void *value)'),
+    uc_reg_write: f('int uc_reg_write(uintptr_t uc, int regid, const void *value)'),
+    uc_reg_read_batch: f('int uc_reg_read_batch(uintptr_t uc, int *regs, void *vals, int count)'),
+    uc_emu_start: f('int uc_emu_start(uintptr_t uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
+    uc_emu_stop: f('int uc_emu_stop(uintptr_t uc)'),
     uc_hook_add: f('int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)'),
     uc_hook_del: f('int uc_hook_del(void *uc, size_t hh)'),
     uc_ctl: f('int uc_ctl(void *uc, int control, ...)'),
@@ -120,6 +120,8 @@ export interface CpReg {
  */
 export class Engine {
   private readonly uc: UcHandle;
+  /** The engine handle as an integer: hot-path functions take it so koffi need not check a pointer object per call. */
+  private readonly ucAddr: number;
   private readonly api: Api;
   private readonly reg8 = new Uint8Array(8);
   private readonly reg8v = new DataView(this.reg8.buffer);
@@ -137,6 +139,7 @@ export class Engine {
   private constructor(api: Api, uc: UcHandle) {
     this.api = api;
     this.uc = uc;
+    this.ucAddr = Number(koffi.address(uc));
   }
 
   static open(): { ok: true; engine: Engine } | { ok: false; error: string } {
@@ -187,13 +190,13 @@ export class Engine {
   }
 
   readReg(id: number): bigint {
-    this.api.uc_reg_read(this.uc, id, this.reg8);
+    this.api.uc_reg_read(this.ucAddr, id, this.reg8);
     return this.reg8v.getBigUint64(0, true);
   }
 
   /** Register value as a JS number; exact below 2^53, which covers every guest address we use. */
   readRegN(id: number): number {
-    this.api.uc_reg_read(this.uc, id, this.reg8);
+    this.api.uc_reg_read(this.ucAddr, id, this.reg8);
     return this.reg8v.getUint32(0, true) + this.reg8v.getUint32(4, true) * 0x1_0000_0000;
   }
 
@@ -201,7 +204,7 @@ export class Engine {
   writeRegN(id: number, v: number): number {
     this.reg8v.setUint32(0, v >>> 0, true);
     this.reg8v.setUint32(4, v < 0 ? (v >= -0x1_0000_0000 ? 0xffffffff : Math.floor(v / 0x1_0000_0000) >>> 0) : Math.floor(v / 0x1_0000_0000) >>> 0, true);
-    return this.api.uc_reg_write(this.uc, id, this.reg8);
+    return this.api.uc_reg_write(this.ucAddr, id, this.reg8);
   }
 
   /**
@@ -217,31 +220,38 @@ export class Engine {
     const regIds = new Int32Array(ids);
     this.allocations.push(slots);
     const api = this.api;
-    const uc = this.uc;
+    const ucAddr = this.ucAddr;
     const n = ids.length;
     return {
       words,
-      read: () => api.uc_reg_read_batch(uc, regIds, ptrs, n),
+      read: () => api.uc_reg_read_batch(ucAddr, regIds, ptrs, n),
       num: (i: number) => words[2 * i] + words[2 * i + 1] * 0x1_0000_0000,
-      big: (i: number) => BigInt(words[2 * i]) | (BigInt(words[2 * i + 1]) << 32n),
+      big: (i: number) => (words[2 * i + 1] === 0 ? BigInt(words[2 * i]) : BigInt(words[2 * i]) | (BigInt(words[2 * i + 1]) << 32n)),
     };
+  }
+
+  /** A 32-bit register (PSTATE, NZCV): the engine writes only 4 bytes of the value buffer. */
+  readReg32(id: number): number {
+    this.reg8v.setUint32(0, 0, true);
+    this.api.uc_reg_read(this.ucAddr, id, this.reg8);
+    return this.reg8v.getUint32(0, true);
   }
 
   writeReg(id: number, v: bigint | number): number {
     this.reg8v.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true);
-    return this.api.uc_reg_write(this.uc, id, this.reg8);
+    return this.api.uc_reg_write(this.ucAddr, id, this.reg8);
   }
 
   readCp(r: CpReg): bigint {
     this.fillCp(r);
-    this.api.uc_reg_read(this.uc, Reg.CP_REG, this.cp);
+    this.api.uc_reg_read(this.ucAddr, Reg.CP_REG, this.cp);
     return this.cpv.getBigUint64(24, true);
   }
 
   writeCp(r: CpReg, v: bigint): number {
     this.fillCp(r);
     this.cpv.setBigUint64(24, BigInt.asUintN(64, v), true);
-    return this.api.uc_reg_write(this.uc, Reg.CP_REG, this.cp);
+    return this.api.uc_reg_write(this.ucAddr, Reg.CP_REG, this.cp);
   }
 
   private fillCp(r: CpReg): void {
@@ -305,7 +315,7 @@ export class Engine {
 
   /** Runs from `begin` until `until`, `timeoutUs` (0 = none) or `count` instructions (0 = no limit). */
   start(begin: number, until: number, timeoutUs: number, count: number): number {
-    return this.api.uc_emu_start(this.uc, begin, until, timeoutUs, count);
+    return this.api.uc_emu_start(this.ucAddr, begin, until, timeoutUs, count);
   }
 
   stop(): number {

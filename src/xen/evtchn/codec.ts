@@ -64,9 +64,11 @@ export type TranslateVa = (ctx: HypercallCtx, va: number) => number;
 export const identityVa: TranslateVa = (_ctx, va) => va;
 
 /** A hypercall argument register as a guest address (a pointer that cannot be RAM stays so). */
+const MAX_POINTER = BigInt(Number.MAX_SAFE_INTEGER);
+
 export function pointer(x: bigint): number {
-  const v = BigInt.asUintN(64, x);
-  return v > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v);
+  // Register values arrive as unsigned 64-bit bigints; anything past 2^53 is not guest RAM.
+  return x >= 0n && x <= MAX_POINTER ? Number(x) : -1;
 }
 
 // ---- event_channel.h ------------------------------------------------------------------

@@ -77,6 +77,10 @@ export const XenFeatureInfo = layout('xen_feature_info', 8, { submap_idx: [0, 'u
 export const XenPlatformParameters = layout('xen_platform_parameters', 8, { virt_start: [0, 'u64'] });
 
 /** A C string in a fixed array: truncated to leave the NUL, zero-padded (safe_strcpy + memset). */
+function putBytes(mem: { write(gpa: number, b: Uint8Array): boolean }, gpa: number, bytes: Uint8Array): number {
+  return mem.write(gpa, bytes) ? 0 : -Errno.EFAULT;
+}
+
 function cstring(s: string, len: number): Uint8Array {
   const out = new Uint8Array(len);
   const b = new TextEncoder().encode(s).subarray(0, len - 1);
@@ -96,7 +100,8 @@ export function xenVersion(x: XenOpsContext, build: XenBuildInfo = DEBIAN_XEN_4_
     const mem = ctx.domain.memory;
     const me = ctx.domain;
     ctx.op = names.get(cmd) ?? `XENVER_${cmd}`;
-    const put = (bytes: Uint8Array): number => (mem.write(gpa, bytes) ? 0 : -Errno.EFAULT);
+    // (No closures in here: tsx's keepNames wraps each one created per call in defineProperty.)
+    const put = putBytes;
     // xsm_xen_version: everything but the always-public sub-ops needs XSM_PRIV.
     const deny = cmd > XENVER.guest_handle && !me.privileged;
 
@@ -105,22 +110,22 @@ export function xenVersion(x: XenOpsContext, build: XenBuildInfo = DEBIAN_XEN_4_
         return (build.major << 16) | build.minor;
       case XENVER.extraversion:
         ctx.out = { extraversion: build.extraversion };
-        return put(cstring(build.extraversion, EXTRAVERSION_LEN));
+        return put(mem, gpa, cstring(build.extraversion, EXTRAVERSION_LEN));
       case XENVER.compile_info: {
         const b = new Uint8Array(64 + 16 + 32 + 32);
         b.set(cstring(build.compiler, 64), 0);
         b.set(cstring(build.compileBy, 16), 64);
         b.set(cstring(build.compileDomain, 32), 80);
         b.set(cstring(build.compileDate, 32), 112);
-        return put(b);
+        return put(mem, gpa, b);
       }
       case XENVER.capabilities: {
         const caps = `xen-3.0-aarch64 xen-3.0-armv7l `;
         ctx.out = { capabilities: caps };
-        return put(cstring(caps, CAPABILITIES_LEN));
+        return put(mem, gpa, cstring(caps, CAPABILITIES_LEN));
       }
       case XENVER.changeset:
-        return put(cstring(build.changeset, CHANGESET_LEN));
+        return put(mem, gpa, cstring(build.changeset, CHANGESET_LEN));
       case XENVER.platform_parameters:
         return mem.contains(gpa, XenPlatformParameters.size) &&
           writeFields(mem, gpa, XenPlatformParameters, { virt_start: build.virtStart })
@@ -146,10 +151,10 @@ export function xenVersion(x: XenOpsContext, build: XenBuildInfo = DEBIAN_XEN_4_
         return a[1] !== undefined && a[1] !== 0n ? -Errno.EINVAL : PAGE_SIZE;
       case XENVER.guest_handle:
         // dom0less domains are created with an all-zero handle.
-        return put(new Uint8Array(DOMAIN_HANDLE_LEN));
+        return put(mem, gpa, new Uint8Array(DOMAIN_HANDLE_LEN));
       case XENVER.commandline:
-        if (deny) return put(cstring(DENIED, DENIED.length + 1));
-        return put(cstring(build.commandline, COMMANDLINE_LEN));
+        if (deny) return put(mem, gpa, cstring(DENIED, DENIED.length + 1));
+        return put(mem, gpa, cstring(build.commandline, COMMANDLINE_LEN));
       case XENVER.build_id:
         return deny ? -Errno.EPERM : -Errno.ENOSYS;
       default:
