@@ -35,7 +35,6 @@ options:
                           it with 'xenvm-emu trace FILE'
   --perfetto FILE         write every event to FILE as Chrome trace-event JSON for
                           ui.perfetto.dev or chrome://tracing (1 us on its axis = 1 instruction)
-                          Any trace option makes the run counted (deterministic virtual time).
   -h, --help              this text`;
 
 const SPEC: Record<string, OptionSpec> = {

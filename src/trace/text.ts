@@ -1,14 +1,26 @@
 /**
- * The readable trace: one line per event, strace-like.
+ * The readable trace: one line per event, strace-like. `[time]` is virtual time in guest
+ * instructions, then the domain (and vCPU), then what happened.
  *
- *   [      1234] d1 hypercall event_channel_op(EVTCHNOP_send, port=1) = 0            @0x40000abc
- *   [      1300] d2 hypercall event_channel_op(EVTCHNOP_close, port=9) = -22 -EINVAL @0x400001f0
+ *   [     92483] d2v0 event_channel_op(EVTCHNOP_send, port=1) = 0  @0x40001eb0 <HYPERVISOR_event_channel_op+0x4>
+ *   [     91131] d2v0 event_channel_op(EVTCHNOP_close, port=9) = -22 -EINVAL  @0x400001f0
+ *   [     93150] d1v0 irq 31 ack
+ *
+ * The same event always renders to the same line, whether it comes live from the bus or back
+ * from a JSONL file (integers render alike whether they are numbers or bigints).
  */
-import type { FieldValue, Fields, TraceEvent } from './events.ts';
+import { irqRole, type FieldValue, type Fields, type TraceEvent } from './events.ts';
+
+/** Integers up to 0xffff in decimal, larger ones (and negative bigints, as 64-bit) in hex. */
+function formatInteger(v: bigint): string {
+  if (v >= 0n && v <= 0xffffn) return v.toString();
+  if (v < 0n && v >= -0xffffn) return v.toString();
+  return `0x${BigInt.asUintN(64, v).toString(16)}`;
+}
 
 export function formatValue(v: FieldValue): string {
-  if (typeof v === 'bigint') return v > 0xffffn || v < 0n ? `0x${BigInt.asUintN(64, v).toString(16)}` : v.toString();
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) > 0xffff ? `0x${(v >>> 0 === v ? v : v).toString(16)}` : String(v);
+  if (typeof v === 'bigint') return formatInteger(v);
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? formatInteger(BigInt(v)) : String(v);
   if (typeof v === 'string') return /^[\w.:-]*$/.test(v) && v !== '' ? v : JSON.stringify(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
@@ -17,11 +29,14 @@ export function formatValue(v: FieldValue): string {
 
 export function formatFields(f: Fields): string {
   return Object.entries(f)
+    .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(', ');
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+
+const IRQ_WORDS: Record<string, string> = { line_up: 'line up', line_down: 'line down' };
 
 export function formatEvent(e: TraceEvent): string {
   const t = `[${String(e.time).padStart(10)}]`;
@@ -41,11 +56,14 @@ export function formatEvent(e: TraceEvent): string {
     case 'domain_end':
       return `${t} d${e.domid} end: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`;
     case 'fault':
-      return `${t} d${e.domid}v${e.vcpu} fault ${e.what}${e.address !== undefined ? ` addr=${hex(e.address)}` : ''} pc=${hex(e.pc)}${e.syndrome !== undefined ? ` esr=${hex(e.syndrome)}` : ''}`;
+      return `${t} d${e.domid}v${e.vcpu} fault ${e.what}${e.address !== undefined && e.address !== null ? ` addr=${hex(e.address)}` : ''} pc=${hex(e.pc)}${e.syndrome !== undefined && e.syndrome !== null ? ` esr=${hex(e.syndrome)}` : ''}`;
     case 'evtchn':
-      return `${t} d${e.domid} evtchn port ${e.port}: ${e.change}${e.fields ? ` ${formatFields(e.fields)}` : ''}`;
-    case 'irq':
-      return `${t} d${e.domid}v${e.vcpu} irq ${e.intid >= 0 ? `${e.intid} ` : ''}${e.change}`;
+      return `${t} d${e.domid} evtchn port ${e.port}: ${e.change}${e.fields && Object.keys(e.fields).length ? ` ${formatFields(e.fields)}` : ''}`;
+    case 'irq': {
+      const role = irqRole(e);
+      const what = IRQ_WORDS[role] ?? role;
+      return `${t} d${e.domid}v${e.vcpu} irq ${e.intid >= 0 ? `${e.intid} ` : ''}${what}`;
+    }
     case 'sched':
       return `${t} d${e.domid}v${e.vcpu} ${e.change}`;
   }

@@ -1,0 +1,77 @@
+/**
+ * JSONL: one trace event per line, one JSON object each (docs/trace.md describes the fields).
+ *
+ * Encoding: keys come in a fixed order (`seq`, `time`, `kind`, then the kind's fields in the
+ * order the producer wrote them). Integers are JSON numbers; a bigint (a 64-bit guest field)
+ * is a number when it is a safe integer (|v| < 2^53) and otherwise the string "0x..." of its
+ * unsigned 64-bit value. Absent optional fields are left out. Reading a line back gives an
+ * event that renders to the same text line as the original (test/trace/jsonl.test.ts).
+ */
+import { TRACE_KINDS, type TraceEvent } from './events.ts';
+
+/** JSON.stringify replacer: bigints as safe numbers, else "0x..." (unsigned 64-bit). */
+export function bigintReplacer(_key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') {
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : `0x${BigInt.asUintN(64, v).toString(16)}`;
+  }
+  return v;
+}
+
+/** One event as one line of JSON (no newline). */
+export function encodeEvent(e: TraceEvent): string {
+  const { seq, time, kind, ...rest } = e;
+  return JSON.stringify({ seq, time, kind, ...rest }, bigintReplacer);
+}
+
+export type DecodeResult = { ok: true; event: TraceEvent } | { ok: false; error: string };
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
+/** Required fields per kind and their JSON types: enough to render and summarise safely. */
+const REQUIRED: Record<TraceEvent['kind'], Record<string, 'int' | 'string' | 'object' | 'boolean'>> = {
+  hypercall: { domid: 'int', vcpu: 'int', pc: 'int', name: 'string', args: 'object', result: 'int', errno: 'string' },
+  console: { domid: 'int', text: 'string', via: 'string' },
+  domain_start: { domid: 'int', name: 'string', entry: 'int', dtb: 'int' },
+  domain_end: { domid: 'int', reason: 'string' },
+  fault: { domid: 'int', vcpu: 'int', pc: 'int', what: 'string' },
+  evtchn: { domid: 'int', port: 'int', change: 'string' },
+  irq: { domid: 'int', vcpu: 'int', intid: 'int', change: 'string' },
+  sched: { domid: 'int', vcpu: 'int', change: 'string' },
+};
+
+/** Parses one JSONL line into an event, checking the fields every view relies on. */
+export function decodeEvent(line: string): DecodeResult {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (err) {
+    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, error: 'not a JSON object' };
+  const o = v as Record<string, unknown>;
+  if (!isInt(o.seq) || !isInt(o.time)) return { ok: false, error: 'seq and time must be integers' };
+  const kind = o.kind;
+  if (typeof kind !== 'string' || !(TRACE_KINDS as readonly string[]).includes(kind)) return { ok: false, error: `unknown kind ${JSON.stringify(kind)}` };
+  for (const [field, type] of Object.entries(REQUIRED[kind as TraceEvent['kind']])) {
+    const f = o[field];
+    const good = type === 'int' ? isInt(f) : type === 'object' ? typeof f === 'object' && f !== null && !Array.isArray(f) : typeof f === type;
+    if (!good) return { ok: false, error: `${kind} event: field '${field}' must be ${type === 'int' ? 'an integer' : type === 'object' ? 'an object' : `a ${type}`}` };
+  }
+  return { ok: true, event: o as unknown as TraceEvent };
+}
+
+export type ParseResult = { ok: true; events: TraceEvent[] } | { ok: false; error: string; line: number };
+
+/** Parses a whole JSONL document; blank lines are skipped; the first bad line is reported. */
+export function parseJsonl(text: string): ParseResult {
+  const events: TraceEvent[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (l === '') continue;
+    const r = decodeEvent(l);
+    if (!r.ok) return { ok: false, error: r.error, line: i + 1 };
+    events.push(r.event);
+  }
+  return { ok: true, events };
+}
