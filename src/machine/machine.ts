@@ -13,6 +13,7 @@ import { installXen, type XenServices } from '../xen/ops/install.ts';
 import { PSTATE_I } from '../cpu/arm64.ts';
 import { MachineDomain, type DomainSpec } from './domain.ts';
 import { smcccCall } from './smccc.ts';
+import { gicTraceObserver } from '../trace/gic.ts';
 import { hex, type Result } from './result.ts';
 
 export interface MachineOptions {
@@ -55,6 +56,7 @@ export class Machine {
   private idleTime = 0;
   private rng: number;
   private current: MachineDomain | undefined;
+  private lastRun: MachineDomain | undefined;
 
   constructor(opts: MachineOptions) {
     this.opts = opts;
@@ -100,8 +102,10 @@ export class Machine {
         },
         onIrqLine: (d, vcpu, level) => {
           d.vcpu.setIrqLine(level);
-          if (this.opts.trace.on) this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu, intid: -1, change: level ? 'raise' : 'deactivate' });
+          if (this.opts.trace.on) this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu, intid: -1, change: level ? 'line_up' : 'line_down' });
         },
+        // GIC raise/ack/EOI/deactivate with the INTID, only when someone listens.
+        observer: this.opts.trace.on ? gicTraceObserver(this.opts.trace, spec.domid) : undefined,
       },
     );
     if (!r.ok) return r;
@@ -187,7 +191,9 @@ export class Machine {
     const pc = d.vcpu.pc;
     switch (o.kind) {
       case 'return':
+        return;
       case 'yield':
+        if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'yield' });
         return;
       case 'block':
         // Xen's SCHEDOP_block enables event delivery (clears PSTATE.I) before sleeping.
@@ -262,6 +268,8 @@ export class Machine {
         budget = Math.min(budget, graceLeft);
       }
       const before = this.now();
+      if (this.opts.trace.on && this.lastRun !== d) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'switch' });
+      this.lastRun = d;
       this.current = d;
       const exit = d.vcpu.run(Math.max(1, budget));
       this.current = undefined;

@@ -259,10 +259,14 @@ export class EventChannels {
       case 'interdomain': {
         const rs = this.doms.get(b.remoteDomid)!;
         const rc = rs.table.get(b.remotePort)!;
+        if (this.opts.trace?.on) {
+          this.note(b.remoteDomid, b.remotePort, 'set_pending', { from_dom: caller.domid, from_port: port, was_pending: this.isPending(b.remoteDomid, b.remotePort) });
+        }
         rs.abi.setPending(rc.notifyVcpu, b.remotePort);
         return done;
       }
       case 'ipi':
+        if (this.opts.trace?.on) this.note(caller.domid, port, 'set_pending', { from_dom: caller.domid, from_port: port, was_pending: this.isPending(caller.domid, port) });
         s.abi.setPending(c.notifyVcpu, port);
         return done;
       case 'unbound':
@@ -402,6 +406,7 @@ export class EventChannels {
     const port = s.virqToEvtchn[global ? 0 : vcpuId]?.[virq] ?? 0;
     if (port === 0) return false;
     const c = s.table.get(port)!;
+    if (this.opts.trace?.on) this.note(domain.domid, port, 'set_pending', { virq, was_pending: this.isPending(domain.domid, port) });
     s.abi.setPending(global ? c.notifyVcpu : vcpuId, port);
     return true;
   }
