@@ -1,0 +1,26 @@
+// `xenvm-emu diff` end to end: the emulator and the real Xen on the same image.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../src/machine/run.ts';
+import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
+import { image } from '../helpers/firmware.ts';
+
+const pre = await ensureOraclePrereqs({ install: false });
+const noOracle = pre.ok ? '' : ` (skipped: ${pre.error.split('\n')[0]})`;
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'xenvm-emu.mjs'), 'diff', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('xenvm-emu diff', () => {
+  it.skipIf(!pre.ok)(`says equal and exits 0 when the emulator prints what the real Xen prints${noOracle}`, () => {
+    const r = cli('--gic', '3', image('xenvm-gicv3', 'hello'));
+    expect(r.stdout).toContain('transcripts are equal');
+    expect(r.status).toBe(0);
+  });
+
+  it('rejects bad options with exit 2 before running anything', () => {
+    const r = cli('--gic', '7', 'x.img');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--gic takes 2 or 3');
+  });
+});
