@@ -3,7 +3,9 @@
 //
 // - Debian packages: installed with apt-get when missing and running as root; otherwise the
 //   exact command to run is printed and the step fails.
-// - npm dependencies: `npm ci` when node_modules is missing or older than package-lock.json.
+// - npm dependencies: `npm install` when node_modules is missing or older than package-lock.json.
+//   (Not `npm ci`: npm 11 writes lock files without the other platforms' optional packages of
+//   rollup, and then its own `npm ci` refuses them as out of sync.)
 // - The native instruction counter (native/xenvm-count.c) is built with the host C compiler.
 //
 // Plain Node (no dependencies), so it can run before `npm ci`. Options: --quiet (print only
@@ -77,11 +79,11 @@ function ensureNodeModules() {
   const lock = join(root, 'package-lock.json');
   if (existsSync(nm) && statSync(nm).mtimeMs >= statSync(lock).mtimeMs) return true;
   if (checkOnly) {
-    say('npm dependencies are not installed: run npm ci');
+    say('npm dependencies are not installed: run npm install');
     return false;
   }
-  say('installing npm dependencies (npm ci)');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
+  say('installing npm dependencies (npm install)');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
   return r.status === 0;
 }
 

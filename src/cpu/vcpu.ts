@@ -76,7 +76,18 @@ export type VcpuExit =
   /** A trap handler asked the vCPU to stop (block, yield, shutdown...). */
   | { kind: 'stopped' }
   /** The guest did something it cannot recover from; the domain must end. */
-  | { kind: 'fault'; fault: GuestFault };
+  | { kind: 'fault'; fault: GuestFault }
+  /** A BRK the debugger planted (VcpuDebug.ownsBreakpoint) was reached; PC is at the BRK, not retired. */
+  | { kind: 'breakpoint'; pc: number };
+
+/**
+ * A debugger's view into the vCPU (src/gdb). Absent in normal runs; consulted only when the
+ * engine hands over a BRK, so it costs nothing otherwise.
+ */
+export interface VcpuDebug {
+  /** True when the BRK at `pc` is a debugger's software breakpoint rather than the guest's own. */
+  ownsBreakpoint(pc: number): boolean;
+}
 
 export interface MmioDevice {
   read(offset: number, size: number): number | bigint;
@@ -109,6 +120,9 @@ export class Vcpu {
   private memFault: { type: number; address: number; size: number } | undefined;
   private readonly counter: InstructionCounter;
   private readonly exactCount: boolean;
+  /** Set by a debugger (src/gdb); see VcpuDebug. */
+  debug: VcpuDebug | undefined;
+  private breakpointAt: number | undefined;
 
   private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter) {
     this.engine = engine;
@@ -182,6 +196,10 @@ export class Vcpu {
   get sp(): number {
     return this.engine.readRegN(Reg.SP);
   }
+  /** For debuggers: the stack pointer of the current exception level. */
+  set sp(v: number) {
+    this.engine.writeRegN(Reg.SP, v);
+  }
   get pstate(): number {
     return this.engine.readReg32(Reg.PSTATE);
   }
@@ -246,10 +264,12 @@ export class Vcpu {
     this.stopRequested = false;
     this.fault = undefined;
     this.memFault = undefined;
+    this.breakpointAt = undefined;
     const start = this.pc;
     const limit = this.counter.executed + budget;
     this.counter.limit = limit;
     const err = this.engine.start(start, 0, 0, 0);
+    if (this.breakpointAt !== undefined) return { kind: 'breakpoint', pc: this.breakpointAt };
     if (this.fault) return { kind: 'fault', fault: this.fault };
     if (err !== UcErr.OK) return this.engineError(err);
     if (this.stopRequested) return { kind: 'stopped' };
@@ -348,6 +368,15 @@ export class Vcpu {
         return;
       }
       case Excp.BKPT: {
+        if (this.debug?.ownsBreakpoint(pc)) {
+          // A debugger's breakpoint: stop with PC at the BRK. The per-instruction counter has
+          // already counted the BRK, which did not retire; take it back so virtual time (and
+          // with it scheduling) matches a run without the debugger. (Debug runs count exactly.)
+          this.breakpointAt = pc;
+          if (this.exactCount) this.counter.executed = this.counter.executed - 1;
+          this.engine.stop();
+          return;
+        }
         const imm = brkImmediate(this.memory.readU32(pc) ?? 0) ?? 0;
         this.injectSync(EC.BRK64, imm, pc);
         return;
@@ -390,6 +419,16 @@ export class Vcpu {
       return { kind: 'fault', fault: f };
     }
     return { kind: 'fault', fault: { what: `engine stopped: ${this.engine.strerror(err)}`, pc: pcNow, pcExact: false } };
+  }
+
+  /**
+   * Writes guest memory on a debugger's behalf (breakpoints, `M`/`X` packets) and drops any
+   * translated code for those bytes, so the engine does not keep running stale instructions.
+   */
+  debugWrite(address: number, data: Uint8Array): boolean {
+    if (!this.memory.write(address, data)) return false;
+    this.engine.removeCache(address, address + data.length);
+    return true;
   }
 
   close(): void {

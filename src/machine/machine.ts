@@ -5,7 +5,7 @@
  * guest instructions (virtual time = instructions retired, 1 instruction = 1 ns of guest time),
  * which makes every run with the same inputs identical: same transcript, same trace.
  */
-import type { Vcpu } from '../cpu/vcpu.ts';
+import type { Vcpu, VcpuExit } from '../cpu/vcpu.ts';
 import type { SysregAccess } from '../cpu/decode.ts';
 import type { TraceBus } from '../trace/bus.ts';
 import { Hypervisor, type XsmPolicy } from '../xen/hypervisor.ts';
@@ -42,10 +42,38 @@ export interface RunLimits {
   maxInstructions?: number;
 }
 
+/**
+ * What a debugger (src/gdb) asks of the scheduler; only `runAsync` consults it. The machine
+ * stays all-stop: while the debugger holds it, no domain runs, so virtual time stays coherent.
+ */
+export interface MachineDebugger {
+  /** True while some debugger holds the machine stopped. */
+  readonly holding: boolean;
+  /** Resolves once the machine may run again (immediately when nothing holds it). */
+  whenRunnable(): Promise<void>;
+  /** A domain a debugger wants to single-step: it alone runs, one instruction at a time. */
+  stepping(): MachineDomain | undefined;
+  /** Called before `d` runs; returns an instruction cap (1 to step off a planted breakpoint). */
+  beforeRun(d: MachineDomain): number | undefined;
+  /** Called after `d` ran with how its run ended (breakpoints, finished steps). */
+  afterRun(d: MachineDomain, exit: VcpuExit): void;
+  /** `d` ended (shutdown, fault, killed). */
+  domainEnded(d: MachineDomain, reason: string): void;
+}
+
+/** Loop state of one run (shared by the synchronous and the debugger-aware loops). */
+interface RunProgress {
+  startWall: number;
+  graceLeft: number;
+  rr: number;
+}
+
 /** Instructions a domain may run after every domain has reported, to reach its shutdown. */
 const GRACE_INSTRUCTIONS = 5_000_000;
 /** Quantum when only one vCPU is runnable: long runs, few engine restarts, limits still checked often. */
 const SOLO_QUANTUM = 5_000_000;
+/** Under a debugger, the longest the scheduler runs before serving sockets (Ctrl-C latency). */
+const YIELD_MS = 20;
 
 export class Machine {
   readonly hv: Hypervisor;
@@ -57,6 +85,8 @@ export class Machine {
   private rng: number;
   private current: MachineDomain | undefined;
   private lastRun: MachineDomain | undefined;
+  /** Set only while `runAsync` runs under a debugger. */
+  private debugger: MachineDebugger | undefined;
 
   constructor(opts: MachineOptions) {
     this.opts = opts;
@@ -181,6 +211,12 @@ export class Machine {
     // never happens for dom0less domUs): peers still see its ports, and XSM still answers first.
     d.state = { kind: 'done', reason };
     if (this.opts.trace.on) this.opts.trace.emit({ kind: 'domain_end', domid: d.domid, reason });
+    this.debugger?.domainEnded(d, reason);
+  }
+
+  /** Ends a domain on a debugger's request (GDB's kill). */
+  kill(d: MachineDomain, reason: string): void {
+    if (!d.done) this.end(d, reason);
   }
 
   /** Carries out what a hypercall asked for once the vCPU has stopped. */
@@ -231,75 +267,115 @@ export class Machine {
 
   /** Runs until every domain has finished, or a limit, or a deadlock. */
   run(limits: RunLimits = {}): RunEnd {
-    const startWall = performance.now();
-    let graceLeft = GRACE_INSTRUCTIONS;
-    let rr = 0;
+    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: 0 };
     for (;;) {
-      const live = this.domains.filter((d) => !d.done);
-      if (live.length === 0) return { kind: 'finished' };
-      const allReported = this.domains.every((d) => d.done || d.result !== undefined);
-      if (limits.timeoutMs !== undefined && performance.now() - startWall > limits.timeoutMs) {
-        return { kind: 'timeout', seconds: limits.timeoutMs / 1000 };
-      }
-      if (limits.maxInstructions !== undefined && this.now() >= limits.maxInstructions) {
-        return { kind: 'instruction-limit', limit: limits.maxInstructions };
-      }
-      for (const d of live) this.wake(d);
-      const runnable = live.filter((d) => d.state.kind === 'runnable');
-      if (runnable.length === 0) {
-        if (allReported) return { kind: 'finished' };
-        // Fast-forward virtual time to the earliest poll deadline, if any.
-        const deadlines = live.flatMap((d) => (d.state.kind === 'poll' && d.state.deadline !== undefined ? [d.state.deadline] : []));
-        if (deadlines.length) {
-          this.idleTime += Math.max(0, Math.min(...deadlines) - this.now());
-          continue;
+      const end = this.schedule(p, limits);
+      if (end) return end;
+    }
+  }
+
+  /**
+   * `run` for debugging: the same scheduling, but it yields to the event loop between quanta
+   * (so debugger sockets are served) and never runs a domain while the debugger holds the
+   * machine. Wall-clock time spent held does not count against the timeout.
+   */
+  async runAsync(limits: RunLimits, dbg: MachineDebugger): Promise<RunEnd> {
+    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: 0 };
+    this.debugger = dbg;
+    try {
+      let lastYield = performance.now();
+      for (;;) {
+        const now = performance.now();
+        if (dbg.holding || now - lastYield > YIELD_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          const heldFrom = performance.now();
+          while (dbg.holding) await dbg.whenRunnable();
+          p.startWall += performance.now() - heldFrom;
+          lastYield = performance.now();
         }
-        return { kind: 'deadlock', report: this.deadlockReport(live) };
+        const end = this.schedule(p, limits);
+        if (end) return end;
       }
-      // Round robin in domid order, starting after the last domain that ran.
-      const d = runnable.find((x) => this.domains.indexOf(x) >= rr) ?? runnable[0];
-      rr = this.domains.indexOf(d) + 1;
-      // Alone, a vCPU may run long (the quantum only matters for interleaving); with a seed, the
-      // quantum varies so that timing-dependent guest bugs show up reproducibly.
-      let budget = runnable.length > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
-      if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - this.now());
-      if (allReported) {
-        if (graceLeft <= 0) return { kind: 'finished' };
-        budget = Math.min(budget, graceLeft);
+    } finally {
+      this.debugger = undefined;
+    }
+  }
+
+  /** One scheduling decision and at most one vCPU run; a RunEnd when the run is over. */
+  private schedule(p: RunProgress, limits: RunLimits): RunEnd | undefined {
+    const live = this.domains.filter((d) => !d.done);
+    if (live.length === 0) return { kind: 'finished' };
+    const allReported = this.domains.every((d) => d.done || d.result !== undefined);
+    if (limits.timeoutMs !== undefined && performance.now() - p.startWall > limits.timeoutMs) {
+      return { kind: 'timeout', seconds: limits.timeoutMs / 1000 };
+    }
+    if (limits.maxInstructions !== undefined && this.now() >= limits.maxInstructions) {
+      return { kind: 'instruction-limit', limit: limits.maxInstructions };
+    }
+    for (const d of live) this.wake(d);
+    const runnable = live.filter((d) => d.state.kind === 'runnable');
+    if (runnable.length === 0) {
+      if (allReported) return { kind: 'finished' };
+      // Fast-forward virtual time to the earliest poll deadline, if any.
+      const deadlines = live.flatMap((d) => (d.state.kind === 'poll' && d.state.deadline !== undefined ? [d.state.deadline] : []));
+      if (deadlines.length) {
+        this.idleTime += Math.max(0, Math.min(...deadlines) - this.now());
+        return undefined;
       }
-      const before = this.now();
-      if (this.opts.trace.on && this.lastRun !== d) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'switch' });
-      this.lastRun = d;
-      this.current = d;
-      const exit = d.vcpu.run(Math.max(1, budget));
-      this.current = undefined;
-      if (allReported) graceLeft -= this.now() - before;
-      switch (exit.kind) {
-        case 'budget':
-          break;
-        case 'stopped':
-          this.applyOutcome(d);
-          break;
-        case 'wfi':
-          d.state = { kind: 'wfi', pc: d.vcpu.pc };
-          if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'wfi' });
-          this.wake(d);
-          break;
-        case 'fault': {
-          const f = exit.fault;
-          const parts = [`d${d.domid} fault: ${f.what}`];
-          if (f.address !== undefined) parts.push(`address ${hex(f.address)}`);
-          parts.push(`at ${d.where(f.pc)}${f.pcExact ? '' : ' (start of the faulting block)'}`);
-          if (f.esr !== undefined) parts.push(`ESR ${hex(f.esr)}`);
-          this.opts.onStatus(parts.join(', '));
-          if (this.opts.trace.on) {
-            this.opts.trace.emit({ kind: 'fault', domid: d.domid, vcpu: 0, pc: f.pc, what: f.what, address: f.address, syndrome: f.esr });
-          }
-          this.end(d, `fault: ${f.what}`);
-          break;
+      return { kind: 'deadlock', report: this.deadlockReport(live) };
+    }
+    // A debugger's single step runs only the stepped domain, one instruction.
+    const stepped = this.debugger?.stepping();
+    const solo = stepped !== undefined && runnable.includes(stepped) ? stepped : undefined;
+    // Round robin in domid order, starting after the last domain that ran.
+    const d = solo ?? runnable.find((x) => this.domains.indexOf(x) >= p.rr) ?? runnable[0];
+    p.rr = this.domains.indexOf(d) + 1;
+    // Alone, a vCPU may run long (the quantum only matters for interleaving); with a seed, the
+    // quantum varies so that timing-dependent guest bugs show up reproducibly.
+    let budget = runnable.length > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
+    if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - this.now());
+    if (allReported) {
+      if (p.graceLeft <= 0) return { kind: 'finished' };
+      budget = Math.min(budget, p.graceLeft);
+    }
+    if (solo) budget = 1;
+    const cap = this.debugger?.beforeRun(d);
+    if (cap !== undefined) budget = Math.min(budget, cap);
+    const before = this.now();
+    if (this.opts.trace.on && this.lastRun !== d) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'switch' });
+    this.lastRun = d;
+    this.current = d;
+    const exit = d.vcpu.run(Math.max(1, budget));
+    this.current = undefined;
+    if (allReported) p.graceLeft -= this.now() - before;
+    switch (exit.kind) {
+      case 'budget':
+      case 'breakpoint':
+        break;
+      case 'stopped':
+        this.applyOutcome(d);
+        break;
+      case 'wfi':
+        d.state = { kind: 'wfi', pc: d.vcpu.pc };
+        if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'wfi' });
+        this.wake(d);
+        break;
+      case 'fault': {
+        const f = exit.fault;
+        const parts = [`d${d.domid} fault: ${f.what}`];
+        if (f.address !== undefined) parts.push(`address ${hex(f.address)}`);
+        parts.push(`at ${d.where(f.pc)}${f.pcExact ? '' : ' (start of the faulting block)'}`);
+        if (f.esr !== undefined) parts.push(`ESR ${hex(f.esr)}`);
+        this.opts.onStatus(parts.join(', '));
+        if (this.opts.trace.on) {
+          this.opts.trace.emit({ kind: 'fault', domid: d.domid, vcpu: 0, pc: f.pc, what: f.what, address: f.address, syndrome: f.esr });
         }
+        this.end(d, `fault: ${f.what}`);
+        break;
       }
     }
+    this.debugger?.afterRun(d, exit);
+    return undefined;
   }
 
   private deadlockReport(live: MachineDomain[]): string {

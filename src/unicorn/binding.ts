@@ -322,6 +322,17 @@ export class Engine {
     return this.api.uc_emu_stop(this.uc);
   }
 
+  /**
+   * Drops the engine's translated blocks for guest code in [begin, end): needed after the host
+   * writes guest code behind the engine's back (RAM is the host buffer mapped with
+   * uc_mem_map_ptr, and neither those writes nor uc_mem_write invalidate translations).
+   * uc_ctl(UC_CTL_TB_REMOVE_CACHE = 9, 2 arguments, write direction); measured on 2.0.1.
+   */
+  removeCache(begin: number, end: number): number {
+    const ctl = 9 | (2 << 26) | (1 << 30);
+    return this.api.uc_ctl(this.uc, ctl, 'uint64_t', begin, 'uint64_t', end);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
