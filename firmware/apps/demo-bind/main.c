@@ -30,31 +30,6 @@ static void on_pong(void *priv)
 	(*counter)++;
 }
 
-static void wait_for(volatile unsigned int *counter, unsigned int n)
-{
-	unsigned int key = irq_lock();
-
-	while (*counter < n) {
-		k_cpu_atomic_idle(key);
-		key = irq_lock();
-	}
-	irq_unlock(key);
-}
-
-static int my_domid(void)
-{
-	int port = alloc_unbound_event_channel(DOMID_SELF);
-	evtchn_status_t st = { .dom = DOMID_SELF };
-
-	if (port < 0)
-		return port;
-	st.port = (evtchn_port_t)port;
-	int rc = evtchn_status(&st);
-
-	evtchn_close((evtchn_port_t)port);
-	return rc == 0 ? st.u.unbound.dom : rc;
-}
-
 __attribute__((noreturn)) static void finish(const char *result)
 {
 	printk("Test result: %s\n", result);
@@ -66,7 +41,7 @@ int main(void)
 	if (xenvm_kernel_init() != 0 || xenvm_map_shared_info() != 0 || xen_events_init() != 0)
 		finish("FAILURE (no event channels)");
 
-	int me = my_domid();
+	int me = xenvm_my_domid();
 
 	if (me < 1)
 		finish("FAILURE (cannot learn our domid)");
@@ -117,7 +92,7 @@ int main(void)
 			printk("sent ping %u (%d)\n", i, rc);
 		if (rc != 0)
 			finish("FAILURE (notify_evtchn)");
-		wait_for(&pongs, i);
+		xenvm_wait_for(&pongs, i);
 		if (DEMO_VERBOSE)
 			printk("got pong %u\n", i);
 	}

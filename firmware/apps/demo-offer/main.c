@@ -33,32 +33,6 @@ static void on_ping(void *priv)
 	(*counter)++;
 }
 
-static void wait_for(volatile unsigned int *counter, unsigned int n)
-{
-	unsigned int key = irq_lock();
-
-	while (*counter < n) {
-		k_cpu_atomic_idle(key);
-		key = irq_lock();
-	}
-	irq_unlock(key);
-}
-
-/* Our domid: the status of a port allocated for DOMID_SELF names us. */
-static int my_domid(void)
-{
-	int port = alloc_unbound_event_channel(DOMID_SELF);
-	evtchn_status_t st = { .dom = DOMID_SELF };
-
-	if (port < 0)
-		return port;
-	st.port = (evtchn_port_t)port;
-	int rc = evtchn_status(&st);
-
-	evtchn_close((evtchn_port_t)port);
-	return rc == 0 ? st.u.unbound.dom : rc;
-}
-
 __attribute__((noreturn)) static void finish(const char *result)
 {
 	printk("Test result: %s\n", result);
@@ -70,7 +44,7 @@ int main(void)
 	if (xenvm_kernel_init() != 0 || xenvm_map_shared_info() != 0 || xen_events_init() != 0)
 		finish("FAILURE (no event channels)");
 
-	int me = my_domid();
+	int me = xenvm_my_domid();
 
 	if (me < 0)
 		finish("FAILURE (cannot learn our domid)");
@@ -94,7 +68,7 @@ int main(void)
 	printk("offered port %d to d%u\n", port, peer);
 
 	for (unsigned int i = 1; i <= DEMO_ROUNDS; i++) {
-		wait_for(&pings, i);
+		xenvm_wait_for(&pings, i);
 		if (DEMO_VERBOSE)
 			printk("got ping %u\n", i);
 		int rc = notify_evtchn((evtchn_port_t)port);
@@ -105,7 +79,7 @@ int main(void)
 			finish("FAILURE (notify_evtchn)");
 	}
 	/* d2 sends one last notification once it has seen the last pong. */
-	wait_for(&pings, DEMO_ROUNDS + 1);
+	xenvm_wait_for(&pings, DEMO_ROUNDS + 1);
 	printk("d%u is done; closing port %d: %d\n", peer, port, evtchn_close((evtchn_port_t)port));
 	finish("SUCCESS");
 }

@@ -32,4 +32,16 @@ int xenvm_evtchn_bind_virq(unsigned int virq, unsigned int vcpu);
 /* SCHEDOP_shutdown(poweroff). */
 __attribute__((noreturn)) void xenvm_poweroff(void);
 
+/*
+ * Our own domid. A dom0less domU has no xenstore to ask, but the status of a port it
+ * allocates for DOMID_SELF names it as the remote end. Negative errno on failure.
+ */
+int xenvm_my_domid(void);
+
+/*
+ * Sleeps until *counter >= n (a callback bumps it). IRQs stay locked between the check and
+ * the WFI, so a notification cannot slip in after the check and leave us asleep.
+ */
+void xenvm_wait_for(volatile unsigned int *counter, unsigned int n);
+
 #endif

@@ -7,6 +7,7 @@
 #include <xen/public/sched.h>
 #include <xenvm/gic.h>
 #include <zephyr/irq.h>
+#include <zephyr/kernel.h>
 #include <zephyr/xenvm.h>
 
 extern struct shared_info *HYPERVISOR_shared_info;
@@ -62,4 +63,31 @@ int xenvm_evtchn_bind_virq(unsigned int virq, unsigned int vcpu)
 void xenvm_poweroff(void)
 {
 	xen_shutdown(SHUTDOWN_poweroff);
+}
+
+int xenvm_my_domid(void)
+{
+	struct evtchn_alloc_unbound alloc = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+	long rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
+
+	if (rc < 0)
+		return (int)rc;
+	struct evtchn_status st = { .dom = DOMID_SELF, .port = alloc.port };
+
+	rc = HYPERVISOR_event_channel_op(EVTCHNOP_status, &st);
+	struct evtchn_close close = { .port = alloc.port };
+
+	HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+	return rc < 0 ? (int)rc : (int)st.u.unbound.dom;
+}
+
+void xenvm_wait_for(volatile unsigned int *counter, unsigned int n)
+{
+	unsigned int key = irq_lock();
+
+	while (*counter < n) {
+		k_cpu_atomic_idle(key);
+		key = irq_lock();
+	}
+	irq_unlock(key);
 }
