@@ -29,6 +29,7 @@ const PACKAGES = [
   { pkg: 'make', why: 'builds the guest firmware', present: () => onPath('make') },
   { pkg: 'gcc', why: 'builds the native instruction counter', present: () => onPath(process.env.HOST_CC || 'cc') },
   { pkg: 'qemu-system-arm', why: 'runs the real Xen as the reference (xenvm-emu reference/diff, live tests)', present: () => onPath('qemu-system-aarch64'), optional: true },
+  { pkg: 'gdb-multiarch', why: 'drives the --gdb stub in its end-to-end test', present: () => onPath('gdb-multiarch'), optional: true },
 ];
 
 function onPath(cmd) {

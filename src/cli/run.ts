@@ -35,6 +35,12 @@ options:
                           it with 'xenvm-emu trace FILE'
   --perfetto FILE         write every event to FILE as Chrome trace-event JSON for
                           ui.perfetto.dev or chrome://tracing (1 us on its axis = 1 instruction)
+  --gdb PORT              serve GDB's remote protocol on 127.0.0.1, one port per domain: the
+                          first domain (dom0 if given, else d1) on PORT, the next on PORT+1, ...
+                          (0 = free ports; each is printed). Connect with gdb-multiarch:
+                          'target remote :PORT'. While any domain is stopped, all are (docs/gdb.md)
+  --gdb-wait              with --gdb: stop before the first instruction until a debugger
+                          resumes; without --timeout, a --gdb run has no time limit
   -h, --help              this text`;
 
 const SPEC: Record<string, OptionSpec> = {
@@ -51,6 +57,8 @@ const SPEC: Record<string, OptionSpec> = {
   '--trace-filter': { value: true, repeat: true },
   '--trace-file': { value: true },
   '--perfetto': { value: true },
+  '--gdb': { value: true },
+  '--gdb-wait': { value: false },
   '--help': { value: false },
   '-h': { value: false },
 };
@@ -105,6 +113,15 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
     const r = intOption(one(name), name, min, max);
     if (!r.ok) return r;
     set(r.value);
+  }
+  const gdbPort = intOption(one('--gdb'), '--gdb', 0, 65535);
+  if (!gdbPort.ok) return gdbPort;
+  if (gdbPort.value !== undefined) {
+    opts.gdb = { port: gdbPort.value, wait: o.has('--gdb-wait') };
+    // A debugging session lasts as long as the user wants, unless --timeout says otherwise.
+    if (one('--timeout') === undefined) opts.timeoutMs = undefined;
+  } else if (o.has('--gdb-wait')) {
+    return { ok: false, error: '--gdb-wait needs --gdb PORT' };
   }
   if (!help && opts.images.length === 0 && !opts.dom0) return { ok: false, error: 'no IMAGE given' };
   return { ok: true, help, opts };

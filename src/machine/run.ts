@@ -13,6 +13,7 @@ import { readImageFile } from './loader/read-file.ts';
 import { parseElf64 } from './loader/elf.ts';
 import type { ElfSymbol } from './loader/symbols.ts';
 import { Machine, type RunEnd } from './machine.ts';
+import { GdbController } from '../gdb/controller.ts';
 import { hex, type Result } from './result.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,8 +36,19 @@ export interface RunOptions {
   quantum?: number;
   seed?: number;
   trace?: TraceBus;
+  /** Serve GDB's remote protocol, one port per domain (docs/gdb.md); the run becomes asynchronous. */
+  gdb?: GdbRunOptions;
   onLine?: (line: string) => void;
   onStatus?: (text: string) => void;
+}
+
+export interface GdbRunOptions {
+  /** Port of the first domain (dom0 if any, else d1); the next domains take the next ports. 0 = free ports. */
+  port: number;
+  /** Stop before the first instruction until a debugger resumes (--gdb-wait). */
+  wait: boolean;
+  /** Called once every domain's server listens, with the port of each domid. */
+  onListening?: (ports: Map<number, number>) => void;
 }
 
 export interface DomainSummary {
@@ -169,7 +181,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     xsm: opts.xsm ?? 'dummy',
     trace,
     // An instruction bound is promised exactly; block-granular counting could overshoot it.
-    exactCount: opts.maxInstructions !== undefined,
+    // A debugger steps one instruction at a time, which needs per-instruction counting too.
+    exactCount: opts.maxInstructions !== undefined || opts.gdb !== undefined,
     quantum: opts.quantum ?? DEFAULT_QUANTUM,
     seed: opts.seed,
     onConsole: (domid, text) => {
@@ -209,13 +222,27 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
       });
       if (!d.ok) return fail(2, d.error);
     }
-    const end = machine.run({ timeoutMs: opts.timeoutMs, maxInstructions: opts.maxInstructions });
+    const limits = { timeoutMs: opts.timeoutMs, maxInstructions: opts.maxInstructions };
+    let end: RunEnd;
+    if (opts.gdb) {
+      const g = await GdbController.start(machine, { port: opts.gdb.port, wait: opts.gdb.wait, log: (t) => opts.onStatus?.(t) });
+      if (!g.ok) return fail(2, g.error);
+      opts.gdb.onListening?.(g.gdb.ports());
+      try {
+        end = await machine.runAsync(limits, g.gdb);
+        g.gdb.finish(end);
+      } finally {
+        await g.gdb.close();
+      }
+    } else {
+      end = machine.run(limits);
+    }
     const domains: DomainSummary[] = machine.domains.map((d) => ({
       domid: d.domid,
       name: d.name,
       result: d.result,
       end: d.state.kind === 'done' ? d.state.reason : undefined,
-      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash/.test(d.state.reason)),
+      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger/.test(d.state.reason)),
     }));
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);

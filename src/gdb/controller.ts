@@ -1,0 +1,322 @@
+/**
+ * GDB for a whole machine: one GDB server per domain (one port each), and the scheduler
+ * side of debugging (`MachineDebugger`). The machine is all-stop: while any debugger has its
+ * domain stopped, no domain runs, so virtual time stays the same for every domain.
+ *
+ * Ports: the i-th domain in domid order listens on PORT+i. Without a dom0 that is d1 on
+ * PORT, d2 on PORT+1, ...; with --dom0, dom0 is on PORT and dN on PORT+N. PORT 0 gives each
+ * domain a free port. Every port is announced through `log`.
+ *
+ * Breakpoints are BRK instructions written into guest RAM (the engine's translation cache
+ * is dropped for those bytes); the vCPU recognises ours through `VcpuDebug` and stops with PC
+ * at the BRK instead of injecting the exception. Memory reads show the original bytes.
+ */
+import type { VcpuExit } from '../cpu/vcpu.ts';
+import type { MachineDomain } from '../machine/domain.ts';
+import type { Machine, MachineDebugger, RunEnd } from '../machine/machine.ts';
+import { GdbReg } from './aarch64.ts';
+import { GdbServer } from './server.ts';
+import { SIGINT, SIGKILL, SIGSEGV, SIGTRAP, type DebugTarget, type StopReason } from './session.ts';
+
+export interface GdbOptions {
+  /** Port of the first domain (0 = a free port for each). */
+  port: number;
+  /** Hold the machine before its first instruction until a debugger resumes it (--gdb-wait). */
+  wait: boolean;
+  /** Where announcements and protocol notes go (the CLI prints them on stderr). */
+  log(text: string): void;
+}
+
+/** BRK #0: what GDB itself uses as the AArch64 breakpoint instruction. */
+const BRK = Uint8Array.of(0x00, 0x00, 0x20, 0xd4);
+
+/** Shutdown reasons as Xen numbers them (public/sched.h SHUTDOWN_*): the exit code GDB shows. */
+const SHUTDOWN_CODE: Record<string, number> = { poweroff: 0, reboot: 1, suspend: 2, crash: 3, watchdog: 4, soft_reset: 5 };
+
+export const KILL_REASON = 'killed by the debugger';
+
+/** How a domain's end looks to GDB: W (exited with a code) or X (terminated by a signal). */
+export function endStop(reason: string): StopReason {
+  const m = /^shutdown: (\w+)/.exec(reason);
+  if (m) return { kind: 'exited', code: SHUTDOWN_CODE[m[1]] ?? 1 };
+  if (reason === KILL_REASON) return { kind: 'terminated', signal: SIGKILL };
+  return { kind: 'terminated', signal: SIGSEGV };
+}
+
+type DebugState = 'free' | 'stopped' | 'running' | 'stepping';
+
+/** One domain as a debug target: registers, memory, breakpoints, run control. */
+class DomainTarget implements DebugTarget {
+  state: DebugState = 'free';
+  server: GdbServer | undefined;
+  /** Planted breakpoints: address -> the original instruction bytes. */
+  private readonly breakpoints = new Map<number, Uint8Array>();
+  /** A breakpoint lifted for one instruction so the domain can leave it. */
+  private lifted: number | undefined;
+
+  constructor(
+    readonly domain: MachineDomain,
+    private readonly ctl: GdbController,
+  ) {
+    domain.vcpu.debug = { ownsBreakpoint: (pc) => this.breakpoints.has(pc) };
+  }
+
+  private get vcpu() {
+    return this.domain.vcpu;
+  }
+
+  readRegister(n: number): bigint | undefined {
+    if (n >= 0 && n <= GdbReg.X30) return this.vcpu.x(n);
+    if (n === GdbReg.SP) return BigInt(this.vcpu.sp);
+    if (n === GdbReg.PC) return BigInt(this.vcpu.pc);
+    if (n === GdbReg.CPSR) return BigInt(this.vcpu.pstate >>> 0);
+    return undefined;
+  }
+
+  writeRegister(n: number, value: bigint): boolean {
+    if (n >= 0 && n <= GdbReg.X30) {
+      this.vcpu.setX(n, value);
+      return true;
+    }
+    if (n === GdbReg.CPSR) {
+      this.vcpu.pstate = Number(BigInt.asUintN(32, value));
+      return true;
+    }
+    // SP and PC go through the engine as JS numbers: exact below 2^53, far above any guest RAM.
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) return false;
+    if (n === GdbReg.SP) this.vcpu.sp = Number(value);
+    else if (n === GdbReg.PC) this.vcpu.pc = Number(value);
+    else return false;
+    return true;
+  }
+
+  readMemory(addr: number, len: number): Uint8Array | undefined {
+    const mem = this.domain.memory;
+    if (!mem.contains(addr, 1)) return undefined;
+    const n = Math.min(len, mem.base + mem.size - addr);
+    const data = mem.read(addr, n)!;
+    // Show the instructions our breakpoints replaced, not the BRKs.
+    for (const [at, orig] of this.breakpoints) {
+      for (let i = 0; i < 4; i++) if (at + i >= addr && at + i < addr + n) data[at + i - addr] = orig[i];
+    }
+    return data;
+  }
+
+  writeMemory(addr: number, data: Uint8Array): boolean {
+    if (!this.vcpu.debugWrite(addr, data)) return false;
+    // Bytes written over a planted breakpoint become its new original; the BRK stays.
+    for (const [at, orig] of this.breakpoints) {
+      let touched = false;
+      for (let i = 0; i < 4; i++) {
+        if (at + i >= addr && at + i < addr + data.length) {
+          orig[i] = data[at + i - addr];
+          touched = true;
+        }
+      }
+      if (touched) this.vcpu.debugWrite(at, BRK);
+    }
+    return true;
+  }
+
+  insertBreakpoint(addr: number): boolean {
+    if (this.breakpoints.has(addr)) return true;
+    if (addr % 4 !== 0) return false;
+    const orig = this.domain.memory.read(addr, 4);
+    if (!orig || !this.vcpu.debugWrite(addr, BRK)) return false;
+    this.breakpoints.set(addr, orig);
+    return true;
+  }
+
+  removeBreakpoint(addr: number): boolean {
+    const orig = this.breakpoints.get(addr);
+    if (!orig) return true;
+    this.breakpoints.delete(addr);
+    return this.vcpu.debugWrite(addr, orig);
+  }
+
+  removeAllBreakpoints(): void {
+    for (const at of [...this.breakpoints.keys()]) this.removeBreakpoint(at);
+  }
+
+  resume(how: 'continue' | 'step'): void {
+    if (this.domain.done) {
+      this.server?.session?.stopped(endStop(this.domainEndReason()));
+      return;
+    }
+    this.state = how === 'step' ? 'stepping' : 'running';
+    this.ctl.released();
+  }
+
+  interrupt(): void {
+    if (this.state === 'running' || this.state === 'stepping') this.stop({ kind: 'signal', signal: SIGINT });
+  }
+
+  detach(): void {
+    this.removeAllBreakpoints();
+    this.state = 'free';
+    this.ctl.released();
+  }
+
+  kill(): void {
+    this.removeAllBreakpoints();
+    this.state = 'free';
+    this.ctl.kill(this.domain);
+    this.ctl.released();
+  }
+
+  describe(): string {
+    return `d${this.domain.domid} vcpu0 (${this.domain.name})`;
+  }
+
+  /** The domain stopped for the debugger: hold the machine and tell GDB why. */
+  stop(reason: StopReason): void {
+    this.state = 'stopped';
+    this.server?.session?.stopped(reason);
+  }
+
+  domainEndReason(): string {
+    return this.domain.state.kind === 'done' ? this.domain.state.reason : 'ended';
+  }
+
+  // ------------------------------------------------------------ scheduler side
+
+  /** Before the domain runs: step off a breakpoint we planted at PC; a stepping domain runs one instruction. */
+  beforeRun(): number | undefined {
+    let cap: number | undefined = this.state === 'stepping' ? 1 : undefined;
+    const pc = this.vcpu.pc;
+    const orig = this.breakpoints.get(pc);
+    if (orig) {
+      this.vcpu.debugWrite(pc, orig);
+      this.lifted = pc;
+      cap = 1;
+    }
+    return cap;
+  }
+
+  afterRun(exit: VcpuExit): void {
+    if (this.lifted !== undefined) {
+      if (this.breakpoints.has(this.lifted)) this.vcpu.debugWrite(this.lifted, BRK);
+      this.lifted = undefined;
+    }
+    if (this.domain.done) return;
+    if (exit.kind === 'breakpoint' || this.state === 'stepping') {
+      if (this.state === 'running' || this.state === 'stepping') this.stop({ kind: 'signal', signal: SIGTRAP });
+    }
+  }
+}
+
+export class GdbController implements MachineDebugger {
+  private readonly targets: DomainTarget[] = [];
+  private readonly byDomain = new Map<MachineDomain, DomainTarget>();
+  private waitingForFirstResume: boolean;
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly machine: Machine,
+    private readonly opts: GdbOptions,
+  ) {
+    this.waitingForFirstResume = opts.wait;
+    for (const d of machine.domains) {
+      const t = new DomainTarget(d, this);
+      this.targets.push(t);
+      this.byDomain.set(d, t);
+    }
+  }
+
+  /** Starts a server per domain; the machine's domains must all exist already. */
+  static async start(machine: Machine, opts: GdbOptions): Promise<{ ok: true; gdb: GdbController } | { ok: false; error: string }> {
+    const c = new GdbController(machine, opts);
+    for (const [i, t] of c.targets.entries()) {
+      const d = t.domain;
+      const label = `d${d.domid}`;
+      const r = await GdbServer.listen(label, opts.port === 0 ? 0 : opts.port + i, t, {
+        attach: () => {
+          if (d.done) return endStop(t.domainEndReason());
+          t.state = 'stopped';
+          return { kind: 'signal', signal: SIGTRAP };
+        },
+        detached: (how, midPacket) => {
+          t.detach();
+          opts.log(`gdb: ${label}: debugger ${how === 'detach' ? 'detached' : `disconnected${midPacket ? ' in the middle of a packet' : ''}`}`);
+        },
+        log: (text) => opts.log(`gdb: ${text}`),
+      });
+      if (!r.ok) {
+        await c.close();
+        return r;
+      }
+      t.server = r.server;
+      opts.log(`gdb: ${label} (${d.name}) listening on 127.0.0.1:${r.server.port}`);
+    }
+    if (opts.wait) opts.log('gdb: waiting for a debugger to resume the machine (--gdb-wait)');
+    return { ok: true, gdb: c };
+  }
+
+  /** The announced port of each domain, by domid. */
+  ports(): Map<number, number> {
+    return new Map(this.targets.map((t) => [t.domain.domid, t.server?.port ?? 0]));
+  }
+
+  get holding(): boolean {
+    return this.waitingForFirstResume || this.targets.some((t) => t.state === 'stopped' && !t.domain.done);
+  }
+
+  whenRunnable(): Promise<void> {
+    if (!this.holding) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  /** A target let go of the machine (resume, detach, kill). */
+  released(): void {
+    this.waitingForFirstResume = false;
+    this.wake();
+  }
+
+  private wake(): void {
+    if (this.holding) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
+
+  kill(d: MachineDomain): void {
+    this.machine.kill(d, KILL_REASON);
+  }
+
+  stepping(): MachineDomain | undefined {
+    return this.targets.find((t) => t.state === 'stepping' && t.domain.state.kind === 'runnable')?.domain;
+  }
+
+  beforeRun(d: MachineDomain): number | undefined {
+    return this.byDomain.get(d)?.beforeRun();
+  }
+
+  afterRun(d: MachineDomain, exit: VcpuExit): void {
+    this.byDomain.get(d)?.afterRun(exit);
+  }
+
+  domainEnded(d: MachineDomain, reason: string): void {
+    const t = this.byDomain.get(d);
+    if (!t) return;
+    t.removeAllBreakpoints();
+    t.state = t.server?.session ? 'stopped' : 'free';
+    t.server?.session?.stopped(endStop(reason));
+    this.wake();
+  }
+
+  /** The run is over: debuggers still waiting for a stop reply learn how their domain ended. */
+  finish(end: RunEnd): void {
+    for (const t of this.targets) {
+      const s = t.server?.session;
+      if (!s?.running) continue;
+      if (t.domain.done) s.stopped(endStop(t.domainEndReason()));
+      else if (end.kind === 'finished') s.stopped({ kind: 'exited', code: 0 });
+      else s.stopped({ kind: 'terminated', signal: SIGKILL });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.targets) t.domain.vcpu.debug = undefined;
+    await Promise.all(this.targets.map((t) => t.server?.close()));
+  }
+}
