@@ -1,0 +1,95 @@
+/**
+ * Per-domain options (issue 6): what one domain gets that differs from the run's defaults —
+ * its RAM, its name, its board (GIC version or a devicetree of its own) and the prefix of its
+ * console lines. The command line spells one domain's options as
+ *
+ *     --domain d2,memory=32,name=right,gic=3,prefix=R:
+ *     --domain d0,dtb=boards/my-dom0.dtb
+ *
+ * (repeatable; later keys win). Parsing only: `runImages` applies the result per domain.
+ */
+import type { Result } from './result.ts';
+
+export interface DomainOverrides {
+  /** RAM in MiB (instead of --memory / the devicetree's). */
+  memoryMiB?: number;
+  /** Name in traces and reports (instead of the image's file name). */
+  name?: string;
+  /** GIC version of this domain's board. */
+  gic?: 2 | 3;
+  /** Devicetree blob for this domain (instead of --dtb / board.dtb beside the image). */
+  dtb?: string;
+  /** Text before each console line (instead of "dN: "). */
+  consolePrefix?: string;
+}
+
+export const DOMAIN_OPTION_HELP = 'dN,key=value,... with keys memory (MiB), name, gic (2|3), dtb (file), prefix (console line prefix)';
+
+/** Highest domid a dom0less domU gets here (DOMID_FIRST_RESERVED is 0x7ff0). */
+const MAX_DOMID = 0x7fef;
+
+/** Parses one `--domain` value. */
+export function parseDomainOption(text: string): Result<{ domid: number; overrides: DomainOverrides }> {
+  const [head, ...pairs] = text.split(',');
+  const m = /^d(\d+)$/.exec(head ?? '');
+  if (!m || Number(m[1]) > MAX_DOMID) return { ok: false, error: `--domain: '${head}' is not a domain (d0, d1, ...); ${DOMAIN_OPTION_HELP}` };
+  const domid = Number(m[1]);
+  const overrides: DomainOverrides = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return { ok: false, error: `--domain d${domid}: '${pair}' is not key=value; ${DOMAIN_OPTION_HELP}` };
+    const key = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    switch (key) {
+      case 'memory': {
+        const n = /^\d+$/.test(value) ? Number(value) : NaN;
+        if (!(n >= 1 && n <= 4096)) return { ok: false, error: `--domain d${domid}: memory takes a whole number of MiB from 1 to 4096, not '${value}'` };
+        overrides.memoryMiB = n;
+        break;
+      }
+      case 'name':
+        if (value === '') return { ok: false, error: `--domain d${domid}: name is empty` };
+        overrides.name = value;
+        break;
+      case 'gic':
+        if (value !== '2' && value !== '3') return { ok: false, error: `--domain d${domid}: gic takes 2 or 3, not '${value}'` };
+        overrides.gic = value === '2' ? 2 : 3;
+        break;
+      case 'dtb':
+        if (value === '') return { ok: false, error: `--domain d${domid}: dtb is empty` };
+        overrides.dtb = value;
+        break;
+      case 'prefix':
+        // Empty is allowed: bare console lines for a single-domain run.
+        overrides.consolePrefix = value;
+        break;
+      default:
+        return { ok: false, error: `--domain d${domid}: unknown key '${key}'; ${DOMAIN_OPTION_HELP}` };
+    }
+  }
+  return { ok: true, value: { domid, overrides } };
+}
+
+/**
+ * Every `--domain` value of a run, merged per domid (later keys win), checked against the
+ * domains the run has (`domids`: 0 with --dom0, then 1..N).
+ */
+export function collectDomainOptions(values: readonly string[], domids: readonly number[]): Result<Map<number, DomainOverrides>> {
+  const out = new Map<number, DomainOverrides>();
+  for (const v of values) {
+    const p = parseDomainOption(v);
+    if (!p.ok) return p;
+    const { domid, overrides } = p.value;
+    if (!domids.includes(domid)) {
+      const have = domids.length ? domids.map((d) => `d${d}`).join(', ') : 'none';
+      return { ok: false, error: `--domain d${domid}: no such domain in this run (domains: ${have})` };
+    }
+    out.set(domid, { ...out.get(domid), ...overrides });
+  }
+  return { ok: true, value: out };
+}
+
+/** The console prefix of a domain: its override, else "dN: ". */
+export function consolePrefix(domid: number, o: DomainOverrides | undefined): string {
+  return o?.consolePrefix ?? `d${domid}: `;
+}
