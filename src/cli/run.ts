@@ -19,6 +19,8 @@ instruction limit; 4 deadlock (every domain waits and nothing can wake it).
 
 options:
   --dom0 IMAGE            also run IMAGE as the privileged dom0 (domid 0)
+  --domain dN,KEY=VALUE,...  options for one domain (repeatable): memory=MiB, name=NAME,
+                          gic=2|3, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: ")
   --gic 2|3               GIC version (default: what the devicetree says)
   --dtb FILE              devicetree for every domain (default: board.dtb beside each image,
                           else firmware/boards/xenvm-gicv2.dts)
@@ -45,6 +47,7 @@ options:
 
 const SPEC: Record<string, OptionSpec> = {
   '--dom0': { value: true },
+  '--domain': { value: true, repeat: true },
   '--gic': { value: true },
   '--dtb': { value: true },
   '--memory': { value: true },
@@ -101,6 +104,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   opts.traceFile = one('--trace-file');
   opts.perfetto = one('--perfetto');
   opts.dom0 = one('--dom0');
+  opts.domainOptions = o.get('--domain');
   opts.dtb = one('--dtb');
   const ints: [string, number, number, (v: number | undefined) => void][] = [
     ['--memory', 1, 4096, (v) => (opts.memoryMiB = v)],

@@ -13,6 +13,7 @@ import { readImageFile } from './loader/read-file.ts';
 import { parseElf64 } from './loader/elf.ts';
 import type { ElfSymbol } from './loader/symbols.ts';
 import { Machine, type RunEnd } from './machine.ts';
+import { collectDomainOptions, consolePrefix } from './domain-options.ts';
 import { GdbController } from '../gdb/controller.ts';
 import { hex, type Result } from './result.ts';
 
@@ -30,6 +31,8 @@ export interface RunOptions {
   dtb?: string;
   /** RAM per domain in MiB (default: what the devicetree says, 64 MiB on our boards). */
   memoryMiB?: number;
+  /** Per-domain overrides, `dN,key=value,...` each (see domain-options.ts). */
+  domainOptions?: string[];
   timeoutMs?: number;
   maxInstructions?: number;
   /** Instructions per scheduling quantum. */
@@ -176,6 +179,10 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   const specs = [...(opts.dom0 ? [{ domid: 0, path: opts.dom0, privileged: true }] : []), ...opts.images.map((path, i) => ({ domid: i + 1, path, privileged: false }))];
   if (specs.length === 0) return fail(2, 'no images given');
 
+  const overrides = collectDomainOptions(opts.domainOptions ?? [], specs.map((s) => s.domid));
+  if (!overrides.ok) return fail(2, overrides.error);
+  const per = overrides.value;
+
   const trace = opts.trace ?? new TraceBus();
   const machine = new Machine({
     xsm: opts.xsm ?? 'dummy',
@@ -186,7 +193,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     quantum: opts.quantum ?? DEFAULT_QUANTUM,
     seed: opts.seed,
     onConsole: (domid, text) => {
-      const line = `d${domid}: ${text}`;
+      const line = consolePrefix(domid, per.get(domid)) + text;
       lines.push(line);
       opts.onLine?.(line);
     },
@@ -194,15 +201,17 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   });
   try {
     for (const s of specs) {
+      const o = per.get(s.domid);
       const image = readImageFile(s.path);
       if (!image.ok) return fail(2, image.error);
-      const dt = resolveDtb(s.path, opts);
+      const dt = resolveDtb(s.path, { dtb: o?.dtb ?? opts.dtb, gic: o?.gic ?? opts.gic });
       if (!dt.ok) return fail(2, `d${s.domid}: ${dt.error}`);
       let blob = dt.value.blob;
       const bank = dt.value.board.memory[0];
       let memoryBytes = bank.size;
-      if (opts.memoryMiB !== undefined) {
-        memoryBytes = opts.memoryMiB * 1024 * 1024;
+      const memoryMiB = o?.memoryMiB ?? opts.memoryMiB;
+      if (memoryMiB !== undefined) {
+        memoryBytes = memoryMiB * 1024 * 1024;
         if (memoryBytes !== bank.size) {
           const r = resizeMemory(blob, bank.base, bank.size, memoryBytes);
           if (!r.ok) return fail(2, `d${s.domid}: ${r.error}`);
@@ -211,7 +220,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
       }
       const d = machine.addDomain({
         domid: s.domid,
-        name: basename(s.path),
+        name: o?.name ?? basename(s.path),
         privileged: s.privileged,
         image: image.value,
         imagePath: s.path,

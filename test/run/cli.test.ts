@@ -31,7 +31,7 @@ describe('parseRunArgs', () => {
     expect(parseRunArgs(argv)).toEqual({ ok: false, error });
   });
   it('documents every option it accepts', () => {
-    for (const o of ['--dom0', '--gic', '--dtb', '--memory', '--xsm', '--timeout', '--max-instructions', '--seed', '--quantum', '--trace']) {
+    for (const o of ['--dom0', '--gic', '--dtb', '--memory', '--xsm', '--timeout', '--max-instructions', '--seed', '--quantum', '--trace', '--domain']) {
       expect(RUN_USAGE).toContain(o);
     }
   });
