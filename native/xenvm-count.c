@@ -15,9 +15,18 @@
 typedef struct uc_struct uc_engine;
 int uc_emu_stop(uc_engine *uc);
 int uc_hook_add(uc_engine *uc, size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...);
+int uc_reg_read_batch(uc_engine *uc, int *regs, void **vals, int count);
+int uc_reg_write(uc_engine *uc, int regid, const void *value);
 
 #define UC_HOOK_CODE 4
 #define UC_HOOK_BLOCK 8
+#define UC_HOOK_INTR 1
+#define EXCP_HVC 11
+
+/* Register ids of Unicorn 2.0's enum uc_arm64_reg. */
+#define REG_X0 199
+#define REG_X16 215
+#define REG_PC 260
 
 struct xenvm_counter {
     uint64_t executed; /* instructions retired since the counter was last cleared */
@@ -62,4 +71,45 @@ int xenvm_counter_install(uc_engine *uc, struct xenvm_counter *c, int per_instru
     if (per_instruction)
         return uc_hook_add(uc, &hh, UC_HOOK_CODE, (void *)xenvm_count_insn, c, 1, 0);
     return uc_hook_add(uc, &hh, UC_HOOK_BLOCK, (void *)xenvm_count_block, c, 1, 0);
+}
+
+/*
+ * The exception hook, with the register traffic of a hypercall done here rather than through
+ * three JavaScript<->native crossings. For an HVC, x16, x0..x4 and PC are read into `regs`
+ * before the JavaScript handler runs; if the handler sets `write_x0`, `ret` goes to x0 after
+ * it returns. Every exception (HVC or not) reaches the handler with `intno` set.
+ */
+struct xenvm_exc {
+    uint64_t regs[7];  /* x16, x0, x1, x2, x3, x4, pc (valid when intno == EXCP_HVC) */
+    uint64_t ret;      /* value for x0 */
+    uint32_t intno;
+    uint32_t write_x0; /* set by the handler; cleared here */
+    void (*handler)(void);
+};
+
+static void xenvm_exc_hook(uc_engine *uc, uint32_t intno, void *user_data)
+{
+    static int ids[7] = { REG_X16, REG_X0, REG_X0 + 1, REG_X0 + 2, REG_X0 + 3, REG_X0 + 4, REG_PC };
+    struct xenvm_exc *e = user_data;
+    void *vals[7];
+    int i;
+
+    e->intno = intno;
+    e->write_x0 = 0;
+    if (intno == EXCP_HVC) {
+        for (i = 0; i < 7; i++)
+            vals[i] = &e->regs[i];
+        uc_reg_read_batch(uc, ids, vals, 7);
+    }
+    e->handler();
+    if (e->write_x0) {
+        e->write_x0 = 0;
+        uc_reg_write(uc, REG_X0, &e->ret);
+    }
+}
+
+int xenvm_exc_install(uc_engine *uc, struct xenvm_exc *e)
+{
+    size_t hh;
+    return uc_hook_add(uc, &hh, UC_HOOK_INTR, (void *)xenvm_exc_hook, e, 1, 0);
 }

@@ -20,8 +20,8 @@
  *   hook (exactCount: the engine then syncs PC per instruction), otherwise it is the start of
  *   the translation block, and `locateFaultingAccess` finds the instruction.
  */
-import { Engine, type RegBatch } from '../unicorn/binding.ts';
-import type { InstructionCounter } from '../unicorn/counter.ts';
+import { Engine } from '../unicorn/binding.ts';
+import type { ExceptionBlock, InstructionCounter } from '../unicorn/counter.ts';
 import { Excp, Reg, UcErr, UcHook, UcMemType, UcProt, xreg } from '../unicorn/constants.ts';
 import type { GuestMemory } from '../mem/guest-memory.ts';
 import {
@@ -113,7 +113,10 @@ export class Vcpu {
   readonly memory: GuestMemory;
   private readonly engine: Engine;
   private readonly traps: VcpuTraps;
-  private readonly args: RegBatch;
+  /** Filled by the native exception hook: the HVC's registers, and where x0's value goes. */
+  private exc!: ExceptionBlock;
+  /** True while a hypercall handler runs: setX(0) then goes through the exception block. */
+  private inHvc = false;
   private irqLevel = false;
   private stopRequested = false;
   private fault: GuestFault | undefined;
@@ -131,7 +134,6 @@ export class Vcpu {
     this.id = cfg.id;
     this.memory = cfg.memory;
     this.traps = cfg.traps;
-    this.args = engine.batchReader([xreg(16), xreg(0), xreg(1), xreg(2), xreg(3), xreg(4), Reg.PC]);
   }
 
   static create(cfg: VcpuConfig): { ok: true; vcpu: Vcpu } | { ok: false; error: string } {
@@ -153,7 +155,12 @@ export class Vcpu {
     e.writeCp(SysReg.SCR_EL3, SCR_NS | SCR_HCE | SCR_RW);
     e.writeCp(SysReg.HCR_EL2, HCR_RW | HCR_IMO);
     if (cfg.mpidr !== undefined) e.writeCp(SysReg.MPIDR_EL1, (1n << 31n) | BigInt(cfg.mpidr));
-    e.hookIntr((intno) => v.onException(intno));
+    const hook = e.hookExceptions(() => v.onException(v.exc.intno));
+    if (!hook.ok) {
+      e.close();
+      return hook;
+    }
+    v.exc = hook.block;
     e.hookMemInvalid(UcHook.MEM_UNMAPPED | UcHook.MEM_FETCH_PROT | UcHook.MEM_READ_PROT | UcHook.MEM_WRITE_PROT, (type, address, size) => {
       v.memFault = { type, address, size };
       return false;
@@ -190,6 +197,11 @@ export class Vcpu {
   }
   setX(n: number, v: bigint | number): void {
     if (n === 31) return;
+    if (n === 0 && this.inHvc) {
+      // The native hook writes x0 once the handler returns.
+      this.exc.setReturn(v);
+      return;
+    }
     if (typeof v === 'number') this.engine.writeRegN(xreg(n), v);
     else this.engine.writeReg(xreg(n), v);
   }
@@ -222,9 +234,9 @@ export class Vcpu {
    * valid inside `traps.hypercall`.
    */
   hypercallArgs(): { nr: number; a: bigint[] } {
-    // Read by onException for every HVC (one native call for x16, x0..x4 and PC).
-    const b = this.args;
-    return { nr: b.num(0), a: [b.big(1), b.big(2), b.big(3), b.big(4), b.big(5)] };
+    // Read by the native exception hook before onException runs (no native call here).
+    const b = this.exc;
+    return { nr: b.num(0), a: [b.bigint(1), b.bigint(2), b.bigint(3), b.bigint(4), b.bigint(5)] };
   }
 
   // ---------------------------------------------------------------- IRQ line
@@ -329,12 +341,18 @@ export class Vcpu {
     // Note: Unicorn 2.0.1 drops a pending stop request whenever a hook writes PC (exception
     // entry does). Budgets still end runs because the counter re-checks at every block.
     if (intno === Excp.HVC) {
-      // The hypercall path: one native call reads x16, x0..x4 and PC together.
-      this.args.read();
-      const pc = this.args.num(6);
+      // The hypercall path: the native hook has read x16, x0..x4 and PC already.
+      const pc = this.exc.num(6);
       const imm = hvcImmediate(this.memory.readU32(pc - 4) ?? 0);
-      if (imm === 0xea1) this.traps.hypercall(this, pc);
-      else if (imm === 0) this.traps.smccc(this, 'hvc', pc);
+      if (imm === 0xea1 || imm === 0) {
+        this.inHvc = true;
+        try {
+          if (imm === 0xea1) this.traps.hypercall(this, pc);
+          else this.traps.smccc(this, 'hvc', pc);
+        } finally {
+          this.inHvc = false;
+        }
+      }
       else {
         // Xen answers an unknown HVC immediate with an undefined-instruction exception
         // whose preferred return address is the next instruction (what the guest sees).

@@ -7,7 +7,7 @@
  */
 import koffi from 'koffi';
 import { UC_ARCH_ARM64, UC_MODE_ARM, UcErr, Reg } from './constants.ts';
-import { InstructionCounter, loadCounter } from './counter.ts';
+import { ExceptionBlock, InstructionCounter, loadCounter, loadExceptionHook } from './counter.ts';
 
 export type UcHandle = unknown;
 
@@ -37,6 +37,7 @@ export const Proto = {
   mmioRead: koffi.proto('uint64_t uc_cb_mmio_read_t(uintptr_t uc, uint64_t offset, unsigned int size, uintptr_t user_data)'),
   mmioWrite: koffi.proto('void uc_cb_mmio_write_t(uintptr_t uc, uint64_t offset, unsigned int size, uint64_t value, uintptr_t user_data)'),
   eventMem: koffi.proto('bool uc_cb_eventmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)'),
+  excHandler: koffi.proto('void xenvm_exc_handler(void)'),
   hookCode: koffi.proto('void uc_cb_hookcode_t(uintptr_t uc, uint64_t address, uint32_t size, uintptr_t user_data)'),
 };
 
@@ -260,6 +261,24 @@ export class Engine {
     this.cpv.setUint32(8, r.op0, true);
     this.cpv.setUint32(12, r.op1, true);
     this.cpv.setUint32(16, r.op2, true);
+  }
+
+  /**
+   * The native exception hook (native/xenvm-count.c): `fn` runs for every exception, with an
+   * HVC's registers already read into the returned block. Use instead of hookIntr.
+   */
+  hookExceptions(fn: () => void): { ok: true; block: ExceptionBlock } | { ok: false; error: string } {
+    const lib = loadExceptionHook();
+    if (!lib.ok) return lib;
+    const mem = koffi.alloc('uint8_t', ExceptionBlock.SIZE);
+    this.allocations.push(mem);
+    const block = new ExceptionBlock(mem);
+    const cb = koffi.register(fn, koffi.pointer(Proto.excHandler));
+    this.callbacks.push(cb);
+    block.setHandler(BigInt(koffi.address(cb)));
+    const err = lib.install(this.uc, mem);
+    if (err !== UcErr.OK) return { ok: false, error: `cannot install the exception hook: ${this.strerror(err)}` };
+    return { ok: true, block };
   }
 
   /** UC_HOOK_INTR over the whole address space. */
