@@ -71,6 +71,8 @@ export interface GuestFault {
 export type VcpuExit =
   /** The instruction budget (or wall-clock slice) of this run is used up. */
   | { kind: 'budget' }
+  /** An uncounted run reached its wall-clock limit; the vCPU must not run again. */
+  | { kind: 'wall-limit' }
   /** The guest executed WFI; PC is past it. */
   | { kind: 'wfi' }
   /** A trap handler asked the vCPU to stop (block, yield, shutdown...). */
@@ -101,6 +103,12 @@ export interface VcpuConfig {
   mpidr?: number;
   traps: VcpuTraps;
   /**
+   * Count instructions (default). Off, the vCPU runs at full engine speed with no virtual time
+   * and no budgets: only for a machine with a single vCPU, whose runs end only at guest events
+   * or at the final wall-clock limit (see run()).
+   */
+  counted?: boolean;
+  /**
    * Count per instruction (exact budgets, exact fault PCs; ~2.4x slower on tight loops) instead
    * of per translation block (budgets may overshoot by less than a block; counts at hypercalls
    * and WFI are exact because those end blocks).
@@ -121,13 +129,13 @@ export class Vcpu {
   private stopRequested = false;
   private fault: GuestFault | undefined;
   private memFault: { type: number; address: number; size: number } | undefined;
-  private readonly counter: InstructionCounter;
+  private readonly counter: InstructionCounter | undefined;
   private readonly exactCount: boolean;
   /** Set by a debugger (src/gdb); see VcpuDebug. */
   debug: VcpuDebug | undefined;
   private breakpointAt: number | undefined;
 
-  private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter) {
+  private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
     this.engine = engine;
     this.counter = counter;
     this.exactCount = cfg.exactCount ?? false;
@@ -140,12 +148,16 @@ export class Vcpu {
     const r = Engine.open();
     if (!r.ok) return r;
     const e = r.engine;
-    const c = e.attachCounter(cfg.exactCount ?? false);
-    if (!c.ok) {
-      e.close();
-      return c;
+    let counter: InstructionCounter | undefined;
+    if (cfg.counted !== false || cfg.exactCount) {
+      const c = e.attachCounter(cfg.exactCount ?? false);
+      if (!c.ok) {
+        e.close();
+        return c;
+      }
+      counter = c.counter;
     }
-    const v = new Vcpu(e, cfg, c.counter);
+    const v = new Vcpu(e, cfg, counter);
     const err = e.mapPtr(cfg.memory.base, cfg.memory.bytes, UcProt.ALL);
     if (err !== UcErr.OK) {
       e.close();
@@ -259,9 +271,13 @@ export class Vcpu {
     this.engine.stop();
   }
 
-  /** Instructions retired so far: this vCPU's virtual time. */
+  /** Instructions retired so far: this vCPU's virtual time (0 when not counted). */
   get retired(): number {
-    return this.counter.executed;
+    return this.counter ? this.counter.executed : 0;
+  }
+
+  get counted(): boolean {
+    return this.counter !== undefined;
   }
 
   /**
@@ -271,23 +287,30 @@ export class Vcpu {
    * that timeout stops the engine from another thread, and a stop that lands while an HVC is
    * being raised loses the hypercall (the pending exception is discarded when the next run
    * starts). Measured: 5 of 6 runs of a 1,000,000-hypercall loop saw a lost call.
+   *
+   * The one exception is an uncounted vCPU (VcpuConfig.counted = false): it has no budget, so
+   * `wallLimitUs` (> 0) bounds it with that timeout, and a run that ends by it returns
+   * 'wall-limit': the vCPU's state may then be inconsistent and the caller must end the run.
    */
-  run(budget: number): VcpuExit {
+  run(budget: number, wallLimitUs = 0): VcpuExit {
     this.stopRequested = false;
     this.fault = undefined;
     this.memFault = undefined;
     this.breakpointAt = undefined;
     const start = this.pc;
-    const limit = this.counter.executed + budget;
-    this.counter.limit = limit;
-    const err = this.engine.start(start, 0, 0, 0);
+    const counter = this.counter;
+    const limit = counter ? counter.executed + budget : 0;
+    if (counter) counter.limit = limit;
+    const err = this.engine.start(start, 0, counter ? 0 : wallLimitUs, 0);
     if (this.breakpointAt !== undefined) return { kind: 'breakpoint', pc: this.breakpointAt };
     if (this.fault) return { kind: 'fault', fault: this.fault };
     if (err !== UcErr.OK) return this.engineError(err);
     if (this.stopRequested) return { kind: 'stopped' };
-    if (this.counter.executed >= limit) return { kind: 'budget' };
+    if (counter && counter.executed >= limit) return { kind: 'budget' };
     const pc = this.pc;
     if (this.memory.readU32(pc - 4) === INSN_WFI) return { kind: 'wfi' };
+    // Uncounted, nothing but the engine's own timeout ends a run without one of the exits above.
+    if (!counter && wallLimitUs > 0) return { kind: 'wall-limit' };
     return { kind: 'budget' };
   }
 
@@ -391,7 +414,7 @@ export class Vcpu {
           // already counted the BRK, which did not retire; take it back so virtual time (and
           // with it scheduling) matches a run without the debugger. (Debug runs count exactly.)
           this.breakpointAt = pc;
-          if (this.exactCount) this.counter.executed = this.counter.executed - 1;
+          if (this.exactCount && this.counter) this.counter.executed = this.counter.executed - 1;
           this.engine.stop();
           return;
         }

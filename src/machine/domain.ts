@@ -37,6 +37,7 @@ export interface DomainSpec {
   /** RAM size in bytes (the base comes from the board's first memory bank). */
   memoryBytes: number;
   exactCount?: boolean;
+  counted?: boolean;
   /** Symbols for an image without its own (an arm64 Image built from an ELF beside it). */
   symbolSource?: (loaded: LoadedImage) => ElfSymbol[] | undefined;
 }
@@ -109,7 +110,7 @@ export class MachineDomain {
     if (!dtbAt.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${dtbAt.error}` };
 
     let self: MachineDomain | undefined;
-    const v = Vcpu.create({ id: 0, memory, traps: hooks.traps, exactCount: spec.exactCount, mpidr: 0 });
+    const v = Vcpu.create({ id: 0, memory, traps: hooks.traps, exactCount: spec.exactCount, counted: spec.counted, mpidr: 0 });
     if (!v.ok) return { ok: false, error: v.error };
     const g = spec.board.gic;
     const gic = createGic(

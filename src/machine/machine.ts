@@ -19,6 +19,11 @@ import { hex, type Result } from './result.ts';
 export interface MachineOptions {
   xsm: XsmPolicy;
   trace: TraceBus;
+  /**
+   * Count instructions (default). Off is only for a single-domain machine with no limit but
+   * wall-clock time: the vCPU runs at full engine speed, and virtual time does not advance.
+   */
+  counted?: boolean;
   /** Count per instruction rather than per block (exact budgets and fault PCs; slower). */
   exactCount?: boolean;
   /** Instructions per scheduling quantum (counted machines). */
@@ -120,9 +125,9 @@ export class Machine {
     return this.domains.find((d) => d.domid === domid);
   }
 
-  addDomain(spec: Omit<DomainSpec, 'exactCount'>): Result<MachineDomain> {
+  addDomain(spec: Omit<DomainSpec, 'exactCount' | 'counted'>): Result<MachineDomain> {
     const r = MachineDomain.create(
-      { ...spec, exactCount: this.opts.exactCount },
+      { ...spec, exactCount: this.opts.exactCount, counted: this.opts.counted !== false },
       {
         traps: this.trapsFor(() => this.current),
         onConsoleLine: (d, text, via) => {
@@ -353,13 +358,20 @@ export class Machine {
     if (this.opts.trace.on && this.lastRun !== d) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'switch' });
     this.lastRun = d;
     this.current = d;
-    const exit = d.vcpu.run(Math.max(1, budget));
+    // An uncounted vCPU (a lone domain) is bounded only by what is left of the wall-clock limit.
+    const wallLimitUs =
+      d.vcpu.counted || limits.timeoutMs === undefined ? 0 : Math.max(1000, (limits.timeoutMs - (performance.now() - p.startWall)) * 1000);
+    const exit = d.vcpu.run(Math.max(1, budget), allReported && !d.vcpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;
     if (allReported) p.graceLeft -= this.now() - before;
     switch (exit.kind) {
       case 'budget':
       case 'breakpoint':
         break;
+      case 'wall-limit':
+        // The engine was stopped from its timer thread: end the run, as nothing may run after it.
+        if (allReported) return { kind: 'finished' };
+        return { kind: 'timeout', seconds: (limits.timeoutMs ?? 0) / 1000 };
       case 'stopped':
         this.applyOutcome(d);
         break;

@@ -31,6 +31,8 @@ export interface RunOptions {
   dtb?: string;
   /** RAM per domain in MiB (default: what the devicetree says, 64 MiB on our boards). */
   memoryMiB?: number;
+  /** Count instructions even for a lone domain (virtual time in results; slower). */
+  counted?: boolean;
   /** Per-domain overrides, `dN,key=value,...` each (see domain-options.ts). */
   domainOptions?: string[];
   timeoutMs?: number;
@@ -190,6 +192,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     // An instruction bound is promised exactly; block-granular counting could overshoot it.
     // A debugger steps one instruction at a time, which needs per-instruction counting too.
     exactCount: opts.maxInstructions !== undefined || opts.gdb !== undefined,
+    // A lone domain with nothing that needs virtual time runs uncounted, at full engine speed.
+    counted: specs.length > 1 || opts.maxInstructions !== undefined || opts.gdb !== undefined || trace.on || opts.seed !== undefined || opts.counted === true,
     quantum: opts.quantum ?? DEFAULT_QUANTUM,
     seed: opts.seed,
     onConsole: (domid, text) => {

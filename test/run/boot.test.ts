@@ -91,6 +91,22 @@ describe('guest faults end the domain with a report, never the emulator', () => 
   });
 });
 
+describe('a lone domain runs uncounted', () => {
+  it('prints the same as a counted run of the same image, without virtual time', async () => {
+    const fast = await runImages({ images: [image('xenvm-gicv3', 'irq-selftest')] });
+    const counted = await runImages({ images: [image('xenvm-gicv3', 'irq-selftest')], counted: true });
+    expect(fast.lines).toEqual(counted.lines);
+    expect(fast.exitCode).toBe(0);
+    expect(fast.instructions).toBe(0);
+    expect(counted.instructions).toBeGreaterThan(1000);
+  });
+
+  it('loses no hypercall in a long loop (the engine is never stopped from another thread)', async () => {
+    const r = await runImages({ images: [image('xenvm-gicv2', 'bench-hypercall')] });
+    expect(r.lines).toEqual(['d1: hypercalls: 1000000', 'd1: Test result: SUCCESS']);
+  });
+});
+
 describe('run bounds', () => {
   it('--timeout ends a guest that never finishes', async () => {
     const r = await runImages({ images: [image('xenvm-gicv2', 'spin')], timeoutMs: 300 });
