@@ -7,12 +7,13 @@
  *  - a SPI targets exactly one vCPU: a write to GICD_ITARGETSR keeps the lowest set CPU bit and
  *    a write of zero is ignored, so the register reads back one bit (Xen's vgic-v2 routing).
  */
-import { GicCore, NR_BANKED, NR_SGIS, SPURIOUS_INTID } from './core.ts';
+import { GicFrontEnd } from './front-end.ts';
+import { NR_BANKED, NR_SGIS, SPURIOUS_INTID } from './core.ts';
 import {
   checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority,
 } from './dist-common.ts';
 import * as Regs from './regs-v2.ts';
-import type { AccessSize, GicAccess, GicEvents, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
+import type { AccessSize, GicAccess, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
 
 /** A plain-object copy of the register constants: property loads on it are cheap, whereas a
  *  module namespace may be a set of getters once transpiled (measured ~25 ns per load under tsx). */
@@ -26,35 +27,17 @@ export interface GicV2Config {
   cpuBase: number;
 }
 
-export class GicV2 implements VirtualGic {
+export class GicV2 extends GicFrontEnd implements VirtualGic {
   readonly version = 2 as const;
-  readonly nrVcpus: number;
-  readonly nrIrqs: number;
-  private readonly core: GicCore;
   private readonly distBase: number;
   private readonly cpuBase: number;
   private readonly cpuCtlr: Uint16Array;
 
   constructor(cfg: GicV2Config) {
-    this.nrVcpus = cfg.nrVcpus;
-    this.nrIrqs = cfg.nrIrqs;
+    super(cfg);
     this.distBase = cfg.distBase;
     this.cpuBase = cfg.cpuBase;
-    this.core = new GicCore({ nrVcpus: cfg.nrVcpus, nrIrqs: cfg.nrIrqs, priorityBits: cfg.priorityBits });
     this.cpuCtlr = new Uint16Array(cfg.nrVcpus);
-  }
-
-  get onLineChange(): (vcpu: number, asserted: boolean) => void {
-    return this.core.onLineChange;
-  }
-  set onLineChange(f: (vcpu: number, asserted: boolean) => void) {
-    this.core.onLineChange = f;
-  }
-  get observer(): GicEvents | undefined {
-    return this.core.observer;
-  }
-  set observer(o: GicEvents | undefined) {
-    this.core.observer = o;
   }
 
   claims(addr: number): boolean {
@@ -88,31 +71,6 @@ export class GicV2 implements VirtualGic {
 
   sysregWrite(_vcpu: number, _reg: SysReg, _value: bigint): GicWrite {
     return fail('GICv2 has no system register interface');
-  }
-
-  setLevel(vcpu: number, intid: number, level: boolean): void {
-    if (!this.deviceTarget(vcpu, intid)) return;
-    this.core.setLine(intid < NR_BANKED ? vcpu : 0, intid, level);
-    this.core.update();
-  }
-
-  pulse(vcpu: number, intid: number): void {
-    if (!this.deviceTarget(vcpu, intid)) return;
-    this.core.setPending(intid < NR_BANKED ? vcpu : 0, intid, 0);
-    this.core.update();
-  }
-
-  irqLine(vcpu: number): boolean {
-    return this.core.validVcpu(vcpu) && this.core.irqLine(vcpu);
-  }
-
-  wakeup(vcpu: number): boolean {
-    return this.irqLine(vcpu);
-  }
-
-  /** Devices drive PPIs and SPIs; SGIs come only from GICD_SGIR. */
-  private deviceTarget(vcpu: number, intid: number): boolean {
-    return this.core.validIntid(intid) && intid >= NR_SGIS && (intid >= NR_BANKED || this.core.validVcpu(vcpu));
   }
 
   // ---- distributor ---------------------------------------------------------------------------

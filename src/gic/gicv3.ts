@@ -14,12 +14,13 @@
  * ChildrenAsleep follows ProcessorSleep at once. It does not gate delivery, so guests written
  * against Xen, which never touch WAKER, still get their interrupts.
  */
-import { GicCore, NR_BANKED, SPURIOUS_INTID } from './core.ts';
+import { GicFrontEnd } from './front-end.ts';
+import { type GicCore, NR_BANKED, SPURIOUS_INTID } from './core.ts';
 import {
   checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority,
 } from './dist-common.ts';
 import * as Regs from './regs-v3.ts';
-import type { AccessSize, GicAccess, GicEvents, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
+import type { AccessSize, GicAccess, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
 
 /** A plain-object copy of the register constants: property loads on it are cheap, whereas a
  *  module namespace may be a set of getters once transpiled (measured ~25 ns per load under tsx). */
@@ -54,11 +55,8 @@ export interface GicV3Config {
   redistBase: number;
 }
 
-export class GicV3 implements VirtualGic {
+export class GicV3 extends GicFrontEnd implements VirtualGic {
   readonly version = 3 as const;
-  readonly nrVcpus: number;
-  readonly nrIrqs: number;
-  private readonly core: GicCore;
   private readonly distBase: number;
   private readonly redistBase: number;
   /** GICD_IROUTER<n>, low word (IRM, Aff2..Aff0) and Aff3, indexed by intid-32. */
@@ -67,30 +65,15 @@ export class GicV3 implements VirtualGic {
   private readonly waker: Uint8Array;
 
   constructor(cfg: GicV3Config) {
-    this.nrVcpus = cfg.nrVcpus;
-    this.nrIrqs = cfg.nrIrqs;
+    super(cfg);
     this.distBase = cfg.distBase;
     this.redistBase = cfg.redistBase;
-    this.core = new GicCore({ nrVcpus: cfg.nrVcpus, nrIrqs: cfg.nrIrqs, priorityBits: cfg.priorityBits });
     for (let v = 0; v < cfg.nrVcpus; v++) for (let i = 0; i < NR_BANKED; i++) this.core.setGroup(v, i, 1);
     for (let i = NR_BANKED; i < cfg.nrIrqs; i++) if (this.core.validIntid(i)) this.core.setGroup(0, i, 1);
     this.irouterLo = new Uint32Array(cfg.nrIrqs - NR_BANKED);
     this.irouterHi = new Uint8Array(cfg.nrIrqs - NR_BANKED);
     // Architectural reset: ProcessorSleep = 1, ChildrenAsleep = 1.
     this.waker = new Uint8Array(cfg.nrVcpus).fill(R.GICR_WAKER_PROCESSOR_SLEEP | R.GICR_WAKER_CHILDREN_ASLEEP);
-  }
-
-  get onLineChange(): (vcpu: number, asserted: boolean) => void {
-    return this.core.onLineChange;
-  }
-  set onLineChange(f: (vcpu: number, asserted: boolean) => void) {
-    this.core.onLineChange = f;
-  }
-  get observer(): GicEvents | undefined {
-    return this.core.observer;
-  }
-  set observer(o: GicEvents | undefined) {
-    this.core.observer = o;
   }
 
   private inDist(addr: number): boolean {
@@ -129,30 +112,6 @@ export class GicV3 implements VirtualGic {
     } else return fail(`address ${hex(addr)} is not a GICv3 frame`);
     this.core.update();
     return r;
-  }
-
-  setLevel(vcpu: number, intid: number, level: boolean): void {
-    if (!this.deviceTarget(vcpu, intid)) return;
-    this.core.setLine(intid < NR_BANKED ? vcpu : 0, intid, level);
-    this.core.update();
-  }
-
-  pulse(vcpu: number, intid: number): void {
-    if (!this.deviceTarget(vcpu, intid)) return;
-    this.core.setPending(intid < NR_BANKED ? vcpu : 0, intid, 0);
-    this.core.update();
-  }
-
-  irqLine(vcpu: number): boolean {
-    return this.core.validVcpu(vcpu) && this.core.irqLine(vcpu);
-  }
-
-  wakeup(vcpu: number): boolean {
-    return this.irqLine(vcpu);
-  }
-
-  private deviceTarget(vcpu: number, intid: number): boolean {
-    return this.core.validIntid(intid) && intid >= 16 && (intid >= NR_BANKED || this.core.validVcpu(vcpu));
   }
 
   // ---- distributor ---------------------------------------------------------------------------
