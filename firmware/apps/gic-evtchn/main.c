@@ -63,48 +63,8 @@ static void expect_l(const char *key, long got, long want)
 	printk("%s: %ld\n", key, got);
 }
 
-/* ---------------------------------------------------------------- the window */
-
-#define WINDOW_LEN    100
-#define WINDOW_BEFORE (-1L)
-#define PROMPT_ITERS  2
-
-static volatile long window_pos = WINDOW_LEN;
-
-static void window_spin(void)
-{
-	long i;
-
-	__asm__ volatile(
-		"	mov	%[i], #0\n"
-		"1:	str	%[i], [%[pos]]\n"
-		"	add	%[i], %[i], #1\n"
-		"	cmp	%[i], %[n]\n"
-		"	b.ne	1b\n"
-		"	str	%[i], [%[pos]]\n"
-		: [i] "=&r"(i)
-		: [pos] "r"(&window_pos), [n] "I"(WINDOW_LEN)
-		: "memory", "cc");
-}
-
-static void window_unmask_spin(void)
-{
-	long i;
-
-	__asm__ volatile(
-		"	mov	%[i], #0\n"
-		"	msr	daifclr, #2\n"
-		"1:	str	%[i], [%[pos]]\n"
-		"	add	%[i], %[i], #1\n"
-		"	cmp	%[i], %[n]\n"
-		"	b.ne	1b\n"
-		"	str	%[i], [%[pos]]\n"
-		: [i] "=&r"(i)
-		: [pos] "r"(&window_pos), [n] "I"(WINDOW_LEN)
-		: "memory", "cc");
-}
-
-static void window_open(void) { window_pos = WINDOW_BEFORE; }
+/* The measurement window: include/xenvm/irq-window.h. */
+#include <xenvm/irq-window.h>
 
 /* ---------------------------------------------------------------- shared_info and the upcall ISR */
 

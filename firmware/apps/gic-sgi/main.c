@@ -118,50 +118,8 @@ static void expect_u(const char *key, unsigned long got, unsigned long want)
 	printk("%s: %lu\n", key, got);
 }
 
-/* ---------------------------------------------------------------- the window */
-
-#define WINDOW_LEN    100
-#define WINDOW_BEFORE (-1L)
-#define PROMPT_ITERS  2      /* "prompt" = taken before iteration 2 starts */
-
-static volatile long window_pos = WINDOW_LEN;
-
-/* Spin WINDOW_LEN iterations publishing the index, then publish WINDOW_LEN. */
-static void window_spin(void)
-{
-	long i;
-
-	__asm__ volatile(
-		"	mov	%[i], #0\n"
-		"1:	str	%[i], [%[pos]]\n"
-		"	add	%[i], %[i], #1\n"
-		"	cmp	%[i], %[n]\n"
-		"	b.ne	1b\n"
-		"	str	%[i], [%[pos]]\n"
-		: [i] "=&r"(i)
-		: [pos] "r"(&window_pos), [n] "I"(WINDOW_LEN)
-		: "memory", "cc");
-}
-
-/* Unmask IRQs as the instruction just before the first iteration. */
-static void window_unmask_spin(void)
-{
-	long i;
-
-	__asm__ volatile(
-		"	mov	%[i], #0\n"
-		"	msr	daifclr, #2\n"
-		"1:	str	%[i], [%[pos]]\n"
-		"	add	%[i], %[i], #1\n"
-		"	cmp	%[i], %[n]\n"
-		"	b.ne	1b\n"
-		"	str	%[i], [%[pos]]\n"
-		: [i] "=&r"(i)
-		: [pos] "r"(&window_pos), [n] "I"(WINDOW_LEN)
-		: "memory", "cc");
-}
-
-static void window_open(void) { window_pos = WINDOW_BEFORE; }
+/* The measurement window: include/xenvm/irq-window.h. */
+#include <xenvm/irq-window.h>
 
 /* ---------------------------------------------------------------- ISRs */
 
