@@ -14,6 +14,7 @@ import { symbolize, type ElfSymbol } from './loader/symbols.ts';
 import { placeDtb } from './loader/place-dtb.ts';
 import { LineBuffer, Pl011, PL011_SIZE } from './pl011.ts';
 import { hex, type Result } from './result.ts';
+import type { GuestBitWatch } from './guest-bits.ts';
 
 /** Why a vCPU is not running right now. */
 export type RunState =
@@ -49,6 +50,8 @@ export interface DomainHooks {
   /** The vGIC's IRQ output for a vCPU changed. */
   onIrqLine(domain: MachineDomain, vcpu: number, level: boolean): void;
   observer?: Parameters<typeof createGic>[0]['observer'];
+  /** Called before every vGIC register access of this domain (a trace sync point). */
+  beforeGicAccess?: (domain: MachineDomain) => void;
 }
 
 export class MachineDomain {
@@ -69,6 +72,8 @@ export class MachineDomain {
   outcome: HypercallOutcome | undefined;
   /** Text after "Test result:", once the domain printed it. */
   result: string | undefined;
+  /** Guest-side shared_info bit changes, for the trace (only while a sink listens). */
+  bits: GuestBitWatch | undefined;
 
   private constructor(
     spec: DomainSpec,
@@ -133,10 +138,14 @@ export class MachineDomain {
         // Registers a guest must not touch read as zero and ignore writes (Xen would inject an
         // abort); the vGIC reports them and the access is otherwise harmless.
         read: (off, sz) => {
+          if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
           const r = gic.mmioRead(0, base + off, sz as 1 | 2 | 4 | 8);
           return r.ok ? r.value : 0;
         },
-        write: (off, sz, val) => void gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, Number(BigInt.asUintN(32, BigInt(val)))),
+        write: (off, sz, val) => {
+          if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
+          gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, Number(BigInt.asUintN(32, BigInt(val))));
+        },
       });
     if (g.version === 2) {
       errs.push(gicWindow(g.distBase, 0x1000), gicWindow(g.cpuBase, 0x2000));

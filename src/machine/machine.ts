@@ -14,6 +14,7 @@ import { PSTATE_I } from '../cpu/arm64.ts';
 import { MachineDomain, type DomainSpec } from './domain.ts';
 import { smcccCall } from './smccc.ts';
 import { gicTraceObserver } from '../trace/gic.ts';
+import { GuestBitWatch } from './guest-bits.ts';
 import { hex, type Result } from './result.ts';
 
 export interface MachineOptions {
@@ -141,10 +142,12 @@ export class Machine {
         },
         // GIC raise/ack/EOI/deactivate with the INTID, only when someone listens.
         observer: this.opts.trace.on ? gicTraceObserver(this.opts.trace, spec.domid) : undefined,
+        beforeGicAccess: this.opts.trace.on ? (d) => d.bits?.check(d.xen.sharedInfoGpa) : undefined,
       },
     );
     if (!r.ok) return r;
     this.domains.push(r.value);
+    if (this.opts.trace.on) r.value.bits = new GuestBitWatch(r.value.domid, r.value.memory, this.opts.trace);
     this.xen.createDomainState(r.value.xen, { isConsole: true, maxEvtchnPort: spec.privileged ? undefined : 1023 });
     this.hv.addDomain(r.value.xen);
     if (this.opts.trace.on) {
@@ -158,8 +161,12 @@ export class Machine {
       hypercall: (vcpu: Vcpu, pc: number) => {
         const d = current()!;
         const { nr, a } = vcpu.hypercallArgs();
+        // Trace: what the guest changed in its shared_info before this call is the guest's doing;
+        // what changed during it (any domain's page) is the hypervisor's.
+        d.bits?.check(d.xen.sharedInfoGpa);
         const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, pc - 4, d.symbols.length ? d : undefined);
         vcpu.setX(0, r.value);
+        if (d.bits) for (const x of this.domains) x.bits?.absorb(x.xen.sharedInfoGpa);
         if (r.outcome.kind !== 'return') {
           d.outcome = r.outcome;
           vcpu.requestStop();
@@ -181,6 +188,7 @@ export class Machine {
       },
       sysreg: (_vcpu: Vcpu, acc: SysregAccess) => {
         const d = current()!;
+        d.bits?.check(d.xen.sharedInfoGpa);
         if (d.gic.version !== 3) return { ok: false as const };
         if (acc.read) {
           const r = d.gic.sysregRead(0, acc);
@@ -363,6 +371,7 @@ export class Machine {
       d.vcpu.counted || limits.timeoutMs === undefined ? 0 : Math.max(1000, (limits.timeoutMs - (performance.now() - p.startWall)) * 1000);
     const exit = d.vcpu.run(Math.max(1, budget), allReported && !d.vcpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;
+    d.bits?.check(d.xen.sharedInfoGpa);
     if (allReported) p.graceLeft -= this.now() - before;
     switch (exit.kind) {
       case 'budget':
