@@ -27,10 +27,25 @@ export function formatValue(v: FieldValue): string {
   return `{${formatFields(v)}}`;
 }
 
+/** Reserved domids (xen.h) by value, for readers of the text view. */
+const RESERVED_DOMIDS: Record<number, string> = { 0x7ff0: 'DOMID_SELF', 0x7ff1: 'DOMID_IO', 0x7ff2: 'DOMID_XEN', 0x7ff4: 'DOMID_INVALID' };
+/** EVTCHNSTAT_* (event_channel.h) by value. */
+const EVTCHNSTAT = ['closed', 'unbound', 'interdomain', 'pirq', 'virq', 'ipi'];
+
+/** Names a few well-known values in the text view only; JSONL keeps the numbers. */
+function named(key: string, v: FieldValue): string {
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    const n = Number(v);
+    if (/^(dom|domid|remote_dom)$/.test(key) && RESERVED_DOMIDS[n]) return RESERVED_DOMIDS[n];
+    if (key === 'status' && EVTCHNSTAT[n]) return `EVTCHNSTAT_${EVTCHNSTAT[n]}`;
+  }
+  return formatValue(v);
+}
+
 export function formatFields(f: Fields): string {
   return Object.entries(f)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .map(([k, v]) => `${k}=${named(k, v)}`)
     .join(', ');
 }
 
