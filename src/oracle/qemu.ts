@@ -26,6 +26,9 @@ function machineArgs(m: MachineSpec, dumpDtbTo?: string): string[] {
     '-cpu', m.cpu,
     '-smp', '1',
     '-m', String(m.ramMiB),
+    // No network: the virt board's default NIC wants efi-virtio.rom from ipxe-qemu, which a
+    // --no-install-recommends install of qemu-system-arm does not bring.
+    '-nic', 'none',
     ...(m.icount ? ['-icount', m.icount] : []),
   ];
 }
