@@ -28,6 +28,8 @@ const PACKAGES = [
   { pkg: 'device-tree-compiler', why: 'compiles the board devicetrees', present: () => onPath('dtc') && onPath('fdtget') },
   { pkg: 'make', why: 'builds the guest firmware', present: () => onPath('make') },
   { pkg: 'gcc', why: 'builds the native instruction counter', present: () => onPath(process.env.HOST_CC || 'cc') },
+  // gcc only recommends the C library headers; the counter includes <stdint.h>.
+  { pkg: 'libc6-dev', why: 'C headers for the native instruction counter', present: () => existsSync('/usr/include/stdint.h') },
   { pkg: 'qemu-system-arm', why: 'runs the real Xen as the reference (xenvm-emu reference/diff, live tests)', present: () => onPath('qemu-system-aarch64'), optional: true },
   { pkg: 'gdb-multiarch', why: 'drives the --gdb stub in its end-to-end test', present: () => onPath('gdb-multiarch'), optional: true },
 ];
