@@ -24,7 +24,6 @@ interface Api {
   uc_mmio_map: (uc: UcHandle, addr: number | bigint, size: number, rd: unknown, ud1: null, wr: unknown, ud2: null) => number;
   uc_reg_read: (uc: UcHandle, reg: number, buf: Uint8Array) => number;
   uc_reg_write: (uc: UcHandle, reg: number, buf: Uint8Array) => number;
-  uc_reg_read_batch: (uc: UcHandle, regs: Int32Array, vals: BigUint64Array, count: number) => number;
   uc_emu_start: (uc: UcHandle, begin: number | bigint, until: number | bigint, timeout: number | bigint, count: number) => number;
   uc_emu_stop: (uc: UcHandle) => number;
   uc_hook_add: (uc: UcHandle, out: unknown[], type: number, cb: unknown, ud: null, begin: number | bigint, end: number | bigint, ...extra: unknown[]) => number;
@@ -33,12 +32,10 @@ interface Api {
 }
 
 export const Proto = {
-  intr: koffi.proto('void uc_cb_hookintr_t(uintptr_t uc, uint32_t intno, uintptr_t user_data)'),
   mmioRead: koffi.proto('uint64_t uc_cb_mmio_read_t(uintptr_t uc, uint64_t offset, unsigned int size, uintptr_t user_data)'),
   mmioWrite: koffi.proto('void uc_cb_mmio_write_t(uintptr_t uc, uint64_t offset, unsigned int size, uint64_t value, uintptr_t user_data)'),
   eventMem: koffi.proto('bool uc_cb_eventmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)'),
   excHandler: koffi.proto('void xenvm_exc_handler(void)'),
-  hookCode: koffi.proto('void uc_cb_hookcode_t(uintptr_t uc, uint64_t address, uint32_t size, uintptr_t user_data)'),
 };
 
 let api: Api | undefined;
@@ -73,7 +70,6 @@ export function loadUnicorn(): { ok: true; api: Api } | { ok: false; error: stri
     ),
     uc_reg_read: f('int uc_reg_read(uintptr_t uc, int regid, _Out_ void *value)'),
     uc_reg_write: f('int uc_reg_write(uintptr_t uc, int regid, const void *value)'),
-    uc_reg_read_batch: f('int uc_reg_read_batch(uintptr_t uc, int *regs, void *vals, int count)'),
     uc_emu_start: f('int uc_emu_start(uintptr_t uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
     uc_emu_stop: f('int uc_emu_stop(uintptr_t uc)'),
     uc_hook_add: f('int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)'),
@@ -94,16 +90,6 @@ export function ucVersion(): string {
 export function ucStrerror(code: number): string {
   const r = loadUnicorn();
   return r.ok ? r.api.uc_strerror(code) : `uc error ${code}`;
-}
-
-/** A prepared multi-register read; see Engine.batchReader. */
-export interface RegBatch {
-  /** Little-endian 32-bit words, two per register. */
-  words: Uint32Array;
-  read(): number;
-  /** Register i as a number (exact below 2^53). */
-  num(i: number): number;
-  big(i: number): bigint;
 }
 
 /** A system (coprocessor) register address: op0, op1, CRn, CRm, op2. */
@@ -208,29 +194,6 @@ export class Engine {
     return this.api.uc_reg_write(this.ucAddr, id, this.reg8);
   }
 
-  /**
-   * A reader for a fixed set of registers in one native call (uc_reg_read_batch): the
-   * hypercall path reads x16, x0..x4 and PC this way. Values land in `lo`/`hi` word arrays.
-   */
-  batchReader(ids: number[]): RegBatch {
-    const slots = koffi.alloc('uint64_t', ids.length);
-    const base = koffi.address(slots);
-    const ptrs = new BigUint64Array(ids.length);
-    for (let i = 0; i < ids.length; i++) ptrs[i] = base + BigInt(8 * i);
-    const words = new Uint32Array(koffi.view(slots, 8 * ids.length));
-    const regIds = new Int32Array(ids);
-    this.allocations.push(slots);
-    const api = this.api;
-    const ucAddr = this.ucAddr;
-    const n = ids.length;
-    return {
-      words,
-      read: () => api.uc_reg_read_batch(ucAddr, regIds, ptrs, n),
-      num: (i: number) => words[2 * i] + words[2 * i + 1] * 0x1_0000_0000,
-      big: (i: number) => (words[2 * i + 1] === 0 ? BigInt(words[2 * i]) : BigInt(words[2 * i]) | (BigInt(words[2 * i + 1]) << 32n)),
-    };
-  }
-
   /** A 32-bit register (PSTATE, NZCV): the engine writes only 4 bytes of the value buffer. */
   readReg32(id: number): number {
     this.reg8v.setUint32(0, 0, true);
@@ -265,7 +228,7 @@ export class Engine {
 
   /**
    * The native exception hook (native/xenvm-count.c): `fn` runs for every exception, with an
-   * HVC's registers already read into the returned block. Use instead of hookIntr.
+   * HVC's registers already read into the returned block.
    */
   hookExceptions(fn: () => void): { ok: true; block: ExceptionBlock } | { ok: false; error: string } {
     const lib = loadExceptionHook();
@@ -281,12 +244,6 @@ export class Engine {
     return { ok: true, block };
   }
 
-  /** UC_HOOK_INTR over the whole address space. */
-  hookIntr(fn: (intno: number) => void): number {
-    const cb = koffi.register((_uc: unknown, intno: number) => fn(intno), koffi.pointer(Proto.intr));
-    return this.addHook(1, cb);
-  }
-
   /** Unmapped/invalid memory hooks: return true to retry the access (after mapping), false to fault. */
   hookMemInvalid(type: number, fn: (type: number, address: number, size: number, value: bigint) => boolean): number {
     const cb = koffi.register(
@@ -294,15 +251,6 @@ export class Engine {
       koffi.pointer(Proto.eventMem),
     );
     return this.addHook(type, cb);
-  }
-
-  /** Per-instruction hook on [begin, end]. Costly: only for single-step/debugging, never normal runs. */
-  hookCode(begin: number, end: number, fn: (address: number, size: number) => void): { err: number; handle: bigint } {
-    const cb = koffi.register((_uc: unknown, addr: number | bigint, size: number) => fn(Number(addr), size), koffi.pointer(Proto.hookCode));
-    this.callbacks.push(cb);
-    const out: unknown[] = [0];
-    const err = this.api.uc_hook_add(this.uc, out, 4, cb, null, begin, end);
-    return { err, handle: BigInt(out[0] as number) };
   }
 
   hookDel(handle: bigint): number {
