@@ -23,13 +23,6 @@
 
 static volatile unsigned int pongs;
 
-static void on_pong(void *priv)
-{
-	volatile unsigned int *counter = priv;
-
-	(*counter)++;
-}
-
 __attribute__((noreturn)) static void finish(const char *result)
 {
 	printk("Test result: %s\n", result);
@@ -63,7 +56,7 @@ int main(void)
 	/* d1 may not have offered yet: Xen says -EINVAL until it has. */
 	int port;
 
-	while ((port = bind_interdomain_event_channel(peer, OFFERED_PORT, on_pong,
+	while ((port = bind_interdomain_event_channel(peer, OFFERED_PORT, xenvm_count_cb,
 						      (void *)&pongs)) == -EINVAL)
 		k_yield();
 	if (port < 0) {

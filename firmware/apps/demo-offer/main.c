@@ -26,13 +26,6 @@
 
 static volatile unsigned int pings;
 
-static void on_ping(void *priv)
-{
-	volatile unsigned int *counter = priv;
-
-	(*counter)++;
-}
-
 __attribute__((noreturn)) static void finish(const char *result)
 {
 	printk("Test result: %s\n", result);
@@ -54,7 +47,7 @@ int main(void)
 	/* The first free port is known (1): bind the callback before d2 can ping. */
 	evtchn_port_t expected = 1;
 
-	bind_event_channel(expected, on_ping, (void *)&pings);
+	bind_event_channel(expected, xenvm_count_cb, (void *)&pings);
 	int port = alloc_unbound_event_channel(peer);
 
 	if (port == -EPERM) {

@@ -62,22 +62,12 @@ DOM_UNUSED __attribute__((noreturn)) static void dom_finish(const char *result)
 }
 
 /*
- * Our domid: Xen names the allocating domain as the remote end of a port
- * allocated for DOMID_SELF. Uses (and frees again) the lowest free port, so
- * it must run before any port a peer relies on by number is allocated.
+ * Our domid (xenvm_my_domid: the status of a port allocated for DOMID_SELF names us). It uses
+ * and frees the lowest free port, so it must run before any port a peer relies on by number.
  */
 DOM_UNUSED static int dom_whoami(void)
 {
-	int port = alloc_unbound_event_channel(DOMID_SELF);
-	evtchn_status_t st = { .dom = DOMID_SELF };
-
-	if (port < 0)
-		return port;
-	st.port = (evtchn_port_t)port;
-	int rc = evtchn_status(&st);
-
-	evtchn_close((evtchn_port_t)port);
-	dom_self = rc == 0 ? st.u.unbound.dom : rc;
+	dom_self = xenvm_my_domid();
 	return dom_self;
 }
 
@@ -90,24 +80,10 @@ DOM_UNUSED static int dom_init(void)
 }
 
 /* A callback that counts: priv points at the counter. */
-DOM_UNUSED static void dom_count_cb(void *priv)
-{
-	volatile unsigned int *counter = priv;
-
-	(*counter)++;
-}
+#define dom_count_cb xenvm_count_cb
 
 /* Sleeps (WFI) until *counter >= n; the event handler runs while we wait. */
-DOM_UNUSED static void dom_wait_count(volatile unsigned int *counter, unsigned int n)
-{
-	unsigned int key = irq_lock();
-
-	while (*counter < n) {
-		k_cpu_atomic_idle(key);
-		key = irq_lock();
-	}
-	irq_unlock(key);
-}
+#define dom_wait_count xenvm_wait_for
 
 /*
  * After bind_interdomain_event_channel: Xen leaves the new local port

@@ -44,4 +44,7 @@ int xenvm_my_domid(void);
  */
 void xenvm_wait_for(volatile unsigned int *counter, unsigned int n);
 
+/* An event callback that counts: `priv` points at a volatile unsigned int. */
+void xenvm_count_cb(void *priv);
+
 #endif

@@ -91,3 +91,10 @@ void xenvm_wait_for(volatile unsigned int *counter, unsigned int n)
 	}
 	irq_unlock(key);
 }
+
+void xenvm_count_cb(void *priv)
+{
+	volatile unsigned int *counter = priv;
+
+	(*counter)++;
+}
