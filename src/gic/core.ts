@@ -52,6 +52,9 @@ export class GicCore {
   // Per-slot interrupt state. Slot of (vcpu, intid): banked INTIDs at vcpu*32+intid, SPIs after
   // all banks at nrVcpus*32 + (intid-32).
   private readonly enabled: Uint8Array;
+  /** How many SPIs are enabled: with none, the SPI half of the highest-pending scan is skipped
+   *  (the event-channel path uses only PPIs; this scan was 10% of an interdomain ping-pong). */
+  private spisEnabled = 0;
   /** Software/edge pending latch. For SGIs, a bit mask of requesting CPUs (IHI0048B §4.3.15). */
   private readonly latch: Uint8Array;
   /** Input line level from the device side. */
@@ -152,7 +155,10 @@ export class GicCore {
   }
 
   setEnabled(vcpu: number, intid: number, on: boolean): void {
-    this.enabled[this.slot(vcpu, intid)] = on ? 1 : 0;
+    const s = this.slot(vcpu, intid);
+    const v = on ? 1 : 0;
+    if (intid >= NR_BANKED && this.enabled[s] !== v) this.spisEnabled += on ? 1 : -1;
+    this.enabled[s] = v;
   }
 
   setPriority(vcpu: number, intid: number, prio: number): void {
@@ -254,7 +260,7 @@ export class GicCore {
     }
     const spiBase = this.nrVcpus * NR_BANKED;
     const bit = 1 << vcpu;
-    const limit = Math.min(this.nrIrqs, 1020);
+    const limit = this.spisEnabled === 0 ? NR_BANKED : Math.min(this.nrIrqs, 1020);
     for (let i = NR_BANKED; i < limit; i++) {
       const s = spiBase + i - NR_BANKED;
       if (!this.enabled[s] || this.active[s]) continue;
