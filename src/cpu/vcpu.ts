@@ -48,12 +48,14 @@ import { locateFaultingAccess } from './fault-locate.ts';
 
 /** What the hypervisor does with each trap. Handlers run inside the engine's callback. */
 export interface VcpuTraps {
-  /** HVC #0xEA1. Read arguments with `hypercallArgs()`, answer with `setX(0, v)`. */
-  hypercall(vcpu: Vcpu, pc: number): void;
-  /** SMCCC/PSCI call through HVC #0 or SMC (function id in x0). */
-  smccc(vcpu: Vcpu, conduit: 'hvc' | 'smc', pc: number): void;
-  /** An HVC with an immediate Xen does not know: it injects an undefined instruction. */
-  badHvc?(vcpu: Vcpu, imm: number, pc: number): void;
+  /**
+   * HVC #imm (PC is past it). The CPU gives no meaning to the immediate: the hypervisor does,
+   * reading arguments with `hypercallArgs()`, answering with `setX(0, v)`, or injecting an
+   * exception with `injectSync`.
+   */
+  hvc(vcpu: Vcpu, imm: number, pc: number): void;
+  /** SMC (PC is past it). */
+  smc(vcpu: Vcpu, pc: number): void;
   /** A system register the engine does not implement (e.g. GICv3 ICC_*). */
   sysreg(vcpu: Vcpu, access: SysregAccess): { ok: true; value?: bigint } | { ok: false };
 }
@@ -123,7 +125,7 @@ export class Vcpu {
   private readonly traps: VcpuTraps;
   /** Filled by the native exception hook: the HVC's registers, and where x0's value goes. */
   private exc!: ExceptionBlock;
-  /** True while a hypercall handler runs: setX(0) then goes through the exception block. */
+  /** True while an HVC handler runs: setX(0) then goes through the exception block. */
   private inHvc = false;
   private irqLevel = false;
   private stopRequested = false;
@@ -243,7 +245,7 @@ export class Vcpu {
 
   /**
    * Hypercall number and arguments in one native call: [nr (x16), x0..x4] as bigints. Only
-   * valid inside `traps.hypercall`.
+   * valid inside `traps.hvc`.
    */
   hypercallArgs(): { nr: number; a: bigint[] } {
     // Read by the native exception hook before onException runs (no native call here).
@@ -366,28 +368,19 @@ export class Vcpu {
     if (intno === Excp.HVC) {
       // The hypercall path: the native hook has read x16, x0..x4 and PC already.
       const pc = this.exc.num(6);
-      const imm = hvcImmediate(this.memory.readU32(pc - 4) ?? 0);
-      if (imm === 0xea1 || imm === 0) {
-        this.inHvc = true;
-        try {
-          if (imm === 0xea1) this.traps.hypercall(this, pc);
-          else this.traps.smccc(this, 'hvc', pc);
-        } finally {
-          this.inHvc = false;
-        }
-      }
-      else {
-        // Xen answers an unknown HVC immediate with an undefined-instruction exception
-        // whose preferred return address is the next instruction (what the guest sees).
-        this.traps.badHvc?.(this, imm ?? -1, pc - 4);
-        this.injectSync(EC.UNKNOWN, 0, pc);
+      const imm = hvcImmediate(this.memory.readU32(pc - 4) ?? 0) ?? -1;
+      this.inHvc = true;
+      try {
+        this.traps.hvc(this, imm, pc);
+      } finally {
+        this.inHvc = false;
       }
       return;
     }
     const pc = this.pc;
     switch (intno) {
       case Excp.SMC:
-        this.traps.smccc(this, 'smc', pc);
+        this.traps.smc(this, pc);
         return;
       case Excp.UDEF: {
         const insn = this.memory.readU32(pc);

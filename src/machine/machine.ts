@@ -10,7 +10,8 @@ import type { SysregAccess } from '../cpu/decode.ts';
 import type { TraceBus } from '../trace/bus.ts';
 import { Hypervisor, type XsmPolicy } from '../xen/hypervisor.ts';
 import { installXen, type XenServices } from '../xen/ops/install.ts';
-import { PSTATE_I } from '../cpu/arm64.ts';
+import { EC, PSTATE_I } from '../cpu/arm64.ts';
+import { XEN_HYPERCALL_TAG } from '../xen/abi.ts';
 import { MachineDomain, type DomainSpec } from './domain.ts';
 import { smcccCall } from './smccc.ts';
 import { gicTraceObserver } from '../trace/gic.ts';
@@ -101,7 +102,7 @@ export class Machine {
       trace: opts.trace,
       xsm: opts.xsm,
       consoleWrite: (domid, text) => {
-        const d = this.domains.find((x) => x.domid === domid);
+        const d = this.byDomid(domid);
         if (d) for (let i = 0; i < text.length; i++) d.consoleIo.putc(text.charCodeAt(i));
       },
     });
@@ -158,34 +159,19 @@ export class Machine {
 
   private trapsFor(current: () => MachineDomain | undefined) {
     return {
-      hypercall: (vcpu: Vcpu, pc: number) => {
+      // What an HVC means is Xen's: #0xEA1 a hypercall, #0 an SMCCC call (PSCI), anything else
+      // an undefined-instruction exception whose preferred return is the next instruction.
+      hvc: (vcpu: Vcpu, imm: number, pc: number) => {
         const d = current()!;
-        const { nr, a } = vcpu.hypercallArgs();
-        // Trace: what the guest changed in its shared_info before this call is the guest's doing;
-        // what changed during it (any domain's page) is the hypervisor's.
-        d.bits?.check(d.xen.sharedInfoGpa);
-        const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, pc - 4, d.symbols.length ? d : undefined);
-        vcpu.setX(0, r.value);
-        if (d.bits) for (const x of this.domains) x.bits?.absorb(x.xen.sharedInfoGpa);
-        if (r.outcome.kind !== 'return') {
-          d.outcome = r.outcome;
-          vcpu.requestStop();
-        }
-      },
-      smccc: (vcpu: Vcpu, _conduit: 'hvc' | 'smc', _pc: number) => {
-        const d = current()!;
-        const r = smcccCall(vcpu.xn(0));
-        if (r.kind === 'value') vcpu.setX(0, r.value);
+        if (imm === XEN_HYPERCALL_TAG) this.hypercall(d, vcpu, pc);
+        else if (imm === 0) this.smccc(d, vcpu);
         else {
-          d.outcome = { kind: 'shutdown', reason: r.reason, code: r.reason === 'poweroff' ? 0 : 1 };
-          vcpu.requestStop();
+          // Xen logs this on its console too ("d1v0 Invalid HVC imm 0x1234").
+          this.opts.onStatus(`d${d.domid}v0 invalid HVC imm 0x${imm.toString(16)} at ${d.where(pc - 4)}: undefined instruction injected`);
+          vcpu.injectSync(EC.UNKNOWN, 0, pc);
         }
       },
-      badHvc: (_vcpu: Vcpu, imm: number, pc: number) => {
-        const d = current()!;
-        // Xen logs this on its console too ("d1v0 Invalid HVC imm 0x1234").
-        this.opts.onStatus(`d${d.domid}v0 invalid HVC imm 0x${imm.toString(16)} at ${d.where(pc)}: undefined instruction injected`);
-      },
+      smc: (vcpu: Vcpu) => this.smccc(current()!, vcpu),
       sysreg: (_vcpu: Vcpu, acc: SysregAccess) => {
         const d = current()!;
         d.bits?.check(d.xen.sharedInfoGpa);
@@ -198,6 +184,30 @@ export class Machine {
         return r.ok ? { ok: true as const } : { ok: false as const };
       },
     };
+  }
+
+  private hypercall(d: MachineDomain, vcpu: Vcpu, pc: number): void {
+    const { nr, a } = vcpu.hypercallArgs();
+    // Trace: what the guest changed in its shared_info before this call is the guest's doing;
+    // what changed during it (any domain's page) is the hypervisor's.
+    d.bits?.check(d.xen.sharedInfoGpa);
+    const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, pc - 4, d.symbols.length ? d : undefined);
+    vcpu.setX(0, r.value);
+    if (d.bits) for (const x of this.domains) x.bits?.absorb(x.xen.sharedInfoGpa);
+    if (r.outcome.kind !== 'return') {
+      d.outcome = r.outcome;
+      vcpu.requestStop();
+    }
+  }
+
+  /** SMCCC through HVC #0 or SMC (function id in x0): PSCI as Xen answers it. */
+  private smccc(d: MachineDomain, vcpu: Vcpu): void {
+    const r = smcccCall(vcpu.xn(0));
+    if (r.kind === 'value') vcpu.setX(0, r.value);
+    else {
+      d.outcome = { kind: 'shutdown', reason: r.reason, code: r.reason === 'poweroff' ? 0 : 1 };
+      vcpu.requestStop();
+    }
   }
 
   // ---------------------------------------------------------------- scheduling

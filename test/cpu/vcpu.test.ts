@@ -2,25 +2,25 @@
 // entry, the IRQ line, WFI, counted budgets.
 import { describe, expect, it } from 'vitest';
 import { Vcpu, type VcpuTraps } from '../../src/cpu/vcpu.ts';
-import { SysReg } from '../../src/cpu/arm64.ts';
+import { EC, SysReg } from '../../src/cpu/arm64.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 
 const BASE = 0x40000000;
 function guest(words: number[], traps: Partial<VcpuTraps> = {}, exactCount = false) {
   const mem = new GuestMemory(BASE, 1 << 20);
   words.forEach((w, i) => mem.writeU32(BASE + 4 * i, w));
-  const calls: { nr: number; a: bigint[]; pc: number }[] = [];
+  const calls: { imm: number; nr: number; a: bigint[]; pc: number }[] = [];
   const r = Vcpu.create({
     id: 0,
     memory: mem,
     exactCount,
     traps: {
-      hypercall: (v, pc) => {
-        const h = v.hypercallArgs();
-        calls.push({ ...h, pc });
+      // Plays the hypervisor: records every HVC with its registers and answers -22 in x0.
+      hvc: (v, imm, pc) => {
+        calls.push({ imm, ...v.hypercallArgs(), pc });
         v.setX(0, -22);
       },
-      smccc: (v) => v.setX(0, 0x10001),
+      smc: (v) => v.setX(0, 0x10001),
       sysreg: () => ({ ok: false }),
       ...traps,
     },
@@ -43,22 +43,29 @@ describe('Vcpu', () => {
     expect(vcpu.pstate & 0x3cf).toBe(0x3c5);
   });
 
-  it('HVC #0xEA1 calls the hypercall trap with x16 and x0..x4, and the result lands sign-extended in x0', () => {
+  it('HVC calls the trap with its immediate, x16 and x0..x4; the answer lands sign-extended in x0', () => {
     const { vcpu, calls } = guest([MOVZ(16, 32), MOVZ(0, 4), MOVZ(1, 7), HVC(0xea1), WFI]);
     expect(vcpu.run(1_000_000).kind).toBe('wfi');
-    expect(calls).toEqual([{ nr: 32, a: [4n, 7n, 0n, 0n, 0n], pc: BASE + 16 }]);
+    expect(calls).toEqual([{ imm: 0xea1, nr: 32, a: [4n, 7n, 0n, 0n, 0n], pc: BASE + 16 }]);
     expect(vcpu.x(0)).toBe(0xffffffffffffffean);
   });
 
-  it('HVC #0 is an SMCCC call', () => {
-    const { vcpu } = guest([MOVZ(0, 0), HVC(0), WFI]);
-    vcpu.run(1_000_000);
+  it('SMC calls the smc trap, whose answer lands in x0', () => {
+    const SMC0 = 0xd4000003;
+    const { vcpu } = guest([MOVZ(0, 0), SMC0, WFI]);
+    expect(vcpu.run(1_000_000).kind).toBe('wfi');
     expect(vcpu.x(0)).toBe(0x10001n);
   });
 
   it('an unknown HVC immediate enters the guest vector with EC 0 and ELR past the HVC', () => {
     const bad: number[] = [];
-    const { vcpu, mem } = guest([HVC(0x1234), B_SELF], { badHvc: (_v, imm) => bad.push(imm) });
+    // The hypervisor's answer to an HVC immediate it does not know (Xen's): an undefined instruction.
+    const { vcpu, mem } = guest([HVC(0x1234), B_SELF], {
+      hvc: (v, imm, pc) => {
+        bad.push(imm);
+        v.injectSync(EC.UNKNOWN, 0, pc);
+      },
+    });
     mem.writeU32(BASE + 0x800 + 0x200, WFI);
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(BASE + 0x800));
     expect(vcpu.run(1_000_000).kind).toBe('wfi');
@@ -68,8 +75,10 @@ describe('Vcpu', () => {
     expect(vcpu.readSys(SysReg.ELR_EL1)).toBe(BigInt(BASE + 4));
   });
 
+  const undefInjector: Partial<VcpuTraps> = { hvc: (v, _imm, pc) => void v.injectSync(EC.UNKNOWN, 0, pc) };
+
   it('an exception with no vector is a fault report, not a hang', () => {
-    const { vcpu } = guest([HVC(0x1234)]);
+    const { vcpu } = guest([HVC(0x1234)], undefInjector);
     const exit = vcpu.run(1_000_000);
     expect(exit.kind).toBe('fault');
     if (exit.kind === 'fault') expect(exit.fault.what).toBe('undefined instruction with no vector (VBAR_EL1=0x0)');
@@ -79,7 +88,7 @@ describe('Vcpu', () => {
     // msr daifclr, #2 ; b .   — the IRQ vector runs HVC #0xEA1 (so the test can lower the line) then WFI
     const words = [0xd50342ff, B_SELF];
     let vcpuRef: Vcpu | undefined;
-    const { vcpu, mem } = guest(words, { hypercall: () => vcpuRef!.setIrqLine(false) });
+    const { vcpu, mem } = guest(words, { hvc: () => vcpuRef!.setIrqLine(false) });
     vcpuRef = vcpu;
     mem.writeU32(BASE + 0x800 + 0x280, HVC(0xea1));
     mem.writeU32(BASE + 0x800 + 0x284, WFI);
@@ -92,7 +101,7 @@ describe('Vcpu', () => {
   });
 
   it('a vector that faults on itself is reported as an exception loop, not a hang', () => {
-    const { vcpu } = guest([HVC(0x1234)]);
+    const { vcpu } = guest([HVC(0x1234)], undefInjector);
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(BASE + 0x800)); // zeros there: UDF
     const exit = vcpu.run(1_000_000);
     expect(exit.kind).toBe('fault');

@@ -14,7 +14,7 @@ const le = (w: number) => Uint8Array.of(w & 0xff, (w >>> 8) & 0xff, (w >>> 16) &
 function guest(words: number[]) {
   const mem = new GuestMemory(BASE, 1 << 20);
   words.forEach((w, i) => mem.writeU32(BASE + 4 * i, w));
-  const r = Vcpu.create({ id: 0, memory: mem, exactCount: true, traps: { hypercall() {}, smccc() {}, sysreg: () => ({ ok: false }) } });
+  const r = Vcpu.create({ id: 0, memory: mem, exactCount: true, traps: { hvc() {}, smc() {}, sysreg: () => ({ ok: false }) } });
   if (!r.ok) throw new Error(r.error);
   r.vcpu.reset(BASE, 0);
   return { vcpu: r.vcpu, mem };
