@@ -11,8 +11,6 @@
 //       module  compatible "multiboot,kernel", "multiboot,module", reg = <addr size>
 //   /chosen/<module> without a xen,domain parent: the dom0 kernel
 
-/** Guest physical RAM base in QEMU's `virt` machine; images are loaded above it. */
-export const VIRT_RAM_BASE = 0x4000_0000;
 /**
  * First address for boot modules. QEMU puts the DTB at RAM base + 128 MiB (0x48000000)
  * when the kernel is Xen; modules start well above it and far below the top of a

@@ -95,7 +95,3 @@ export function matchesFilter(f: TraceFilter, e: TraceEvent): boolean {
   return true;
 }
 
-/** True when the filter selects everything (no terms). */
-export function filterIsEmpty(f: TraceFilter): boolean {
-  return !f.domains.size && !f.ports.size && !f.hypercalls.size && !f.kinds.size;
-}

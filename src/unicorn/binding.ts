@@ -12,7 +12,6 @@ import { ExceptionBlock, InstructionCounter, loadCounter, loadExceptionHook } fr
 export type UcHandle = unknown;
 
 interface Api {
-  uc_version: (major: number[] | null, minor: number[] | null) => number;
   uc_open: (arch: number, mode: number, out: unknown[]) => number;
   uc_close: (uc: UcHandle) => number;
   uc_strerror: (code: number) => string;
@@ -56,7 +55,6 @@ export function loadUnicorn(): { ok: true; api: Api } | { ok: false; error: stri
   }
   const f = (sig: string) => lib.func(sig);
   api = {
-    uc_version: f('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)'),
     uc_open: f('int uc_open(int arch, int mode, _Out_ void **uc)'),
     uc_close: f('int uc_close(void *uc)'),
     uc_strerror: f('const char *uc_strerror(int code)'),
@@ -77,19 +75,6 @@ export function loadUnicorn(): { ok: true; api: Api } | { ok: false; error: stri
     uc_ctl: f('int uc_ctl(void *uc, int control, ...)'),
   } as unknown as Api;
   return { ok: true, api };
-}
-
-export function ucVersion(): string {
-  const r = loadUnicorn();
-  if (!r.ok) return 'unavailable';
-  const v = r.api.uc_version(null, null);
-  return `${(v >> 24) & 0xff}.${(v >> 16) & 0xff}.${(v >> 8) & 0xff}`;
-}
-
-/** Error text for a Unicorn error code. */
-export function ucStrerror(code: number): string {
-  const r = loadUnicorn();
-  return r.ok ? r.api.uc_strerror(code) : `uc error ${code}`;
 }
 
 /** A system (coprocessor) register address: op0, op1, CRn, CRm, op2. */

@@ -112,12 +112,6 @@ export class TwoLevel implements EvtchnPortOps {
   }
 }
 
-/** Guest-view helpers for tests and reports (read-only). */
-export function selectorBit(pages: SharedPages, vcpuId: number, word: number): boolean {
-  const vi = pages.vcpuInfo(vcpuId);
-  return testBit(vi.buf, vi.off + VcpuInfo.pendingSel, word);
-}
-
 export function upcallPending(pages: SharedPages, vcpuId: number): boolean {
   const vi = pages.vcpuInfo(vcpuId);
   return vi.buf[vi.off + VcpuInfo.upcallPending] !== 0;
