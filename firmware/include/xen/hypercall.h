@@ -10,14 +10,7 @@
 #define XEN_HYPERCALL_H
 
 #include <xen/public/xen.h>
-
-long HYPERVISOR_sched_op(int cmd, void *arg);
-long HYPERVISOR_event_channel_op(int cmd, void *arg);
-long HYPERVISOR_memory_op(unsigned int cmd, void *arg);
-long HYPERVISOR_xen_version(int cmd, void *arg);
-long HYPERVISOR_console_io(int cmd, int count, const char *str);
-long HYPERVISOR_hvm_op(int op, void *arg);
-long HYPERVISOR_vcpu_op(int cmd, int vcpuid, void *arg);
+#include <xen/hypercall-entry.h>
 
 /* Any hypercall by number, for probing unknown or unwrapped ones. */
 long xen_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
