@@ -1,5 +1,8 @@
 /*
- * xenvm-emu's instruction counter: a per-instruction code hook for Unicorn 2.x.
+ * xenvm-emu's native helper for Unicorn 2.x: the instruction counter (per block or per
+ * instruction), the exception hook that moves a hypercall's registers in one go, the
+ * system-register hook that hands generic-timer accesses to the hypervisor, and a watch on IRQ
+ * vector entry and return for the trace.
  *
  * Unicorn can bound a run by instruction count, but cannot say how many instructions ran when
  * the run ends early (a hypercall that blocks, WFI, a fault). Deterministic virtual time needs
@@ -28,21 +31,66 @@ int uc_reg_write(uc_engine *uc, int regid, const void *value);
 #define REG_X16 215
 #define REG_PC 260
 
+/*
+ * Per-vCPU state shared with JavaScript (src/unicorn/counter.ts views it; offsets in comments).
+ * One block for the counter, the interrupt-entry watch and the system-register trap.
+ */
 struct xenvm_counter {
-    uint64_t executed; /* instructions retired since the counter was last cleared */
-    uint64_t limit;    /* stop before the instruction that would exceed this */
+    uint64_t executed;     /* @0  instructions retired since the counter was last cleared */
+    uint64_t limit;        /* @8  stop before the instruction that would exceed this */
+    /* Interrupt-entry watch (tracing only). */
+    uint64_t vbar;         /* @16 VBAR_EL1 as the guest last wrote it (kept by the sysreg hook) */
+    uint64_t ret_addr;     /* @24 a block starting here means the watched interrupt returned */
+    uint32_t watch;        /* @32 nonzero: report IRQ vector entries and returns */
+    uint32_t event;        /* @36 WATCH_TAKEN or WATCH_RETURNED, for the handler */
+    uint64_t event_pc;     /* @40 the block address that matched */
+    void (*irq_handler)(void); /* @48 */
+    /* System-register trap (the generic timer). */
+    uint64_t sys_value;    /* @56 MSR: the value written; MRS: the handler's answer */
+    uint32_t sys_op;       /* @64 op0 << 14 | op1 << 11 | CRn << 7 | CRm << 3 | op2 */
+    uint32_t sys_rt;       /* @68 0..30, 31 = xzr */
+    uint32_t sys_read;     /* @72 1 = MRS */
+    uint32_t sys_handled;  /* @76 set by the handler when it emulated the access */
+    void (*sys_handler)(void); /* @80 */
 };
+
+#define WATCH_TAKEN 1
+#define WATCH_RETURNED 2
+
+/*
+ * IRQ entries of the vector table (Arm ARM D1.10.2): current EL with SP0 / SPx, lower EL
+ * AArch64 / AArch32. The engine takes an IRQ without any callback; the first block it then
+ * runs starts at one of these, which is how the trace sees "interrupt taken".
+ */
+static int is_irq_vector(uint64_t off)
+{
+    return off == 0x080 || off == 0x280 || off == 0x480 || off == 0x680;
+}
+
+static void xenvm_watch(struct xenvm_counter *c, uint64_t address)
+{
+    if (c->vbar && is_irq_vector(address - c->vbar)) {
+        c->event = WATCH_TAKEN;
+    } else if (address == c->ret_addr) {
+        c->event = WATCH_RETURNED;
+    } else {
+        return;
+    }
+    c->event_pc = address;
+    c->irq_handler();
+}
 
 static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct xenvm_counter *c = user_data;
-    (void)address;
     (void)size;
     /* The hook runs before the instruction: stopping here means it does not retire. */
     if (c->executed >= c->limit) {
         uc_emu_stop(uc);
         return;
     }
+    if (c->watch)
+        xenvm_watch(c, address);
     c->executed++;
 }
 
@@ -56,11 +104,16 @@ static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, voi
 static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct xenvm_counter *c = user_data;
-    (void)address;
     if (c->executed >= c->limit) {
         uc_emu_stop(uc);
         return;
     }
+    /*
+     * After the limit check (a block the limit stops does not run now, and is reported when it
+     * does), before counting it: the event's virtual time is that of the block's first instruction.
+     */
+    if (c->watch)
+        xenvm_watch(c, address);
     c->executed += size / 4;
 }
 
@@ -112,4 +165,69 @@ int xenvm_exc_install(uc_engine *uc, struct xenvm_exc *e)
 {
     size_t hh;
     return uc_hook_add(uc, &hh, UC_HOOK_INTR, (void *)xenvm_exc_hook, e, 1, 0);
+}
+
+/*
+ * The system-register hook (UC_HOOK_INSN on MRS and MSR). Unicorn implements the generic timer
+ * on the host clock; a deterministic machine needs it on virtual time, so accesses to the
+ * timer block (op0 = 3, op1 = 3, CRn = 14: CNTFRQ/CNTPCT/CNTVCT_EL0, CNTP_* and CNTV_*) go to
+ * the JavaScript handler, which emulates them or declines. Every other MRS/MSR is left to the
+ * engine after a few compares here; the guest does many (exception entry saves ELR/SPSR), and a
+ * JavaScript call each would cost about a microsecond. VBAR_EL1 writes are noted for the
+ * interrupt-entry watch and then performed as usual.
+ */
+#define UC_HOOK_INSN 2
+#define UC_ARM64_INS_MRS 1
+#define UC_ARM64_INS_MSR 2
+#define REG_X28 227
+#define REG_X29 1
+#define REG_X30 2
+
+struct uc_cp_reg {
+    uint32_t crn, crm, op0, op1, op2;
+    uint64_t val;
+};
+
+#define SYS_OP(op0, op1, crn, crm, op2) ((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
+
+static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, struct xenvm_counter *c, int is_read)
+{
+    uint32_t op = SYS_OP(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
+
+    if (!is_read && op == SYS_OP(3, 0, 12, 0, 0)) { /* VBAR_EL1 */
+        c->vbar = cp->val & ~(uint64_t)0x7ff;
+        return 0;
+    }
+    if (cp->op0 != 3 || cp->op1 != 3 || cp->crn != 14)
+        return 0;
+    c->sys_op = op;
+    c->sys_rt = reg >= REG_X0 && reg <= REG_X28 ? (uint32_t)(reg - REG_X0) : reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
+    c->sys_read = (uint32_t)is_read;
+    c->sys_value = is_read ? 0 : cp->val;
+    c->sys_handled = 0;
+    c->sys_handler();
+    if (!c->sys_handled)
+        return 0;
+    if (is_read && c->sys_rt != 31)
+        uc_reg_write(uc, reg, &c->sys_value);
+    return 1; /* emulated: the engine skips the access */
+}
+
+static uint32_t xenvm_mrs(uc_engine *uc, int reg, const struct uc_cp_reg *cp, void *user_data)
+{
+    return xenvm_sys(uc, reg, cp, user_data, 1);
+}
+
+static uint32_t xenvm_msr(uc_engine *uc, int reg, const struct uc_cp_reg *cp, void *user_data)
+{
+    return xenvm_sys(uc, reg, cp, user_data, 0);
+}
+
+int xenvm_sys_install(uc_engine *uc, struct xenvm_counter *c)
+{
+    size_t hh;
+    int err = uc_hook_add(uc, &hh, UC_HOOK_INSN, (void *)xenvm_mrs, c, 1, 0, UC_ARM64_INS_MRS);
+    if (err)
+        return err;
+    return uc_hook_add(uc, &hh, UC_HOOK_INSN, (void *)xenvm_msr, c, 1, 0, UC_ARM64_INS_MSR);
 }

@@ -20,6 +20,8 @@ export function brkImmediate(insn: number): number | undefined {
 export interface SysregAccess {
   read: boolean;
   rt: number;
+  /** For a write (MSR): the value written, when the trap knows it already. */
+  value?: bigint;
   op0: number;
   op1: number;
   crn: number;

@@ -21,7 +21,7 @@
  *   the translation block, and `locateFaultingAccess` finds the instruction.
  */
 import { Engine } from '../unicorn/binding.ts';
-import type { ExceptionBlock, InstructionCounter } from '../unicorn/counter.ts';
+import { WATCH_TAKEN, type ExceptionBlock, type InstructionCounter, type IrqWatch, type SysregBlock } from '../unicorn/counter.ts';
 import { Excp, Reg, UcErr, UcHook, UcMemType, UcProt, xreg } from '../unicorn/constants.ts';
 import type { GuestMemory } from '../mem/guest-memory.ts';
 import {
@@ -56,7 +56,12 @@ export interface VcpuTraps {
   hvc(vcpu: Vcpu, imm: number, pc: number): void;
   /** SMC (PC is past it). */
   smc(vcpu: Vcpu, pc: number): void;
-  /** A system register the engine does not implement (e.g. GICv3 ICC_*). */
+  /**
+   * A system register the hypervisor emulates: one the engine does not implement (e.g. GICv3
+   * ICC_*; declining injects an undefined-instruction exception), or one of the generic timer
+   * block (op0 3, op1 3, CRn 14), which the engine would run on the host clock (declining lets
+   * the engine perform the access).
+   */
   sysreg(vcpu: Vcpu, access: SysregAccess): { ok: true; value?: bigint } | { ok: false };
 }
 
@@ -92,6 +97,12 @@ export interface VcpuDebug {
   /** True when the BRK at `pc` is a debugger's software breakpoint rather than the guest's own. */
   ownsBreakpoint(pc: number): boolean;
 }
+
+/**
+ * The CPU's side of an interrupt, for the trace: `taken` when the vCPU enters an IRQ vector
+ * (`elr` = where it will return), `returned` when it is back there.
+ */
+export type InterruptStep = { kind: 'taken'; vector: number; elr: number } | { kind: 'returned'; pc: number };
 
 export interface MmioDevice {
   read(offset: number, size: number): number | bigint;
@@ -131,8 +142,15 @@ export class Vcpu {
   private stopRequested = false;
   private fault: GuestFault | undefined;
   private memFault: { type: number; address: number; size: number } | undefined;
-  private readonly counter: InstructionCounter | undefined;
+  private counter: InstructionCounter | undefined;
   private readonly exactCount: boolean;
+  /** The native MRS/MSR hook's block (generic timer accesses). */
+  private sys!: SysregBlock;
+  /** Set when an uncounted vCPU must start counting before its next run (see needVirtualTime). */
+  private countNext = false;
+  private watch: IrqWatch | undefined;
+  /** Return addresses of the interrupts being handled, innermost last. */
+  private readonly irqReturns: number[] = [];
   /** Set by a debugger (src/gdb); see VcpuDebug. */
   debug: VcpuDebug | undefined;
   private breakpointAt: number | undefined;
@@ -175,6 +193,12 @@ export class Vcpu {
       return hook;
     }
     v.exc = hook.block;
+    const sys = e.hookSysregs(() => v.onSysreg());
+    if (!sys.ok) {
+      e.close();
+      return sys;
+    }
+    v.sys = sys.block;
     e.hookMemInvalid(UcHook.MEM_UNMAPPED | UcHook.MEM_FETCH_PROT | UcHook.MEM_READ_PROT | UcHook.MEM_WRITE_PROT, (type, address, size) => {
       v.memFault = { type, address, size };
       return false;
@@ -283,6 +307,69 @@ export class Vcpu {
   }
 
   /**
+   * Called from a trap handler when the guest starts depending on virtual time (it touched the
+   * generic timer) on a vCPU that does not count instructions: the run ends after the handler,
+   * and the counter is attached before the next one. Hooks may only change between runs (the
+   * engine decides per translation which hooks a block calls), hence the detour.
+   */
+  needVirtualTime(): void {
+    if (this.counter || this.countNext) return;
+    this.countNext = true;
+    this.requestStop();
+  }
+
+  /**
+   * Reports interrupt entry and return (counted vCPUs only: the counter's block hook sees the
+   * first block at an IRQ vector and the first block back at the interrupted PC). The engine
+   * takes IRQs without any callback, so this is the only way to see them; it costs a compare
+   * per block while on. Call before the first run.
+   */
+  watchInterrupts(fn: (step: InterruptStep) => void): boolean {
+    if (!this.counter) return false;
+    const w: IrqWatch = this.engine.irqWatch(() => {
+      if (w.event === WATCH_TAKEN) {
+        const elr = Number(this.engine.readCp(SysReg.ELR_EL1));
+        const top = this.irqReturns.at(-1);
+        // Taken again at once after an ERET (the line is still up): the last one returned
+        // without running a block at its return address.
+        if (top === elr) {
+          this.irqReturns.pop();
+          fn({ kind: 'returned', pc: elr });
+        }
+        // A handler that never returns (a context switch) must not grow this without bound.
+        if (this.irqReturns.length >= 16) this.irqReturns.shift();
+        this.irqReturns.push(elr);
+        w.returnAddress = elr;
+        fn({ kind: 'taken', vector: w.eventPc, elr });
+      } else {
+        const pc = this.irqReturns.pop() ?? w.eventPc;
+        w.returnAddress = this.irqReturns.at(-1) ?? 0;
+        fn({ kind: 'returned', pc });
+      }
+    });
+    this.watch = w;
+    w.enabled = true;
+    return true;
+  }
+
+  /** VBAR_EL1 as the guest last wrote it (0 before it does), seen by the native MRS/MSR hook. */
+  get guestVbar(): number {
+    this.watch ??= this.engine.irqWatch();
+    return this.watch.vbar;
+  }
+
+  private startCounting(): VcpuExit | undefined {
+    this.countNext = false;
+    const c = this.engine.attachCounter(this.exactCount);
+    if (!c.ok) return { kind: 'fault', fault: { what: c.error, pc: this.pc, pcExact: false } };
+    this.counter = c.counter;
+    this.counter.executed = 0;
+    // Blocks translated so far do not call the new hook.
+    this.engine.flushTranslations();
+    return undefined;
+  }
+
+  /**
    * Runs until an exit, at most about `budget` instructions (exactly, with exactCount).
    *
    * Runs are bounded only by the instruction counter, never by Unicorn's wall-clock timeout:
@@ -295,6 +382,10 @@ export class Vcpu {
    * 'wall-limit': the vCPU's state may then be inconsistent and the caller must end the run.
    */
   run(budget: number, wallLimitUs = 0): VcpuExit {
+    if (this.countNext) {
+      const failed = this.startCounting();
+      if (failed) return failed;
+    }
     this.stopRequested = false;
     this.fault = undefined;
     this.memFault = undefined;
@@ -386,6 +477,7 @@ export class Vcpu {
         const insn = this.memory.readU32(pc);
         const acc = insn === undefined ? undefined : decodeSysregAccess(insn);
         if (acc) {
+          if (!acc.read) acc.value = this.x(acc.rt);
           const r = this.traps.sysreg(this, acc);
           if (r.ok) {
             if (acc.read) this.setX(acc.rt, r.value ?? 0n);
@@ -418,6 +510,15 @@ export class Vcpu {
       default:
         this.raiseFault({ what: `unexpected exception ${intno} from the engine`, pc, pcExact: false });
     }
+  }
+
+  /** The native MRS/MSR hook found a generic timer access; the hypervisor may emulate it. */
+  private onSysreg(): void {
+    const b = this.sys;
+    const acc: SysregAccess = { read: b.read, rt: b.rt, op0: b.op0, op1: b.op1, crn: b.crn, crm: b.crm, op2: b.op2 };
+    if (!acc.read) acc.value = b.value;
+    const r = this.traps.sysreg(this, acc);
+    if (r.ok) b.answer(r.value ?? 0n);
   }
 
   /** Turns an engine error into a guest exception (as Xen would inject) or a fault report. */

@@ -7,7 +7,7 @@
  */
 import koffi from 'koffi';
 import { UC_ARCH_ARM64, UC_MODE_ARM, UcErr, Reg } from './constants.ts';
-import { ExceptionBlock, InstructionCounter, loadCounter, loadExceptionHook } from './counter.ts';
+import { allocVcpuBlock, ExceptionBlock, InstructionCounter, IrqWatch, loadCounter, SysregBlock } from './counter.ts';
 
 export type UcHandle = unknown;
 
@@ -107,6 +107,7 @@ export class Engine {
   /** Keeps host buffers mapped into the guest alive as long as the engine. */
   private readonly pinned: Uint8Array[] = [];
   private closed = false;
+  private block: unknown;
 
   private constructor(api: Api, uc: UcHandle) {
     this.api = api;
@@ -216,7 +217,7 @@ export class Engine {
    * HVC's registers already read into the returned block.
    */
   hookExceptions(fn: () => void): { ok: true; block: ExceptionBlock } | { ok: false; error: string } {
-    const lib = loadExceptionHook();
+    const lib = loadCounter();
     if (!lib.ok) return lib;
     const mem = koffi.alloc('uint8_t', ExceptionBlock.SIZE);
     this.allocations.push(mem);
@@ -224,7 +225,7 @@ export class Engine {
     const cb = koffi.register(fn, koffi.pointer(Proto.excHandler));
     this.callbacks.push(cb);
     block.setHandler(BigInt(koffi.address(cb)));
-    const err = lib.install(this.uc, mem);
+    const err = lib.installExc(this.uc, mem);
     if (err !== UcErr.OK) return { ok: false, error: `cannot install the exception hook: ${this.strerror(err)}` };
     return { ok: true, block };
   }
@@ -248,21 +249,65 @@ export class Engine {
     return this.api.uc_hook_add(this.uc, out, type, cb, null, 1, 0);
   }
 
+  /** The per-vCPU native block (struct xenvm_counter) the counter, watch and sysreg hooks share. */
+  private vcpuBlock(): unknown {
+    if (this.block === undefined) {
+      this.block = allocVcpuBlock();
+      this.allocations.push(this.block);
+    }
+    return this.block;
+  }
+
   /**
-   * Installs the native per-instruction counter. Must happen before the first run: the engine
-   * decides at translation time which hooks a block calls.
+   * Installs the native instruction counter. The engine decides at translation time which hooks
+   * a block calls, so a counter attached after the first run needs `flushTranslations()`.
    */
   attachCounter(perInstruction: boolean): { ok: true; counter: InstructionCounter } | { ok: false; error: string } {
     const lib = loadCounter();
     if (!lib.ok) return lib;
-    const mem = koffi.alloc('uint64_t', 2);
-    this.allocations.push(mem);
-    const counter = new InstructionCounter(mem);
-    counter.executed = 0;
-    counter.limit = 0;
+    const mem = this.vcpuBlock();
     const err = lib.install(this.uc, mem, perInstruction ? 1 : 0);
     if (err !== UcErr.OK) return { ok: false, error: `cannot install the instruction counter: ${this.strerror(err)}` };
-    return { ok: true, counter };
+    return { ok: true, counter: new InstructionCounter(mem) };
+  }
+
+  /**
+   * The native MRS/MSR hook: `fn` runs for accesses to the generic timer block (op0 3, op1 3,
+   * CRn 14) and answers through the returned block; it also keeps VBAR_EL1 for `irqWatch`.
+   */
+  hookSysregs(fn: () => void): { ok: true; block: SysregBlock } | { ok: false; error: string } {
+    const lib = loadCounter();
+    if (!lib.ok) return lib;
+    const mem = this.vcpuBlock();
+    const block = new SysregBlock(mem);
+    const cb = koffi.register(fn, koffi.pointer(Proto.excHandler));
+    this.callbacks.push(cb);
+    block.setHandler(BigInt(koffi.address(cb)));
+    const err = lib.installSys(this.uc, mem);
+    if (err !== UcErr.OK) return { ok: false, error: `cannot install the system-register hook: ${this.strerror(err)}` };
+    return { ok: true, block };
+  }
+
+  /**
+   * The interrupt-entry watch, driven by the counter's block hook (attachCounter first): `fn`
+   * runs when a block starts at an IRQ vector or at the watched return address. Off until
+   * `enabled` is set. Without `fn`, only a view (e.g. of the VBAR_EL1 the sysreg hook keeps).
+   */
+  irqWatch(fn?: () => void): IrqWatch {
+    const mem = this.vcpuBlock();
+    const w = new IrqWatch(mem);
+    if (fn) {
+      const cb = koffi.register(fn, koffi.pointer(Proto.excHandler));
+      this.callbacks.push(cb);
+      w.setHandler(BigInt(koffi.address(cb)));
+    }
+    return w;
+  }
+
+  /** Drops every translated block (uc_ctl UC_CTL_TB_FLUSH = 10, no arguments). Between runs only. */
+  flushTranslations(): number {
+    const ctl = 10 | (0 << 26) | (1 << 30);
+    return this.api.uc_ctl(this.uc, ctl);
   }
 
   /** Runs from `begin` until `until`, `timeoutUs` (0 = none) or `count` instructions (0 = no limit). */

@@ -133,4 +133,89 @@ describe('Vcpu', () => {
     expect(vcpu.run(1000).kind).toBe('wfi');
     expect(vcpu.retired).toBe(4);
   });
+
+  describe('generic timer registers (the native MRS/MSR hook)', () => {
+    // mrs Xt, <reg> = 0xd5300000 | op0-2 << 19 | op1 << 16 | CRn << 12 | CRm << 8 | op2 << 5 | t;
+    // msr sets bit 21 clear (0xd5100000).
+    const sys = (read: boolean, op1: number, crn: number, crm: number, op2: number, t: number) =>
+      ((read ? 0xd5380000 : 0xd5180000) | (op1 << 16) | (crn << 12) | (crm << 8) | (op2 << 5) | t) >>> 0;
+    const MRS_CNTVCT = (t: number) => sys(true, 3, 14, 0, 2, t);
+    const MSR_CNTV_CVAL = (t: number) => sys(false, 3, 14, 3, 2, t);
+    const MSR_TPIDR_EL0 = (t: number) => sys(false, 3, 13, 0, 2, t);
+    const MRS_TPIDR_EL0 = (t: number) => sys(true, 3, 13, 0, 2, t);
+    const MSR_VBAR = (t: number) => sys(false, 0, 12, 0, 0, t);
+
+    it('reads and writes of the timer block reach the sysreg trap; the answer lands in Rt (x0..x30, not xzr)', () => {
+      const seen: string[] = [];
+      let n = 0;
+      const { vcpu } = guest([MRS_CNTVCT(3), MRS_CNTVCT(30), MRS_CNTVCT(31), MOVZ(5, 0x1234), MSR_CNTV_CVAL(5), WFI], {
+        sysreg: (_v, a) => {
+          seen.push(`${a.read ? 'r' : 'w'} S${a.op0}_${a.op1}_C${a.crn}_C${a.crm}_${a.op2} x${a.rt}${a.value !== undefined ? ` =${a.value}` : ''}`);
+          return { ok: true, value: BigInt(100 + n++) };
+        },
+      });
+      expect(vcpu.run(1000).kind).toBe('wfi');
+      expect(seen).toEqual(['r S3_3_C14_C0_2 x3', 'r S3_3_C14_C0_2 x30', 'r S3_3_C14_C0_2 x31', 'w S3_3_C14_C3_2 x5 =4660']);
+      expect([vcpu.x(3), vcpu.x(30)]).toEqual([100n, 101n]);
+    });
+
+    it('other system registers never reach the trap and keep the engine\'s behaviour', () => {
+      let calls = 0;
+      const { vcpu } = guest([MOVZ(1, 77), MSR_TPIDR_EL0(1), MRS_TPIDR_EL0(2), WFI], {
+        sysreg: () => {
+          calls++;
+          return { ok: true, value: 0n };
+        },
+      });
+      expect(vcpu.run(1000).kind).toBe('wfi');
+      expect(calls).toBe(0);
+      expect(vcpu.x(2)).toBe(77n);
+    });
+
+    it('a declined timer access is performed by the engine (no exception)', () => {
+      // The engine's CNTFRQ_EL0 is its own (non-zero) reset value.
+      const MRS_CNTFRQ = (t: number) => sys(true, 3, 14, 0, 0, t);
+      const { vcpu } = guest([MOVZ(6, 0), MRS_CNTFRQ(6), WFI], { sysreg: () => ({ ok: false }) });
+      expect(vcpu.run(1000).kind).toBe('wfi');
+      expect(vcpu.x(6)).toBeGreaterThan(0n);
+    });
+
+    it('an uncounted vCPU that needs virtual time stops, and counts from its next run on', () => {
+      const mem = new GuestMemory(BASE, 1 << 20);
+      [MRS_CNTVCT(0), MOVZ(1, 1), MOVZ(2, 2), MOVZ(3, 3), WFI].forEach((w, i) => mem.writeU32(BASE + 4 * i, w));
+      const r = Vcpu.create({
+        id: 0,
+        memory: mem,
+        counted: false,
+        traps: {
+          hvc: () => {},
+          smc: () => {},
+          sysreg: (v) => {
+            v.needVirtualTime();
+            return { ok: true, value: 5n };
+          },
+        },
+      });
+      if (!r.ok) throw new Error(r.error);
+      const vcpu = r.vcpu;
+      vcpu.reset(BASE, 0);
+      expect(vcpu.counted).toBe(false);
+      // The stop lands at the end of the translation block, which here ends with the WFI
+      // (a WFI may complete early, so nothing is lost).
+      expect(vcpu.run(1000, 1_000_000).kind).toBe('stopped');
+      expect(vcpu.x(0)).toBe(5n);
+      vcpu.pc = BASE;
+      expect(vcpu.run(1000).kind).toBe('wfi');
+      expect(vcpu.counted).toBe(true);
+      // All five, counted although their block was translated before counting began.
+      expect(vcpu.retired).toBe(5);
+    });
+
+    it('the interrupt-entry watch learns VBAR_EL1 from the guest\'s own write', () => {
+      const { vcpu } = guest([MOVZ(1, 0x800), 0xf2a80001 /* movk x1, #0x4000, lsl 16 */, MSR_VBAR(1), WFI]);
+      expect(vcpu.run(1000).kind).toBe('wfi');
+      expect(vcpu.readSys(SysReg.VBAR_EL1)).toBe(0x40000800n);
+      expect(vcpu.guestVbar).toBe(0x40000800);
+    });
+  });
 });
