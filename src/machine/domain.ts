@@ -7,6 +7,7 @@ import { Vcpu, type VcpuTraps } from '../cpu/vcpu.ts';
 import { createGic, type VirtualGic } from '../gic/index.ts';
 import { GuestMemory } from '../mem/guest-memory.ts';
 import type { XenDomain, XenVcpu } from '../xen/domain.ts';
+import { GuestTimers, type TimerEvent } from '../xen/vtimer.ts';
 import type { HypercallOutcome } from '../xen/hypercall.ts';
 import type { Board } from './fdt/board.ts';
 import { loadImage, type LoadedImage } from './loader/load.ts';
@@ -52,6 +53,18 @@ export interface DomainHooks {
   observer?: Parameters<typeof createGic>[0]['observer'];
   /** Called before every vGIC register access of this domain (a trace sync point). */
   beforeGicAccess?: (domain: MachineDomain) => void;
+  /** A generic timer was programmed or fired (only wired while a trace sink listens). */
+  onTimer?: (domain: MachineDomain, e: TimerEvent) => void;
+}
+
+/**
+ * Timer PPIs from the board's arm,armv8-timer node (secure phys, non-secure phys, virt, hyp, in
+ * the binding's order), else Xen's fixed guest PPIs: GUEST_TIMER_PHYS_NS_PPI 30 and
+ * GUEST_TIMER_VIRT_PPI 27 (xen/include/public/arch-arm.h).
+ */
+function timerIntids(board: Board): { phys: number; virt: number } {
+  const p = board.timer?.ppis ?? [];
+  return { phys: p[1] ?? 30, virt: p[2] ?? 27 };
 }
 
 export class MachineDomain {
@@ -67,6 +80,8 @@ export class MachineDomain {
   readonly symbols: readonly ElfSymbol[];
   readonly pl011: LineBuffer;
   readonly consoleIo: LineBuffer;
+  /** The vCPU's generic timers (virtual and physical), on virtual time. */
+  readonly timers: GuestTimers;
   state: RunState = { kind: 'runnable' };
   /** What the last hypercall asked of the scheduler (block, yield, poll, shutdown). */
   outcome: HypercallOutcome | undefined;
@@ -84,6 +99,7 @@ export class MachineDomain {
     dtbAddress: number,
     pl011: LineBuffer,
     consoleIo: LineBuffer,
+    timers: GuestTimers,
   ) {
     this.domid = spec.domid;
     this.name = spec.name;
@@ -96,6 +112,7 @@ export class MachineDomain {
     this.symbols = image.symbols.length ? image.symbols : (spec.symbolSource?.(image) ?? []);
     this.pl011 = pl011;
     this.consoleIo = consoleIo;
+    this.timers = timers;
     const xenVcpu: XenVcpu = {
       id: 0,
       online: true,
@@ -158,7 +175,14 @@ export class MachineDomain {
       return { ok: false, error: `d${spec.domid}: ${mapErr}` };
     }
     v.vcpu.reset(loaded.value.entry, dtbAt.value);
-    self = new MachineDomain(spec, memory, v.vcpu, gic, loaded.value, dtbAt.value, pl011, consoleIo);
+    const ppis = timerIntids(spec.board);
+    const timers = new GuestTimers({
+      virtIntid: ppis.virt,
+      physIntid: ppis.phys,
+      raise: (intid) => gic.pulse(0, intid),
+      onEvent: hooks.onTimer ? (e) => self && hooks.onTimer!(self, e) : undefined,
+    });
+    self = new MachineDomain(spec, memory, v.vcpu, gic, loaded.value, dtbAt.value, pl011, consoleIo, timers);
     return { ok: true, value: self };
   }
 

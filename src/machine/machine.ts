@@ -144,6 +144,14 @@ export class Machine {
         // GIC raise/ack/EOI/deactivate with the INTID, only when someone listens.
         observer: this.opts.trace.on ? gicTraceObserver(this.opts.trace, spec.domid) : undefined,
         beforeGicAccess: this.opts.trace.on ? (d) => d.bits?.check(d.xen.sharedInfoGpa) : undefined,
+        onTimer: this.opts.trace.on
+          ? (d, e) =>
+              this.opts.trace.emit(
+                e.change === 'fire'
+                  ? { kind: 'timer', domid: d.domid, vcpu: 0, timer: e.timer, change: 'fire', intid: e.intid }
+                  : { kind: 'timer', domid: d.domid, vcpu: 0, timer: e.timer, change: 'set', ctl: e.ctl, cval: e.cval.toString() },
+              )
+          : undefined,
       },
     );
     if (!r.ok) return r;
@@ -172,15 +180,21 @@ export class Machine {
         }
       },
       smc: (vcpu: Vcpu) => this.smccc(current()!, vcpu),
-      sysreg: (_vcpu: Vcpu, acc: SysregAccess) => {
+      sysreg: (vcpu: Vcpu, acc: SysregAccess) => {
         const d = current()!;
+        if (acc.op0 === 3 && acc.op1 === 3 && acc.crn === 14) {
+          // The generic timer, on virtual time. A lone vCPU that was running uncounted (no
+          // virtual time) starts counting now: the answers begin at time 0.
+          if (!vcpu.counted) vcpu.needVirtualTime();
+          return d.timers.access(acc, this.now());
+        }
         d.bits?.check(d.xen.sharedInfoGpa);
         if (d.gic.version !== 3) return { ok: false as const };
         if (acc.read) {
           const r = d.gic.sysregRead(0, acc);
           return r.ok ? { ok: true as const, value: BigInt(r.value) } : { ok: false as const };
         }
-        const r = d.gic.sysregWrite(0, acc, d.vcpu.x(acc.rt));
+        const r = d.gic.sysregWrite(0, acc, acc.value ?? d.vcpu.x(acc.rt));
         return r.ok ? { ok: true as const } : { ok: false as const };
       },
     };
@@ -343,14 +357,22 @@ export class Machine {
     if (limits.maxInstructions !== undefined && this.now() >= limits.maxInstructions) {
       return { kind: 'instruction-limit', limit: limits.maxInstructions };
     }
+    const now = this.now();
+    // Timer interrupts that are due are raised before anyone is woken or runs.
+    let nextTimer = Infinity;
+    for (const d of live) {
+      d.timers.update(now);
+      nextTimer = Math.min(nextTimer, d.timers.nextDeadline());
+    }
     for (const d of live) this.wake(d);
     const runnable = live.filter((d) => d.state.kind === 'runnable');
     if (runnable.length === 0) {
       if (allReported) return { kind: 'finished' };
-      // Fast-forward virtual time to the earliest poll deadline, if any.
-      const deadlines = live.flatMap((d) => (d.state.kind === 'poll' && d.state.deadline !== undefined ? [d.state.deadline] : []));
-      if (deadlines.length) {
-        this.idleTime += Math.max(0, Math.min(...deadlines) - this.now());
+      // Fast-forward virtual time to the earliest poll or timer deadline, if any.
+      let next = nextTimer;
+      for (const d of live) if (d.state.kind === 'poll' && d.state.deadline !== undefined) next = Math.min(next, d.state.deadline);
+      if (next !== Infinity) {
+        this.idleTime += Math.max(0, next - now);
         return undefined;
       }
       return { kind: 'deadlock', report: this.deadlockReport(live) };
@@ -364,7 +386,9 @@ export class Machine {
     // Alone, a vCPU may run long (the quantum only matters for interleaving); with a seed, the
     // quantum varies so that timing-dependent guest bugs show up reproducibly.
     let budget = runnable.length > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
-    if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - this.now());
+    // Run no further than the next timer deadline (any domain's), so it fires on time.
+    if (nextTimer !== Infinity) budget = Math.min(budget, Math.max(1, Math.ceil(nextTimer - now)));
+    if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - now);
     if (allReported) {
       if (p.graceLeft <= 0) return { kind: 'finished' };
       budget = Math.min(budget, p.graceLeft);
@@ -372,7 +396,7 @@ export class Machine {
     if (solo) budget = 1;
     const cap = this.debugger?.beforeRun(d);
     if (cap !== undefined) budget = Math.min(budget, cap);
-    const before = this.now();
+    const before = now;
     if (this.opts.trace.on && this.lastRun !== d) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'switch' });
     this.lastRun = d;
     this.current = d;
@@ -430,6 +454,7 @@ export class Machine {
               ? `SCHEDOP_poll on ports [${s.ports.join(', ')}] at ${d.where(s.pc)}, no timeout`
               : s.kind;
       lines.push(`  d${d.domid}: ${what}`);
+      for (const t of d.timers.describe()) lines.push(`      ${t}`);
       const ports = this.xen.portStates(d.domid);
       if (ports.length) {
         lines.push(

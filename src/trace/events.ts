@@ -68,7 +68,8 @@ export type HypercallEvent = {
  */
 export type EvtchnEvent = { kind: 'evtchn'; domid: number; port: number; change: string; fields?: Fields };
 
-export type IrqEvent = { kind: 'irq'; domid: number; vcpu: number; intid: number; change: IrqChange };
+/** `pc`: for `taken`, the interrupted instruction (where the handler will return); for `return`, where it resumed. */
+export type IrqEvent = { kind: 'irq'; domid: number; vcpu: number; intid: number; change: IrqChange; pc?: number };
 
 export type TraceEvent = Stamp &
   (
@@ -80,11 +81,21 @@ export type TraceEvent = Stamp &
     | EvtchnEvent
     | IrqEvent
     | { kind: 'sched'; domid: number; vcpu: number; change: SchedChange }
+    | TimerTraceEvent
   );
+
+/**
+ * The vCPU's generic timers (src/xen/vtimer.ts): `set` after every CTL/CVAL/TVAL write, with
+ * the control bits (ENABLE 1, IMASK 2, ISTATUS 4) and the compare value in ticks (a decimal
+ * string: it is 64-bit); `fire` when the timer's PPI is injected.
+ */
+export type TimerTraceEvent =
+  | { kind: 'timer'; domid: number; vcpu: number; timer: 'virt' | 'phys'; change: 'set'; ctl: number; cval: string }
+  | { kind: 'timer'; domid: number; vcpu: number; timer: 'virt' | 'phys'; change: 'fire'; intid: number };
 
 export type TraceKind = TraceEvent['kind'];
 
-export const TRACE_KINDS: readonly TraceKind[] = ['hypercall', 'console', 'domain_start', 'domain_end', 'fault', 'evtchn', 'irq', 'sched'];
+export const TRACE_KINDS: readonly TraceKind[] = ['hypercall', 'console', 'domain_start', 'domain_end', 'fault', 'evtchn', 'irq', 'sched', 'timer'];
 
 /** The part a producer supplies; the bus adds seq and time. */
 export type TraceEventBody = TraceEvent extends infer E ? (E extends TraceEvent ? Omit<E, 'seq' | 'time'> : never) : never;

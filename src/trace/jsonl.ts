@@ -37,6 +37,7 @@ const REQUIRED: Record<TraceEvent['kind'], Record<string, 'int' | 'string' | 'ob
   evtchn: { domid: 'int', port: 'int', change: 'string' },
   irq: { domid: 'int', vcpu: 'int', intid: 'int', change: 'string' },
   sched: { domid: 'int', vcpu: 'int', change: 'string' },
+  timer: { domid: 'int', vcpu: 'int', timer: 'string', change: 'string' },
 };
 
 /** Parses one JSONL line into an event, checking the fields every view relies on. */

@@ -255,6 +255,10 @@ export class PerfettoWriter {
       case 'fault':
         this.instant(t, s, 'fault', `fault ${e.what}`, e, { pc: `0x${e.pc.toString(16)}`, ...(e.address !== undefined ? { address: `0x${e.address.toString(16)}` } : {}) });
         return;
+      case 'timer':
+        if (e.change === 'fire') this.instant(t, s, 'timer', `${e.timer} timer fires`, e, { intid: e.intid });
+        else this.instant(t, s, 'timer', `${e.timer} timer set`, e, { ctl: e.ctl, cval: e.cval });
+        return;
       case 'hypercall':
         // Not reached: moment() lays hypercalls out itself. Kept so every kind has a rendering.
         this.hypercall(t, e, s, SLOT - 1);

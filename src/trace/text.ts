@@ -77,9 +77,14 @@ export function formatEvent(e: TraceEvent): string {
     case 'irq': {
       const role = irqRole(e);
       const what = IRQ_WORDS[role] ?? role;
-      return `${t} d${e.domid}v${e.vcpu} irq ${e.intid >= 0 ? `${e.intid} ` : ''}${what}`;
+      const at = e.pc !== undefined && e.pc !== null ? ` ${role === 'taken' ? 'from' : 'to'} ${hex(e.pc)}` : '';
+      return `${t} d${e.domid}v${e.vcpu} irq ${e.intid >= 0 ? `${e.intid} ` : ''}${what}${at}`;
     }
     case 'sched':
       return `${t} d${e.domid}v${e.vcpu} ${e.change}`;
+    case 'timer':
+      return e.change === 'fire'
+        ? `${t} d${e.domid}v${e.vcpu} timer ${e.timer} fire -> irq ${e.intid}`
+        : `${t} d${e.domid}v${e.vcpu} timer ${e.timer} set ctl=${hex(e.ctl)} cval=${e.cval}`;
   }
 }
