@@ -156,7 +156,14 @@ export class Machine {
     );
     if (!r.ok) return r;
     this.domains.push(r.value);
-    if (this.opts.trace.on) r.value.bits = new GuestBitWatch(r.value.domid, r.value.memory, this.opts.trace);
+    if (this.opts.trace.on) {
+      r.value.bits = new GuestBitWatch(r.value.domid, r.value.memory, this.opts.trace);
+      // The CPU's side of each interrupt: vector entry and the return to the interrupted code.
+      const d = r.value;
+      d.vcpu.watchInterrupts((step) =>
+        this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu: 0, intid: -1, change: step.kind === 'taken' ? 'taken' : 'return', pc: step.kind === 'taken' ? step.elr : step.pc }),
+      );
+    }
     this.xen.createDomainState(r.value.xen, { isConsole: true, maxEvtchnPort: spec.privileged ? undefined : 1023 });
     this.hv.addDomain(r.value.xen);
     if (this.opts.trace.on) {
