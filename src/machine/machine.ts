@@ -334,19 +334,37 @@ export class Machine {
 
   /** One scheduling decision and at most one vCPU run; a RunEnd when the run is over. */
   private schedule(p: RunProgress, limits: RunLimits): RunEnd | undefined {
-    const live = this.domains.filter((d) => !d.done);
-    if (live.length === 0) return { kind: 'finished' };
-    const allReported = this.domains.every((d) => d.done || d.result !== undefined);
+    // This runs twice per interdomain round trip: plain loops, no arrays built per decision.
+    const doms = this.domains;
+    let nLive = 0;
+    let allReported = true;
+    for (let i = 0; i < doms.length; i++) {
+      const x = doms[i];
+      if (x.done) continue;
+      nLive++;
+      if (x.result === undefined) allReported = false;
+    }
+    if (nLive === 0) return { kind: 'finished' };
     if (limits.timeoutMs !== undefined && performance.now() - p.startWall > limits.timeoutMs) {
       return { kind: 'timeout', seconds: limits.timeoutMs / 1000 };
     }
     if (limits.maxInstructions !== undefined && this.now() >= limits.maxInstructions) {
       return { kind: 'instruction-limit', limit: limits.maxInstructions };
     }
-    for (const d of live) this.wake(d);
-    const runnable = live.filter((d) => d.state.kind === 'runnable');
-    if (runnable.length === 0) {
+    for (let i = 0; i < doms.length; i++) if (!doms[i].done) this.wake(doms[i]);
+    // Round robin in domid order: the first runnable domain at or after p.rr, else the first.
+    let nRunnable = 0;
+    let first = -1;
+    let next = -1;
+    for (let i = 0; i < doms.length; i++) {
+      if (doms[i].state.kind !== 'runnable') continue;
+      nRunnable++;
+      if (first < 0) first = i;
+      if (next < 0 && i >= p.rr) next = i;
+    }
+    if (nRunnable === 0) {
       if (allReported) return { kind: 'finished' };
+      const live = doms.filter((d) => !d.done);
       // Fast-forward virtual time to the earliest poll deadline, if any.
       const deadlines = live.flatMap((d) => (d.state.kind === 'poll' && d.state.deadline !== undefined ? [d.state.deadline] : []));
       if (deadlines.length) {
@@ -357,13 +375,13 @@ export class Machine {
     }
     // A debugger's single step runs only the stepped domain, one instruction.
     const stepped = this.debugger?.stepping();
-    const solo = stepped !== undefined && runnable.includes(stepped) ? stepped : undefined;
+    const solo = stepped !== undefined && stepped.state.kind === 'runnable' && doms.includes(stepped) ? stepped : undefined;
     // Round robin in domid order, starting after the last domain that ran.
-    const d = solo ?? runnable.find((x) => this.domains.indexOf(x) >= p.rr) ?? runnable[0];
-    p.rr = this.domains.indexOf(d) + 1;
+    const d = solo ?? doms[next >= 0 ? next : first];
+    p.rr = (solo ? doms.indexOf(solo) : next >= 0 ? next : first) + 1;
     // Alone, a vCPU may run long (the quantum only matters for interleaving); with a seed, the
     // quantum varies so that timing-dependent guest bugs show up reproducibly.
-    let budget = runnable.length > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
+    let budget = nRunnable > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
     if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - this.now());
     if (allReported) {
       if (p.graceLeft <= 0) return { kind: 'finished' };
