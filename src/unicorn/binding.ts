@@ -100,6 +100,8 @@ export class Engine {
   /** struct uc_arm64_cp_reg { u32 crn, crm, op0, op1, op2; (pad) u64 val } — 32 bytes. */
   private readonly cp = new Uint8Array(32);
   private readonly cpv = new DataView(this.cp.buffer);
+  /** The register whose address `cp` holds (the engine only writes the value field back). */
+  private cpFilled: CpReg | undefined;
   /** Keeps callbacks registered with koffi alive and lets close() unregister them. */
   private readonly callbacks: unknown[] = [];
   /** Native scratch memory (koffi.alloc) freed on close(). */
@@ -204,6 +206,9 @@ export class Engine {
   }
 
   private fillCp(r: CpReg): void {
+    // Most accesses repeat the last register (HCR_EL2 for the IRQ line): its address is still there.
+    if (r === this.cpFilled) return;
+    this.cpFilled = r;
     this.cpv.setUint32(0, r.crn, true);
     this.cpv.setUint32(4, r.crm, true);
     this.cpv.setUint32(8, r.op0, true);
