@@ -136,6 +136,12 @@ export class Vcpu {
   /** Set by a debugger (src/gdb); see VcpuDebug. */
   debug: VcpuDebug | undefined;
   private breakpointAt: number | undefined;
+  /**
+   * PC while the engine is stopped, once read or written: a run reads it at its exit (WFI
+   * check) and the next run starts there, one native call instead of two per run.
+   */
+  private pcNow: number | undefined;
+  private running = false;
 
   private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
     this.engine = engine;
@@ -188,6 +194,7 @@ export class Vcpu {
     this.engine.writeRegN(xreg(0), dtb);
     this.engine.writeRegN(Reg.PSTATE, PSTATE_EL1H | PSTATE_DAIF);
     this.engine.writeRegN(Reg.PC, entry);
+    this.pcNow = entry;
   }
 
   mapMmio(base: number, size: number, dev: MmioDevice): string | undefined {
@@ -198,10 +205,14 @@ export class Vcpu {
   // ---------------------------------------------------------------- registers
 
   get pc(): number {
-    return this.engine.readRegN(Reg.PC);
+    if (this.pcNow !== undefined) return this.pcNow;
+    const v = this.engine.readRegN(Reg.PC);
+    if (!this.running) this.pcNow = v;
+    return v;
   }
   set pc(v: number) {
     this.engine.writeRegN(Reg.PC, v);
+    this.pcNow = this.running ? undefined : v;
   }
   x(n: number): bigint {
     return n === 31 ? 0n : this.engine.readReg(xreg(n));
@@ -303,7 +314,14 @@ export class Vcpu {
     const counter = this.counter;
     const limit = counter ? counter.executed + budget : 0;
     if (counter) counter.limit = limit;
-    const err = this.engine.start(start, 0, counter ? 0 : wallLimitUs, 0);
+    this.pcNow = undefined;
+    this.running = true;
+    let err: number;
+    try {
+      err = this.engine.start(start, 0, counter ? 0 : wallLimitUs, 0);
+    } finally {
+      this.running = false;
+    }
     if (this.breakpointAt !== undefined) return { kind: 'breakpoint', pc: this.breakpointAt };
     if (this.fault) return { kind: 'fault', fault: this.fault };
     if (err !== UcErr.OK) return this.engineError(err);
