@@ -63,6 +63,8 @@ export class GicCore {
   /** How many SPIs are enabled: with none, the SPI half of the highest-pending scan is skipped
    *  (the event-channel path uses only PPIs; this scan was 10% of an interdomain ping-pong). */
   private spisEnabled = 0;
+  /** Per vCPU, bit n set = banked INTID n enabled: the banked scan visits only those. */
+  private readonly bankedEnabled: Int32Array;
   /** Software/edge pending latch. For SGIs, a bit mask of requesting CPUs (IHI0048B §4.3.15). */
   private readonly latch: Uint8Array;
   /** Input line level from the device side. */
@@ -125,6 +127,7 @@ export class GicCore {
     this.eoiMode = new Uint8Array(cfg.nrVcpus);
     this.apStack = Array.from({ length: cfg.nrVcpus }, () => []);
     this.lineOut = new Uint8Array(cfg.nrVcpus);
+    this.bankedEnabled = new Int32Array(cfg.nrVcpus);
     this.hpAt = new Float64Array(cfg.nrVcpus).fill(-1);
     this.hpEn = new Uint8Array(cfg.nrVcpus);
     this.hp = new Array<PendingCandidate | null>(cfg.nrVcpus).fill(null);
@@ -179,6 +182,7 @@ export class GicCore {
     const s = this.slot(vcpu, intid);
     const v = on ? 1 : 0;
     if (intid >= NR_BANKED && this.enabled[s] !== v) this.spisEnabled += on ? 1 : -1;
+    if (intid < NR_BANKED) this.bankedEnabled[vcpu] = on ? this.bankedEnabled[vcpu] | (1 << intid) : this.bankedEnabled[vcpu] & ~(1 << intid);
     this.enabled[s] = v;
     this.changed++;
   }
@@ -290,9 +294,11 @@ export class GicCore {
     let bestPrio = 0x100;
     let bestSlot = -1;
     const base = vcpu * NR_BANKED;
-    for (let i = 0; i < NR_BANKED; i++) {
+    // Only the enabled SGIs/PPIs, lowest INTID first (so ties still go to the lowest).
+    for (let m = this.bankedEnabled[vcpu]; m !== 0; m &= m - 1) {
+      const i = 31 - Math.clz32(m & -m);
       const s = base + i;
-      if (!this.enabled[s] || this.active[s]) continue;
+      if (this.active[s]) continue;
       if (this.latch[s] === 0 && (this.edge[s] || !this.line[s])) continue;
       if (((cpuEn >> this.group[s]) & 1) === 0) continue;
       const p = this.priority[s] & this.priMask;
