@@ -7,7 +7,7 @@
  */
 import koffi from 'koffi';
 import { UC_ARCH_ARM64, UC_MODE_ARM, UcErr, Reg } from './constants.ts';
-import { ExceptionBlock, InstructionCounter, loadCounter, loadExceptionHook } from './counter.ts';
+import { DeferredCpWrite, ExceptionBlock, InstructionCounter, loadCounter, loadExceptionHook, loadMmioTrampoline, MmioBlock } from './counter.ts';
 
 export type UcHandle = unknown;
 
@@ -109,6 +109,10 @@ export class Engine {
   /** Keeps host buffers mapped into the guest alive as long as the engine. */
   private readonly pinned: Uint8Array[] = [];
   private closed = false;
+  /** >0 while one of this engine's MMIO handlers runs (see mmioMap). */
+  private mmioDepth = 0;
+  /** The system-register write the MMIO trampoline makes after the handler returns. */
+  private deferred: DeferredCpWrite | undefined;
 
   private constructor(api: Api, uc: UcHandle) {
     this.api = api;
@@ -147,13 +151,45 @@ export class Engine {
     return this.api.uc_mem_write(this.uc, addr, buf, buf.length);
   }
 
-  /** An MMIO window: reads/writes in it call back with the offset into the window. */
+  /**
+   * An MMIO window: reads/writes in it call back with the offset into the window.
+   *
+   * Through the native trampoline (native/xenvm-count.c) when it is available: one void(void)
+   * callback per access, and a system-register write the handler makes on this engine
+   * (writeCp) is made natively after the handler returns rather than as a native call from
+   * inside the callback, which costs ~3x (measured +0.3 us vs +0.1 us per call).
+   */
   mmioMap(
     addr: number,
     size: number,
     read: (offset: number, size: number) => number | bigint,
     write: (offset: number, size: number, value: number | bigint) => void,
   ): number {
+    const lib = loadMmioTrampoline();
+    if (lib.ok) {
+      if (!this.deferred) {
+        const dmem = koffi.alloc('uint8_t', DeferredCpWrite.SIZE);
+        this.allocations.push(dmem);
+        this.deferred = new DeferredCpWrite(dmem);
+        this.deferred.clear();
+      }
+      const mem = koffi.alloc('uint8_t', MmioBlock.SIZE);
+      this.allocations.push(mem);
+      const block = new MmioBlock(mem);
+      const cb = koffi.register(() => {
+        this.mmioDepth++;
+        try {
+          if (block.write) write(block.offset, block.size, block.value);
+          else block.setValue(read(block.offset, block.size));
+        } finally {
+          this.mmioDepth--;
+        }
+      }, koffi.pointer(Proto.excHandler));
+      this.callbacks.push(cb);
+      block.setHandler(BigInt(koffi.address(cb)));
+      block.setDeferred(BigInt(koffi.address(this.deferred.native)));
+      return lib.map(this.uc, addr, size, mem);
+    }
     const rd = koffi.register((_uc: unknown, off: number | bigint, sz: number) => read(Number(off), sz), koffi.pointer(Proto.mmioRead));
     const wr = koffi.register(
       (_uc: unknown, off: number | bigint, sz: number, v: number | bigint) => write(Number(off), sz, v),
@@ -194,15 +230,32 @@ export class Engine {
   }
 
   readCp(r: CpReg): bigint {
+    if (this.deferred?.pending) this.flushDeferred();
     this.fillCp(r);
     this.api.uc_reg_read(this.ucAddr, Reg.CP_REG, this.cp);
     return this.cpv.getBigUint64(24, true);
   }
 
   writeCp(r: CpReg, v: bigint): number {
+    const d = this.deferred;
+    if (this.mmioDepth > 0 && d) {
+      // Inside this engine's own MMIO handler: the trampoline writes it once the handler returns.
+      if (d.pending && d.reg !== r) this.flushDeferred();
+      d.set(r, v);
+      return UcErr.OK;
+    }
     this.fillCp(r);
     this.cpv.setBigUint64(24, BigInt.asUintN(64, v), true);
     return this.api.uc_reg_write(this.ucAddr, Reg.CP_REG, this.cp);
+  }
+
+  /** Makes a deferred write now (a read or a write of another register must come after it). */
+  private flushDeferred(): void {
+    const d = this.deferred!;
+    d.clear();
+    this.fillCp(d.reg!);
+    this.cpv.setBigUint64(24, d.value, true);
+    this.api.uc_reg_write(this.ucAddr, Reg.CP_REG, this.cp);
   }
 
   private fillCp(r: CpReg): void {
