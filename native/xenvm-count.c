@@ -181,3 +181,21 @@ int xenvm_mmio_map(uc_engine *uc, uint64_t address, size_t size, struct xenvm_mm
 {
     return uc_mmio_map(uc, address, size, (void *)xenvm_mmio_read, m, (void *)xenvm_mmio_write, m);
 }
+
+/*
+ * One vCPU run in one native call: the system-register write left for it (a stopped vCPU's
+ * IRQ line), uc_emu_start, and the PC it stopped at (every WFI exit needs it, and the next run
+ * starts there).
+ */
+int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count);
+int uc_reg_read(uc_engine *uc, int regid, void *value);
+
+int xenvm_run(uc_engine *uc, struct xenvm_cp_write *deferred, uint64_t begin, uint64_t timeout, uint64_t *pc_after)
+{
+    int err;
+
+    xenvm_apply_deferred(uc, deferred);
+    err = uc_emu_start(uc, begin, 0, timeout, 0);
+    uc_reg_read(uc, REG_PC, pc_after);
+    return err;
+}

@@ -128,8 +128,6 @@ export class Vcpu {
   /** True while an HVC handler runs: setX(0) then goes through the exception block. */
   private inHvc = false;
   private irqLevel = false;
-  /** HCR_EL2.VI in the engine may differ from irqLevel (see setIrqLine). */
-  private lineStale = false;
   private stopRequested = false;
   private fault: GuestFault | undefined;
   private memFault: { type: number; address: number; size: number } | undefined;
@@ -250,11 +248,9 @@ export class Vcpu {
     return (this.pstate & 0x80) !== 0;
   }
   readSys(r: (typeof SysReg)[keyof typeof SysReg]): bigint {
-    if (this.lineStale) this.writeLine();
     return this.engine.readCp(r);
   }
   writeSys(r: (typeof SysReg)[keyof typeof SysReg], v: bigint): void {
-    if (this.lineStale) this.writeLine();
     this.engine.writeCp(r, v);
   }
 
@@ -275,14 +271,11 @@ export class Vcpu {
     if (level === this.irqLevel) return;
     this.irqLevel = level;
     // The line only matters while the engine runs. A vCPU that is not running gets it written
-    // when its next run starts: a native call made from inside another engine's callback (a
-    // peer's hypercall raising our line) costs ~3x one made between runs (measured ~0.3 us).
-    if (this.running) this.writeLine();
-    else this.lineStale = true;
-  }
-  private writeLine(): void {
-    this.lineStale = false;
-    this.engine.writeCp(SysReg.HCR_EL2, HCR_RW | HCR_IMO | (this.irqLevel ? HCR_VI : 0n));
+    // when its next run starts, in the same native call: a native call made from inside another
+    // engine's callback (a peer's hypercall raising our line) costs ~3x one made between runs.
+    const hcr = HCR_RW | HCR_IMO | (level ? HCR_VI : 0n);
+    if (this.running) this.engine.writeCp(SysReg.HCR_EL2, hcr);
+    else this.engine.writeCpBeforeRun(SysReg.HCR_EL2, hcr);
   }
   get irqLine(): boolean {
     return this.irqLevel;
@@ -326,15 +319,15 @@ export class Vcpu {
     const counter = this.counter;
     const limit = counter ? counter.executed + budget : 0;
     if (counter) counter.limit = limit;
-    if (this.lineStale) this.writeLine();
     this.pcNow = undefined;
     this.running = true;
     let err: number;
     try {
-      err = this.engine.start(start, 0, counter ? 0 : wallLimitUs, 0);
+      err = this.engine.run(start, counter ? 0 : wallLimitUs);
     } finally {
       this.running = false;
     }
+    this.pcNow = this.engine.pcAfterRun;
     if (this.breakpointAt !== undefined) return { kind: 'breakpoint', pc: this.breakpointAt };
     if (this.fault) return { kind: 'fault', fault: this.fault };
     if (err !== UcErr.OK) return this.engineError(err);

@@ -7,7 +7,7 @@
  */
 import koffi from 'koffi';
 import { UC_ARCH_ARM64, UC_MODE_ARM, UcErr, Reg } from './constants.ts';
-import { DeferredCpWrite, ExceptionBlock, InstructionCounter, loadCounter, loadExceptionHook, loadMmioTrampoline, MmioBlock } from './counter.ts';
+import { DeferredCpWrite, ExceptionBlock, InstructionCounter, loadCounter, loadExceptionHook, loadMmioTrampoline, loadRunner, MmioBlock } from './counter.ts';
 
 export type UcHandle = unknown;
 
@@ -111,6 +111,10 @@ export class Engine {
   private closed = false;
   /** >0 while one of this engine's MMIO handlers runs (see mmioMap). */
   private mmioDepth = 0;
+  /** xenvm_run and its PC-after word (see run()). */
+  private runScratch:
+    | { fn: ((uc: number, deferred: number, begin: number, timeoutUs: number, pcAfter: number) => number) | undefined; deferred: number; pcAfter: number; words: Uint32Array }
+    | undefined;
   /** The system-register write the MMIO trampoline makes after the handler returns. */
   private deferred: DeferredCpWrite | undefined;
 
@@ -167,12 +171,7 @@ export class Engine {
   ): number {
     const lib = loadMmioTrampoline();
     if (lib.ok) {
-      if (!this.deferred) {
-        const dmem = koffi.alloc('uint8_t', DeferredCpWrite.SIZE);
-        this.allocations.push(dmem);
-        this.deferred = new DeferredCpWrite(dmem);
-        this.deferred.clear();
-      }
+      this.ensureDeferred();
       const mem = koffi.alloc('uint8_t', MmioBlock.SIZE);
       this.allocations.push(mem);
       const block = new MmioBlock(mem);
@@ -187,7 +186,7 @@ export class Engine {
       }, koffi.pointer(Proto.excHandler));
       this.callbacks.push(cb);
       block.setHandler(BigInt(koffi.address(cb)));
-      block.setDeferred(BigInt(koffi.address(this.deferred.native)));
+      block.setDeferred(BigInt(koffi.address(this.deferred!.native)));
       return lib.map(this.uc, addr, size, mem);
     }
     const rd = koffi.register((_uc: unknown, off: number | bigint, sz: number) => read(Number(off), sz), koffi.pointer(Proto.mmioRead));
@@ -244,9 +243,30 @@ export class Engine {
       d.set(r, v);
       return UcErr.OK;
     }
+    if (d?.pending) this.flushDeferred();
     this.fillCp(r);
     this.cpv.setBigUint64(24, BigInt.asUintN(64, v), true);
     return this.api.uc_reg_write(this.ucAddr, Reg.CP_REG, this.cp);
+  }
+
+  /**
+   * A system-register write for the start of the next run (run() makes it in the same native
+   * call as uc_emu_start). Reads and other writes in between see it made first.
+   */
+  writeCpBeforeRun(r: CpReg, v: bigint): void {
+    const d = this.ensureDeferred();
+    if (d.pending && d.reg !== r) this.flushDeferred();
+    d.set(r, v);
+  }
+
+  private ensureDeferred(): DeferredCpWrite {
+    if (!this.deferred) {
+      const mem = koffi.alloc('uint8_t', DeferredCpWrite.SIZE);
+      this.allocations.push(mem);
+      this.deferred = new DeferredCpWrite(mem);
+      this.deferred.clear();
+    }
+    return this.deferred;
   }
 
   /** Makes a deferred write now (a read or a write of another register must come after it). */
@@ -326,6 +346,39 @@ export class Engine {
   /** Runs from `begin` until `until`, `timeoutUs` (0 = none) or `count` instructions (0 = no limit). */
   start(begin: number, until: number, timeoutUs: number, count: number): number {
     return this.api.uc_emu_start(this.ucAddr, begin, until, timeoutUs, count);
+  }
+
+  /** PC where the last run() stopped. */
+  get pcAfterRun(): number {
+    const w = this.runScratch!.words;
+    return w[0] + w[1] * 0x1_0000_0000;
+  }
+
+  /**
+   * A vCPU run: the write left by writeCpBeforeRun, uc_emu_start from `begin` (no end address,
+   * no instruction count) and a read of PC afterwards (pcAfterRun), in one native call.
+   */
+  run(begin: number, timeoutUs: number): number {
+    let s = this.runScratch;
+    if (!s) {
+      const lib = loadRunner();
+      const d = this.ensureDeferred();
+      const mem = koffi.alloc('uint64_t', 1);
+      this.allocations.push(mem);
+      s = this.runScratch = {
+        fn: lib.ok ? lib.run : undefined,
+        deferred: Number(koffi.address(d.native)),
+        pcAfter: Number(koffi.address(mem)),
+        words: new Uint32Array(koffi.view(mem, 8)),
+      };
+    }
+    if (s.fn) return s.fn(this.ucAddr, s.deferred, begin, timeoutUs, s.pcAfter);
+    if (this.deferred?.pending) this.flushDeferred();
+    const err = this.start(begin, 0, timeoutUs, 0);
+    const pc = this.readRegN(Reg.PC);
+    s.words[0] = pc >>> 0;
+    s.words[1] = Math.floor(pc / 0x1_0000_0000);
+    return err;
   }
 
   stop(): number {

@@ -12,6 +12,8 @@ type MapMmio = (uc: unknown, address: number, size: number, block: unknown) => n
 let install: Install | undefined;
 let installExc: InstallExc | undefined;
 let mapMmio: MapMmio | undefined;
+type Run = (uc: number, deferred: number, begin: number, timeoutUs: number, pcAfter: number) => number;
+let runVcpu: Run | undefined;
 let failure: string | undefined;
 
 /** The exception hook of native/xenvm-count.c (see ExceptionBlock). */
@@ -28,6 +30,13 @@ export function loadMmioTrampoline(): { ok: true; map: MapMmio } | { ok: false; 
   return { ok: true, map: mapMmio! };
 }
 
+/** xenvm_run of native/xenvm-count.c: deferred register write, uc_emu_start and PC read in one call. */
+export function loadRunner(): { ok: true; run: Run } | { ok: false; error: string } {
+  const r = loadCounter();
+  if (!r.ok) return r;
+  return { ok: true, run: runVcpu! };
+}
+
 export function loadCounter(): { ok: true; install: Install } | { ok: false; error: string } {
   if (install) return { ok: true, install };
   if (failure) return { ok: false, error: failure };
@@ -40,6 +49,7 @@ export function loadCounter(): { ok: true; install: Install } | { ok: false; err
     const lib = koffi.load(built.path);
     install = lib.func('int xenvm_counter_install(void *uc, void *counter, int per_instruction)') as Install;
     installExc = lib.func('int xenvm_exc_install(void *uc, void *block)') as InstallExc;
+    runVcpu = lib.func('int xenvm_run(uintptr_t uc, uintptr_t deferred, uint64_t begin, uint64_t timeout, uintptr_t pc_after)') as Run;
     mapMmio = lib.func('int xenvm_mmio_map(void *uc, uint64_t address, size_t size, void *block)') as MapMmio;
     return { ok: true, install };
   } catch (e) {
