@@ -231,3 +231,89 @@ int xenvm_sys_install(uc_engine *uc, struct xenvm_counter *c)
         return err;
     return uc_hook_add(uc, &hh, UC_HOOK_INSN, (void *)xenvm_msr, c, 1, 0, UC_ARM64_INS_MSR);
 }
+
+/*
+ * MMIO windows through one native trampoline. The engine calls these for every access to a
+ * window; the JavaScript handler (void(void), like the exception handler) finds the access in
+ * the block and leaves a read's result in `value`. A native call made from inside a JavaScript
+ * callback costs about three times one made outside it, and the vGIC's answer to the guest's
+ * acknowledge is exactly such a call (lowering the IRQ line in HCR_EL2): the handler leaves
+ * that system-register write in `deferred` and it is made here, once the handler has returned,
+ * before the guest runs on.
+ */
+#define REG_CP_REG 290
+
+struct xenvm_cp_write {
+    uint32_t pending;
+    uint32_t pad;
+    uint32_t crn, crm, op0, op1, op2, pad2; /* Unicorn 2.0's uc_arm64_cp_reg */
+    uint64_t val;
+};
+
+struct xenvm_mmio {
+    uint64_t offset;
+    uint64_t value;  /* a write's value in, a read's result out */
+    uint32_t size;
+    uint32_t write;
+    void (*handler)(void);
+    struct xenvm_cp_write *deferred; /* shared by the engine's windows */
+};
+
+static void xenvm_apply_deferred(uc_engine *uc, struct xenvm_cp_write *d)
+{
+    if (d->pending) {
+        d->pending = 0;
+        uc_reg_write(uc, REG_CP_REG, &d->crn);
+    }
+}
+
+static uint64_t xenvm_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user_data)
+{
+    struct xenvm_mmio *m = user_data;
+
+    m->offset = offset;
+    m->size = size;
+    m->write = 0;
+    m->value = 0;
+    m->handler();
+    xenvm_apply_deferred(uc, m->deferred);
+    return m->value;
+}
+
+static void xenvm_mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user_data)
+{
+    struct xenvm_mmio *m = user_data;
+
+    m->offset = offset;
+    m->size = size;
+    m->write = 1;
+    m->value = value;
+    m->handler();
+    xenvm_apply_deferred(uc, m->deferred);
+}
+
+int uc_mmio_map(uc_engine *uc, uint64_t address, size_t size, void *read_cb, void *user_data_read, void *write_cb,
+                void *user_data_write);
+
+int xenvm_mmio_map(uc_engine *uc, uint64_t address, size_t size, struct xenvm_mmio *m)
+{
+    return uc_mmio_map(uc, address, size, (void *)xenvm_mmio_read, m, (void *)xenvm_mmio_write, m);
+}
+
+/*
+ * One vCPU run in one native call: the system-register write left for it (a stopped vCPU's
+ * IRQ line), uc_emu_start, and the PC it stopped at (every WFI exit needs it, and the next run
+ * starts there).
+ */
+int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count);
+int uc_reg_read(uc_engine *uc, int regid, void *value);
+
+int xenvm_run(uc_engine *uc, struct xenvm_cp_write *deferred, uint64_t begin, uint64_t timeout, uint64_t *pc_after)
+{
+    int err;
+
+    xenvm_apply_deferred(uc, deferred);
+    err = uc_emu_start(uc, begin, 0, timeout, 0);
+    uc_reg_read(uc, REG_PC, pc_after);
+    return err;
+}

@@ -34,6 +34,14 @@ interface ActivePriority {
   intid: number;
 }
 
+/** The best interrupt a CPU interface could signal (see highestPending). */
+export interface PendingCandidate {
+  readonly intid: number;
+  readonly prio: number;
+  readonly group: Group;
+  readonly source: number;
+}
+
 export interface Acked {
   intid: number;
   /** Requesting CPU of an SGI (GICv2 reports it in IAR[12:10]); 0 otherwise. */
@@ -55,6 +63,8 @@ export class GicCore {
   /** How many SPIs are enabled: with none, the SPI half of the highest-pending scan is skipped
    *  (the event-channel path uses only PPIs; this scan was 10% of an interdomain ping-pong). */
   private spisEnabled = 0;
+  /** Per vCPU, bit n set = banked INTID n enabled: the banked scan visits only those. */
+  private readonly bankedEnabled: Int32Array;
   /** Software/edge pending latch. For SGIs, a bit mask of requesting CPUs (IHI0048B §4.3.15). */
   private readonly latch: Uint8Array;
   /** Input line level from the device side. */
@@ -78,6 +88,16 @@ export class GicCore {
   readonly eoiMode: Uint8Array;
   private readonly apStack: ActivePriority[][];
   private readonly lineOut: Uint8Array;
+  /**
+   * Bumped by every change to per-interrupt state (the arrays above). highestPending() runs on
+   * every GIC access, every IRQ-line update and every scheduling decision, and the state changes
+   * far less often, so its answer is kept per vCPU until this moves or the group enables (the
+   * only other inputs, public fields the front-ends write) differ.
+   */
+  private changed = 0;
+  private readonly hpAt: Float64Array;
+  private readonly hpEn: Uint8Array;
+  private readonly hp: (PendingCandidate | null)[];
 
   onLineChange: (vcpu: number, asserted: boolean) => void = () => {};
   observer: GicEvents | undefined;
@@ -107,6 +127,10 @@ export class GicCore {
     this.eoiMode = new Uint8Array(cfg.nrVcpus);
     this.apStack = Array.from({ length: cfg.nrVcpus }, () => []);
     this.lineOut = new Uint8Array(cfg.nrVcpus);
+    this.bankedEnabled = new Int32Array(cfg.nrVcpus);
+    this.hpAt = new Float64Array(cfg.nrVcpus).fill(-1);
+    this.hpEn = new Uint8Array(cfg.nrVcpus);
+    this.hp = new Array<PendingCandidate | null>(cfg.nrVcpus).fill(null);
   }
 
   // ---- addressing -------------------------------------------------------------------------
@@ -158,21 +182,26 @@ export class GicCore {
     const s = this.slot(vcpu, intid);
     const v = on ? 1 : 0;
     if (intid >= NR_BANKED && this.enabled[s] !== v) this.spisEnabled += on ? 1 : -1;
+    if (intid < NR_BANKED) this.bankedEnabled[vcpu] = on ? this.bankedEnabled[vcpu] | (1 << intid) : this.bankedEnabled[vcpu] & ~(1 << intid);
     this.enabled[s] = v;
+    this.changed++;
   }
 
   setPriority(vcpu: number, intid: number, prio: number): void {
     this.priority[this.slot(vcpu, intid)] = prio & 0xff;
+    this.changed++;
   }
 
   setGroup(vcpu: number, intid: number, g: Group): void {
     this.group[this.slot(vcpu, intid)] = g;
+    this.changed++;
   }
 
   /** Trigger mode; SGIs stay edge whatever is asked. */
   setEdge(vcpu: number, intid: number, edge: boolean): void {
     if (intid < NR_SGIS) return;
     this.edge[this.slot(vcpu, intid)] = edge ? 1 : 0;
+    this.changed++;
   }
 
   /** Latch pending, as ISPENDR or a device edge does. `source` is the requesting CPU of an SGI. */
@@ -180,6 +209,7 @@ export class GicCore {
     const s = this.slot(vcpu, intid);
     const was = this.isPending(vcpu, intid);
     this.latch[s] = intid < NR_SGIS ? this.latch[s] | (1 << (source & 7)) : 1;
+    this.changed++;
     if (!was) this.emit(vcpu, intid, 'raise');
   }
 
@@ -189,6 +219,7 @@ export class GicCore {
     const s = this.slot(vcpu, intid);
     const was = this.isPending(vcpu, intid);
     this.latch[s] = intid < NR_SGIS ? this.latch[s] & ~sources : 0;
+    this.changed++;
     if (was && !this.isPending(vcpu, intid)) this.emit(vcpu, intid, 'lower');
   }
 
@@ -199,6 +230,7 @@ export class GicCore {
 
   setActive(vcpu: number, intid: number, on: boolean): void {
     this.active[this.slot(vcpu, intid)] = on ? 1 : 0;
+    this.changed++;
   }
 
   /** Device input line. A rising edge on an edge-configured interrupt latches pending. */
@@ -209,6 +241,7 @@ export class GicCore {
     const was = this.isPending(vcpu, intid);
     this.line[s] = level ? 1 : 0;
     if (level && this.edge[s]) this.latch[s] = 1;
+    this.changed++;
     const now = this.isPending(vcpu, intid);
     if (!was && now) this.emit(vcpu, intid, 'raise');
     else if (was && !now) this.emit(vcpu, intid, 'lower');
@@ -220,6 +253,7 @@ export class GicCore {
 
   setTargets(spi: number, mask: number): void {
     this.targets[spi - NR_BANKED] = mask >>> 0;
+    this.changed++;
   }
 
   // ---- CPU interface ------------------------------------------------------------------------
@@ -242,17 +276,29 @@ export class GicCore {
 
   /** Highest-priority interrupt that could be signalled to `vcpu` ignoring PMR and the running
    *  priority: pending, not active, enabled, its group enabled in the distributor and in this CPU
-   *  interface, and targeted at this vCPU. Ties go to the lowest INTID. */
-  highestPending(vcpu: number): { intid: number; prio: number; group: Group; source: number } | null {
+   *  interface, and targeted at this vCPU. Ties go to the lowest INTID. The object is shared
+   *  (cached until the state changes): read it, do not keep or modify it. */
+  highestPending(vcpu: number): PendingCandidate | null {
     const cpuEn = this.cpuGroupEnable[vcpu] & this.distGroupEnable;
     if (cpuEn === 0) return null;
+    if (this.hpAt[vcpu] === this.changed && this.hpEn[vcpu] === cpuEn) return this.hp[vcpu];
+    const hp = this.scanHighestPending(vcpu, cpuEn);
+    this.hpAt[vcpu] = this.changed;
+    this.hpEn[vcpu] = cpuEn;
+    this.hp[vcpu] = hp;
+    return hp;
+  }
+
+  private scanHighestPending(vcpu: number, cpuEn: number): PendingCandidate | null {
     let best = -1;
     let bestPrio = 0x100;
     let bestSlot = -1;
     const base = vcpu * NR_BANKED;
-    for (let i = 0; i < NR_BANKED; i++) {
+    // Only the enabled SGIs/PPIs, lowest INTID first (so ties still go to the lowest).
+    for (let m = this.bankedEnabled[vcpu]; m !== 0; m &= m - 1) {
+      const i = 31 - Math.clz32(m & -m);
       const s = base + i;
-      if (!this.enabled[s] || this.active[s]) continue;
+      if (this.active[s]) continue;
       if (this.latch[s] === 0 && (this.edge[s] || !this.line[s])) continue;
       if (((cpuEn >> this.group[s]) & 1) === 0) continue;
       const p = this.priority[s] & this.priMask;
@@ -307,6 +353,7 @@ export class GicCore {
       this.latch[s] = 0;
     }
     this.active[s] = 1;
+    this.changed++;
     this.apStack[vcpu].push({ prio: hp.prio, intid: hp.intid });
     this.emit(vcpu, hp.intid, 'ack');
     return { intid: hp.intid, source: hp.source };
@@ -328,6 +375,7 @@ export class GicCore {
     const s = this.slot(vcpu, intid);
     if (!this.active[s]) return;
     this.active[s] = 0;
+    this.changed++;
     this.emit(vcpu, intid, 'deactivate');
   }
 

@@ -161,7 +161,8 @@ export class MachineDomain {
         },
         write: (off, sz, val) => {
           if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
-          gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, Number(BigInt.asUintN(32, BigInt(val))));
+          // The engine hands over a number below 2^53 (a bigint above): the low 32 bits either way.
+          gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, typeof val === 'number' ? val >>> 0 : Number(BigInt.asUintN(32, val)));
         },
       });
     if (g.version === 2) {

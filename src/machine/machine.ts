@@ -355,9 +355,17 @@ export class Machine {
 
   /** One scheduling decision and at most one vCPU run; a RunEnd when the run is over. */
   private schedule(p: RunProgress, limits: RunLimits): RunEnd | undefined {
-    const live = this.domains.filter((d) => !d.done);
-    if (live.length === 0) return { kind: 'finished' };
-    const allReported = this.domains.every((d) => d.done || d.result !== undefined);
+    // This runs twice per interdomain round trip: plain loops, no arrays built per decision.
+    const doms = this.domains;
+    let nLive = 0;
+    let allReported = true;
+    for (let i = 0; i < doms.length; i++) {
+      const x = doms[i];
+      if (x.done) continue;
+      nLive++;
+      if (x.result === undefined) allReported = false;
+    }
+    if (nLive === 0) return { kind: 'finished' };
     if (limits.timeoutMs !== undefined && performance.now() - p.startWall > limits.timeoutMs) {
       return { kind: 'timeout', seconds: limits.timeoutMs / 1000 };
     }
@@ -367,32 +375,44 @@ export class Machine {
     const now = this.now();
     // Timer interrupts that are due are raised before anyone is woken or runs.
     let nextTimer = Infinity;
-    for (const d of live) {
-      d.timers.update(now);
-      nextTimer = Math.min(nextTimer, d.timers.nextDeadline());
+    for (let i = 0; i < doms.length; i++) {
+      const x = doms[i];
+      if (x.done) continue;
+      x.timers.update(now);
+      nextTimer = Math.min(nextTimer, x.timers.nextDeadline());
     }
-    for (const d of live) this.wake(d);
-    const runnable = live.filter((d) => d.state.kind === 'runnable');
-    if (runnable.length === 0) {
+    for (let i = 0; i < doms.length; i++) if (!doms[i].done) this.wake(doms[i]);
+    // Round robin in domid order: the first runnable domain at or after p.rr, else the first.
+    let nRunnable = 0;
+    let first = -1;
+    let next = -1;
+    for (let i = 0; i < doms.length; i++) {
+      if (doms[i].state.kind !== 'runnable') continue;
+      nRunnable++;
+      if (first < 0) first = i;
+      if (next < 0 && i >= p.rr) next = i;
+    }
+    if (nRunnable === 0) {
       if (allReported) return { kind: 'finished' };
+      const live = doms.filter((d) => !d.done);
       // Fast-forward virtual time to the earliest poll or timer deadline, if any.
-      let next = nextTimer;
-      for (const d of live) if (d.state.kind === 'poll' && d.state.deadline !== undefined) next = Math.min(next, d.state.deadline);
-      if (next !== Infinity) {
-        this.idleTime += Math.max(0, next - now);
+      let wakeAt = nextTimer;
+      for (const d of live) if (d.state.kind === 'poll' && d.state.deadline !== undefined) wakeAt = Math.min(wakeAt, d.state.deadline);
+      if (wakeAt !== Infinity) {
+        this.idleTime += Math.max(0, wakeAt - now);
         return undefined;
       }
       return { kind: 'deadlock', report: this.deadlockReport(live) };
     }
     // A debugger's single step runs only the stepped domain, one instruction.
     const stepped = this.debugger?.stepping();
-    const solo = stepped !== undefined && runnable.includes(stepped) ? stepped : undefined;
+    const solo = stepped !== undefined && stepped.state.kind === 'runnable' && doms.includes(stepped) ? stepped : undefined;
     // Round robin in domid order, starting after the last domain that ran.
-    const d = solo ?? runnable.find((x) => this.domains.indexOf(x) >= p.rr) ?? runnable[0];
-    p.rr = this.domains.indexOf(d) + 1;
+    const d = solo ?? doms[next >= 0 ? next : first];
+    p.rr = (solo ? doms.indexOf(solo) : next >= 0 ? next : first) + 1;
     // Alone, a vCPU may run long (the quantum only matters for interleaving); with a seed, the
     // quantum varies so that timing-dependent guest bugs show up reproducibly.
-    let budget = runnable.length > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
+    let budget = nRunnable > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
     // Run no further than the next timer deadline (any domain's), so it fires on time.
     if (nextTimer !== Infinity) budget = Math.min(budget, Math.max(1, Math.ceil(nextTimer - now)));
     if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - now);

@@ -9,10 +9,16 @@ import { buildCounter } from '../../scripts/native.mjs';
 type Install = (uc: unknown, counter: unknown, perInstruction: number) => number;
 type InstallExc = (uc: unknown, block: unknown) => number;
 type InstallSys = (uc: unknown, block: unknown) => number;
+type MapMmio = (uc: unknown, address: number, size: number, block: unknown) => number;
+type Run = (uc: number, deferred: number, begin: number, timeoutUs: number, pcAfter: number) => number;
 export interface NativeHelper {
   install: Install;
   installExc: InstallExc;
   installSys: InstallSys;
+  /** The MMIO trampoline (see MmioBlock). */
+  mapMmio: MapMmio;
+  /** xenvm_run: deferred register write, uc_emu_start and PC read in one call. */
+  run: Run;
 }
 let helper: NativeHelper | undefined;
 let failure: string | undefined;
@@ -31,6 +37,8 @@ export function loadCounter(): ({ ok: true } & NativeHelper) | { ok: false; erro
       install: lib.func('int xenvm_counter_install(void *uc, void *counter, int per_instruction)') as Install,
       installExc: lib.func('int xenvm_exc_install(void *uc, void *block)') as InstallExc,
       installSys: lib.func('int xenvm_sys_install(void *uc, void *counter)') as InstallSys,
+      run: lib.func('int xenvm_run(uintptr_t uc, uintptr_t deferred, uint64_t begin, uint64_t timeout, uintptr_t pc_after)') as Run,
+      mapMmio: lib.func('int xenvm_mmio_map(void *uc, uint64_t address, size_t size, void *block)') as MapMmio,
     };
     return { ok: true, ...helper };
   } catch (e) {
@@ -199,5 +207,89 @@ export class ExceptionBlock {
   }
   setHandler(fn: bigint): void {
     this.big[9] = fn;
+  }
+}
+
+/**
+ * struct xenvm_mmio in native memory: one access to an MMIO window, handed to a void(void)
+ * JavaScript handler by the native trampoline.
+ *   u64 offset @0; u64 value @8; u32 size @16; u32 write @20; fn @24; deferred @32
+ */
+export class MmioBlock {
+  static readonly SIZE = 40;
+  private readonly words: Uint32Array;
+  private readonly big: BigUint64Array;
+  constructor(readonly native: unknown) {
+    const buf = koffi.view(native, MmioBlock.SIZE);
+    this.words = new Uint32Array(buf);
+    this.big = new BigUint64Array(buf);
+  }
+  get offset(): number {
+    return this.words[0] + this.words[1] * 0x1_0000_0000;
+  }
+  get size(): number {
+    return this.words[4];
+  }
+  get write(): boolean {
+    return this.words[5] !== 0;
+  }
+  /** A write's value: a number below 2^53, a bigint above (as koffi passes a uint64_t). */
+  get value(): number | bigint {
+    const hi = this.words[3];
+    return hi < 0x20_0000 ? this.words[2] + hi * 0x1_0000_0000 : this.big[1];
+  }
+  /** A read's result (a negative number or any bigint is taken modulo 2^64). */
+  setValue(v: number | bigint): void {
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+      this.words[2] = v >>> 0;
+      this.words[3] = Math.floor(v / 0x1_0000_0000);
+    } else {
+      this.big[1] = BigInt.asUintN(64, BigInt(v));
+    }
+  }
+  setHandler(fn: bigint): void {
+    this.big[3] = fn;
+  }
+  setDeferred(block: bigint): void {
+    this.big[4] = block;
+  }
+}
+
+/**
+ * struct xenvm_cp_write in native memory: a system-register write the MMIO trampoline makes
+ * once the JavaScript handler has returned.
+ *   u32 pending @0; uc_arm64_cp_reg { u32 crn, crm, op0, op1, op2; (pad) u64 val } @8
+ */
+export class DeferredCpWrite {
+  static readonly SIZE = 40;
+  private readonly words: Uint32Array;
+  private readonly big: BigUint64Array;
+  /** The register last stored (its address fields are still in place). */
+  reg: { crn: number; crm: number; op0: number; op1: number; op2: number } | undefined;
+  constructor(readonly native: unknown) {
+    const buf = koffi.view(native, DeferredCpWrite.SIZE);
+    this.words = new Uint32Array(buf);
+    this.big = new BigUint64Array(buf);
+  }
+  get pending(): boolean {
+    return this.words[0] !== 0;
+  }
+  clear(): void {
+    this.words[0] = 0;
+  }
+  get value(): bigint {
+    return this.big[4];
+  }
+  set(r: { crn: number; crm: number; op0: number; op1: number; op2: number }, v: bigint): void {
+    if (r !== this.reg) {
+      this.reg = r;
+      this.words[2] = r.crn;
+      this.words[3] = r.crm;
+      this.words[4] = r.op0;
+      this.words[5] = r.op1;
+      this.words[6] = r.op2;
+    }
+    this.big[4] = BigInt.asUintN(64, v);
+    this.words[0] = 1;
   }
 }

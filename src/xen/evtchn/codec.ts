@@ -18,17 +18,23 @@ export interface StructLayout<F extends FieldMap> {
   readonly name: string;
   readonly size: number;
   readonly fields: F;
+  /** The fields in declaration order, listed once: readStruct runs on every hypercall with an
+   *  argument struct, and Object.entries() there was its main cost. */
+  readonly list: readonly (readonly [name: string, offset: number, kind: FieldKind])[];
 }
 
 export function layout<const F extends FieldMap>(name: string, size: number, fields: F): StructLayout<F> {
-  return { name, size, fields };
+  const list = Object.entries(fields).map(([n, [off, kind]]) => [n, off, kind] as const);
+  return { name, size, fields, list };
 }
 
 /** copy_from_guest: the decoded struct, or undefined when any byte is not guest RAM. */
 export function readStruct<F extends FieldMap>(mem: GuestMemory, gpa: number, l: StructLayout<F>): Decoded<F> | undefined {
   if (!mem.contains(gpa, l.size)) return undefined;
   const out: Record<string, number | bigint> = {};
-  for (const [name, [off, kind]] of Object.entries(l.fields)) {
+  const list = l.list;
+  for (let i = 0; i < list.length; i++) {
+    const [name, off, kind] = list[i];
     const a = gpa + off;
     out[name] =
       kind === 'u8' ? mem.readU8(a)! : kind === 'u16' ? mem.readU16(a)! : kind === 'u32' ? mem.readU32(a)! : mem.readU64(a)!;
