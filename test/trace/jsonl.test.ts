@@ -28,6 +28,9 @@ const handMade = stream([
   [13, { kind: 'console', domid: 1, text: 'quote " and \\ and \u00e9', via: 'pl011' }],
   [14, { kind: 'fault', domid: 1, vcpu: 0, pc: 0x40000100, what: 'unmapped load', address: 0x10000000 }],
   [15, { kind: 'sched', domid: 1, vcpu: 0, change: 'wfi' }],
+  [15, { kind: 'irq', domid: 1, vcpu: 0, intid: -1, change: 'taken', pc: 0x400028c0 }],
+  [15, { kind: 'timer', domid: 1, vcpu: 0, timer: 'virt', change: 'set', ctl: 1, cval: '18446744073709551615' }],
+  [15, { kind: 'timer', domid: 1, vcpu: 0, timer: 'phys', change: 'fire', intid: 30 }],
   [16, { kind: 'domain_end', domid: 1, reason: 'shutdown: poweroff' }],
 ]);
 
