@@ -171,3 +171,13 @@ describe('nextDeadline', () => {
     expect(x.raised).toEqual([]);
   });
 });
+
+describe('describe (deadlock reports)', () => {
+  it('lists only enabled timers, marking a masked one', () => {
+    const x = timers();
+    expect(x.t.describe()).toEqual([]);
+    x.write(VIRT, CVAL, 500n);
+    x.write(VIRT, CTL, BigInt(CTL_ENABLE | CTL_IMASK));
+    expect(x.t.describe()).toEqual(['virt timer ctl=0x3 cval=500 (masked)']);
+  });
+});
