@@ -23,8 +23,14 @@ exc_sync_hook_t exc_set_sync_hook(exc_sync_hook_t hook)
 
 void exc_fatal(const char *what, struct exc_frame *f)
 {
-	printk("%s: ESR=0x%lx ELR=0x%lx FAR=0x%lx\n", what,
-	       (unsigned long)f->esr, (unsigned long)f->elr, (unsigned long)f->far);
+	unsigned int type = (unsigned int)f->kind & 3;
+
+	/* An interrupt frame has no ESR/FAR (see exception.h). */
+	if (type == EXC_IRQ || type == EXC_FIQ)
+		printk("%s: ELR=0x%lx\n", what, (unsigned long)f->elr);
+	else
+		printk("%s: ESR=0x%lx ELR=0x%lx FAR=0x%lx\n", what,
+		       (unsigned long)f->esr, (unsigned long)f->elr, (unsigned long)f->far);
 	xen_shutdown(SHUTDOWN_crash);
 }
 

@@ -2,10 +2,16 @@
 /*
  * Exception frames and handlers (boot/vectors.S, boot/exception.c).
  *
- * Every vector entry saves the full general-register state plus
- * ELR/SPSR/ESR/FAR into a struct exc_frame on the current stack, calls C,
- * then restores x0..x30, ELR_EL1 and SPSR_EL1 from the frame and ERETs —
- * so a handler may change any register, the return address or PSTATE.
+ * Synchronous exceptions and SErrors save the full general-register state
+ * plus ELR/SPSR/ESR/FAR into a struct exc_frame on the current stack, call
+ * C, then restore x0..x30, ELR_EL1 and SPSR_EL1 from the frame and ERET —
+ * so their handlers may change any register, the return address or PSTATE.
+ *
+ * IRQs and FIQs fill only x0..x18, x30, elr, spsr and kind (the registers
+ * an AAPCS64 function may clobber, as Zephyr's interrupt entry saves them):
+ * x19..x29, esr and far of their frame are not written, and changing them
+ * has no effect. An interrupt handler may still change elr/spsr and the
+ * caller-saved registers.
  */
 #ifndef XENVM_EXCEPTION_H
 #define XENVM_EXCEPTION_H
@@ -49,7 +55,7 @@ void serror_handler(struct exc_frame *f);
 typedef bool (*exc_sync_hook_t)(struct exc_frame *f);
 exc_sync_hook_t exc_set_sync_hook(exc_sync_hook_t hook);
 
-/* Print the frame's ESR/ELR/FAR and shut the domain down (crash). */
+/* Print the frame's ESR/ELR/FAR (only ELR for an interrupt) and shut the domain down (crash). */
 __attribute__((noreturn)) void exc_fatal(const char *what, struct exc_frame *f);
 
 /* Vector table and VBAR_EL1 control. */
