@@ -21,7 +21,7 @@
  *   the translation block, and `locateFaultingAccess` finds the instruction.
  */
 import { Engine } from '../unicorn/binding.ts';
-import { WATCH_TAKEN, type ExceptionBlock, type InstructionCounter, type IrqWatch, type SysregBlock } from '../unicorn/counter.ts';
+import { WATCH_RETURNED, WATCH_TAKEN, type ExceptionBlock, type InstructionCounter, type IrqWatch, type SysregBlock } from '../unicorn/counter.ts';
 import { Excp, Reg, UcErr, UcHook, UcMemType, UcProt, xreg } from '../unicorn/constants.ts';
 import type { GuestMemory } from '../mem/guest-memory.ts';
 import {
@@ -357,7 +357,7 @@ export class Vcpu {
         this.irqReturns.push(elr);
         w.returnAddress = elr;
         fn({ kind: 'taken', vector: w.eventPc, elr });
-      } else {
+      } else if (w.event === WATCH_RETURNED) {
         const pc = this.irqReturns.pop() ?? w.eventPc;
         w.returnAddress = this.irqReturns.at(-1) ?? 0;
         fn({ kind: 'returned', pc });

@@ -99,9 +99,6 @@ export class IrqWatch {
   set returnAddress(v: number) {
     setU64(this.words, 24, v);
   }
-  get returnAddress(): number {
-    return u64(this.words, 24);
-  }
   set enabled(on: boolean) {
     this.words[8] = on ? 1 : 0;
   }
