@@ -218,4 +218,19 @@ describe('Vcpu', () => {
       expect(vcpu.guestVbar).toBe(0x40000800);
     });
   });
+
+  it('the interrupt watch reports an IRQ taken again right after its ERET as returned, then taken, at the same pc', () => {
+    // VBAR = BASE + 0x800; its IRQ slot (current EL, SPx: +0x280) is a lone ERET. The IRQ line
+    // stays up, so the vCPU re-enters the vector each time it returns.
+    const ERET = 0xd69f03e0;
+    const MSR_DAIFCLR_I = 0xd50342ff;
+    const words = [MOVZ(1, 0x800), 0xf2a80001 /* movk x1, #0x4000, lsl 16 */, 0xd518c001 /* msr vbar_el1, x1 */, MSR_DAIFCLR_I, B_SELF];
+    const { vcpu, mem } = guest(words);
+    mem.writeU32(BASE + 0x800 + 0x280, ERET);
+    const steps: string[] = [];
+    expect(vcpu.watchInterrupts((s) => steps.push(s.kind === 'taken' ? `taken ${(s.elr - BASE).toString(16)}` : `returned ${(s.pc - BASE).toString(16)}`))).toBe(true);
+    vcpu.setIrqLine(true);
+    vcpu.run(60);
+    expect(steps.slice(0, 5)).toEqual(['taken 10', 'returned 10', 'taken 10', 'returned 10', 'taken 10']);
+  });
 });
