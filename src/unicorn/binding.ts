@@ -7,7 +7,7 @@
  */
 import koffi from 'koffi';
 import { UC_ARCH_ARM64, UC_MODE_ARM, UcErr, Reg } from './constants.ts';
-import { allocVcpuBlock, DeferredCpWrite, ExceptionBlock, InstructionCounter, IrqWatch, loadCounter, MmioBlock, SysregBlock } from './counter.ts';
+import { allocVcpuBlock, DeferredCpWrite, ExceptionBlock, InstructionCounter, IrqWatch, loadCounter, MmioBlock, SysregBlock, type NativeHelper } from './counter.ts';
 
 export type UcHandle = unknown;
 
@@ -17,22 +17,15 @@ interface Api {
   uc_strerror: (code: number) => string;
   uc_mem_map: (uc: UcHandle, addr: number | bigint, size: number, perms: number) => number;
   uc_mem_map_ptr: (uc: UcHandle, addr: number | bigint, size: number, perms: number, ptr: Uint8Array) => number;
-  uc_mem_unmap: (uc: UcHandle, addr: number | bigint, size: number) => number;
-  uc_mem_read: (uc: UcHandle, addr: number | bigint, buf: Uint8Array, size: number) => number;
-  uc_mem_write: (uc: UcHandle, addr: number | bigint, buf: Uint8Array, size: number) => number;
-  uc_mmio_map: (uc: UcHandle, addr: number | bigint, size: number, rd: unknown, ud1: null, wr: unknown, ud2: null) => number;
   uc_reg_read: (uc: UcHandle, reg: number, buf: Uint8Array) => number;
   uc_reg_write: (uc: UcHandle, reg: number, buf: Uint8Array) => number;
   uc_emu_start: (uc: UcHandle, begin: number | bigint, until: number | bigint, timeout: number | bigint, count: number) => number;
   uc_emu_stop: (uc: UcHandle) => number;
   uc_hook_add: (uc: UcHandle, out: unknown[], type: number, cb: unknown, ud: null, begin: number | bigint, end: number | bigint, ...extra: unknown[]) => number;
-  uc_hook_del: (uc: UcHandle, hh: number | bigint) => number;
   uc_ctl: (uc: UcHandle, control: number, ...extra: unknown[]) => number;
 }
 
 export const Proto = {
-  mmioRead: koffi.proto('uint64_t uc_cb_mmio_read_t(uintptr_t uc, uint64_t offset, unsigned int size, uintptr_t user_data)'),
-  mmioWrite: koffi.proto('void uc_cb_mmio_write_t(uintptr_t uc, uint64_t offset, unsigned int size, uint64_t value, uintptr_t user_data)'),
   eventMem: koffi.proto('bool uc_cb_eventmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)'),
   excHandler: koffi.proto('void xenvm_exc_handler(void)'),
 };
@@ -60,18 +53,11 @@ export function loadUnicorn(): { ok: true; api: Api } | { ok: false; error: stri
     uc_strerror: f('const char *uc_strerror(int code)'),
     uc_mem_map: f('int uc_mem_map(void *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_mem_map_ptr: f('int uc_mem_map_ptr(void *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)'),
-    uc_mem_unmap: f('int uc_mem_unmap(void *uc, uint64_t address, size_t size)'),
-    uc_mem_read: f('int uc_mem_read(void *uc, uint64_t address, _Out_ void *bytes, size_t size)'),
-    uc_mem_write: f('int uc_mem_write(void *uc, uint64_t address, const void *bytes, size_t size)'),
-    uc_mmio_map: f(
-      'int uc_mmio_map(void *uc, uint64_t address, size_t size, uc_cb_mmio_read_t *read_cb, void *ud_read, uc_cb_mmio_write_t *write_cb, void *ud_write)',
-    ),
     uc_reg_read: f('int uc_reg_read(uintptr_t uc, int regid, _Out_ void *value)'),
     uc_reg_write: f('int uc_reg_write(uintptr_t uc, int regid, const void *value)'),
     uc_emu_start: f('int uc_emu_start(uintptr_t uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
     uc_emu_stop: f('int uc_emu_stop(uintptr_t uc)'),
     uc_hook_add: f('int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)'),
-    uc_hook_del: f('int uc_hook_del(void *uc, size_t hh)'),
     uc_ctl: f('int uc_ctl(void *uc, int control, ...)'),
   } as unknown as Api;
   return { ok: true, api };
@@ -109,29 +95,52 @@ export class Engine {
   /** Keeps host buffers mapped into the guest alive as long as the engine. */
   private readonly pinned: Uint8Array[] = [];
   private closed = false;
-  private block: unknown;
+  /** native/xenvm-count.c: the hooks, the MMIO trampoline and the one-call run. */
+  private readonly native: NativeHelper;
+  /** The per-vCPU native block (struct xenvm_counter) the counter, watch and sysreg hooks share. */
+  private readonly block: unknown;
   /** >0 while one of this engine's MMIO handlers runs (see mmioMap). */
   private mmioDepth = 0;
-  /** xenvm_run and its PC-after word (see run()). */
-  private runScratch:
-    | { fn: ((uc: number, deferred: number, begin: number, timeoutUs: number, pcAfter: number) => number) | undefined; deferred: number; pcAfter: number; words: Uint32Array }
-    | undefined;
-  /** The system-register write the MMIO trampoline makes after the handler returns. */
-  private deferred: DeferredCpWrite | undefined;
+  /** The system-register write made natively after an MMIO handler returns, or when the next run starts. */
+  private readonly deferred: DeferredCpWrite;
+  /** Addresses handed to xenvm_run, and the PC it leaves after a run (see run()). */
+  private readonly deferredAddr: number;
+  private readonly pcAfterAddr: number;
+  private readonly pcAfter: Uint32Array;
 
-  private constructor(api: Api, uc: UcHandle) {
+  private constructor(api: Api, uc: UcHandle, native: NativeHelper) {
     this.api = api;
     this.uc = uc;
     this.ucAddr = Number(koffi.address(uc));
+    this.native = native;
+    this.block = allocVcpuBlock();
+    const d = koffi.alloc('uint8_t', DeferredCpWrite.SIZE);
+    const pc = koffi.alloc('uint64_t', 1);
+    this.allocations.push(this.block, d, pc);
+    this.deferred = new DeferredCpWrite(d);
+    this.deferred.clear();
+    this.deferredAddr = Number(koffi.address(d));
+    this.pcAfterAddr = Number(koffi.address(pc));
+    this.pcAfter = new Uint32Array(koffi.view(pc, 8));
   }
 
+  /** A new engine; needs libunicorn and the native helper (built on first use). */
   static open(): { ok: true; engine: Engine } | { ok: false; error: string } {
     const r = loadUnicorn();
     if (!r.ok) return r;
+    const n = loadCounter();
+    if (!n.ok) return n;
     const out: unknown[] = [null];
     const err = r.api.uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out);
     if (err !== UcErr.OK) return { ok: false, error: `uc_open failed: ${r.api.uc_strerror(err)}` };
-    return { ok: true, engine: new Engine(r.api, out[0]) };
+    return { ok: true, engine: new Engine(r.api, out[0], n) };
+  }
+
+  /** Registers a void(void) callback the native helper calls; returns its address. */
+  private handler(fn: () => void): bigint {
+    const cb = koffi.register(fn, koffi.pointer(Proto.excHandler));
+    this.callbacks.push(cb);
+    return BigInt(koffi.address(cb));
   }
 
   strerror(code: number): string {
@@ -148,21 +157,12 @@ export class Engine {
     return this.api.uc_mem_map(this.uc, addr, size, perms);
   }
 
-  memRead(addr: number, buf: Uint8Array): number {
-    return this.api.uc_mem_read(this.uc, addr, buf, buf.length);
-  }
-
-  memWrite(addr: number, buf: Uint8Array): number {
-    return this.api.uc_mem_write(this.uc, addr, buf, buf.length);
-  }
-
   /**
-   * An MMIO window: reads/writes in it call back with the offset into the window.
-   *
-   * Through the native trampoline (native/xenvm-count.c) when it is available: one void(void)
-   * callback per access, and a system-register write the handler makes on this engine
-   * (writeCp) is made natively after the handler returns rather than as a native call from
-   * inside the callback, which costs ~3x (measured +0.3 us vs +0.1 us per call).
+   * An MMIO window: reads/writes in it call back with the offset into the window, through the
+   * native trampoline (native/xenvm-count.c): one void(void) callback per access, and a
+   * system-register write the handler makes on this engine (writeCp) is made natively after
+   * the handler returns rather than as a native call from inside the callback, which costs ~3x
+   * (measured +0.3 us vs +0.1 us per call).
    */
   mmioMap(
     addr: number,
@@ -170,13 +170,11 @@ export class Engine {
     read: (offset: number, size: number) => number | bigint,
     write: (offset: number, size: number, value: number | bigint) => void,
   ): number {
-    const lib = loadCounter();
-    if (lib.ok) {
-      this.ensureDeferred();
-      const mem = koffi.alloc('uint8_t', MmioBlock.SIZE);
-      this.allocations.push(mem);
-      const block = new MmioBlock(mem);
-      const cb = koffi.register(() => {
+    const mem = koffi.alloc('uint8_t', MmioBlock.SIZE);
+    this.allocations.push(mem);
+    const block = new MmioBlock(mem);
+    block.setHandler(
+      this.handler(() => {
         this.mmioDepth++;
         try {
           if (block.write) write(block.offset, block.size, block.value);
@@ -184,19 +182,10 @@ export class Engine {
         } finally {
           this.mmioDepth--;
         }
-      }, koffi.pointer(Proto.excHandler));
-      this.callbacks.push(cb);
-      block.setHandler(BigInt(koffi.address(cb)));
-      block.setDeferred(BigInt(koffi.address(this.deferred!.native)));
-      return lib.mapMmio(this.uc, addr, size, mem);
-    }
-    const rd = koffi.register((_uc: unknown, off: number | bigint, sz: number) => read(Number(off), sz), koffi.pointer(Proto.mmioRead));
-    const wr = koffi.register(
-      (_uc: unknown, off: number | bigint, sz: number, v: number | bigint) => write(Number(off), sz, v),
-      koffi.pointer(Proto.mmioWrite),
+      }),
     );
-    this.callbacks.push(rd, wr);
-    return this.api.uc_mmio_map(this.uc, addr, size, rd, null, wr, null);
+    block.setDeferred(BigInt(this.deferredAddr));
+    return this.native.mapMmio(this.uc, addr, size, mem);
   }
 
   readReg(id: number): bigint {
@@ -230,7 +219,7 @@ export class Engine {
   }
 
   readCp(r: CpReg): bigint {
-    if (this.deferred?.pending) this.flushDeferred();
+    if (this.deferred.pending) this.flushDeferred();
     this.fillCp(r);
     this.api.uc_reg_read(this.ucAddr, Reg.CP_REG, this.cp);
     return this.cpv.getBigUint64(24, true);
@@ -238,13 +227,13 @@ export class Engine {
 
   writeCp(r: CpReg, v: bigint): number {
     const d = this.deferred;
-    if (this.mmioDepth > 0 && d) {
+    if (this.mmioDepth > 0) {
       // Inside this engine's own MMIO handler: the trampoline writes it once the handler returns.
       if (d.pending && d.reg !== r) this.flushDeferred();
       d.set(r, v);
       return UcErr.OK;
     }
-    if (d?.pending) this.flushDeferred();
+    if (d.pending) this.flushDeferred();
     this.fillCp(r);
     this.cpv.setBigUint64(24, BigInt.asUintN(64, v), true);
     return this.api.uc_reg_write(this.ucAddr, Reg.CP_REG, this.cp);
@@ -255,24 +244,14 @@ export class Engine {
    * call as uc_emu_start). Reads and other writes in between see it made first.
    */
   writeCpBeforeRun(r: CpReg, v: bigint): void {
-    const d = this.ensureDeferred();
+    const d = this.deferred;
     if (d.pending && d.reg !== r) this.flushDeferred();
     d.set(r, v);
   }
 
-  private ensureDeferred(): DeferredCpWrite {
-    if (!this.deferred) {
-      const mem = koffi.alloc('uint8_t', DeferredCpWrite.SIZE);
-      this.allocations.push(mem);
-      this.deferred = new DeferredCpWrite(mem);
-      this.deferred.clear();
-    }
-    return this.deferred;
-  }
-
   /** Makes a deferred write now (a read or a write of another register must come after it). */
   private flushDeferred(): void {
-    const d = this.deferred!;
+    const d = this.deferred;
     d.clear();
     this.fillCp(d.reg!);
     this.cpv.setBigUint64(24, d.value, true);
@@ -295,15 +274,11 @@ export class Engine {
    * HVC's registers already read into the returned block.
    */
   hookExceptions(fn: () => void): { ok: true; block: ExceptionBlock } | { ok: false; error: string } {
-    const lib = loadCounter();
-    if (!lib.ok) return lib;
     const mem = koffi.alloc('uint8_t', ExceptionBlock.SIZE);
     this.allocations.push(mem);
     const block = new ExceptionBlock(mem);
-    const cb = koffi.register(fn, koffi.pointer(Proto.excHandler));
-    this.callbacks.push(cb);
-    block.setHandler(BigInt(koffi.address(cb)));
-    const err = lib.installExc(this.uc, mem);
+    block.setHandler(this.handler(fn));
+    const err = this.native.installExc(this.uc, mem);
     if (err !== UcErr.OK) return { ok: false, error: `cannot install the exception hook: ${this.strerror(err)}` };
     return { ok: true, block };
   }
@@ -317,23 +292,10 @@ export class Engine {
     return this.addHook(type, cb);
   }
 
-  hookDel(handle: bigint): number {
-    return this.api.uc_hook_del(this.uc, handle);
-  }
-
   private addHook(type: number, cb: unknown): number {
     this.callbacks.push(cb);
     const out: unknown[] = [0];
     return this.api.uc_hook_add(this.uc, out, type, cb, null, 1, 0);
-  }
-
-  /** The per-vCPU native block (struct xenvm_counter) the counter, watch and sysreg hooks share. */
-  private vcpuBlock(): unknown {
-    if (this.block === undefined) {
-      this.block = allocVcpuBlock();
-      this.allocations.push(this.block);
-    }
-    return this.block;
   }
 
   /**
@@ -341,12 +303,9 @@ export class Engine {
    * a block calls, so a counter attached after the first run needs `flushTranslations()`.
    */
   attachCounter(perInstruction: boolean): { ok: true; counter: InstructionCounter } | { ok: false; error: string } {
-    const lib = loadCounter();
-    if (!lib.ok) return lib;
-    const mem = this.vcpuBlock();
-    const err = lib.install(this.uc, mem, perInstruction ? 1 : 0);
+    const err = this.native.install(this.uc, this.block, perInstruction ? 1 : 0);
     if (err !== UcErr.OK) return { ok: false, error: `cannot install the instruction counter: ${this.strerror(err)}` };
-    return { ok: true, counter: new InstructionCounter(mem) };
+    return { ok: true, counter: new InstructionCounter(this.block) };
   }
 
   /**
@@ -354,14 +313,9 @@ export class Engine {
    * CRn 14) and answers through the returned block; it also keeps VBAR_EL1 for `irqWatch`.
    */
   hookSysregs(fn: () => void): { ok: true; block: SysregBlock } | { ok: false; error: string } {
-    const lib = loadCounter();
-    if (!lib.ok) return lib;
-    const mem = this.vcpuBlock();
-    const block = new SysregBlock(mem);
-    const cb = koffi.register(fn, koffi.pointer(Proto.excHandler));
-    this.callbacks.push(cb);
-    block.setHandler(BigInt(koffi.address(cb)));
-    const err = lib.installSys(this.uc, mem);
+    const block = new SysregBlock(this.block);
+    block.setHandler(this.handler(fn));
+    const err = this.native.installSys(this.uc, this.block);
     if (err !== UcErr.OK) return { ok: false, error: `cannot install the system-register hook: ${this.strerror(err)}` };
     return { ok: true, block };
   }
@@ -372,13 +326,8 @@ export class Engine {
    * `enabled` is set. Without `fn`, only a view (e.g. of the VBAR_EL1 the sysreg hook keeps).
    */
   irqWatch(fn?: () => void): IrqWatch {
-    const mem = this.vcpuBlock();
-    const w = new IrqWatch(mem);
-    if (fn) {
-      const cb = koffi.register(fn, koffi.pointer(Proto.excHandler));
-      this.callbacks.push(cb);
-      w.setHandler(BigInt(koffi.address(cb)));
-    }
+    const w = new IrqWatch(this.block);
+    if (fn) w.setHandler(this.handler(fn));
     return w;
   }
 
@@ -395,8 +344,7 @@ export class Engine {
 
   /** PC where the last run() stopped. */
   get pcAfterRun(): number {
-    const w = this.runScratch!.words;
-    return w[0] + w[1] * 0x1_0000_0000;
+    return this.pcAfter[0] + this.pcAfter[1] * 0x1_0000_0000;
   }
 
   /**
@@ -404,26 +352,7 @@ export class Engine {
    * no instruction count) and a read of PC afterwards (pcAfterRun), in one native call.
    */
   run(begin: number, timeoutUs: number): number {
-    let s = this.runScratch;
-    if (!s) {
-      const lib = loadCounter();
-      const d = this.ensureDeferred();
-      const mem = koffi.alloc('uint64_t', 1);
-      this.allocations.push(mem);
-      s = this.runScratch = {
-        fn: lib.ok ? lib.run : undefined,
-        deferred: Number(koffi.address(d.native)),
-        pcAfter: Number(koffi.address(mem)),
-        words: new Uint32Array(koffi.view(mem, 8)),
-      };
-    }
-    if (s.fn) return s.fn(this.ucAddr, s.deferred, begin, timeoutUs, s.pcAfter);
-    if (this.deferred?.pending) this.flushDeferred();
-    const err = this.start(begin, 0, timeoutUs, 0);
-    const pc = this.readRegN(Reg.PC);
-    s.words[0] = pc >>> 0;
-    s.words[1] = Math.floor(pc / 0x1_0000_0000);
-    return err;
+    return this.native.run(this.ucAddr, this.deferredAddr, begin, timeoutUs, this.pcAfterAddr);
   }
 
   stop(): number {

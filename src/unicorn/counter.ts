@@ -50,29 +50,48 @@ export function loadCounter(): ({ ok: true } & NativeHelper) | { ok: false; erro
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
 export const VCPU_BLOCK_SIZE = 88;
 
-/** A u64 at byte offset `off` of a Uint32Array view, as a number (exact below 2^53). */
-function u64(w: Uint32Array, off: number): number {
-  return w[off / 4] + w[off / 4 + 1] * 0x1_0000_0000;
-}
-function setU64(w: Uint32Array, off: number, v: number): void {
-  w[off / 4] = v >>> 0;
-  w[off / 4 + 1] = Math.floor(v / 0x1_0000_0000);
+/**
+ * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
+ * below are byte offsets, as the C comments give them.
+ */
+abstract class NativeView {
+  protected readonly words: Uint32Array;
+  protected readonly big: BigUint64Array;
+  constructor(
+    readonly native: unknown,
+    size: number,
+  ) {
+    const buf = koffi.view(native, size);
+    this.words = new Uint32Array(buf);
+    this.big = new BigUint64Array(buf);
+  }
+  /** The u64 at `off` as a number (exact below 2^53). */
+  protected u64(off: number): number {
+    return this.words[off / 4] + this.words[off / 4 + 1] * 0x1_0000_0000;
+  }
+  protected setU64(off: number, v: number): void {
+    this.words[off / 4] = v >>> 0;
+    this.words[off / 4 + 1] = Math.floor(v / 0x1_0000_0000);
+  }
+  /** The function pointer (or any address) at `off`. */
+  protected setPointer(off: number, p: bigint): void {
+    this.big[off / 8] = p;
+  }
 }
 
 /** The counter part of struct xenvm_counter: u64 executed @0; u64 limit @8. */
-export class InstructionCounter {
-  private readonly words: Uint32Array;
-  constructor(readonly native: unknown) {
-    this.words = new Uint32Array(koffi.view(native, VCPU_BLOCK_SIZE));
+export class InstructionCounter extends NativeView {
+  constructor(native: unknown) {
+    super(native, VCPU_BLOCK_SIZE);
   }
   get executed(): number {
-    return u64(this.words, 0);
+    return this.u64(0);
   }
   set executed(v: number) {
-    setU64(this.words, 0, v);
+    this.setU64(0, v);
   }
   set limit(v: number) {
-    setU64(this.words, 8, v);
+    this.setU64(8, v);
   }
 }
 
@@ -83,21 +102,17 @@ export const WATCH_RETURNED = 2;
  * The interrupt-entry watch of struct xenvm_counter: u64 vbar @16, u64 ret_addr @24,
  * u32 watch @32, u32 event @36, u64 event_pc @40, handler @48. Needs the counter's block hook.
  */
-export class IrqWatch {
-  private readonly words: Uint32Array;
-  private readonly big: BigUint64Array;
-  constructor(readonly native: unknown) {
-    const buf = koffi.view(native, VCPU_BLOCK_SIZE);
-    this.words = new Uint32Array(buf);
-    this.big = new BigUint64Array(buf);
+export class IrqWatch extends NativeView {
+  constructor(native: unknown) {
+    super(native, VCPU_BLOCK_SIZE);
   }
   /** VBAR_EL1 as the guest last wrote it (0 until it does). */
   get vbar(): number {
-    return u64(this.words, 16);
+    return this.u64(16);
   }
   /** The address whose next block start reports WATCH_RETURNED (0 = none). */
   set returnAddress(v: number) {
-    setU64(this.words, 24, v);
+    this.setU64(24, v);
   }
   set enabled(on: boolean) {
     this.words[8] = on ? 1 : 0;
@@ -106,24 +121,20 @@ export class IrqWatch {
     return this.words[9];
   }
   get eventPc(): number {
-    return u64(this.words, 40);
+    return this.u64(40);
   }
   setHandler(fn: bigint): void {
-    this.big[6] = fn;
+    this.setPointer(48, fn);
   }
 }
 
 /**
- * The system-register trap of struct xenvm_counter: u64 value @56, u32 op @64, u32 rt @68,
- * u32 read @72, u32 handled @76, handler @80.
+ * The system-register trap of struct xenvm_counter: u64 value @56, u32 op @64 (op0 << 14 |
+ * op1 << 11 | CRn << 7 | CRm << 3 | op2), u32 rt @68, u32 read @72, u32 handled @76, handler @80.
  */
-export class SysregBlock {
-  private readonly words: Uint32Array;
-  private readonly big: BigUint64Array;
-  constructor(readonly native: unknown) {
-    const buf = koffi.view(native, VCPU_BLOCK_SIZE);
-    this.words = new Uint32Array(buf);
-    this.big = new BigUint64Array(buf);
+export class SysregBlock extends NativeView {
+  constructor(native: unknown) {
+    super(native, VCPU_BLOCK_SIZE);
   }
   get op0(): number {
     return (this.words[16] >>> 14) & 3;
@@ -156,7 +167,7 @@ export class SysregBlock {
     this.words[19] = 1;
   }
   setHandler(fn: bigint): void {
-    this.big[10] = fn;
+    this.setPointer(80, fn);
   }
 }
 
@@ -172,21 +183,17 @@ export function allocVcpuBlock(): unknown {
  * leave in x0, so a hypercall costs one JavaScript<->native crossing instead of three.
  *   u64 regs[7] (x16, x0..x4, pc) @0; u64 ret @56; u32 intno @64; u32 write_x0 @68; fn @72
  */
-export class ExceptionBlock {
+export class ExceptionBlock extends NativeView {
   static readonly SIZE = 80;
-  private readonly words: Uint32Array;
-  private readonly big: BigUint64Array;
-  constructor(readonly native: unknown) {
-    const buf = koffi.view(native, ExceptionBlock.SIZE);
-    this.words = new Uint32Array(buf);
-    this.big = new BigUint64Array(buf);
+  constructor(native: unknown) {
+    super(native, ExceptionBlock.SIZE);
   }
   get intno(): number {
     return this.words[16];
   }
   /** Register i of x16, x0..x4, pc as a number (exact below 2^53). */
   num(i: number): number {
-    return this.words[2 * i] + this.words[2 * i + 1] * 0x1_0000_0000;
+    return this.u64(8 * i);
   }
   bigint(i: number): bigint {
     const hi = this.words[2 * i + 1];
@@ -203,7 +210,7 @@ export class ExceptionBlock {
     this.words[17] = 1;
   }
   setHandler(fn: bigint): void {
-    this.big[9] = fn;
+    this.setPointer(72, fn);
   }
 }
 
@@ -212,17 +219,13 @@ export class ExceptionBlock {
  * JavaScript handler by the native trampoline.
  *   u64 offset @0; u64 value @8; u32 size @16; u32 write @20; fn @24; deferred @32
  */
-export class MmioBlock {
+export class MmioBlock extends NativeView {
   static readonly SIZE = 40;
-  private readonly words: Uint32Array;
-  private readonly big: BigUint64Array;
-  constructor(readonly native: unknown) {
-    const buf = koffi.view(native, MmioBlock.SIZE);
-    this.words = new Uint32Array(buf);
-    this.big = new BigUint64Array(buf);
+  constructor(native: unknown) {
+    super(native, MmioBlock.SIZE);
   }
   get offset(): number {
-    return this.words[0] + this.words[1] * 0x1_0000_0000;
+    return this.u64(0);
   }
   get size(): number {
     return this.words[4];
@@ -233,22 +236,18 @@ export class MmioBlock {
   /** A write's value: a number below 2^53, a bigint above (as koffi passes a uint64_t). */
   get value(): number | bigint {
     const hi = this.words[3];
-    return hi < 0x20_0000 ? this.words[2] + hi * 0x1_0000_0000 : this.big[1];
+    return hi < 0x20_0000 ? this.u64(8) : this.big[1];
   }
   /** A read's result (a negative number or any bigint is taken modulo 2^64). */
   setValue(v: number | bigint): void {
-    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
-      this.words[2] = v >>> 0;
-      this.words[3] = Math.floor(v / 0x1_0000_0000);
-    } else {
-      this.big[1] = BigInt.asUintN(64, BigInt(v));
-    }
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) this.setU64(8, v);
+    else this.big[1] = BigInt.asUintN(64, BigInt(v));
   }
   setHandler(fn: bigint): void {
-    this.big[3] = fn;
+    this.setPointer(24, fn);
   }
   setDeferred(block: bigint): void {
-    this.big[4] = block;
+    this.setPointer(32, block);
   }
 }
 
@@ -257,16 +256,12 @@ export class MmioBlock {
  * once the JavaScript handler has returned.
  *   u32 pending @0; uc_arm64_cp_reg { u32 crn, crm, op0, op1, op2; (pad) u64 val } @8
  */
-export class DeferredCpWrite {
+export class DeferredCpWrite extends NativeView {
   static readonly SIZE = 40;
-  private readonly words: Uint32Array;
-  private readonly big: BigUint64Array;
   /** The register last stored (its address fields are still in place). */
   reg: { crn: number; crm: number; op0: number; op1: number; op2: number } | undefined;
-  constructor(readonly native: unknown) {
-    const buf = koffi.view(native, DeferredCpWrite.SIZE);
-    this.words = new Uint32Array(buf);
-    this.big = new BigUint64Array(buf);
+  constructor(native: unknown) {
+    super(native, DeferredCpWrite.SIZE);
   }
   get pending(): boolean {
     return this.words[0] !== 0;
