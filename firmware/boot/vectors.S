@@ -55,8 +55,12 @@ exception_vectors:
 	ventry	14, fiq_handler, irq_common
 	ventry	15, serror_handler
 
-	.balign	0x80
-exc_common:
+	/*
+	 * The rest of the frame, the call and the return. \full = 1 (synchronous,
+	 * SError): also x19..x29, ESR and FAR; 0 (IRQ, FIQ): the caller-saved
+	 * registers only (see the top of this file).
+	 */
+	.macro	exc_body full
 	stp	x2, x3, [sp, #16]
 	stp	x4, x5, [sp, #32]
 	stp	x6, x7, [sp, #48]
@@ -65,19 +69,25 @@ exc_common:
 	stp	x12, x13, [sp, #96]
 	stp	x14, x15, [sp, #112]
 	stp	x16, x17, [sp, #128]
+	.if	\full
 	stp	x18, x19, [sp, #144]
 	stp	x20, x21, [sp, #160]
 	stp	x22, x23, [sp, #176]
 	stp	x24, x25, [sp, #192]
 	stp	x26, x27, [sp, #208]
 	stp	x28, x29, [sp, #224]
+	.else
+	str	x18, [sp, #144]
+	.endif
 	str	x30, [sp, #240]
 	mrs	x2, elr_el1
 	mrs	x3, spsr_el1
 	stp	x2, x3, [sp, #OFF_ELR]
+	.if	\full
 	mrs	x2, esr_el1
 	mrs	x3, far_el1
 	stp	x2, x3, [sp, #OFF_ESR]
+	.endif
 	str	x0, [sp, #OFF_KIND]
 
 	mov	x0, sp
@@ -95,53 +105,28 @@ exc_common:
 	ldp	x12, x13, [sp, #96]
 	ldp	x14, x15, [sp, #112]
 	ldp	x16, x17, [sp, #128]
+	.if	\full
 	ldp	x18, x19, [sp, #144]
 	ldp	x20, x21, [sp, #160]
 	ldp	x22, x23, [sp, #176]
 	ldp	x24, x25, [sp, #192]
 	ldp	x26, x27, [sp, #208]
 	ldp	x28, x29, [sp, #224]
+	.else
+	ldr	x18, [sp, #144]
+	.endif
 	ldr	x30, [sp, #240]
 	add	sp, sp, #FRAME_SIZE
 	eret
+	.endm
 
-	/* IRQ/FIQ: the caller-saved registers only (see the top of this file). */
+	.balign	0x80
+exc_common:
+	exc_body 1
+
 	.balign	0x80
 irq_common:
-	stp	x2, x3, [sp, #16]
-	stp	x4, x5, [sp, #32]
-	stp	x6, x7, [sp, #48]
-	stp	x8, x9, [sp, #64]
-	stp	x10, x11, [sp, #80]
-	stp	x12, x13, [sp, #96]
-	stp	x14, x15, [sp, #112]
-	stp	x16, x17, [sp, #128]
-	str	x18, [sp, #144]
-	str	x30, [sp, #240]
-	mrs	x2, elr_el1
-	mrs	x3, spsr_el1
-	stp	x2, x3, [sp, #OFF_ELR]
-	str	x0, [sp, #OFF_KIND]
-
-	mov	x0, sp
-	blr	x1
-
-	ldp	x2, x3, [sp, #OFF_ELR]
-	msr	elr_el1, x2
-	msr	spsr_el1, x3
-	ldp	x0, x1, [sp, #0]
-	ldp	x2, x3, [sp, #16]
-	ldp	x4, x5, [sp, #32]
-	ldp	x6, x7, [sp, #48]
-	ldp	x8, x9, [sp, #64]
-	ldp	x10, x11, [sp, #80]
-	ldp	x12, x13, [sp, #96]
-	ldp	x14, x15, [sp, #112]
-	ldp	x16, x17, [sp, #128]
-	ldr	x18, [sp, #144]
-	ldr	x30, [sp, #240]
-	add	sp, sp, #FRAME_SIZE
-	eret
+	exc_body 0
 
 	.globl	exc_install_vectors
 	.type	exc_install_vectors, %function
