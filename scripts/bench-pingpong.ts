@@ -1,8 +1,9 @@
 // Interdomain ping-pong only (the last row of `npm run bench`), for profiling and A/B runs:
 //   tsx scripts/bench-pingpong.ts [repeat]      (node --cpu-prof --import tsx ... works too)
-// Prints rt/s per run (and the process CPU time, steadier than wall-clock on a shared machine) (the whole run, boot included; subtract hello's ~ms for bench's figure),
-// the guest instructions per round trip, and a digest of the transcript (same digest = same
-// behaviour).
+// Prints, per run: rt/s over the whole run (boot included, so a little below `npm run bench`'s
+// figure), the process CPU time (steadier than wall-clock on a shared machine), the guest
+// instructions per round trip, and a digest of the transcript and instruction count (same
+// digest = same behaviour). BENCH_BOARD picks the board directory (default xenvm-gicv2).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { REPO_ROOT, runImages } from '../src/machine/run.ts';
