@@ -369,19 +369,19 @@ export class Machine {
     if (limits.timeoutMs !== undefined && performance.now() - p.startWall > limits.timeoutMs) {
       return { kind: 'timeout', seconds: limits.timeoutMs / 1000 };
     }
-    if (limits.maxInstructions !== undefined && this.now() >= limits.maxInstructions) {
+    const now = this.now();
+    if (limits.maxInstructions !== undefined && now >= limits.maxInstructions) {
       return { kind: 'instruction-limit', limit: limits.maxInstructions };
     }
-    const now = this.now();
-    // Timer interrupts that are due are raised before anyone is woken or runs.
+    // A domain's due timer interrupts are raised before it is woken or runs (they may wake it).
     let nextTimer = Infinity;
     for (let i = 0; i < doms.length; i++) {
       const x = doms[i];
       if (x.done) continue;
       x.timers.update(now);
       nextTimer = Math.min(nextTimer, x.timers.nextDeadline());
+      this.wake(x);
     }
-    for (let i = 0; i < doms.length; i++) if (!doms[i].done) this.wake(doms[i]);
     // Round robin in domid order: the first runnable domain at or after p.rr, else the first.
     let nRunnable = 0;
     let first = -1;
