@@ -52,10 +52,57 @@ struct xenvm_counter {
     uint32_t sys_read;     /* @72 1 = MRS */
     uint32_t sys_handled;  /* @76 set by the handler when it emulated the access */
     void (*sys_handler)(void); /* @80 */
+    /*
+     * SCTLR_EL1 as the guest last wrote it (0 until it does: the MMU is off at reset). The
+     * hypervisor reads instructions at exits through the guest's translation only when bit 0
+     * (M) is set, so the MMU-off path never asks the engine for a system register.
+     */
+    uint64_t sctlr;        /* @88 */
+    /*
+     * Illegal exception returns. The engine (QEMU 5.0's translator) sets PSTATE.IL on an illegal
+     * ERET but then runs on instead of raising Illegal Execution State at the target. Only an
+     * SPSR_EL1 that the guest wrote itself can make an ERET illegal (exception entry always
+     * saves a legal one), so such a write arms a check of PSTATE.IL at every block start, and
+     * the first block that starts with it set is stopped before it runs, for the hypervisor to
+     * raise the exception. A legal SPSR_EL1 write disarms it.
+     */
+    uint32_t il_armed;     /* @96 */
+    uint32_t il_hit;       /* @100 set when a block was stopped because PSTATE.IL was set */
 };
 
 #define WATCH_TAKEN 1
 #define WATCH_RETURNED 2
+
+int uc_reg_read(uc_engine *uc, int regid, void *value);
+#define REG_PSTATE 265
+#define PSTATE_IL (1u << 20)
+
+/* True when PSTATE.IL is set at the start of the block about to run: stop before it. */
+static int xenvm_il_check(uc_engine *uc, struct xenvm_counter *c)
+{
+    uint32_t pstate = 0;
+    uc_reg_read(uc, REG_PSTATE, &pstate);
+    if (!(pstate & PSTATE_IL))
+        return 0;
+    c->il_hit = 1;
+    uc_emu_stop(uc);
+    return 1;
+}
+
+/*
+ * Whether an ERET from EL1 with this SPSR is illegal (Arm ARM D1.11.6 "Illegal return events
+ * from AArch64 state"), for a CPU whose EL1 is AArch64 only and whose EL0 may be AArch32:
+ * SPSR.IL set, a target above EL1, M[1] set, EL0 with SP_ELx, or AArch32 at EL1.
+ */
+static int spsr_illegal(uint64_t spsr)
+{
+    uint32_t el = (spsr >> 2) & 3;
+    if (spsr & PSTATE_IL)
+        return 1;
+    if (spsr & 0x10) /* M[4]: AArch32 */
+        return (spsr & 0xf) != 0; /* only AArch32 User mode (EL0) may be returned to */
+    return el > 1 || (spsr & 2) || (el == 0 && (spsr & 1));
+}
 
 /*
  * IRQ entries of the vector table (Arm ARM D1.10.2): current EL with SP0 / SPx, lower EL
@@ -89,6 +136,8 @@ static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, voi
         uc_emu_stop(uc);
         return;
     }
+    if (c->il_armed && xenvm_il_check(uc, c))
+        return;
     if (c->watch)
         xenvm_watch(c, address);
     c->executed++;
@@ -108,6 +157,8 @@ static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, vo
         uc_emu_stop(uc);
         return;
     }
+    if (c->il_armed && xenvm_il_check(uc, c))
+        return;
     /*
      * After the limit check (a block the limit stops does not run now, and is reported when it
      * does), before counting it: the event's virtual time is that of the block's first instruction.
@@ -196,6 +247,16 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
 
     if (!is_read && op == SYS_OP(3, 0, 12, 0, 0)) { /* VBAR_EL1 */
         c->vbar = cp->val & ~(uint64_t)0x7ff;
+        return 0;
+    }
+    if (!is_read && op == SYS_OP(3, 0, 1, 0, 0)) { /* SCTLR_EL1 */
+        c->sctlr = cp->val;
+        return 0;
+    }
+    if (!is_read && op == SYS_OP(3, 0, 4, 0, 0)) { /* SPSR_EL1 */
+        c->il_armed = (uint32_t)spsr_illegal(cp->val);
+        if (c->il_armed && !c->limit)
+            uc_emu_stop(uc); /* no block hook (an uncounted run): the hypervisor attaches one */
         return 0;
     }
     if (cp->op0 != 3 || cp->op1 != 3 || cp->crn != 14)
@@ -306,7 +367,6 @@ int xenvm_mmio_map(uc_engine *uc, uint64_t address, size_t size, struct xenvm_mm
  * starts there).
  */
 int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count);
-int uc_reg_read(uc_engine *uc, int regid, void *value);
 
 int xenvm_run(uc_engine *uc, struct xenvm_cp_write *deferred, uint64_t begin, uint64_t timeout, uint64_t *pc_after)
 {

@@ -18,6 +18,9 @@ export const SysReg = {
   VBAR_EL1: sys(3, 0, 12, 0, 0),
   MPIDR_EL1: sys(3, 0, 0, 0, 5),
   SCTLR_EL1: sys(3, 0, 1, 0, 0),
+  TCR_EL1: sys(3, 0, 2, 0, 2),
+  TTBR0_EL1: sys(3, 0, 2, 0, 0),
+  TTBR1_EL1: sys(3, 0, 2, 0, 1),
 } as const;
 
 export const SCR_NS = 1n << 0n;
@@ -37,6 +40,8 @@ export const PSTATE_I = 1 << 7;
 export const PSTATE_A = 1 << 8;
 export const PSTATE_D = 1 << 9;
 export const PSTATE_DAIF = PSTATE_D | PSTATE_A | PSTATE_I | PSTATE_F;
+/** PSTATE.IL: set by an illegal exception return; the next instruction raises Illegal Execution State. */
+export const PSTATE_IL = 1 << 20;
 
 /** Vector table offsets from VBAR_EL1 (D1.10.2): which stack/EL the exception came from. */
 export const VectorBase = { CUR_SP0: 0x000, CUR_SPX: 0x200, LOWER_A64: 0x400, LOWER_A32: 0x600 } as const;
@@ -51,6 +56,7 @@ export const EC = {
   SYS64: 0x18,
   IABT_LOW: 0x20,
   IABT_CUR: 0x21,
+  ILLEGAL_STATE: 0x0e,
   PC_ALIGN: 0x22,
   DABT_LOW: 0x24,
   DABT_CUR: 0x25,
@@ -67,7 +73,10 @@ export const ECNAMES: Record<number, string> = {
   [EC.UNKNOWN]: 'undefined instruction',
   [EC.SVC64]: 'SVC',
   [EC.HVC64]: 'HVC',
+  [EC.ILLEGAL_STATE]: 'illegal execution state',
+  [EC.IABT_LOW]: 'instruction abort from EL0',
   [EC.IABT_CUR]: 'instruction abort',
+  [EC.DABT_LOW]: 'data abort from EL0',
   [EC.DABT_CUR]: 'data abort',
   [EC.PC_ALIGN]: 'PC alignment fault',
   [EC.SP_ALIGN]: 'SP alignment fault',

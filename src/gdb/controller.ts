@@ -18,6 +18,8 @@ import { GdbReg } from './aarch64.ts';
 import { GdbServer } from './server.ts';
 import { SIGINT, SIGKILL, SIGSEGV, SIGTRAP, type DebugTarget, type StopReason } from './session.ts';
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 export interface GdbOptions {
   /** Port of the first domain (0 = a free port for each). */
   port: number;
@@ -58,7 +60,8 @@ class DomainTarget implements DebugTarget {
     readonly domain: MachineDomain,
     private readonly ctl: GdbController,
   ) {
-    domain.vcpu.debug = { ownsBreakpoint: (pc) => this.breakpoints.has(pc) };
+    // Breakpoints are planted in guest RAM by address, which is below 2^53.
+    domain.vcpu.debug = { ownsBreakpoint: (pc) => pc <= MAX_SAFE && this.breakpoints.has(Number(pc)) };
   }
 
   private get vcpu() {
@@ -67,8 +70,8 @@ class DomainTarget implements DebugTarget {
 
   readRegister(n: number): bigint | undefined {
     if (n >= 0 && n <= GdbReg.X30) return this.vcpu.x(n);
-    if (n === GdbReg.SP) return BigInt(this.vcpu.sp);
-    if (n === GdbReg.PC) return BigInt(this.vcpu.pc);
+    if (n === GdbReg.SP) return this.vcpu.sp;
+    if (n === GdbReg.PC) return this.vcpu.pc;
     if (n === GdbReg.CPSR) return BigInt(this.vcpu.pstate >>> 0);
     return undefined;
   }
@@ -82,10 +85,8 @@ class DomainTarget implements DebugTarget {
       this.vcpu.pstate = Number(BigInt.asUintN(32, value));
       return true;
     }
-    // SP and PC go through the engine as JS numbers: exact below 2^53, far above any guest RAM.
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) return false;
-    if (n === GdbReg.SP) this.vcpu.sp = Number(value);
-    else if (n === GdbReg.PC) this.vcpu.pc = Number(value);
+    if (n === GdbReg.SP) this.vcpu.sp = BigInt.asUintN(64, value);
+    else if (n === GdbReg.PC) this.vcpu.pc = BigInt.asUintN(64, value);
     else return false;
     return true;
   }
@@ -183,7 +184,8 @@ class DomainTarget implements DebugTarget {
   /** Before the domain runs: step off a breakpoint we planted at PC; a stepping domain runs one instruction. */
   beforeRun(): number | undefined {
     let cap: number | undefined = this.state === 'stepping' ? 1 : undefined;
-    const pc = this.vcpu.pc;
+    const pc64 = this.vcpu.pc;
+    const pc = pc64 <= MAX_SAFE ? Number(pc64) : -1;
     const orig = this.breakpoints.get(pc);
     if (orig) {
       this.vcpu.debugWrite(pc, orig);

@@ -21,11 +21,11 @@ import type { GuestBitWatch } from './guest-bits.ts';
 export type RunState =
   | { kind: 'runnable' }
   /** WFI: wakes when the vGIC signals an interrupt for it (even if PSTATE.I masks it). */
-  | { kind: 'wfi'; pc: number }
+  | { kind: 'wfi'; pc: bigint }
   /** SCHEDOP_block: wakes when an event is pending (evtchn_upcall_pending) or an IRQ is signalled. */
-  | { kind: 'blocked'; pc: number }
+  | { kind: 'blocked'; pc: bigint }
   /** SCHEDOP_poll: wakes when a polled port becomes pending, an IRQ is signalled, or at `deadline` (virtual ns). */
-  | { kind: 'poll'; pc: number; ports: number[]; deadline: number | undefined }
+  | { kind: 'poll'; pc: bigint; ports: number[]; deadline: number | undefined }
   | { kind: 'done'; reason: string };
 
 export interface DomainSpec {
@@ -192,14 +192,19 @@ export class MachineDomain {
   }
 
   /** "main+0x23", or undefined when no symbol covers `pc`. */
-  symbolAt(pc: number): string | undefined {
+  symbolAt(pc: number | bigint): string | undefined {
     if (!this.symbols.length) return undefined;
+    // ELF symbols are held as numbers; an address beyond 2^53 has none we could name exactly.
+    if (typeof pc === 'bigint') {
+      if (pc > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+      pc = Number(pc);
+    }
     const s = symbolize(this.symbols, pc);
     return s.startsWith('0x') ? undefined : s;
   }
 
   /** "pc 0x40000123 (main+0x23)" when the image has symbols. */
-  where(pc: number): string {
+  where(pc: number | bigint): string {
     const sym = this.symbolAt(pc);
     return sym ? `pc ${hex(pc)} (${sym})` : `pc ${hex(pc)}`;
   }

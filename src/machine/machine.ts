@@ -176,14 +176,14 @@ export class Machine {
     return {
       // What an HVC means is Xen's: #0xEA1 a hypercall, #0 an SMCCC call (PSCI), anything else
       // an undefined-instruction exception whose preferred return is the next instruction.
-      hvc: (vcpu: Vcpu, imm: number, pc: number) => {
+      hvc: (vcpu: Vcpu, imm: number, at: bigint) => {
         const d = current()!;
-        if (imm === XEN_HYPERCALL_TAG) this.hypercall(d, vcpu, pc);
+        if (imm === XEN_HYPERCALL_TAG) this.hypercall(d, vcpu, at);
         else if (imm === 0) this.smccc(d, vcpu);
         else {
           // Xen logs this on its console too ("d1v0 Invalid HVC imm 0x1234").
-          this.opts.onStatus(`d${d.domid}v0 invalid HVC imm 0x${imm.toString(16)} at ${d.where(pc - 4)}: undefined instruction injected`);
-          vcpu.injectSync(EC.UNKNOWN, 0, pc);
+          this.opts.onStatus(`d${d.domid}v0 invalid HVC imm 0x${imm.toString(16)} at ${d.where(at)}: undefined instruction injected`);
+          vcpu.injectSync(EC.UNKNOWN, 0, at + 4n);
         }
       },
       smc: (vcpu: Vcpu) => this.smccc(current()!, vcpu),
@@ -207,12 +207,12 @@ export class Machine {
     };
   }
 
-  private hypercall(d: MachineDomain, vcpu: Vcpu, pc: number): void {
+  private hypercall(d: MachineDomain, vcpu: Vcpu, at: bigint): void {
     const { nr, a } = vcpu.hypercallArgs();
     // Trace: what the guest changed in its shared_info before this call is the guest's doing;
     // what changed during it (any domain's page) is the hypervisor's.
     d.bits?.check(d.xen.sharedInfoGpa);
-    const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, pc - 4, d.symbols.length ? d : undefined);
+    const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, at, d.symbols.length ? d : undefined);
     vcpu.setX(0, r.value);
     if (d.bits) for (const x of this.domains) x.bits?.absorb(x.xen.sharedInfoGpa);
     if (r.outcome.kind !== 'return') {

@@ -42,8 +42,8 @@ export type HypercallEvent = {
   kind: 'hypercall';
   domid: number;
   vcpu: number;
-  /** Address of the HVC instruction. */
-  pc: number;
+  /** Address of the HVC instruction (a bigint above 2^53: a kernel's virtual addresses). */
+  pc: number | bigint;
   /** e.g. "event_channel_op" */
   name: string;
   /** e.g. "EVTCHNOP_send" for multiplexed calls */
@@ -69,7 +69,7 @@ export type HypercallEvent = {
 export type EvtchnEvent = { kind: 'evtchn'; domid: number; port: number; change: string; fields?: Fields };
 
 /** `pc`: for `taken`, the interrupted instruction (where the handler will return); for `return`, where it resumed. */
-export type IrqEvent = { kind: 'irq'; domid: number; vcpu: number; intid: number; change: IrqChange; pc?: number };
+export type IrqEvent = { kind: 'irq'; domid: number; vcpu: number; intid: number; change: IrqChange; pc?: number | bigint };
 
 export type TraceEvent = Stamp &
   (
@@ -77,7 +77,7 @@ export type TraceEvent = Stamp &
     | { kind: 'console'; domid: number; text: string; via: 'pl011' | 'console_io' }
     | { kind: 'domain_start'; domid: number; name: string; entry: number; dtb: number }
     | { kind: 'domain_end'; domid: number; reason: string; detail?: string }
-    | { kind: 'fault'; domid: number; vcpu: number; pc: number; what: string; address?: number; syndrome?: number }
+    | { kind: 'fault'; domid: number; vcpu: number; pc: number | bigint; what: string; address?: number | bigint; syndrome?: number }
     | EvtchnEvent
     | IrqEvent
     | { kind: 'sched'; domid: number; vcpu: number; change: SchedChange }

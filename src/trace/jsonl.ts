@@ -28,12 +28,12 @@ export type DecodeResult = { ok: true; event: TraceEvent } | { ok: false; error:
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
 /** Required fields per kind and their JSON types: enough to render and summarise safely. */
-const REQUIRED: Record<TraceEvent['kind'], Record<string, 'int' | 'string' | 'object' | 'boolean'>> = {
-  hypercall: { domid: 'int', vcpu: 'int', pc: 'int', name: 'string', args: 'object', result: 'int', errno: 'string' },
+const REQUIRED: Record<TraceEvent['kind'], Record<string, 'int' | 'addr' | 'string' | 'object' | 'boolean'>> = {
+  hypercall: { domid: 'int', vcpu: 'int', pc: 'addr', name: 'string', args: 'object', result: 'int', errno: 'string' },
   console: { domid: 'int', text: 'string', via: 'string' },
   domain_start: { domid: 'int', name: 'string', entry: 'int', dtb: 'int' },
   domain_end: { domid: 'int', reason: 'string' },
-  fault: { domid: 'int', vcpu: 'int', pc: 'int', what: 'string' },
+  fault: { domid: 'int', vcpu: 'int', pc: 'addr', what: 'string' },
   evtchn: { domid: 'int', port: 'int', change: 'string' },
   irq: { domid: 'int', vcpu: 'int', intid: 'int', change: 'string' },
   sched: { domid: 'int', vcpu: 'int', change: 'string' },
@@ -55,6 +55,12 @@ export function decodeEvent(line: string): DecodeResult {
   if (typeof kind !== 'string' || !(TRACE_KINDS as readonly string[]).includes(kind)) return { ok: false, error: `unknown kind ${JSON.stringify(kind)}` };
   for (const [field, type] of Object.entries(REQUIRED[kind as TraceEvent['kind']])) {
     const f = o[field];
+    if (type === 'addr') {
+      // A 64-bit guest address: a number below 2^53, else the "0x..." string the encoder wrote.
+      if (typeof f === 'string' && /^0x[0-9a-f]{1,16}$/.test(f)) o[field] = BigInt(f);
+      else if (!isInt(f)) return { ok: false, error: `${kind} event: field '${field}' must be an address` };
+      continue;
+    }
     const good = type === 'int' ? isInt(f) : type === 'object' ? typeof f === 'object' && f !== null && !Array.isArray(f) : typeof f === type;
     if (!good) return { ok: false, error: `${kind} event: field '${field}' must be ${type === 'int' ? 'an integer' : type === 'object' ? 'an object' : `a ${type}`}` };
   }

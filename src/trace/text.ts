@@ -49,7 +49,7 @@ export function formatFields(f: Fields): string {
     .join(', ');
 }
 
-const hex = (n: number) => `0x${n.toString(16)}`;
+const hex = (n: number | bigint) => `0x${n.toString(16)}`;
 
 const IRQ_WORDS: Record<string, string> = { line_up: 'line up', line_down: 'line down' };
 

@@ -147,7 +147,7 @@ export class Engine {
   /** Addresses handed to xenvm_run, and the PC it leaves after a run (see run()). */
   private readonly deferredAddr: number;
   private readonly pcAfterAddr: number;
-  private readonly pcAfter: Uint32Array;
+  private readonly pcAfter: BigUint64Array;
 
   private constructor(api: Api, uc: UcHandle, native: NativeHelper) {
     this.api = api;
@@ -162,7 +162,7 @@ export class Engine {
     this.deferred.clear();
     this.deferredAddr = Number(koffi.address(d));
     this.pcAfterAddr = Number(koffi.address(pc));
-    this.pcAfter = new Uint32Array(koffi.view(pc, 8));
+    this.pcAfter = new BigUint64Array(koffi.view(pc, 8));
   }
 
   /** A new engine; needs libunicorn and the native helper (built on first use). */
@@ -332,9 +332,9 @@ export class Engine {
   }
 
   /** Unmapped/invalid memory hooks: return true to retry the access (after mapping), false to fault. */
-  hookMemInvalid(type: number, fn: (type: number, address: number, size: number, value: bigint) => boolean): number {
+  hookMemInvalid(type: number, fn: (type: number, address: bigint, size: number, value: bigint) => boolean): number {
     const cb = koffi.register(
-      (_uc: unknown, t: number, addr: number | bigint, size: number, value: number | bigint) => fn(t, Number(addr), size, BigInt(value)),
+      (_uc: unknown, t: number, addr: number | bigint, size: number, value: number | bigint) => fn(t, BigInt(addr), size, BigInt(value)),
       koffi.pointer(Proto.eventMem),
     );
     return this.addHook(type, cb);
@@ -385,20 +385,20 @@ export class Engine {
   }
 
   /** Runs from `begin` until `until`, `timeoutUs` (0 = none) or `count` instructions (0 = no limit). */
-  start(begin: number, until: number, timeoutUs: number, count: number): number {
+  start(begin: number | bigint, until: number | bigint, timeoutUs: number, count: number): number {
     return this.api.uc_emu_start(this.ucAddr, begin, until, timeoutUs, count);
   }
 
-  /** PC where the last run() stopped. */
-  get pcAfterRun(): number {
-    return this.pcAfter[0] + this.pcAfter[1] * 0x1_0000_0000;
+  /** PC where the last run() stopped (all 64 bits: a kernel runs at 0xffff8000_xxxx_xxxx). */
+  get pcAfterRun(): bigint {
+    return this.pcAfter[0];
   }
 
   /**
    * A vCPU run: the write left by writeCpBeforeRun, uc_emu_start from `begin` (no end address,
    * no instruction count) and a read of PC afterwards (pcAfterRun), in one native call.
    */
-  run(begin: number, timeoutUs: number): number {
+  run(begin: bigint, timeoutUs: number): number {
     return this.native.run(this.ucAddr, this.deferredAddr, begin, timeoutUs, this.pcAfterAddr);
   }
 
@@ -412,7 +412,7 @@ export class Engine {
    * uc_mem_map_ptr, and neither those writes nor uc_mem_write invalidate translations).
    * uc_ctl(UC_CTL_TB_REMOVE_CACHE, 2 arguments, write direction).
    */
-  removeCache(begin: number, end: number): number {
+  removeCache(begin: number | bigint, end: number | bigint): number {
     return this.api.uc_ctl(this.uc, ctlWrite(UcCtl.TB_REMOVE_CACHE, 2), 'uint64_t', begin, 'uint64_t', end);
   }
 

@@ -10,7 +10,7 @@ type Install = (uc: unknown, counter: unknown, perInstruction: number) => number
 type InstallExc = (uc: unknown, block: unknown) => number;
 type InstallSys = (uc: unknown, block: unknown) => number;
 type MapMmio = (uc: unknown, address: number, size: number, block: unknown) => number;
-type Run = (uc: number, deferred: number, begin: number, timeoutUs: number, pcAfter: number) => number;
+type Run = (uc: number, deferred: number, begin: bigint, timeoutUs: number, pcAfter: number) => number;
 export interface NativeHelper {
   install: Install;
   installExc: InstallExc;
@@ -49,7 +49,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 88;
+export const VCPU_BLOCK_SIZE = 104;
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -107,13 +107,13 @@ export class IrqWatch extends NativeView {
   constructor(native: unknown) {
     super(native, VCPU_BLOCK_SIZE);
   }
-  /** VBAR_EL1 as the guest last wrote it (0 until it does). */
-  get vbar(): number {
-    return this.u64(16);
+  /** VBAR_EL1 as the guest last wrote it, bits [10:0] cleared (0 until it does). */
+  get vbar(): bigint {
+    return this.big[2];
   }
   /** The address whose next block start reports WATCH_RETURNED (0 = none). */
-  set returnAddress(v: number) {
-    this.setU64(24, v);
+  set returnAddress(v: bigint) {
+    this.big[3] = BigInt.asUintN(64, v);
   }
   set enabled(on: boolean) {
     this.words[8] = on ? 1 : 0;
@@ -121,8 +121,8 @@ export class IrqWatch extends NativeView {
   get event(): number {
     return this.words[9];
   }
-  get eventPc(): number {
-    return this.u64(40);
+  get eventPc(): bigint {
+    return this.big[5];
   }
   setHandler(fn: bigint): void {
     this.setPointer(48, fn);
@@ -131,7 +131,10 @@ export class IrqWatch extends NativeView {
 
 /**
  * The system-register trap of struct xenvm_counter: u64 value @56, u32 op @64 (op0 << 14 |
- * op1 << 11 | CRn << 7 | CRm << 3 | op2), u32 rt @68, u32 read @72, u32 handled @76, handler @80.
+ * op1 << 11 | CRn << 7 | CRm << 3 | op2), u32 rt @68, u32 read @72, u32 handled @76, handler @80,
+ * u64 sctlr @88 (SCTLR_EL1 as the guest last wrote it with MSR), u32 il_armed @96 (the guest
+ * wrote an SPSR_EL1 an ERET cannot legally return to), u32 il_hit @100 (a block was stopped
+ * because it would have run with PSTATE.IL set).
  */
 export class SysregBlock extends NativeView {
   constructor(native: unknown) {
@@ -170,6 +173,25 @@ export class SysregBlock extends NativeView {
   setHandler(fn: bigint): void {
     this.setPointer(80, fn);
   }
+  /** SCTLR_EL1.M as the guest last wrote it: one memory read, no engine call. */
+  get mmuOn(): boolean {
+    return (this.words[22] & 1) !== 0;
+  }
+  get sctlr(): bigint {
+    return this.big[11];
+  }
+  get ilArmed(): boolean {
+    return this.words[24] !== 0;
+  }
+  set ilArmed(on: boolean) {
+    this.words[24] = on ? 1 : 0;
+  }
+  get ilHit(): boolean {
+    return this.words[25] !== 0;
+  }
+  set ilHit(on: boolean) {
+    this.words[25] = on ? 1 : 0;
+  }
 }
 
 /** A fresh, zeroed struct xenvm_counter in native memory. */
@@ -195,6 +217,16 @@ export class ExceptionBlock extends NativeView {
   /** Register i of x16, x0..x4, pc as a number (exact below 2^53). */
   num(i: number): number {
     return this.u64(8 * i);
+  }
+  /** Address of the HVC (PC - 4) as a number when below 2^53, else -1 (then use `pc`). */
+  get hvcAddress(): number {
+    const hi = this.words[13];
+    return hi < 0x20_0000 ? hi * 0x1_0000_0000 + this.words[12] - 4 : -1;
+  }
+  /** The HVC's PC (past the HVC), exact. */
+  get pc(): bigint {
+    const hi = this.words[13];
+    return hi === 0 ? BigInt(this.words[12]) : this.big[6];
   }
   bigint(i: number): bigint {
     const hi = this.words[2 * i + 1];

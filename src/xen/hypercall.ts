@@ -19,7 +19,8 @@ export type HypercallOutcome =
 export interface HypercallCtx {
   readonly domain: XenDomain;
   readonly vcpu: XenVcpu;
-  readonly pc: number;
+  /** Address of the HVC (64-bit guest virtual address). */
+  readonly pc: number | bigint;
   /** The handler names its sub-op here ("EVTCHNOP_send") for the trace. */
   op?: string;
   /** Decoded input fields, for the trace. */

@@ -64,8 +64,8 @@ export class Hypervisor {
     vcpu: XenVcpu,
     nr: number,
     a: readonly bigint[],
-    pc: number,
-    symbols?: { symbolAt(pc: number): string | undefined },
+    pc: number | bigint,
+    symbols?: { symbolAt(pc: number | bigint): string | undefined },
   ): HypercallResult {
     const handler = this.handlers.get(nr);
     const ctx: HypercallCtx = { domain, vcpu, pc, args: {}, outcome: RETURN };

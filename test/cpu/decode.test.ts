@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSysregAccess, hvcImmediate, svcImmediate, brkImmediate, sysregName } from '../../src/cpu/decode.ts';
 import { esr, EC } from '../../src/cpu/arm64.ts';
-import { loadStoreAddress, locateFaultingAccess } from '../../src/cpu/fault-locate.ts';
+import { decodeLoadStore, loadStoreAddress, locateFaultingAccess } from '../../src/cpu/fault-locate.ts';
 
 describe('instruction decoding', () => {
   it('HVC/SVC/BRK immediates', () => {
@@ -28,20 +28,30 @@ describe('instruction decoding', () => {
 });
 
 describe('locating a faulting load/store from its block', () => {
-  const regs = [0x10000000, 0x40001000, 0x20];
-  const reg = (n: number) => regs[n] ?? 0;
+  const regs = [0x10000000n, 0x40001000n, 0x20n];
+  const reg = (n: number) => regs[n] ?? 0n;
   it('computes addresses of the common forms', () => {
-    expect(loadStoreAddress(0xb9400021, 0, reg)).toBe(0x40001000); // ldr w1, [x1]
-    expect(loadStoreAddress(0xf9400422, 0, reg)).toBe(0x40001008); // ldr x2, [x1, #8]
-    expect(loadStoreAddress(0xf8626820, 0, reg)).toBe(0x40001020); // ldr x0, [x1, x2]
-    expect(loadStoreAddress(0xa9bf7bfd, 0, (n) => (n === 31 ? 0x4000f000 : 0))).toBe(0x4000eff0); // stp x29, x30, [sp, #-16]!
-    expect(loadStoreAddress(0xd2800000, 0, reg)).toBeUndefined(); // mov x0, #0
+    expect(loadStoreAddress(0xb9400021, 0n, reg)).toBe(0x40001000n); // ldr w1, [x1]
+    expect(loadStoreAddress(0xf9400422, 0n, reg)).toBe(0x40001008n); // ldr x2, [x1, #8]
+    expect(loadStoreAddress(0xf8626820, 0n, reg)).toBe(0x40001020n); // ldr x0, [x1, x2]
+    expect(loadStoreAddress(0xa9bf7bfd, 0n, (n) => (n === 31 ? 0x4000f000n : 0n))).toBe(0x4000eff0n); // stp x29, x30, [sp, #-16]!
+    expect(loadStoreAddress(0xd2800000, 0n, reg)).toBeUndefined(); // mov x0, #0
+  });
+  it('keeps kernel virtual addresses exact and tells direction, size and alignment rules', () => {
+    const kva = 0xffff8000_0812_3458n;
+    const r = (n: number) => (n === 1 ? kva : n === 31 ? 0xffff8000_0a00_0000n : 0n);
+    expect(decodeLoadStore(0xf9400422, 0n, r)).toEqual({ va: kva + 8n, size: 8, write: false, alignmentChecked: false, align: 8, unprivileged: false }); // ldr x2, [x1, #8]
+    expect(decodeLoadStore(0xb9000020, 0n, r)?.write).toBe(true); // str w0, [x1]
+    expect(decodeLoadStore(0xa9bf7bfd, 0n, r)).toMatchObject({ va: 0xffff8000_09ff_fff0n, size: 16, write: true, align: 8 }); // stp x29, x30, [sp, #-16]!
+    expect(decodeLoadStore(0xc85f7c22, 0n, r)).toMatchObject({ va: kva, size: 8, write: false, alignmentChecked: true }); // ldxr x2, [x1]
+    expect(decodeLoadStore(0xb8400820, 0n, r)).toMatchObject({ va: kva, size: 4, write: false, unprivileged: true }); // ldtr w0, [x1]
+    expect(decodeLoadStore(0x58000040, 0xffff8000_0800_0000n, r)).toMatchObject({ va: 0xffff8000_0800_0008n, size: 8 }); // ldr x0, .+8
   });
   it('finds the first access that covers the fault address', () => {
     // mov x1, #0x10000000 ; nop ; ldr w1, [x0] ; ...
     const code = [0xd2a20001, 0xd503201f, 0xb9400001, 0xd65f03c0];
-    const read = (a: number) => code[(a - 0x1000) / 4];
-    expect(locateFaultingAccess(read, 0x1000, 0x10000000, reg)).toBe(0x1008);
-    expect(locateFaultingAccess(read, 0x1000, 0x30000000, reg)).toBeUndefined();
+    const read = (a: bigint) => code[Number(a - 0x1000n) / 4];
+    expect(locateFaultingAccess(read, 0x1000n, 0x10000000n, reg)).toBe(0x1008n);
+    expect(locateFaultingAccess(read, 0x1000n, 0x30000000n, reg)).toBeUndefined();
   });
 });

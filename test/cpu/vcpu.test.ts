@@ -6,10 +6,11 @@ import { EC, SysReg } from '../../src/cpu/arm64.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 
 const BASE = 0x40000000;
+const B = BigInt(BASE);
 function guest(words: number[], traps: Partial<VcpuTraps> = {}, exactCount = false) {
   const mem = new GuestMemory(BASE, 1 << 20);
   words.forEach((w, i) => mem.writeU32(BASE + 4 * i, w));
-  const calls: { imm: number; nr: number; a: bigint[]; pc: number }[] = [];
+  const calls: { imm: number; nr: number; a: bigint[]; pc: bigint }[] = [];
   const r = Vcpu.create({
     id: 0,
     memory: mem,
@@ -38,15 +39,15 @@ const B_SELF = 0x14000000;
 describe('Vcpu', () => {
   it('boots at EL1h with DAIF masked and x0 = the devicetree', () => {
     const { vcpu } = guest([B_SELF]);
-    expect(vcpu.pc).toBe(BASE);
+    expect(vcpu.pc).toBe(B);
     expect(vcpu.x(0)).toBe(0x43e00000n);
     expect(vcpu.pstate & 0x3cf).toBe(0x3c5);
   });
 
-  it('HVC calls the trap with its immediate, x16 and x0..x4; the answer lands sign-extended in x0', () => {
+  it('HVC calls the trap with its immediate, its address, x16 and x0..x4; the answer lands sign-extended in x0', () => {
     const { vcpu, calls } = guest([MOVZ(16, 32), MOVZ(0, 4), MOVZ(1, 7), HVC(0xea1), WFI]);
     expect(vcpu.run(1_000_000).kind).toBe('wfi');
-    expect(calls).toEqual([{ imm: 0xea1, nr: 32, a: [4n, 7n, 0n, 0n, 0n], pc: BASE + 16 }]);
+    expect(calls).toEqual([{ imm: 0xea1, nr: 32, a: [4n, 7n, 0n, 0n, 0n], pc: B + 12n }]);
     expect(vcpu.x(0)).toBe(0xffffffffffffffean);
   });
 
@@ -61,21 +62,21 @@ describe('Vcpu', () => {
     const bad: number[] = [];
     // The hypervisor's answer to an HVC immediate it does not know (Xen's): an undefined instruction.
     const { vcpu, mem } = guest([HVC(0x1234), B_SELF], {
-      hvc: (v, imm, pc) => {
+      hvc: (v, imm, at) => {
         bad.push(imm);
-        v.injectSync(EC.UNKNOWN, 0, pc);
+        v.injectSync(EC.UNKNOWN, 0, at + 4n);
       },
     });
     mem.writeU32(BASE + 0x800 + 0x200, WFI);
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(BASE + 0x800));
     expect(vcpu.run(1_000_000).kind).toBe('wfi');
     expect(bad).toEqual([0x1234]);
-    expect(vcpu.pc).toBe(BASE + 0x800 + 0x204); // current EL with SP_ELx, synchronous (past the WFI)
+    expect(vcpu.pc).toBe(B + 0x800n + 0x204n); // current EL with SP_ELx, synchronous (past the WFI)
     expect(vcpu.readSys(SysReg.ESR_EL1)).toBe(0x2000000n);
     expect(vcpu.readSys(SysReg.ELR_EL1)).toBe(BigInt(BASE + 4));
   });
 
-  const undefInjector: Partial<VcpuTraps> = { hvc: (v, _imm, pc) => void v.injectSync(EC.UNKNOWN, 0, pc) };
+  const undefInjector: Partial<VcpuTraps> = { hvc: (v, _imm, at) => void v.injectSync(EC.UNKNOWN, 0, at + 4n) };
 
   it('an exception with no vector is a fault report, not a hang', () => {
     const { vcpu } = guest([HVC(0x1234)], undefInjector);
@@ -95,7 +96,7 @@ describe('Vcpu', () => {
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(BASE + 0x800));
     vcpu.setIrqLine(true);
     expect(vcpu.run(1_000_000).kind).toBe('wfi');
-    expect(vcpu.pc).toBe(BASE + 0x800 + 0x288);
+    expect(vcpu.pc).toBe(B + 0x800n + 0x288n);
     // Taken right after the daifclr: the interrupted instruction is the branch at +4.
     expect(vcpu.readSys(SysReg.ELR_EL1)).toBe(BigInt(BASE + 4));
   });
@@ -204,7 +205,7 @@ describe('Vcpu', () => {
       // (a WFI may complete early, so nothing is lost).
       expect(vcpu.run(1000, 1_000_000).kind).toBe('stopped');
       expect(vcpu.x(0)).toBe(5n);
-      vcpu.pc = BASE;
+      vcpu.pc = B;
       expect(vcpu.run(1000).kind).toBe('wfi');
       expect(vcpu.counted).toBe(true);
       // All five, counted although their block was translated before counting began.
@@ -215,7 +216,7 @@ describe('Vcpu', () => {
       const { vcpu } = guest([MOVZ(1, 0x800), 0xf2a80001 /* movk x1, #0x4000, lsl 16 */, MSR_VBAR(1), WFI]);
       expect(vcpu.run(1000).kind).toBe('wfi');
       expect(vcpu.readSys(SysReg.VBAR_EL1)).toBe(0x40000800n);
-      expect(vcpu.guestVbar).toBe(0x40000800);
+      expect(vcpu.guestVbar).toBe(0x40000800n);
     });
   });
 
@@ -228,7 +229,7 @@ describe('Vcpu', () => {
     const { vcpu, mem } = guest(words);
     mem.writeU32(BASE + 0x800 + 0x280, ERET);
     const steps: string[] = [];
-    expect(vcpu.watchInterrupts((s) => steps.push(s.kind === 'taken' ? `taken ${(s.elr - BASE).toString(16)}` : `returned ${(s.pc - BASE).toString(16)}`))).toBe(true);
+    expect(vcpu.watchInterrupts((s) => steps.push(s.kind === 'taken' ? `taken ${(s.elr - B).toString(16)}` : `returned ${(s.pc - B).toString(16)}`))).toBe(true);
     vcpu.setIrqLine(true);
     vcpu.run(60);
     expect(steps.slice(0, 5)).toEqual(['taken 10', 'returned 10', 'taken 10', 'returned 10', 'taken 10']);

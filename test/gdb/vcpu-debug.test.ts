@@ -36,10 +36,10 @@ describe('vCPU debug hooks', () => {
 
   it('stops at a BRK the debugger owns with PC at it, not counted; other BRKs go to the guest', () => {
     const { vcpu } = guest([MOVZ(0, 1), MOVZ(1, 2), MOVZ(2, 3), MOVZ(3, 4), WFI]);
-    const owned = new Set([BASE + 8]);
+    const owned = new Set([BigInt(BASE + 8)]);
     vcpu.debug = { ownsBreakpoint: (pc) => owned.has(pc) };
     vcpu.debugWrite(BASE + 8, le(BRK0));
-    expect(vcpu.run(1000)).toEqual({ kind: 'breakpoint', pc: BASE + 8 });
+    expect(vcpu.run(1000)).toEqual({ kind: 'breakpoint', pc: BigInt(BASE + 8) });
     expect(vcpu.retired).toBe(2);
     expect(vcpu.xn(1)).toBe(2);
     owned.clear();
