@@ -21,6 +21,7 @@ export const SysReg = {
   TCR_EL1: sys(3, 0, 2, 0, 2),
   TTBR0_EL1: sys(3, 0, 2, 0, 0),
   TTBR1_EL1: sys(3, 0, 2, 0, 1),
+  MAIR_EL1: sys(3, 0, 10, 2, 0),
 } as const;
 
 export const SCR_NS = 1n << 0n;

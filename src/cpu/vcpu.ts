@@ -306,6 +306,8 @@ export class Vcpu {
   }
   writeSys(r: (typeof SysReg)[keyof typeof SysReg], v: bigint): void {
     this.engine.writeCp(r, v);
+    // The native hook only sees the guest's own MSRs; keep its copy of SCTLR_EL1 in step.
+    if (r === SysReg.SCTLR_EL1) this.sys.sctlr = v;
   }
 
   /**

@@ -180,6 +180,10 @@ export class SysregBlock extends NativeView {
   get sctlr(): bigint {
     return this.big[11];
   }
+  /** For writes made by the hypervisor rather than the guest's MSR. */
+  set sctlr(v: bigint) {
+    this.big[11] = BigInt.asUintN(64, v);
+  }
   get ilArmed(): boolean {
     return this.words[24] !== 0;
   }
