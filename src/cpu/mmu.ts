@@ -260,6 +260,24 @@ export function permits(perms: Stage1Perms, access: Pick<Stage1Access, 'kind' | 
   return access.kind === 'write' ? p.w : p.r;
 }
 
+/**
+ * Translates a data access that may both read and write memory (atomics, CAS; see
+ * decode-ls.ts) and says which direction a fault reports: DDI0487's ISS WnR for an atomic is 0
+ * when a read of the location would have faulted, 1 otherwise. Plain loads and stores walk once.
+ */
+export function translateDataAccess(
+  read: ReadPhys64,
+  regs: Stage1Regs,
+  a: { va: bigint; read: boolean; write: boolean; el: 0 | 1; pan?: boolean },
+  opts: MmuOptions = {},
+): { result: Stage1Result; kind: 'read' | 'write' } {
+  if (a.read || !a.write) {
+    const r = translateStage1(read, regs, { va: a.va, kind: 'read', el: a.el, pan: a.pan }, opts);
+    if (!r.ok || !a.write) return { result: r, kind: 'read' };
+  }
+  return { result: translateStage1(read, regs, { va: a.va, kind: 'write', el: a.el, pan: a.pan }, opts), kind: 'write' };
+}
+
 /** Anything the guest sees as an abort: a stage-1 fault or an alignment fault. */
 export type AbortCause = Stage1Fault | { kind: 'alignment' };
 
