@@ -113,7 +113,10 @@ const MAX_INPUT = 48;
 /** IPS / PARange encodings to bits (D17.2.131); 0b110 (52) is FEAT_LPA and capped like PARange. */
 const PA_BITS = [32, 36, 40, 42, 44, 48, 52, 52];
 
-const ALL_PERMS: Stage1Perms = { el0: { r: true, w: true, x: true }, el1: { r: true, w: true, x: true } };
+const ALL_PERMS: Stage1Perms = Object.freeze({
+  el0: Object.freeze({ r: true, w: true, x: true }),
+  el1: Object.freeze({ r: true, w: true, x: true }),
+});
 const mask = (bits: number) => (1n << BigInt(bits)) - 1n;
 const bitSet = (v: bigint, bit: number) => ((v >> BigInt(bit)) & 1n) === 1n;
 
