@@ -4,10 +4,14 @@
  *
  * The CPU model is the oracle's Cortex-A57 (ARMv8.0): no hardware Access-flag or dirty-state
  * update (TCR.HA/HD are ignored), no FEAT_LPA/LPA2 (48-bit descriptors), no FEAT_PAN unless the
- * caller asks for it, PARange 44 bits unless `paBits` says otherwise.
+ * caller asks for it, PARange 44 bits unless `paBits` says otherwise. The A57 implements the 4K
+ * and 64K granules only (ID_AA64MMFR0_EL1.TGran16 = 0); 16K is walked anyway, as a later core
+ * would. Choices where DDI0487 leaves one: TxSZ outside 16..39 is clamped (Constraint_FORCE);
+ * reserved TGn encodings walk as 4K.
  *
- * Fault priority implemented, highest first (the order of the walk in DDI0487's
- * AArch64.TranslationTableWalk / AArch64.FirstStageTranslate pseudocode, D8.x "MMU faults"):
+ * Fault priority implemented, highest first: the order in which DDI0487's ARMv8.0 pseudocode
+ * checks them (AArch64.TranslateAddressS1Off, AArch64.TranslationTableWalk, then
+ * AArch64.CheckPermission from AArch64.FirstStageTranslate):
  *  1. MMU off: an address above the PA size is an Address size fault, level 0.
  *  2. The VA selects no table (upper bits neither all 0 nor all 1 for the range), or the range
  *     is disabled by TCR.EPDn: Translation fault, level 0.
@@ -113,7 +117,10 @@ const MAX_INPUT = 48;
 /** IPS / PARange encodings to bits (D17.2.131); 0b110 (52) is FEAT_LPA and capped like PARange. */
 const PA_BITS = [32, 36, 40, 42, 44, 48, 52, 52];
 
-const ALL_PERMS: Stage1Perms = { el0: { r: true, w: true, x: true }, el1: { r: true, w: true, x: true } };
+const ALL_PERMS: Stage1Perms = Object.freeze({
+  el0: Object.freeze({ r: true, w: true, x: true }),
+  el1: Object.freeze({ r: true, w: true, x: true }),
+});
 const mask = (bits: number) => (1n << BigInt(bits)) - 1n;
 const bitSet = (v: bigint, bit: number) => ((v >> BigInt(bit)) & 1n) === 1n;
 
@@ -126,7 +133,8 @@ export function outputBits(tcr: bigint, paBits = 44): number {
 /**
  * The top VA bit that takes part in translation: 55 when TCR.TBIn ignores the top byte (bit 55
  * picks TBI0 or TBI1), 63 otherwise. Instruction fetches never ignore it here: a branch already
- * strips the tag from the PC, so a fetch address is canonical (D8.8 "Address tagging").
+ * strips the tag from the PC (BranchTo sign-extends bit 55 when TBI applies), so a fetch address
+ * is canonical and checking all of it loses nothing (DDI0487, "Address tagging").
  */
 function addrTop(va: bigint, tcr: bigint, fetch: boolean): number {
   if (fetch) return 63;
@@ -159,7 +167,7 @@ export function translateStage1(read: ReadPhys64, regs: Stage1Regs, access: Stag
   const upper = bitSet(va, top);
   const txsz = Number(upper ? (tcr >> 16n) & 0x3fn : tcr & 0x3fn);
   const grain = upper ? grainTG1(Number((tcr >> 30n) & 3n)) : grainTG0(Number((tcr >> 14n) & 3n));
-  // TxSZ out of range is CONSTRAINED UNPREDICTABLE; we take the "clamp" option (D8.1.x).
+  // TxSZ out of range is CONSTRAINED UNPREDICTABLE; we take the "clamp" option (Constraint_FORCE).
   const inputSize = Math.min(MAX_INPUT, Math.max(MIN_INPUT, 64 - txsz));
   const disabled = upper ? (tcr & TCR_EPD1) !== 0n : (tcr & TCR_EPD0) !== 0n;
 
@@ -171,7 +179,7 @@ export function translateStage1(read: ReadPhys64, regs: Stage1Regs, access: Stag
   const outBits = outputBits(tcr, paBits);
   const stride = grain - 3;
   const startLevel = 4 - Math.ceil((inputSize - grain) / stride);
-  // The first table is aligned to its own size (D8.2.x "translation table base address").
+  // The first table is aligned to its own size (baselowerbound in the walk pseudocode).
   const baseLow = 3 + inputSize - ((3 - startLevel) * stride + grain);
   const ttbr = upper ? regs.ttbr1 : regs.ttbr0;
   const baddr = ttbr & mask(48) & ~mask(baseLow);
@@ -183,7 +191,8 @@ export function translateStage1(read: ReadPhys64, regs: Stage1Regs, access: Stag
 
   let table = baddr;
   let level = startLevel;
-  // Hierarchical attributes gathered from table descriptors (D8.4.x "Hierarchical control").
+  // Hierarchical attributes gathered from table descriptors (DDI0487, "Hierarchical control of
+  // data access permissions" and "... of instruction fetching").
   let noEl0 = false; // APTable[0]
   let readOnly = false; // APTable[1]
   let uxnTable = false;
@@ -222,7 +231,7 @@ export function translateStage1(read: ReadPhys64, regs: Stage1Regs, access: Stag
   if (oa >> BigInt(outBits) !== 0n) return fault('address-size', level);
   if (!bitSet(desc, 10)) return fault('access-flag', level);
 
-  // AP[2:1] (D8.4.x "Data access permissions"), narrowed by APTable.
+  // AP[2:1] (DDI0487, "Data access permissions"), narrowed by APTable.
   const ap1 = bitSet(desc, 6) && !noEl0; // EL0 has access
   const ap2 = bitSet(desc, 7) || readOnly; // read-only at every EL
   const wxn = (regs.sctlr & SCTLR_WXN) !== 0n;
@@ -230,7 +239,8 @@ export function translateStage1(read: ReadPhys64, regs: Stage1Regs, access: Stag
   const el1w = !ap2;
   const perms: Stage1Perms = {
     el0: { r: ap1, w: el0w, x: !(bitSet(desc, 54) || uxnTable || (wxn && el0w)) },
-    // EL1 never executes what EL0 can write (D8.4.x "Instruction access permissions").
+    // EL1 never executes what EL0 can write (DDI0487, "Instruction access
+    // permissions": PXN is implied when AP gives EL0 write access).
     el1: { r: true, w: el1w, x: !(bitSet(desc, 53) || pxnTable || (wxn && el1w) || el0w) },
   };
   if (!permits(perms, access)) return fault('permission', level);
@@ -258,6 +268,24 @@ export function permits(perms: Stage1Perms, access: Pick<Stage1Access, 'kind' | 
   if (access.kind === 'fetch') return p.x;
   if (access.el === 1 && access.pan && perms.el0.r) return false;
   return access.kind === 'write' ? p.w : p.r;
+}
+
+/**
+ * Translates a data access that may both read and write memory (atomics, CAS; see
+ * decode-ls.ts) and says which direction a fault reports: DDI0487's ISS WnR for an atomic is 0
+ * when a read of the location would have faulted, 1 otherwise. Plain loads and stores walk once.
+ */
+export function translateDataAccess(
+  read: ReadPhys64,
+  regs: Stage1Regs,
+  a: { va: bigint; read: boolean; write: boolean; el: 0 | 1; pan?: boolean },
+  opts: MmuOptions = {},
+): { result: Stage1Result; kind: 'read' | 'write' } {
+  if (a.read || !a.write) {
+    const r = translateStage1(read, regs, { va: a.va, kind: 'read', el: a.el, pan: a.pan }, opts);
+    if (!r.ok || !a.write) return { result: r, kind: 'read' };
+  }
+  return { result: translateStage1(read, regs, { va: a.va, kind: 'write', el: a.el, pan: a.pan }, opts), kind: 'write' };
 }
 
 /** Anything the guest sees as an abort: a stage-1 fault or an alignment fault. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { abortSyndrome, translateStage1, type Stage1Access, type Stage1Regs, type Stage1Result } from '../../src/cpu/mmu.ts';
+import { abortSyndrome, translateDataAccess, translateStage1, type Stage1Access, type Stage1Regs, type Stage1Result } from '../../src/cpu/mmu.ts';
 import { PhysMem, TableBuilder, tcr, TG0, TG1, TABLE_NO_EL0, TABLE_PXN, TABLE_RO, TABLE_UXN } from './page-tables.ts';
 
 const RAM = 0x4000_0000n;
@@ -317,6 +317,23 @@ describe('abort syndromes', () => {
     const r = walk(0x1000n, 'write', 0);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(abortSyndrome({ fault: r.fault, kind: 'write', fromEl: 0, currentEl: 1 }).toString(16)).toBe('9200004f');
+  });
+});
+
+describe('atomics: which direction a fault reports', () => {
+  it('WnR=0 when a read would fault, 1 when only the write does', () => {
+    const { pt, mem, regs } = setup(12);
+    pt.map(0x1000n, RAM, 3, { ap: 2 }); // read-only
+    const rmw = (va: bigint) => translateDataAccess(mem.read64, regs, { va, read: true, write: true, el: 1 });
+    const ro = rmw(0x1000n);
+    expect(ro.kind).toBe('write');
+    expect(faultOf(ro.result)).toBe('permission@3');
+    const hole = rmw(0x2000n);
+    expect(hole.kind).toBe('read');
+    expect(faultOf(hole.result)).toBe('translation@3');
+    if (!hole.result.ok) expect(abortSyndrome({ fault: hole.result.fault, kind: hole.kind, fromEl: 1, currentEl: 1 }).toString(16)).toBe('96000007');
+    expect(translateDataAccess(mem.read64, regs, { va: 0x1000n, read: false, write: true, el: 1 }).kind).toBe('write');
+    expect(translateDataAccess(mem.read64, regs, { va: 0x1000n, read: true, write: false, el: 1 }).result.ok).toBe(true);
   });
 });
 
