@@ -11,9 +11,10 @@
  * 0x96000000 / 0x92000000 for loads and stores alike, 0x86000000 / 0x82000000 for fetches).
  */
 import { EC, esr, PSTATE_M_MASK } from './arm64.ts';
-import { decodeLoadStore, type LoadStore } from './fault-locate.ts';
+import { decodeMemAccess, type MemAccess } from './decode-ls.ts';
+import { alignmentRule } from './fault-locate.ts';
 import type { GuestView } from './guest-view.ts';
-import { abortSyndrome, type AbortCause, type Stage1Regs } from './mmu.ts';
+import { abortSyndrome, type AbortCause, type AccessKind, type Stage1Regs } from './mmu.ts';
 
 export interface AbortReport {
   esr: number;
@@ -50,34 +51,48 @@ export function dataAbort(view: GuestView, regs: Stage1Regs, pstate: number, pc:
   const el = currentEl(pstate);
   const insn = view.fetch(pc, el);
   if (insn === undefined) return { ok: false, error: `data abort at ${hex(pc)}, whose instruction cannot be read` };
-  const ls = decodeLoadStore(insn, pc, reg);
+  const ls = decodeMemAccess(insn, reg, pc);
   if (!ls) return { ok: false, error: `data abort at ${hex(pc)} by 0x${insn.toString(16).padStart(8, '0')}, not a load/store this decoder knows` };
-  const cause = accessFault(view, regs, ls, el);
+  const cause = accessFault(view, regs, insn, ls, el);
   if (!cause) return { ok: false, error: `data abort at ${hex(pc)} (${describe(ls)}) that the stage-1 tables allow` };
   return {
     ok: true,
     abort: {
-      esr: abortSyndrome({ fault: cause.fault, kind: ls.write ? 'write' : 'read', fromEl: el, currentEl: 1 }),
+      esr: abortSyndrome({ fault: cause.fault, kind: cause.kind, fromEl: el, currentEl: 1, cacheMaintenance: ls.cacheMaintenance }),
       far: cause.far,
       what: describe(ls),
     },
   };
 }
 
-/** The first fault the access raises, with the address it reports, or undefined if none. */
-function accessFault(view: GuestView, regs: Stage1Regs, ls: LoadStore, el: 0 | 1): { fault: AbortCause; far: bigint } | undefined {
-  if (ls.va % BigInt(ls.align) !== 0n && (ls.alignmentChecked || (regs.sctlr & SCTLR_A) !== 0n)) return { fault: { kind: 'alignment' }, far: ls.va };
+type Cause = { fault: AbortCause; far: bigint; kind: AccessKind };
+
+/**
+ * The first fault the access raises, with the address and direction it reports, or undefined
+ * if none. Alignment comes before translation. A read-modify-write (atomic, CAS) reports a read
+ * when reading would fault, else a write (WnR, DDI0487 "ISS encoding for a Data Abort").
+ */
+function accessFault(view: GuestView, regs: Stage1Regs, insn: number, ls: MemAccess, el: 0 | 1): Cause | undefined {
+  const rule = alignmentRule(insn, ls);
+  const checked = rule !== undefined && (rule.always || (regs.sctlr & SCTLR_A) !== 0n);
+  if (checked && ls.address % BigInt(rule.align) !== 0n) return { fault: { kind: 'alignment' }, far: ls.address, kind: ls.write && !ls.read ? 'write' : 'read' };
   const permEl = ls.unprivileged ? 0 : el;
-  const kind = ls.write ? 'write' : 'read';
-  const first = view.translate(ls.va, kind, permEl, regs);
-  if (!first.ok) return { fault: first.fault, far: ls.va };
+  const page = (va: bigint): Cause | undefined => {
+    if (ls.read || !ls.write) {
+      const r = view.translate(va, 'read', permEl, regs);
+      if (!r.ok) return { fault: r.fault, far: va, kind: ls.cacheMaintenance ? 'write' : 'read' };
+    }
+    if (ls.write) {
+      const w = view.translate(va, 'write', permEl, regs);
+      if (!w.ok) return { fault: w.fault, far: va, kind: 'write' };
+    }
+    return undefined;
+  };
+  const first = page(ls.address);
+  if (first) return first;
   // An access that crosses into the next page faults there (FAR = the first byte of that page).
-  const last = BigInt.asUintN(64, ls.va + BigInt(ls.size - 1));
-  if (last >> 12n !== ls.va >> 12n) {
-    const next = BigInt.asUintN(64, (last >> 12n) << 12n);
-    const second = view.translate(next, kind, permEl, regs);
-    if (!second.ok) return { fault: second.fault, far: next };
-  }
+  const last = BigInt.asUintN(64, ls.address + BigInt(ls.size - 1));
+  if (last >> 12n !== ls.address >> 12n) return page(BigInt.asUintN(64, (last >> 12n) << 12n));
   return undefined;
 }
 
@@ -88,6 +103,6 @@ export function stage2Abort(pstate: number, va: bigint, kind: 'fetch' | 'data'):
   return { esr: esr(ec, 0), far: va, what: `${kind === 'fetch' ? 'fetch from' : 'access to'} ${hex(va)}, where the domain has neither RAM nor a device` };
 }
 
-function describe(ls: LoadStore): string {
-  return `${ls.size}-byte ${ls.write ? 'write to' : 'read from'} ${hex(ls.va)}`;
+function describe(ls: MemAccess): string {
+  return `${ls.size}-byte ${ls.write ? 'write to' : 'read from'} ${hex(ls.address)}`;
 }

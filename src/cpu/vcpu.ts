@@ -51,7 +51,8 @@ import {
   SysReg,
 } from './arm64.ts';
 import { brkImmediate, decodeSysregAccess, hvcImmediate, svcImmediate, type SysregAccess } from './decode.ts';
-import { decodeLoadStore, locateFaultingAccess } from './fault-locate.ts';
+import { decodeMemAccess } from './decode-ls.ts';
+import { locateFaultingAccess } from './fault-locate.ts';
 
 /** What the hypervisor does with each trap. Handlers run inside the engine's callback. */
 export interface VcpuTraps {
@@ -687,11 +688,12 @@ export class Vcpu {
       const matches = (insnPc: bigint): bigint | undefined => {
         const insn = this.insnAt(insnPc);
         if (insn === undefined) return undefined;
-        const ls = decodeLoadStore(insn, insnPc, reg);
+        const ls = decodeMemAccess(insn, reg, insnPc);
         if (!ls) return undefined;
-        if (!this.sys.mmuOn) return mf.address >= ls.va && mf.address < ls.va + 64n ? ls.va : undefined;
-        const pa = this.view.translate(ls.va, ls.write ? 'write' : 'read', el);
-        return pa.ok && mf.address >= pa.pa && mf.address < pa.pa + 64n ? ls.va : undefined;
+        const va = ls.address;
+        if (!this.sys.mmuOn) return mf.address >= va && mf.address < va + 64n ? va : undefined;
+        const pa = this.view.translate(va, ls.write && !ls.read ? 'write' : 'read', el);
+        return pa.ok && mf.address >= pa.pa && mf.address < pa.pa + 64n ? va : undefined;
       };
       let pc = pcNow;
       let va = matches(pcNow);

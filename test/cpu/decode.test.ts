@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSysregAccess, hvcImmediate, svcImmediate, brkImmediate, sysregName } from '../../src/cpu/decode.ts';
 import { esr, EC } from '../../src/cpu/arm64.ts';
-import { decodeLoadStore, loadStoreAddress, locateFaultingAccess } from '../../src/cpu/fault-locate.ts';
+import { decodeMemAccess } from '../../src/cpu/decode-ls.ts';
+import { alignmentRule, loadStoreAddress, locateFaultingAccess } from '../../src/cpu/fault-locate.ts';
 
 describe('instruction decoding', () => {
   it('HVC/SVC/BRK immediates', () => {
@@ -37,15 +38,17 @@ describe('locating a faulting load/store from its block', () => {
     expect(loadStoreAddress(0xa9bf7bfd, 0n, (n) => (n === 31 ? 0x4000f000n : 0n))).toBe(0x4000eff0n); // stp x29, x30, [sp, #-16]!
     expect(loadStoreAddress(0xd2800000, 0n, reg)).toBeUndefined(); // mov x0, #0
   });
-  it('keeps kernel virtual addresses exact and tells direction, size and alignment rules', () => {
+  it('keeps kernel virtual addresses exact and knows which accesses are always alignment-checked', () => {
     const kva = 0xffff8000_0812_3458n;
     const r = (n: number) => (n === 1 ? kva : n === 31 ? 0xffff8000_0a00_0000n : 0n);
-    expect(decodeLoadStore(0xf9400422, 0n, r)).toEqual({ va: kva + 8n, size: 8, write: false, alignmentChecked: false, align: 8, unprivileged: false }); // ldr x2, [x1, #8]
-    expect(decodeLoadStore(0xb9000020, 0n, r)?.write).toBe(true); // str w0, [x1]
-    expect(decodeLoadStore(0xa9bf7bfd, 0n, r)).toMatchObject({ va: 0xffff8000_09ff_fff0n, size: 16, write: true, align: 8 }); // stp x29, x30, [sp, #-16]!
-    expect(decodeLoadStore(0xc85f7c22, 0n, r)).toMatchObject({ va: kva, size: 8, write: false, alignmentChecked: true }); // ldxr x2, [x1]
-    expect(decodeLoadStore(0xb8400820, 0n, r)).toMatchObject({ va: kva, size: 4, write: false, unprivileged: true }); // ldtr w0, [x1]
-    expect(decodeLoadStore(0x58000040, 0xffff8000_0800_0000n, r)).toMatchObject({ va: 0xffff8000_0800_0008n, size: 8 }); // ldr x0, .+8
+    expect(loadStoreAddress(0xf9400422, 0n, r)).toBe(kva + 8n); // ldr x2, [x1, #8]
+    expect(loadStoreAddress(0x58000040, 0xffff8000_0800_0000n, r)).toBe(0xffff8000_0800_0008n); // ldr x0, .+8
+    const rule = (insn: number) => alignmentRule(insn, decodeMemAccess(insn, r)!);
+    expect(rule(0xc85f7c22)).toEqual({ align: 8, always: true }); // ldxr x2, [x1]
+    expect(rule(0xc89ffc22)).toEqual({ align: 8, always: true }); // stlr x2, [x1]
+    expect(rule(0xf9400422)).toEqual({ align: 8, always: false }); // ldr x2, [x1, #8]
+    expect(rule(0xa9bf7bfd)).toEqual({ align: 8, always: false }); // stp x29, x30, [sp, #-16]!
+    expect(rule(0xd50b7421)).toBeUndefined(); // dc zva, x1
   });
   it('finds the first access that covers the fault address', () => {
     // mov x1, #0x10000000 ; nop ; ldr w1, [x0] ; ...
