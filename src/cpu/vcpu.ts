@@ -602,6 +602,12 @@ export class Vcpu {
           this.injectSync(EC.ILLEGAL_STATE, 0, pc);
           return;
         }
+        if ((pc & 3n) !== 0n) {
+          // A branch to a misaligned address: the engine reports "undefined" at it; hardware
+          // raises a PC alignment fault (EC 0x22) with FAR = ELR = that address (D1.10.3).
+          this.injectSync(EC.PC_ALIGN, 0, pc, pc);
+          return;
+        }
         const insn = this.insnAt(pc);
         const acc = insn === undefined ? undefined : decodeSysregAccess(insn);
         if (acc && currentEl(pstate) === 1) {

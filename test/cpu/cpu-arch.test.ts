@@ -1,7 +1,7 @@
 /**
  * firmware/apps/cpu-arch against the real Xen 4.17 (issue 12, part 2): exception entry from
  * EL0, EL1t and EL1h (vector, SPSR, ELR, SP_EL1 on entry, SP_EL0 kept), SVC/BRK/UDF, illegal
- * exception returns, stage-2 aborts with the MMU off and on, and stage-1 aborts with the
+ * exception returns, PC alignment faults, stage-2 aborts with the MMU off and on, and stage-1 aborts with the
  * guest's own page tables (translation faults at levels 1-3, access flag, permission, UXN,
  * alignment) from EL1 and EL0. One line per check; the golden files are the real Xen's
  * transcripts (test/golden/README.md).
@@ -53,6 +53,7 @@ describe('cpu-arch: the emulator shows a guest what the real Xen 4.17 shows it',
     expect(line('EL1 read, L1 unmapped')).toContain('esr=0x96000005 ');
     expect(line('EL1 write, L2 unmapped')).toContain('esr=0x96000046 ');
     expect(line('EL0 jump, UXN')).toContain('esr=0x8200000f ');
+    expect(line('EL0 jump, PC unaligned')).toContain('vector=+0x400 esr=0x8a000000 spsr=0x0 elr=t_svc+0x2');
     expect(line('eret to EL2h')).toContain('vector=+0x200 esr=0x3a000000 spsr=0x1003c5 elr=t_eret+0x14');
     expect(g.at(-1)).toBe('d1: Test result: SUCCESS');
   });

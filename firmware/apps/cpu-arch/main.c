@@ -8,8 +8,8 @@
  * the vector it landed on, ESR_EL1, SPSR_EL1, ELR_EL1 (relative to the
  * routine when inside it), FAR_EL1 for aborts, whether the vector ran on
  * SP_EL1 and whether SP_EL0 kept its value. Covered: SVC/BRK/UDF from each
- * mode, illegal exception returns, stage-2 aborts (nothing at the IPA) with
- * the MMU off and on, and stage-1 aborts with the guest's own page tables
+ * mode, illegal exception returns, PC alignment faults, stage-2 aborts
+ * (nothing at the IPA) with the MMU off and on, and stage-1 aborts with the guest's own page tables
  * (translation faults at levels 1..3, access flag, permissions, UXN,
  * alignment) from EL1 and EL0.
  */
@@ -166,6 +166,8 @@ int main(void)
 	check("EL1 jump, no IPA", t_jump, SPSR_EL1H, IPA_NOTHING, 1);
 	check("EL0 read, no IPA", t_load, SPSR_EL0T, IPA_NOTHING, 1);
 	check("EL0 jump, no IPA", t_jump, SPSR_EL0T, IPA_NOTHING, 1);
+	check("EL1 jump, PC unaligned", t_jump, SPSR_EL1H, (uint64_t)t_svc + 2, 1);
+	check("EL0 jump, PC unaligned", t_jump, SPSR_EL0T, (uint64_t)t_svc + 2, 1);
 
 	mmu_on();
 	printk("cpu-arch: MMU on\n");
