@@ -12,7 +12,7 @@
  */
 import { EC, esr, PSTATE_M_MASK } from './arm64.ts';
 import { decodeMemAccess, type MemAccess } from './decode-ls.ts';
-import { alignmentRule } from './fault-locate.ts';
+import { alignmentRule, locateFaultingAccess } from './fault-locate.ts';
 import type { GuestView } from './guest-view.ts';
 import { abortSyndrome, type AbortCause, type AccessKind, type Stage1Regs } from './mmu.ts';
 
@@ -105,4 +105,35 @@ export function stage2Abort(pstate: number, va: bigint, kind: 'fetch' | 'data'):
 
 function describe(ls: MemAccess): string {
   return `${ls.size}-byte ${ls.write ? 'write to' : 'read from'} ${hex(ls.address)}`;
+}
+
+export interface Stage2Ctx {
+  view: GuestView;
+  mmuOn: boolean;
+  el: 0 | 1;
+  reg: (n: number) => bigint;
+  insnAt: (va: bigint) => number | undefined;
+}
+
+/**
+ * The load/store behind an access the engine stopped on because nothing is mapped at guest-
+ * physical `pa`, and the virtual address it used (the guest's FAR). The engine's PC is the
+ * instruction itself, or, in a run without a per-instruction hook, possibly the start of its
+ * translation block: then the block is scanned (MMU off only: with it on, the engine's PC has
+ * been exact in every case measured). `va` is undefined when no instruction accounts for `pa`.
+ */
+export function locateStage2Access(ctx: Stage2Ctx, pcNow: bigint, pa: bigint): { pc: bigint; va?: bigint } {
+  const matches = (insnPc: bigint): bigint | undefined => {
+    const insn = ctx.insnAt(insnPc);
+    const ls = insn === undefined ? undefined : decodeMemAccess(insn, ctx.reg, insnPc);
+    if (!ls) return undefined;
+    const va = ls.address;
+    if (!ctx.mmuOn) return pa >= va && pa < va + 64n ? va : undefined;
+    const t = ctx.view.translate(va, ls.write && !ls.read ? 'write' : 'read', ctx.el);
+    return t.ok && pa >= t.pa && pa < t.pa + 64n ? va : undefined;
+  };
+  const va = matches(pcNow);
+  if (va !== undefined || ctx.mmuOn) return { pc: pcNow, va };
+  const found = locateFaultingAccess(ctx.insnAt, pcNow, pa, ctx.reg);
+  return found === undefined ? { pc: pcNow } : { pc: found, va: matches(found) };
 }

@@ -96,3 +96,30 @@ export function enterException(engine: Engine, e: ExceptionEntry, from: number, 
   engine.writeReg(Reg.PC, vector);
   return { vector, from };
 }
+
+/**
+ * Notices a vector table that faults on itself: on hardware (and under Xen) such a guest spins
+ * forever. The vector's own first instruction raising the exception is that at once; the same
+ * exception from the same place inside the vector table, unchanged, a few times in a row is
+ * that too. Returns what to report, or undefined to go ahead with the entry.
+ */
+export class VectorLoopGuard {
+  private vector = -1n;
+  private elr = -1n;
+  private esr = -1;
+  private repeats = 0;
+
+  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string): string | undefined {
+    const same = vector === this.vector && elr === this.elr && esr === this.esr;
+    this.repeats = same ? this.repeats + 1 : 0;
+    this.vector = vector;
+    this.elr = elr;
+    this.esr = esr;
+    if (elr === vector) return `exception loop: the vector at 0x${vector.toString(16)} itself raised ${name}`;
+    const table = vbar & ~0x7ffn;
+    if (elr >= table && elr < table + 0x800n && this.repeats >= 8) {
+      return `exception loop: ${name} at 0x${elr.toString(16)} in the vector table, taken at 0x${vector.toString(16)} ${this.repeats + 1} times over`;
+    }
+    return undefined;
+  }
+}

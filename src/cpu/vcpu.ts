@@ -27,8 +27,8 @@
  * above, beyond what a JS number holds exactly.
  */
 import { Engine } from '../unicorn/binding.ts';
-import { currentEl, dataAbort, prefetchAbort, stage2Abort, type AbortReport } from './abort.ts';
-import { enterException, vectorAddress, type ExceptionKind } from './exception-entry.ts';
+import { currentEl, dataAbort, locateStage2Access, prefetchAbort, stage2Abort, type AbortReport } from './abort.ts';
+import { enterException, vectorAddress, VectorLoopGuard, type ExceptionKind } from './exception-entry.ts';
 import { GuestView } from './guest-view.ts';
 import type { Stage1Regs } from './mmu.ts';
 import { WATCH_RETURNED, WATCH_TAKEN, type ExceptionBlock, type InstructionCounter, type IrqWatch, type SysregBlock } from '../unicorn/counter.ts';
@@ -51,8 +51,6 @@ import {
   SysReg,
 } from './arm64.ts';
 import { brkImmediate, decodeSysregAccess, hvcImmediate, svcImmediate, type SysregAccess } from './decode.ts';
-import { decodeMemAccess } from './decode-ls.ts';
-import { locateFaultingAccess } from './fault-locate.ts';
 
 /** What the hypervisor does with each trap. Handlers run inside the engine's callback. */
 export interface VcpuTraps {
@@ -173,8 +171,8 @@ export class Vcpu {
   /** The last HVC's PC (a number) and its address (PC - 4) as a bigint, reused while it repeats. */
   private hvcPc = -1;
   private hvcAt = 0n;
-  /** The last synchronous exception injected, to notice a vector that faults on itself forever. */
-  private lastEntry: { vector: bigint; elr: bigint; esr: number; repeats: number } | undefined;
+  /** Notices a vector table that faults on itself forever. */
+  private readonly loopGuard = new VectorLoopGuard();
 
   private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
     this.engine = engine;
@@ -516,18 +514,8 @@ export class Vcpu {
       return false;
     };
     if (target === undefined) return fail(`${name} taken from PSTATE 0x${from.toString(16)}, which is not EL0 or EL1`);
-    // A vector that raises the same exception at the same place again and again never gets
-    // anywhere: on hardware (and under Xen) the guest spins there forever. The vector's own
-    // first instruction faulting is that at once; an exception inside the vector table that
-    // repeats unchanged is that too after a few rounds.
-    const last = this.lastEntry;
-    const same = last !== undefined && last.vector === target && last.elr === elr && last.esr === syndrome;
-    this.lastEntry = { vector: target, elr, esr: syndrome, repeats: same ? last.repeats + 1 : 0 };
-    const inTable = elr >= (vbar & ~0x7ffn) && elr < (vbar & ~0x7ffn) + 0x800n;
-    if (elr === target) return fail(`exception loop: the vector at 0x${target.toString(16)} itself raised ${name}`);
-    if (inTable && this.lastEntry.repeats >= 8) {
-      return fail(`exception loop: ${name} at 0x${elr.toString(16)} in the vector table, taken at 0x${target.toString(16)} ${this.lastEntry.repeats + 1} times over`);
-    }
+    const loop = this.loopGuard.check(vbar, target, elr, syndrome, name);
+    if (loop) return fail(loop);
     if (this.view.fetchAddress(target, 1) === undefined || this.insnAtEl1(target) === undefined) {
       return fail(`${name} with no vector (VBAR_EL1=0x${vbar.toString(16)})`);
     }
@@ -687,31 +675,12 @@ export class Vcpu {
     }
     if (mf) {
       const write = mf.type === UcMemType.WRITE_UNMAPPED || mf.type === UcMemType.WRITE_PROT;
-      const reg = (n: number) => (n === 31 ? this.sp : this.x(n));
-      const el = currentEl(pstate);
-      // The engine names the guest-physical address; the guest's FAR is the virtual one, which
-      // the faulting instruction gives.
-      const matches = (insnPc: bigint): bigint | undefined => {
-        const insn = this.insnAt(insnPc);
-        if (insn === undefined) return undefined;
-        const ls = decodeMemAccess(insn, reg, insnPc);
-        if (!ls) return undefined;
-        const va = ls.address;
-        if (!this.sys.mmuOn) return mf.address >= va && mf.address < va + 64n ? va : undefined;
-        const pa = this.view.translate(va, ls.write && !ls.read ? 'write' : 'read', el);
-        return pa.ok && mf.address >= pa.pa && mf.address < pa.pa + 64n ? va : undefined;
-      };
-      let pc = pcNow;
-      let va = matches(pcNow);
-      let exact = va !== undefined;
-      if (!exact && !this.exactCount) {
-        const found = locateFaultingAccess((a) => this.insnAt(a), pcNow, mf.address, reg);
-        if (found !== undefined && !this.sys.mmuOn) {
-          pc = found;
-          va = matches(found);
-          exact = va !== undefined;
-        }
-      }
+      const { pc, va } = locateStage2Access(
+        { view: this.view, mmuOn: this.sys.mmuOn, el: currentEl(pstate), reg: (n) => (n === 31 ? this.sp : this.x(n)), insnAt: (a) => this.insnAt(a) },
+        pcNow,
+        mf.address,
+      );
+      const exact = va !== undefined;
       const a = stage2Abort(pstate, va ?? mf.address, 'data');
       if (exact && this.deliverAbort(a, pc)) return { kind: 'budget' };
       const f: GuestFault = this.fault ?? {
