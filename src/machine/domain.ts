@@ -13,7 +13,7 @@ import type { Board } from './fdt/board.ts';
 import { loadImage, type LoadedImage } from './loader/load.ts';
 import { symbolize, type ElfSymbol } from './loader/symbols.ts';
 import { placeDtb } from './loader/place-dtb.ts';
-import { LineBuffer, Pl011, PL011_SIZE } from './pl011.ts';
+import { GUEST_VPL011_SPI, LineBuffer, PL011_SIZE, Vpl011 } from './pl011.ts';
 import { hex, type Result } from './result.ts';
 import type { GuestBitWatch } from './guest-bits.ts';
 
@@ -53,6 +53,8 @@ export interface DomainHooks {
   observer?: Parameters<typeof createGic>[0]['observer'];
   /** Called before every vGIC register access of this domain (a trace sync point). */
   beforeGicAccess?: (domain: MachineDomain) => void;
+  /** A line Xen would log about this domain's device use (an access its vpl011 refuses). */
+  onDeviceLog?: (domain: MachineDomain, text: string) => void;
   /** A generic timer was programmed or fired (only wired while a trace sink listens). */
   onTimer?: (domain: MachineDomain, e: TimerEvent) => void;
 }
@@ -149,7 +151,12 @@ export class MachineDomain {
     const consoleIo = new LineBuffer((t) => self && hooks.onConsoleLine(self, t, 'console_io'));
     const errs: (string | undefined)[] = [];
     const uartBase = spec.board.uart?.base ?? 0x22000000;
-    errs.push(v.vcpu.mapMmio(uartBase, PL011_SIZE, new Pl011(pl011)));
+    const uart = new Vpl011({
+      out: pl011,
+      raiseIrq: () => gic.pulse(0, GUEST_VPL011_SPI),
+      log: hooks.onDeviceLog ? (t) => self && hooks.onDeviceLog!(self, t) : undefined,
+    });
+    errs.push(v.vcpu.mapMmio(uartBase, PL011_SIZE, uart));
     const gicWindow = (base: number, size: number) =>
       v.vcpu.mapMmio(base, size, {
         // Registers a guest must not touch read as zero and ignore writes (Xen would inject an

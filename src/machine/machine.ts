@@ -138,6 +138,7 @@ export class Machine {
           this.opts.onConsole(d.domid, text);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'console', domid: d.domid, text, via });
         },
+        onDeviceLog: (d, text) => this.opts.onStatus(`d${d.domid}v0 ${text}`),
         onIrqLine: (d, vcpu, level) => {
           d.vcpu.setIrqLine(level);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu, intid: -1, change: level ? 'line_up' : 'line_down' });
