@@ -16,6 +16,9 @@ export abstract class GicFrontEnd {
     this.core = new GicCore({ nrVcpus: cfg.nrVcpus, nrIrqs: cfg.nrIrqs, priorityBits: cfg.priorityBits });
   }
 
+  /** See VirtualGic.log. */
+  log: ((vcpu: number, text: string) => void) | undefined;
+
   get onLineChange(): (vcpu: number, asserted: boolean) => void {
     return this.core.onLineChange;
   }

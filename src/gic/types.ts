@@ -90,4 +90,6 @@ export interface VirtualGic {
   /** Called once per change (edge) of a vCPU's IRQ output, right after the state change. */
   onLineChange: (vcpu: number, asserted: boolean) => void;
   observer?: GicEvents;
+  /** A line Xen's vGIC would log for an access it ignores (e.g. writes to GICD_ICACTIVERn). */
+  log?: (vcpu: number, text: string) => void;
 }

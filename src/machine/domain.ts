@@ -137,11 +137,14 @@ export class MachineDomain {
     const v = Vcpu.create({ id: 0, memory, traps: hooks.traps, exactCount: spec.exactCount, counted: spec.counted, mpidr: 0 });
     if (!v.ok) return { ok: false, error: v.error };
     const g = spec.board.gic;
+    // A dom0less domU gets as many SPIs as the host GIC has lines (Xen sizes its vGIC so):
+    // QEMU's virt board has 288 lines with GICv2 and 256 with GICv3 (GICD_TYPER 0x8 / 0x480007).
     const gic = createGic(
       g.version === 2
-        ? { version: 2, nrVcpus: 1, distBase: g.distBase, cpuBase: g.cpuBase }
-        : { version: 3, nrVcpus: 1, distBase: g.distBase, redistBase: g.redistBase },
+        ? { version: 2, nrVcpus: 1, distBase: g.distBase, cpuBase: g.cpuBase, nrSpis: 256 }
+        : { version: 3, nrVcpus: 1, distBase: g.distBase, redistBase: g.redistBase, nrSpis: 224 },
     );
+    if (hooks.onDeviceLog) gic.log = (_vcpu, t) => self && hooks.onDeviceLog!(self, t);
     gic.onLineChange = (vcpu, level) => {
       if (self) hooks.onIrqLine(self, vcpu, level);
     };
