@@ -110,6 +110,7 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
     if (off === R.GICD_CTLR) return ok(c.distGroupEnable & 1);
     if (off === R.GICD_TYPER) return ok(((this.nrVcpus - 1) << 5) | (this.nrIrqs / 32 - 1));
     if (off === R.GICD_IIDR) return ok(R.GICD_IIDR_VALUE);
+    if (off < R.GICD_IGROUPR) return ok(0); // reserved words: RAZ (Xen logs them)
     if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) return ok(0);
     if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return ok(readBits(c, vcpu, 'enable', firstOf(off, R.GICD_ISENABLER)));
     if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return ok(readBits(c, vcpu, 'enable', firstOf(off, R.GICD_ICENABLER)));
@@ -159,6 +160,7 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
     if (e) return fail(`GICD: ${e}`);
     if (off === R.GICD_CTLR) c.distGroupEnable = value & 1;
     else if (off === R.GICD_TYPER || off === R.GICD_IIDR) { /* read-only */ }
+    else if (off < R.GICD_IGROUPR) { /* reserved words: WI */ }
     else if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) { /* RAZ/WI: everything is Group 0 */ }
     else if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) writeBits(c, vcpu, 'enable', firstOf(off, R.GICD_ISENABLER), value, true);
     else if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) writeBits(c, vcpu, 'enable', firstOf(off, R.GICD_ICENABLER), value, false);

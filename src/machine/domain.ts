@@ -160,6 +160,8 @@ export class MachineDomain {
       log: hooks.onDeviceLog ? (t) => self && hooks.onDeviceLog!(self, t) : undefined,
     });
     errs.push(v.vcpu.mapMmio(uartBase, PL011_SIZE, uart));
+    // A refused vGIC access is logged (Xen logs most of them too) for whoever debugs the guest.
+    const refused = (reason: string) => hooks.onDeviceLog && self && hooks.onDeviceLog(self, `vGIC: ${reason} (Xen injects a data abort)`);
     const gicWindow = (base: number, size: number) =>
       v.vcpu.mapMmio(base, size, {
         // Registers a guest must not touch read as zero and ignore writes (Xen would inject an
@@ -167,12 +169,14 @@ export class MachineDomain {
         read: (off, sz) => {
           if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
           const r = gic.mmioRead(0, base + off, sz as 1 | 2 | 4 | 8);
+          if (!r.ok) refused(r.reason);
           return r.ok ? r.value : 0;
         },
         write: (off, sz, val) => {
           if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
           // The engine hands over a number below 2^53 (a bigint above): the low 32 bits either way.
-          gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, typeof val === 'number' ? val >>> 0 : Number(BigInt.asUintN(32, val)));
+          const r = gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, typeof val === 'number' ? val >>> 0 : Number(BigInt.asUintN(32, val)));
+          if (!r.ok) refused(r.reason);
         },
       });
     if (g.version === 2) {
