@@ -46,6 +46,25 @@ export abstract class GicFrontEnd {
     this.core.update();
   }
 
+  inspect(vcpu: number, intid: number): { pending: boolean; active: boolean; enabled: boolean } {
+    if (!this.core.validVcpu(vcpu) || !this.core.validIntid(intid)) return { pending: false, active: false, enabled: false };
+    const v = intid < NR_BANKED ? vcpu : 0;
+    return { pending: this.core.isPending(v, intid), active: this.core.isActive(v, intid), enabled: this.core.isEnabled(v, intid) };
+  }
+
+  /**
+   * A write to ICPENDR under Xen 4.17: an interrupt Xen has already queued for the vCPU stays
+   * pending, and Xen logs "trying to clear pending interrupt N." (its vGIC cannot take it back).
+   */
+  protected clearPendingAsXen(vcpu: number, first: number, value: number, skipSgis: boolean): void {
+    for (let i = 0; i < 32; i++) {
+      if (((value >>> i) & 1) === 0) continue;
+      const id = first + i;
+      if (!this.core.validIntid(id) || (skipSgis && id < NR_SGIS)) continue;
+      if (this.core.isPending(id < NR_BANKED ? vcpu : 0, id)) this.log?.(vcpu, `trying to clear pending interrupt ${id}.`);
+    }
+  }
+
   irqLine(vcpu: number): boolean {
     return this.core.validVcpu(vcpu) && this.core.irqLine(vcpu);
   }

@@ -9,6 +9,8 @@
  * Read back from the real Xen 4.17 by firmware/apps/gic-probe (test/golden/gic-probe.gicv2.txt):
  *  - GICD_ICFGR0 (SGIs) and GICD_ICFGR1 (PPIs) read as 0 and ignore writes; SPIs' are writable;
  *  - writes to GICD_ICACTIVERn are ignored and logged (Linux writes them at boot);
+ *  - GICD_IS/ICPENDR and GICD_IS/ICACTIVER read as zero (Xen shows no pending or active state),
+ *    and ICPENDR cannot take back a pending interrupt (logged "trying to clear pending ...");
  *  - GICD_SGIR reads 0xdeadbeef; GICD_PIDR2 is refused (Xen injects a data abort), the other
  *    identification registers read as zero;
  *  - the CPU interface is QEMU's GICv2 virtual interface: GICC_IIDR 0x0002043b, 5 priority bits,
@@ -114,10 +116,8 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
     if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) return ok(0);
     if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return ok(readBits(c, vcpu, 'enable', firstOf(off, R.GICD_ISENABLER)));
     if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return ok(readBits(c, vcpu, 'enable', firstOf(off, R.GICD_ICENABLER)));
-    if (off >= R.GICD_ISPENDR && off < R.GICD_ICPENDR) return ok(readBits(c, vcpu, 'pending', firstOf(off, R.GICD_ISPENDR)));
-    if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) return ok(readBits(c, vcpu, 'pending', firstOf(off, R.GICD_ICPENDR)));
-    if (off >= R.GICD_ISACTIVER && off < R.GICD_ICACTIVER) return ok(readBits(c, vcpu, 'active', firstOf(off, R.GICD_ISACTIVER)));
-    if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) return ok(readBits(c, vcpu, 'active', firstOf(off, R.GICD_ICACTIVER)));
+    // Xen does not show pending or active state: the four banks read as zero.
+    if (off >= R.GICD_ISPENDR && off < R.GICD_IPRIORITYR) return ok(0);
     if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
       const first = ((off - R.GICD_ICFGR) >> 2) * 16;
       // SGI/PPI words: RAZ under Xen. Xen keeps an SPI word as written (reserved bits too).
@@ -165,7 +165,7 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
     else if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) writeBits(c, vcpu, 'enable', firstOf(off, R.GICD_ISENABLER), value, true);
     else if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) writeBits(c, vcpu, 'enable', firstOf(off, R.GICD_ICENABLER), value, false);
     else if (off >= R.GICD_ISPENDR && off < R.GICD_ICPENDR) writeBits(c, vcpu, 'pending', firstOf(off, R.GICD_ISPENDR), value, true, true);
-    else if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) writeBits(c, vcpu, 'pending', firstOf(off, R.GICD_ICPENDR), value, false, true);
+    else if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) this.clearPendingAsXen(vcpu, firstOf(off, R.GICD_ICPENDR), value, true);
     else if (off >= R.GICD_ISACTIVER && off < R.GICD_ICACTIVER) writeBits(c, vcpu, 'active', firstOf(off, R.GICD_ISACTIVER), value, true);
     else if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) {
       // Xen names the register by its byte offset from GICD_ICACTIVER.

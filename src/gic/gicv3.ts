@@ -15,6 +15,8 @@
  *  - GICR_WAKER is RAZ/WI (Linux's wake-up handshake completes at once); GICR_SYNCR reads 1;
  *  - GICR_ICFGR0 (SGIs) reads 0; GICR_ICFGR1 (PPIs) is writable;
  *  - writes to GICD_ICACTIVERn / GICR_ICACTIVER0 are ignored and logged (Linux writes them);
+ *  - the pending and active banks (GICD and GICR) read as zero, and ICPENDR cannot take back a
+ *    pending interrupt (logged "trying to clear pending interrupt N.");
  *  - GICD_IROUTER names a vCPU and reads back that vCPU's affinity: IRM=1 routes to vCPU 0, an
  *    affinity no vCPU has leaves the route as it was;
  *  - ICC_CTLR_EL1: A3V, 24-bit INTIDs (IDbits 1), 5 priority bits.
@@ -150,10 +152,8 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     // With ARE=1 the first word of each bank (INTIDs 0..31) is RAZ/WI: see spiWord().
     if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return spiWord(c, firstOf(off, R.GICD_ISENABLER), 'enable');
     if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return spiWord(c, firstOf(off, R.GICD_ICENABLER), 'enable');
-    if (off >= R.GICD_ISPENDR && off < R.GICD_ICPENDR) return spiWord(c, firstOf(off, R.GICD_ISPENDR), 'pending');
-    if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) return spiWord(c, firstOf(off, R.GICD_ICPENDR), 'pending');
-    if (off >= R.GICD_ISACTIVER && off < R.GICD_ICACTIVER) return spiWord(c, firstOf(off, R.GICD_ISACTIVER), 'active');
-    if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) return spiWord(c, firstOf(off, R.GICD_ICACTIVER), 'active');
+    // Xen does not show pending or active state: the four banks read as zero.
+    if (off >= R.GICD_ISPENDR && off < R.GICD_IPRIORITYR) return ok(0);
     if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
       const f = ((off - R.GICD_ICFGR) >> 2) * 16;
       return ok(f < NR_BANKED ? 0 : (this.icfgr.get(f) ?? readConfig(c, 0, f)));
@@ -201,6 +201,8 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     else if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) {
       // Xen names the register by its byte offset from GICD_ICACTIVER.
       this.log?.(0, `vGICD: unhandled word write ${hex(value >>> 0)} to ICACTIVER${off - R.GICD_ICACTIVER}`);
+    } else if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) {
+      if (first !== 0) this.clearPendingAsXen(0, first, value, false);
     } else if (off >= R.GICD_ISENABLER && off < R.GICD_IPRIORITYR) {
       if (first !== 0) {
         const bank = off & ~0x7f;
@@ -294,8 +296,8 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     switch (off) {
       case R.GICR_IGROUPR0: return ok(0);
       case R.GICR_ISENABLER0: case R.GICR_ICENABLER0: return ok(readBits(c, rd, 'enable', 0));
-      case R.GICR_ISPENDR0: case R.GICR_ICPENDR0: return ok(readBits(c, rd, 'pending', 0));
-      case R.GICR_ISACTIVER0: case R.GICR_ICACTIVER0: return ok(readBits(c, rd, 'active', 0));
+      case R.GICR_ISPENDR0: case R.GICR_ICPENDR0: case R.GICR_ISACTIVER0: case R.GICR_ICACTIVER0:
+        return ok(0); // Xen does not show pending or active state
       case R.GICR_ICFGR0: return ok(0); // SGIs are edge, but Xen reads the word as 0
       case R.GICR_ICFGR1: return ok(this.icfgr.get(-1 - rd) ?? readConfig(c, rd, 16));
       case R.GICR_IGRPMODR0: case R.GICR_NSACR: return ok(0);
@@ -318,7 +320,7 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
       case R.GICR_ISENABLER0: writeBits(c, rd, 'enable', 0, value, true); return okW;
       case R.GICR_ICENABLER0: writeBits(c, rd, 'enable', 0, value, false); return okW;
       case R.GICR_ISPENDR0: writeBits(c, rd, 'pending', 0, value, true); return okW;
-      case R.GICR_ICPENDR0: writeBits(c, rd, 'pending', 0, value, false); return okW;
+      case R.GICR_ICPENDR0: this.clearPendingAsXen(rd, 0, value, false); return okW;
       case R.GICR_ISACTIVER0: writeBits(c, rd, 'active', 0, value, true); return okW;
       case R.GICR_ICACTIVER0:
         this.log?.(rd, `vGICR: SGI: unhandled word write ${hex(value >>> 0)} to ICACTIVER0`);

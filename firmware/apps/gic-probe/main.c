@@ -210,6 +210,23 @@ static void probe(void)
 	rd32("gicc_aiar_idle", C(0x20));
 	wr32("gicc_eoir_spurious", C(0x10), 1023);
 	rd32("gicc_dir_read", C(0x1000));
+
+	/* Pending and active state of SPI 40 as the distributor shows it (IRQs stay masked). */
+	wr32("gicc_pmr_w3", C(0x04), 0xf0);
+	wr32("gicd_ipriorityr40_w", D(0x428), 0xa0a0a0a0);
+	wr32("gicd_isenabler1_w40", D(0x104), 1u << 8);
+	wr32("gicd_ispendr1_w40", D(0x204), 1u << 8);
+	rd32("spi40_ispendr1", D(0x204));
+	rd32("spi40_hppir", C(0x18));
+	wr32("gicd_icpendr1_w40", D(0x284), 1u << 8);
+	rd32("spi40_hppir_after_icpendr", C(0x18));
+	rd32("spi40_iar", C(0x0c));
+	rd32("spi40_isactiver1", D(0x304));
+	rd32("spi40_ispendr1_active", D(0x204));
+	rd32("spi40_rpr", C(0x14));
+	wr32("spi40_eoir", C(0x10), 40);
+	rd32("spi40_hppir_after_eoi", C(0x18));
+	rd32("spi40_isactiver1_after_eoi", D(0x304));
 }
 
 #else
@@ -358,6 +375,24 @@ static void probe(void)
 	ICC_WR("icc_eoir1_spurious", S3_0_C12_C12_1, 1023);
 	ICC_WR("icc_dir_w", S3_0_C12_C11_1, 1023);
 	printk("icc_dir_write: done\n");
+
+	/* Pending and active state of SPI 40 as the distributor shows it (IRQs stay masked). */
+	ICC_WR("icc_pmr_w3", S3_0_C4_C6_0, 0xf0);
+	wr32("gicd_ctlr_w12b", D(0x0000), 0x12);
+	wr32("gicd_ipriorityr40_w", D(0x0428), 0xa0a0a0a0);
+	wr32("gicd_isenabler1_w40", D(0x0104), 1u << 8);
+	wr32("gicd_ispendr1_w40", D(0x0204), 1u << 8);
+	rd32("spi40_ispendr1", D(0x0204));
+	ICC_RD("spi40_hppir1", S3_0_C12_C12_2);
+	wr32("gicd_icpendr1_w40", D(0x0284), 1u << 8);
+	ICC_RD("spi40_hppir1_after_icpendr", S3_0_C12_C12_2);
+	ICC_RD("spi40_iar1", S3_0_C12_C12_0);
+	rd32("spi40_isactiver1", D(0x0304));
+	rd32("spi40_ispendr1_active", D(0x0204));
+	ICC_RD("spi40_rpr", S3_0_C12_C11_3);
+	ICC_WR("spi40_eoir1", S3_0_C12_C12_1, 40);
+	ICC_RD("spi40_hppir1_after_eoi", S3_0_C12_C12_2);
+	rd32("spi40_isactiver1_after_eoi", D(0x0304));
 }
 #endif
 
