@@ -1,0 +1,89 @@
+// Debian bookworm's arm64 cloud kernel, kept under .cache/linux/kernel/. The metapackage
+// `linux-image-cloud-arm64` names the versioned image package in its Depends
+// (e.g. linux-image-6.1.0-57-cloud-arm64); that package's /boot/vmlinuz-<release> is an
+// uncompressed arm64 Image (64-byte header, "ARM\x64" at byte 56), which is what Xen's
+// dom0less loader and our `run` both take. Only Debian's archive is ever asked.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../oracle/prereqs.ts';
+import { checkArm64Image } from '../oracle/devicetree.ts';
+import { openPrivateApt } from './debian-package.ts';
+
+export const LINUX_CACHE_DIR = join(REPO_ROOT, '.cache', 'linux');
+export const KERNEL_METAPACKAGE = 'linux-image-cloud-arm64';
+
+export interface CloudKernel {
+  /** Path of the arm64 Image. */
+  image: string;
+  /** The versioned package it came from, and its Debian version. */
+  pkg: string;
+  version: string;
+  /** `uname -r` of this kernel, e.g. 6.1.0-57-cloud-arm64. */
+  release: string;
+}
+
+export type KernelResult = ({ ok: true } & CloudKernel) | { ok: false; error: string };
+
+/** The versioned image package a metapackage's Depends names ("pkg (= ver), ..." with "|" alternatives). */
+export function imagePackageFromDepends(depends: string): string | undefined {
+  for (const alt of depends.split(/[,|]/)) {
+    const name = alt.trim().split(/\s/)[0];
+    if (/^linux-image-\d+\.\d+\.\d+-\d+-.+$/.test(name)) return name;
+  }
+  return undefined;
+}
+
+function readCached(dir: string): CloudKernel | undefined {
+  const meta = join(dir, 'kernel.json');
+  if (!existsSync(meta)) return undefined;
+  const k = JSON.parse(readFileSync(meta, 'utf8')) as Omit<CloudKernel, 'image'> & { image: string };
+  const image = join(dir, k.image);
+  return existsSync(image) ? { ...k, image } : undefined;
+}
+
+/**
+ * The cached kernel, or (with `fetch`) fetch it: resolve the metapackage's Depends, download
+ * that package with a private apt, keep only /boot/vmlinuz-* and /boot/config-*.
+ */
+export async function ensureCloudKernel(opts: { fetch: boolean; cacheDir?: string } = { fetch: true }): Promise<KernelResult> {
+  const cacheDir = opts.cacheDir ?? LINUX_CACHE_DIR;
+  const dest = join(cacheDir, 'kernel');
+  const cached = readCached(dest);
+  if (cached) return { ok: true, ...cached };
+  if (!opts.fetch) return { ok: false, error: `no cloud kernel in ${dest} (fetching was not allowed)` };
+
+  mkdirSync(cacheDir, { recursive: true });
+  // Everything happens in a private work directory that is renamed into place at the end,
+  // so two runs racing on a fresh cache never see half a kernel.
+  const work = mkdtempSync(join(cacheDir, 'fetch-'));
+  try {
+    const opened = await openPrivateApt(join(work, 'apt'), 'arm64');
+    if (!opened.ok) return { ok: false, error: `cannot fetch ${KERNEL_METAPACKAGE}: ${opened.error}` };
+    const meta = await opened.apt.show(KERNEL_METAPACKAGE);
+    if (!meta.ok) return meta;
+    const pkg = imagePackageFromDepends(meta.fields.Depends ?? '');
+    if (!pkg) return { ok: false, error: `${KERNEL_METAPACKAGE} names no versioned image package in Depends: "${meta.fields.Depends ?? ''}"` };
+    const got = await opened.apt.download(pkg, join(work, 'deb'));
+    if (!got.ok) return { ok: false, error: `cannot fetch ${pkg}: ${got.error}` };
+    const bootDir = join(got.dir, 'boot');
+    const vmlinuz = existsSync(bootDir) ? readdirSync(bootDir).find((f) => f.startsWith('vmlinuz-')) : undefined;
+    if (!vmlinuz) return { ok: false, error: `${pkg} has no /boot/vmlinuz-*` };
+    const check = checkArm64Image(new Uint8Array(readFileSync(join(bootDir, vmlinuz))), `${pkg}:/boot/${vmlinuz}`);
+    if (!check.ok) return check;
+    const release = vmlinuz.slice('vmlinuz-'.length);
+    const keep = join(work, 'kernel');
+    mkdirSync(keep);
+    copyFileSync(join(bootDir, vmlinuz), join(keep, vmlinuz));
+    if (existsSync(join(bootDir, `config-${release}`))) copyFileSync(join(bootDir, `config-${release}`), join(keep, `config-${release}`));
+    const info = { image: vmlinuz, pkg, version: got.fields.Version ?? '', release };
+    writeFileSync(join(keep, 'kernel.json'), JSON.stringify(info, null, 2) + '\n');
+    if (!readCached(dest)) {
+      rmSync(dest, { recursive: true, force: true });
+      renameSync(keep, dest);
+    }
+    const k = readCached(dest);
+    return k ? { ok: true, ...k } : { ok: false, error: `kernel vanished from ${dest}` };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
