@@ -2,15 +2,20 @@
 // `linux-image-cloud-arm64` names the versioned image package in its Depends
 // (e.g. linux-image-6.1.0-57-cloud-arm64); that package's /boot/vmlinuz-<release> is an
 // uncompressed arm64 Image (64-byte header, "ARM\x64" at byte 56), which is what Xen's
-// dom0less loader and our `run` both take. Only Debian's archive is ever asked.
+// dom0less loader and our `run` both take. Only Debian's archive is ever asked, through a
+// private apt directory for the system's own suite (bookworm's main archive, not its
+// security suite), so the machine's apt configuration never changes.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../oracle/prereqs.ts';
 import { checkArm64Image } from '../oracle/devicetree.ts';
-import { openPrivateApt } from './debian-package.ts';
+// @ts-ignore -- plain ESM shared with scripts/setup.mjs
+import { fetchDebianPackage, privateApt, showPackage, systemCodename } from '../../scripts/debian-fetch.mjs';
 
 export const LINUX_CACHE_DIR = join(REPO_ROOT, '.cache', 'linux');
 export const KERNEL_METAPACKAGE = 'linux-image-cloud-arm64';
+/** The private apt state shared with the oracle's Xen fetch (scripts/debian-fetch.mjs). */
+const APT_CACHE_DIR = join(REPO_ROOT, '.cache', 'apt');
 
 export interface CloudKernel {
   /** Path of the arm64 Image. */
@@ -20,6 +25,8 @@ export interface CloudKernel {
   version: string;
   /** `uname -r` of this kernel, e.g. 6.1.0-57-cloud-arm64. */
   release: string;
+  /** The Debian suite it came from (the system's own, e.g. bookworm). */
+  suite?: string;
 }
 
 export type KernelResult = ({ ok: true } & CloudKernel) | { ok: false; error: string };
@@ -57,25 +64,31 @@ export async function ensureCloudKernel(opts: { fetch: boolean; cacheDir?: strin
   // so two runs racing on a fresh cache never see half a kernel.
   const work = mkdtempSync(join(cacheDir, 'fetch-'));
   try {
-    const opened = await openPrivateApt(join(work, 'apt'), 'arm64');
-    if (!opened.ok) return { ok: false, error: `cannot fetch ${KERNEL_METAPACKAGE}: ${opened.error}` };
-    const meta = await opened.apt.show(KERNEL_METAPACKAGE);
-    if (!meta.ok) return meta;
-    const pkg = imagePackageFromDepends(meta.fields.Depends ?? '');
-    if (!pkg) return { ok: false, error: `${KERNEL_METAPACKAGE} names no versioned image package in Depends: "${meta.fields.Depends ?? ''}"` };
-    const got = await opened.apt.download(pkg, join(work, 'deb'));
-    if (!got.ok) return { ok: false, error: `cannot fetch ${pkg}: ${got.error}` };
+    // The metapackage itself first: that brings the private package lists up to date, so
+    // its Depends can be read from them.
+    const meta = fetchDebianPackage({ pkg: KERNEL_METAPACKAGE, arch: 'arm64', cacheDir: APT_CACHE_DIR, destDir: join(work, 'meta') });
+    if (!meta.ok) return { ok: false, error: `cannot fetch ${KERNEL_METAPACKAGE}:arm64 from Debian: ${meta.error}` };
+    const suite = systemCodename();
+    const apt = privateApt({ root: join(APT_CACHE_DIR, `${suite}-arm64`), suite, arch: 'arm64' });
+    if (!apt.ok) return apt;
+    const shown = showPackage(apt.options, KERNEL_METAPACKAGE);
+    if (!shown.ok) return { ok: false, error: `cannot read ${KERNEL_METAPACKAGE}'s Depends: ${shown.error}` };
+    const pkg = imagePackageFromDepends(shown.depends);
+    if (!pkg) return { ok: false, error: `${KERNEL_METAPACKAGE} names no versioned image package in Depends: "${shown.depends}"` };
+    const got = fetchDebianPackage({ pkg, arch: 'arm64', cacheDir: APT_CACHE_DIR, destDir: join(work, 'image') });
+    if (!got.ok) return { ok: false, error: `cannot fetch ${pkg}:arm64 from Debian: ${got.error}` };
     const bootDir = join(got.dir, 'boot');
     const vmlinuz = existsSync(bootDir) ? readdirSync(bootDir).find((f) => f.startsWith('vmlinuz-')) : undefined;
     if (!vmlinuz) return { ok: false, error: `${pkg} has no /boot/vmlinuz-*` };
     const check = checkArm64Image(new Uint8Array(readFileSync(join(bootDir, vmlinuz))), `${pkg}:/boot/${vmlinuz}`);
     if (!check.ok) return check;
     const release = vmlinuz.slice('vmlinuz-'.length);
+    // Keep the Image and its config; the modules (~80 MB) are of no use to a ramdisk boot.
     const keep = join(work, 'kernel');
     mkdirSync(keep);
     copyFileSync(join(bootDir, vmlinuz), join(keep, vmlinuz));
     if (existsSync(join(bootDir, `config-${release}`))) copyFileSync(join(bootDir, `config-${release}`), join(keep, `config-${release}`));
-    const info = { image: vmlinuz, pkg, version: got.fields.Version ?? '', release };
+    const info = { image: vmlinuz, pkg, version: got.version ?? '', release, suite };
     writeFileSync(join(keep, 'kernel.json'), JSON.stringify(info, null, 2) + '\n');
     if (!readCached(dest)) {
       rmSync(dest, { recursive: true, force: true });

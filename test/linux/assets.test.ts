@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseControlStanza, privateAptOptions } from '../../src/linux/debian-package.ts';
 import { buildInitramfs } from '../../src/linux/initramfs.ts';
 import { ensureCloudKernel, imagePackageFromDepends } from '../../src/linux/kernel.ts';
 import { NEWC_HEADER_SIZE } from '../../src/linux/cpio.ts';
@@ -17,25 +16,6 @@ describe('resolving and fetching the kernel package', () => {
     );
     expect(imagePackageFromDepends('linux-image-cloud-arm64 (= 1)')).toBeUndefined();
     expect(imagePackageFromDepends('')).toBeUndefined();
-  });
-
-  it('reads one control stanza, continuation lines included', () => {
-    expect(parseControlStanza('Package: a\nVersion: 1-2\nDescription: x\n more\n\nPackage: b\n')).toEqual({
-      Package: 'a',
-      Version: '1-2',
-      Description: 'x\nmore',
-    });
-  });
-
-  it('points every path apt writes into the private directory, with an empty dpkg status', () => {
-    const o = privateAptOptions('/c/apt', 'arm64');
-    const kv = Object.fromEntries(o.filter((_, i) => i % 2 === 1).map((s) => s.split('=') as [string, string]));
-    expect(kv['Dir::State']).toBe('/c/apt/state');
-    expect(kv['Dir::Cache']).toBe('/c/apt/cache');
-    expect(kv['Dir::Etc::sourcelist']).toBe('/c/apt/sources.list');
-    expect(kv['Dir::Etc::sourceparts']).toBe('/c/apt/sources.list.d');
-    expect(kv['Dir::State::status']).toBe('/dev/null');
-    expect([kv['APT::Architecture'], kv['APT::Architectures']]).toEqual(['arm64', 'arm64']);
   });
 });
 
