@@ -1,7 +1,9 @@
 // The Linux boot test's assets: Debian's cloud kernel (fetched once into .cache/linux with a
 // private apt; these cases are skipped only when it cannot be had) and the initramfs, built
 // here from test/linux/init/init.c.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { buildInitramfs } from '../../src/linux/initramfs.ts';
@@ -16,6 +18,29 @@ describe('resolving and fetching the kernel package', () => {
     );
     expect(imagePackageFromDepends('linux-image-cloud-arm64 (= 1)')).toBeUndefined();
     expect(imagePackageFromDepends('')).toBeUndefined();
+  });
+
+  it('says so plainly when there is no kernel and fetching is not allowed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'linux-cache-'));
+    try {
+      const r = await ensureCloudKernel({ fetch: false, cacheDir: dir });
+      expect(r).toEqual({ ok: false, error: `no cloud kernel in ${join(dir, 'kernel')} (fetching was not allowed)` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('building the initramfs without a cross compiler', () => {
+  it('names the Debian package to install', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'linux-cache-'));
+    try {
+      const r = await buildInitramfs({ cacheDir: dir, crossCompile: 'no-such-target-' });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(/no-such-target-gcc not found: install Debian's gcc-aarch64-linux-gnu/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
