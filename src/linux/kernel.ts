@@ -5,7 +5,7 @@
 // dom0less loader and our `run` both take. Only Debian's archive is ever asked, through a
 // private apt directory for the system's own suite (bookworm's main archive, not its
 // security suite), so the machine's apt configuration never changes.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../oracle/prereqs.ts';
 import { checkArm64Image } from '../oracle/devicetree.ts';
@@ -60,6 +60,42 @@ export async function ensureCloudKernel(opts: { fetch: boolean; cacheDir?: strin
   if (!opts.fetch) return { ok: false, error: `no cloud kernel in ${dest} (fetching was not allowed)` };
 
   mkdirSync(cacheDir, { recursive: true });
+  // Test files start in parallel; on a fresh machine they would all run apt on the same private
+  // lists at once. One fetches, the others wait for its kernel.
+  const lock = join(cacheDir, 'kernel.lock');
+  const held = await takeLock(lock);
+  if (!held) return { ok: false, error: `another fetch of the kernel held ${lock} for too long` };
+  try {
+    const again = readCached(dest);
+    if (again) return { ok: true, ...again };
+    return await fetchInto(cacheDir, dest);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+const LOCK_STALE_MS = 10 * 60_000;
+
+/** mkdir is atomic: whoever creates the directory holds the lock. A lock older than LOCK_STALE_MS is taken over. */
+async function takeLock(lock: string): Promise<boolean> {
+  const until = Date.now() + LOCK_STALE_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      return true;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // Gone between the two calls: try again at once.
+      }
+    }
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function fetchInto(cacheDir: string, dest: string): Promise<KernelResult> {
   // Everything happens in a private work directory that is renamed into place at the end,
   // so two runs racing on a fresh cache never see half a kernel.
   const work = mkdtempSync(join(cacheDir, 'fetch-'));
