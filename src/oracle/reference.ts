@@ -16,6 +16,14 @@ export interface ReferenceOptions {
   gic: 2 | 3;
   xsm: 'dummy' | 'silo';
   memoryMiB?: number;
+  /** vCPUs per domU (default 1). */
+  cpus?: number;
+  /** Each domU's command line (its kernel module's `bootargs`). */
+  bootargs?: string;
+  /** A file given to every domU as its initrd (a `multiboot,ramdisk` module). */
+  ramdisk?: string;
+  /** Mark every domU `xen,enhanced` (Xen 4.17 then wants a dom0). */
+  enhanced?: boolean;
   timeoutMs?: number;
   cacheDir?: string;
   /**
@@ -56,6 +64,11 @@ async function loadImages(opts: ReferenceOptions): Promise<{ ok: true; bytes: Ui
     if (!check.ok) return check;
     bytes.push(b);
   }
+  if (opts.ramdisk !== undefined) {
+    // An initrd is opaque data to Xen: no Image header check.
+    if (!existsSync(opts.ramdisk)) return { ok: false, error: `ramdisk not found: ${opts.ramdisk}` };
+    bytes.push(new Uint8Array(await readFile(opts.ramdisk)));
+  }
   return { ok: true, bytes };
 }
 
@@ -94,7 +107,15 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
 
     // 2. Our /chosen: Xen's command line and one xen,domain per image.
     const modules = layout.modules;
-    const domUs = opts.images.map((_, i) => ({ memoryMiB, cpus: 1, kernel: modules[i] }));
+    const ramdisk = opts.ramdisk !== undefined ? modules[modules.length - 1] : undefined;
+    const domUs = opts.images.map((_, i) => ({
+      memoryMiB,
+      cpus: opts.cpus ?? 1,
+      kernel: modules[i],
+      bootargs: opts.bootargs,
+      ramdisk,
+      enhanced: opts.enhanced,
+    }));
     const fragment = chosenFragment({
       bootargs: xenBootargs({ xsm: opts.xsm, dom0MemMiB: opts.dom0 ? memoryMiB : undefined }),
       domUs,
@@ -107,7 +128,9 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
     if (compiled.code !== 0) return fail(`dtc could not compile the Xen DTB: ${compiled.stderr.trim()}`);
 
     // 3. Boot and watch the console.
-    const files = [...opts.images, ...(opts.dom0 ? [opts.dom0] : [])].map((f) => resolve(f));
+    const files = [...opts.images, ...(opts.dom0 ? [opts.dom0] : []), ...(opts.ramdisk !== undefined ? [opts.ramdisk] : [])].map(
+      (f) => resolve(f),
+    );
     const loaders = files.map((file, i) => ({ file, addr: modules[i].addr }));
     return await boot(pre.qemu, bootArgs(machine, pre.xen, dtbPath, loaders), opts, timeoutMs);
   } finally {
