@@ -13,6 +13,21 @@ describe('parseReferenceArgs', () => {
     });
   });
 
+  it('reads the domU configuration options', () => {
+    const r = parseReferenceArgs(['--cpus', '2', '--bootargs', 'console=ttyAMA0', '--ramdisk', 'i.bin', '--enhanced', 'a.img']);
+    expect(r.ok && !r.help && r.opts).toEqual({
+      images: ['a.img'],
+      gic: 2,
+      xsm: 'dummy',
+      cpus: 2,
+      bootargs: 'console=ttyAMA0',
+      ramdisk: 'i.bin',
+      enhanced: true,
+    });
+    expect(parseReferenceArgs(['--cpus', '0', 'a.img']).ok).toBe(false);
+    expect(parseReferenceArgs(['--ramdisk']).ok).toBe(false);
+  });
+
   it('defaults to GICv2 and the dummy policy', () => {
     const r = parseReferenceArgs(['a.img']);
     expect(r.ok && !r.help && [r.opts.gic, r.opts.xsm]).toEqual([2, 'dummy']);
