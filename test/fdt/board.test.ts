@@ -157,7 +157,7 @@ function qemuVirtDtb(gicVersion: 2 | 3): Uint8Array | undefined {
     const f = join(dir, 'virt.dtb');
     const q = spawnSync(
       'qemu-system-aarch64',
-      ['-machine', `virt,virtualization=on,gic-version=${gicVersion},dumpdtb=${f}`, '-cpu', 'cortex-a57', '-smp', '2', '-m', '256M', '-nographic'],
+      ['-machine', `virt,virtualization=on,gic-version=${gicVersion},dumpdtb=${f}`, '-cpu', 'cortex-a57', '-smp', '2', '-m', '256M', '-nographic', '-nic', 'none'],
       { timeout: 10000 },
     );
     if (q.status !== 0) return undefined;
