@@ -2,7 +2,7 @@
  * The devicetree Xen 4.17 builds for a dom0less domU, from the domain's configuration.
  *
  * Node by node and property by property this follows what the real Xen 4.17 hands a domU
- * (recorded with firmware/apps/dtb-dump, test/golden/dtb-*.txt): same nodes, same order,
+ * (recorded with firmware/apps/dtb-dump, test/golden/dtb-domu.*.txt): same nodes, same order,
  * same property order and values, and the blob layout of libfdt's sequential write (see
  * writer.ts), so a generated blob is byte-identical to Xen's for the same configuration.
  *
