@@ -15,6 +15,8 @@ options:
   --memory MiB         memory per domain (default 64)
   --initrd FILE        give every domU FILE as its ramdisk (multiboot,ramdisk)
   --cmdline TEXT       every domU kernel's command line (bootargs of its kernel module)
+  --cpus N             vCPUs per domU (default 1)
+  --enhanced           mark every domU xen,enhanced (hypervisor node; Xen 4.17 wants --dom0)
   --real-clock         run on the host clock instead of QEMU's instruction counter
   --raw                print Xen's whole console to stderr after the run
   -h, --help           this text`;
@@ -77,6 +79,15 @@ export function parseReferenceArgs(argv: string[]): ParsedArgs {
         opts.cmdline = v;
         break;
       }
+      case '--cpus': {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v <= 0 || v > 128) return { ok: false, error: '--cpus takes a whole number from 1 to 128' };
+        opts.cpus = v;
+        break;
+      }
+      case '--enhanced':
+        opts.enhanced = true;
+        break;
       case '--real-clock':
         opts.fastClock = false;
         break;

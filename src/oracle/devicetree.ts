@@ -8,9 +8,10 @@
 //       memory  = <hi lo>  in KiB (two cells)
 //       cpus    = <n>
 //       vpl011                          emulated PL011 at 0x22000000 whose output Xen prints
-//       module  compatible "multiboot,kernel", "multiboot,module", reg = <addr size>,
-//               bootargs = the guest kernel's command line (optional)
-//       module  compatible "multiboot,ramdisk", "multiboot,module", reg = <addr size> (optional)
+//       xen,enhanced = "enabled"        give the domU a hypervisor node (needs a dom0 in 4.17)
+//       module  compatible "multiboot,kernel", "multiboot,module", reg = <addr size>
+//               bootargs                the domU's command line (its /chosen/bootargs)
+//       module  compatible "multiboot,ramdisk", "multiboot,module": the domU's initrd
 //   /chosen/<module> without a xen,domain parent: the dom0 kernel
 
 /**
@@ -33,10 +34,11 @@ export interface DomUSpec {
   memoryMiB: number;
   cpus: number;
   kernel: BootModule;
-  /** The kernel module's `bootargs`: the guest's command line (Xen puts it in the guest's /chosen). */
+  /** Command line, written as the kernel module's `bootargs`. */
   bootargs?: string;
-  /** A `multiboot,ramdisk` module: Xen copies it into the guest and names it in the guest's /chosen. */
   ramdisk?: BootModule;
+  /** `xen,enhanced = "enabled"`: Xen adds a hypervisor node (grant table, event PPI). */
+  enhanced?: boolean;
 }
 
 export interface ChosenSpec {
@@ -125,6 +127,7 @@ export function chosenFragment(spec: ChosenSpec): string {
       `\t\t\tmemory = <${cells64(d.memoryMiB * 1024)}>;`,
       `\t\t\tcpus = <${hex(d.cpus)}>;`,
       '\t\t\tvpl011;',
+      ...(d.enhanced ? ['\t\t\txen,enhanced = "enabled";'] : []),
       ...moduleNode('\t\t\t', d.kernel, d.bootargs !== undefined ? [`bootargs = ${dtsString(d.bootargs)};`] : []),
       ...(d.ramdisk ? moduleNode('\t\t\t', d.ramdisk, [], 'ramdisk') : []),
       '\t\t};',

@@ -20,6 +20,10 @@ export interface ReferenceOptions {
   initrd?: string;
   /** Every domU kernel's command line (`bootargs` on its kernel module). */
   cmdline?: string;
+  /** vCPUs per domU (default 1). */
+  cpus?: number;
+  /** Mark every domU `xen,enhanced` (Xen 4.17 then wants a dom0). */
+  enhanced?: boolean;
   timeoutMs?: number;
   cacheDir?: string;
   /**
@@ -109,10 +113,11 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
     const firstRamdisk = images.bytes.length;
     const domUs = opts.images.map((_, i) => ({
       memoryMiB,
-      cpus: 1,
+      cpus: opts.cpus ?? 1,
       kernel: modules[i],
       bootargs: opts.cmdline,
       ramdisk: ramdisks.length > 0 ? modules[firstRamdisk + i] : undefined,
+      enhanced: opts.enhanced,
     }));
     const fragment = chosenFragment({
       bootargs: xenBootargs({ xsm: opts.xsm, dom0MemMiB: opts.dom0 ? memoryMiB : undefined }),

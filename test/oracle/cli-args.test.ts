@@ -27,6 +27,18 @@ describe('parseReferenceArgs', () => {
     expect(parseReferenceArgs(['Image', '--cmdline']).ok).toBe(false);
   });
 
+  it('reads the domU configuration options', () => {
+    const r = parseReferenceArgs(['--cpus', '2', '--enhanced', 'a.img']);
+    expect(r.ok && !r.help && r.opts).toEqual({
+      images: ['a.img'],
+      gic: 2,
+      xsm: 'dummy',
+      cpus: 2,
+      enhanced: true,
+    });
+    expect(parseReferenceArgs(['--cpus', '0', 'a.img']).ok).toBe(false);
+  });
+
   it('defaults to GICv2 and the dummy policy', () => {
     const r = parseReferenceArgs(['a.img']);
     expect(r.ok && !r.help && [r.opts.gic, r.opts.xsm]).toEqual([2, 'dummy']);
