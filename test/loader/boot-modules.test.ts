@@ -1,6 +1,7 @@
 // Kernel, devicetree and initrd in guest RAM (src/machine/loader/boot.ts and what it uses):
 // arm64 Image headers, gzip kernels, /chosen, and the whole layout on plain memory.
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { parseArm64ImageHeader } from '../../src/machine/loader/arm64-image.ts';
@@ -8,7 +9,7 @@ import { gunzipBounded } from '../../src/machine/loader/gunzip.ts';
 import { loadImage } from '../../src/machine/loader/load.ts';
 import { applyChosen } from '../../src/machine/loader/chosen.ts';
 import { loadBootModules } from '../../src/machine/loader/boot.ts';
-import { parseFdt } from '../../src/machine/fdt/fdt.ts';
+import { parseFdt, type FdtNode } from '../../src/machine/fdt/fdt.ts';
 import { findByPath } from '../../src/machine/fdt/props.ts';
 import { buildArm64Image } from './elf-writer.ts';
 import { cellsOf, str, writeFdt, type WNode } from '../fdt/fdt-writer.ts';
@@ -202,5 +203,48 @@ describe('loadBootModules', () => {
       ok: false,
       error: 'not enough guest RAM (8 MiB) for the kernel (2 MiB rounded to 2 MiB) and the devicetree and initrd (10 MiB rounded to 2 MiB); raise --memory',
     });
+  });
+});
+
+describe('applyChosen on arbitrary trees', () => {
+  // Trees of a few nodes (some named chosen, at any depth), each with a few properties.
+  const name = fc.constantFrom('chosen', 'memory@40000000', 'psci', 'uart@22000000', 'module@0');
+  const prop = fc.tuple(fc.constantFrom('bootargs', 'compatible', 'linux,initrd-start', 'reg', 'x'), fc.uint8Array({ maxLength: 11 }));
+  const node: fc.Memo<WNode> = fc.memo((d) =>
+    fc.record({ name, props: fc.array(prop, { maxLength: 3 }), children: d > 1 ? fc.array(node(d - 1), { maxLength: 3 }) : fc.constant([]) }),
+  );
+  const tree = fc.record({ props: fc.array(prop, { maxLength: 2 }), children: fc.array(node(3), { maxLength: 4 }) });
+  const rsv = fc.array(fc.tuple(fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 20n) - 1n })), { maxLength: 2 });
+
+  /** Every node's path -> its properties, except /chosen's own. */
+  const others = (blob: Uint8Array) => {
+    const out: Record<string, [string, number[]][]> = {};
+    const walk = (n: FdtNode, path: string) => {
+      if (path !== '/chosen') out[path + '#' + Object.keys(out).length] = [...n.props].map(([k, v]) => [k, [...v]]);
+      n.children.forEach((c) => walk(c, `${path === '/' ? '' : path}/${c.fullName}`));
+    };
+    walk(must(parseFdt(blob)).root, '/');
+    return out;
+  };
+
+  it('the result parses, /chosen holds exactly the new values, everything else is unchanged', () => {
+    fc.assert(
+      fc.property(tree, rsv, fc.string({ minLength: 1, maxLength: 40 }), fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }), (t, reservations, bootargs, start) => {
+        const blob = writeFdt({ name: '', ...t }, reservations).blob;
+        const out = must(applyChosen(blob, { bootargs, initrd: { start, end: start + 5n } }));
+        const fdt = must(parseFdt(out));
+        expect(fdt.reservations).toEqual(reservations.map(([address, size]) => ({ address, size })));
+        const c = findByPath(fdt, '/chosen')!;
+        expect(c.props.get('bootargs')).toEqual(new TextEncoder().encode(bootargs + '\0'));
+        expect(u64(c.props.get('linux,initrd-start'))).toBe(start);
+        expect(u64(c.props.get('linux,initrd-end'))).toBe(start + 5n);
+        // /chosen's other properties stay, in order.
+        const before = findByPath(must(parseFdt(blob)), '/chosen');
+        const kept = [...(before?.props.keys() ?? [])].filter((k) => k !== 'bootargs' && k !== 'linux,initrd-start' && k !== 'linux,initrd-end');
+        expect([...c.props.keys()]).toEqual([...kept, 'bootargs', 'linux,initrd-start', 'linux,initrd-end']);
+        expect(others(out)).toEqual(others(blob));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
