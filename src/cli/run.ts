@@ -3,6 +3,7 @@ import { runImages, type RunOptions } from '../machine/run.ts';
 import { TraceBus } from '../trace/bus.ts';
 import { FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
 import { attachTraceOutputs } from '../trace/sinks.ts';
+import { MAX_MEMORY_MIB } from '../machine/domain-options.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
 export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
@@ -20,11 +21,17 @@ instruction limit; 4 deadlock (every domain waits and nothing can wake it).
 options:
   --dom0 IMAGE            also run IMAGE as the privileged dom0 (domid 0)
   --domain dN,KEY=VALUE,...  options for one domain (repeatable): memory=MiB, name=NAME,
-                          gic=2|3, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: ")
+                          gic=2|3, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: "),
+                          initrd=FILE, cmdline=TEXT (last: it takes the rest, commas included)
   --gic 2|3               GIC version (default: what the devicetree says)
   --dtb FILE              devicetree for every domain (default: board.dtb beside each image,
                           else firmware/boards/xenvm-gicv2.dts)
-  --memory MiB            RAM per domain (default: the devicetree's, 64 MiB on our boards)
+  --memory MiB            RAM per domain, 1 to ${MAX_MEMORY_MIB} (Xen's first guest RAM bank; default: the
+                          devicetree's, 64 MiB on our boards). The host pays only for pages
+                          the guest touches
+  --initrd FILE           initial ramdisk for every domain: placed after the devicetree as Xen
+                          4.17 places it, and named in /chosen (linux,initrd-start/-end)
+  --cmdline TEXT          kernel command line for every domain (/chosen/bootargs)
   --xsm dummy|silo        XSM policy: dummy (upstream default) or silo (no domU<->domU channels)
   --timeout SECONDS       wall-clock bound (default 60; 0 = none)
   --max-instructions N    bound on guest instructions, all domains together
@@ -51,6 +58,8 @@ const SPEC: Record<string, OptionSpec> = {
   '--gic': { value: true },
   '--dtb': { value: true },
   '--memory': { value: true },
+  '--initrd': { value: true },
+  '--cmdline': { value: true },
   '--xsm': { value: true },
   '--timeout': { value: true },
   '--max-instructions': { value: true },
@@ -106,8 +115,11 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   opts.dom0 = one('--dom0');
   opts.domainOptions = o.get('--domain');
   opts.dtb = one('--dtb');
+  opts.initrd = one('--initrd');
+  if (opts.initrd === '') return { ok: false, error: '--initrd needs a file name' };
+  opts.cmdline = one('--cmdline');
   const ints: [string, number, number, (v: number | undefined) => void][] = [
-    ['--memory', 1, 4096, (v) => (opts.memoryMiB = v)],
+    ['--memory', 1, MAX_MEMORY_MIB, (v) => (opts.memoryMiB = v)],
     ['--timeout', 0, 86400, (v) => (opts.timeoutMs = v === undefined ? 60_000 : v === 0 ? undefined : v * 1000)],
     ['--max-instructions', 1, Number.MAX_SAFE_INTEGER, (v) => (opts.maxInstructions = v)],
     ['--seed', 0, 0xffffffff, (v) => (opts.seed = v)],

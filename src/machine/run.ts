@@ -31,6 +31,10 @@ export interface RunOptions {
   dtb?: string;
   /** RAM per domain in MiB (default: what the devicetree says, 64 MiB on our boards). */
   memoryMiB?: number;
+  /** Initial ramdisk file for every domain (a domain's `initrd=` overrides it). */
+  initrd?: string;
+  /** Kernel command line for every domain (a domain's `cmdline=` overrides it). */
+  cmdline?: string;
   /** Count instructions even for a lone domain (virtual time in results; slower). */
   counted?: boolean;
   /** Per-domain overrides, `dN,key=value,...` each (see domain-options.ts). */
@@ -203,11 +207,22 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     },
     onStatus,
   });
+  const initrds = new Map<string, Uint8Array>();
   try {
     for (const s of specs) {
       const o = per.get(s.domid);
       const image = readImageFile(s.path);
       if (!image.ok) return fail(2, image.error);
+      const initrdPath = o?.initrd ?? opts.initrd;
+      let initrd: Uint8Array | undefined;
+      if (initrdPath !== undefined) {
+        initrd = initrds.get(initrdPath);
+        if (!initrd) {
+          const r = readImageFile(initrdPath, 'initrd');
+          if (!r.ok) return fail(2, `d${s.domid}: ${r.error}`);
+          initrds.set(initrdPath, (initrd = r.value));
+        }
+      }
       const dt = resolveDtb(s.path, { dtb: o?.dtb ?? opts.dtb, gic: o?.gic ?? opts.gic });
       if (!dt.ok) return fail(2, `d${s.domid}: ${dt.error}`);
       let blob = dt.value.blob;
@@ -229,6 +244,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
         image: image.value,
         imagePath: s.path,
         dtb: blob,
+        initrd,
+        cmdline: o?.cmdline ?? opts.cmdline,
         board: dt.value.board,
         memoryBytes,
         symbolSource: (loaded) => siblingElfSymbols(s.path, loaded.entry),
