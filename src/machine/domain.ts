@@ -12,7 +12,7 @@ import type { HypercallOutcome } from '../xen/hypercall.ts';
 import type { Board } from './fdt/board.ts';
 import type { LoadedImage } from './loader/load.ts';
 import { symbolize, type ElfSymbol } from './loader/symbols.ts';
-import { loadBootModules } from './loader/boot.ts';
+import { loadBootModules, type DtbBuilder } from './loader/boot.ts';
 import type { GuestRange } from './loader/place-modules.ts';
 import { LineBuffer, Pl011, PL011_SIZE } from './pl011.ts';
 import { hex, type Result } from './result.ts';
@@ -35,7 +35,8 @@ export interface DomainSpec {
   privileged: boolean;
   image: Uint8Array;
   imagePath: string;
-  dtb: Uint8Array;
+  /** The devicetree blob (its /chosen is filled in), or a builder of one (loader/boot.ts). */
+  dtb: Uint8Array | DtbBuilder;
   /** Initial ramdisk, placed after the DTB and named in /chosen (loader/boot.ts). */
   initrd?: Uint8Array;
   /** Kernel command line: /chosen/bootargs. */

@@ -2,8 +2,7 @@
  * Running images end to end: resolve each image's board devicetree, build the machine, run it,
  * and summarise. Used by the CLI (`run`, `demo`, `diff`) and by the tests.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TraceBus } from '../trace/bus.ts';
@@ -15,7 +14,9 @@ import type { ElfSymbol } from './loader/symbols.ts';
 import { Machine, type RunEnd } from './machine.ts';
 import { collectDomainOptions, consolePrefix } from './domain-options.ts';
 import { GdbController } from '../gdb/controller.ts';
-import { hex, type Result } from './result.ts';
+import { err, hex, ok, type Result } from './result.ts';
+import { memoryBanks, tryBuildDomUDeviceTree, type DomUDeviceTreeSpec } from './fdt/domu.ts';
+import type { DtbBuilder } from './loader/boot.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -85,36 +86,32 @@ export interface RunOutcome {
 
 export const DEFAULT_QUANTUM = 100_000;
 
-/** Compiles a board DTS from firmware/boards into .cache/boards (dtc). */
-export function defaultBoardDtb(gic: 2 | 3): Result<string> {
-  const name = `xenvm-gicv${gic}`;
-  const built = join(REPO_ROOT, 'firmware', 'build', name, 'board.dtb');
-  if (existsSync(built)) return { ok: true, value: built };
-  const src = join(REPO_ROOT, 'firmware', 'boards', `${name}.dts`);
-  const out = join(REPO_ROOT, '.cache', 'boards', `${name}.dtb`);
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return { ok: true, value: out };
-  mkdirSync(dirname(out), { recursive: true });
-  try {
-    execFileSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-i', dirname(src), '-o', out, src], { stdio: 'pipe' });
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dtc not found (apt-get install device-tree-compiler)' : String((e as { stderr?: Buffer }).stderr ?? e);
-    return { ok: false, error: `cannot build the default board ${src}: ${why}` };
-  }
-  return { ok: true, value: out };
+/** A domain's devicetree: a file, or the tree Xen 4.17 would build for a dom0less domU. */
+export interface ResolvedDtb {
+  /** The file, or a description of the generated tree (for messages). */
+  path: string;
+  blob: Uint8Array;
+  board: Board;
+  /** Set for a generated tree: rebuilds it with /chosen's values, as Xen writes them. */
+  build?: DtbBuilder;
 }
 
-/** Which devicetree a domain gets: --dtb, else board.dtb beside its image, else the default board. */
-export function resolveDtb(image: string, opts: Pick<RunOptions, 'dtb' | 'gic'>): Result<{ path: string; blob: Uint8Array; board: Board }> {
+/** RAM of a domain whose devicetree is generated and who did not say (--memory). */
+export const DEFAULT_DOMU_MEMORY_MIB = 64;
+
+/**
+ * Which devicetree a domain gets: --dtb, else board.dtb beside its image (the project's firmware
+ * builds leave one, with a hypervisor node), else the one Xen 4.17 builds for a plain dom0less
+ * domU of this configuration (fdt/domu.ts: memory, one vCPU, PSCI, timer, the GIC, the vpl011,
+ * /chosen; no hypervisor node, as for a domain that is not "enhanced").
+ */
+export function resolveDtb(image: string, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB'>): Result<ResolvedDtb> {
   let path = opts.dtb;
   if (!path) {
     const beside = join(dirname(image), 'board.dtb');
     if (existsSync(beside)) path = beside;
   }
-  if (!path) {
-    const d = defaultBoardDtb(opts.gic ?? 2);
-    if (!d.ok) return d;
-    path = d.value;
-  }
+  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB);
   const blob = readImageFile(path, 'devicetree');
   if (!blob.ok) return blob;
   const board = describeBoard(blob.value);
@@ -126,6 +123,20 @@ export function resolveDtb(image: string, opts: Pick<RunOptions, 'dtb' | 'gic'>)
     };
   }
   return { ok: true, value: { path, blob: blob.value, board: board.value } };
+}
+
+function generatedDtb(gic: 2 | 3, memoryMiB: number): Result<ResolvedDtb> {
+  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus: 1, gic, vpl011: true };
+  const build: DtbBuilder = (chosen) => {
+    const r = tryBuildDomUDeviceTree({ ...spec, bootargs: chosen.bootargs || undefined, initrd: chosen.initrd });
+    return r.ok ? ok(r.dtb) : err(`the generated devicetree: ${r.error}`);
+  };
+  const blob = build({});
+  if (!blob.ok) return blob;
+  const path = `the devicetree Xen 4.17 builds for a GICv${gic} domU with ${memoryMiB} MiB`;
+  const board = describeBoard(blob.value);
+  if (!board.ok) return { ok: false, error: `${path}: ${board.error}` };
+  return { ok: true, value: { path, blob: blob.value, board: board.value, build } };
 }
 
 /**
@@ -223,13 +234,13 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
           initrds.set(initrdPath, (initrd = r.value));
         }
       }
-      const dt = resolveDtb(s.path, { dtb: o?.dtb ?? opts.dtb, gic: o?.gic ?? opts.gic });
+      const dt = resolveDtb(s.path, { dtb: o?.dtb ?? opts.dtb, gic: o?.gic ?? opts.gic, memoryMiB: o?.memoryMiB ?? opts.memoryMiB });
       if (!dt.ok) return fail(2, `d${s.domid}: ${dt.error}`);
       let blob = dt.value.blob;
       const bank = dt.value.board.memory[0];
       let memoryBytes = bank.size;
       const memoryMiB = o?.memoryMiB ?? opts.memoryMiB;
-      if (memoryMiB !== undefined) {
+      if (memoryMiB !== undefined && !dt.value.build) {
         memoryBytes = memoryMiB * 1024 * 1024;
         if (memoryBytes !== bank.size) {
           const r = resizeMemory(blob, bank.base, bank.size, memoryBytes);
@@ -243,7 +254,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
         privileged: s.privileged,
         image: image.value,
         imagePath: s.path,
-        dtb: blob,
+        dtb: dt.value.build ?? blob,
         initrd,
         cmdline: o?.cmdline ?? opts.cmdline,
         board: dt.value.board,

@@ -8,15 +8,22 @@
  */
 import type { GuestMemory } from '../../mem/guest-memory.ts';
 import { type Result, ok, err, hex } from '../result.ts';
-import { applyChosen } from './chosen.ts';
+import { applyChosen, type ChosenValues } from './chosen.ts';
 import { loadImage, type LoadedImage } from './load.ts';
 import { placeBootModules, type GuestRange } from './place-modules.ts';
+
+/**
+ * Makes the domain's devicetree once /chosen's values are known. A tree generated as Xen
+ * generates it is built with them (Xen writes /chosen while it builds the tree); a blob the
+ * user brought gets them written into its /chosen (applyChosen).
+ */
+export type DtbBuilder = (chosen: ChosenValues) => Result<Uint8Array>;
 
 export interface BootModules {
   /** Kernel or firmware: ELF64, arm64 Image, or either gzip-compressed. */
   kernel: Uint8Array;
-  /** The domain's devicetree blob, before /chosen is filled in. */
-  dtb: Uint8Array;
+  /** The domain's devicetree: a blob before /chosen is filled in, or a builder. */
+  dtb: Uint8Array | DtbBuilder;
   initrd?: Uint8Array;
   /** Kernel command line (/chosen/bootargs). */
   cmdline?: string;
@@ -43,7 +50,9 @@ export function loadBootModules(mem: GuestMemory, m: BootModules): Result<BootLa
   // The blob's size does not depend on the values, so a first pass with placeholders sizes it
   // (Xen does the same: it writes zeroes, places the modules, then fills the values in).
   const placeholder = initrdSize ? { start: 0n, end: 0n } : undefined;
-  const sized = applyChosen(m.dtb, { bootargs: m.cmdline, initrd: placeholder });
+  const blob = m.dtb;
+  const build: DtbBuilder = typeof blob === 'function' ? blob : (chosen) => applyChosen(blob, chosen);
+  const sized = build({ bootargs: m.cmdline, initrd: placeholder });
   if (!sized.ok) return sized;
   const at = placeBootModules({
     ramBase: mem.base,
@@ -55,7 +64,7 @@ export function loadBootModules(mem: GuestMemory, m: BootModules): Result<BootLa
   });
   if (!at.ok) return at;
   const { dtb: dtbAt, initrd } = at.value;
-  const dtb = applyChosen(m.dtb, { bootargs: m.cmdline, initrd: initrd && { start: BigInt(initrd.start), end: BigInt(initrd.end) } });
+  const dtb = build({ bootargs: m.cmdline, initrd: initrd && { start: BigInt(initrd.start), end: BigInt(initrd.end) } });
   if (!dtb.ok) return dtb;
   if (!mem.write(dtbAt.start, dtb.value)) return err(`devicetree [${hex(dtbAt.start)},${hex(dtbAt.start + dtb.value.length)}) is outside guest RAM`);
   if (initrd && m.initrd && !mem.write(initrd.start, m.initrd)) return err(`initrd [${hex(initrd.start)},${hex(initrd.end)}) is outside guest RAM`);
