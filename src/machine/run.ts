@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.ts';
 import { TraceBus } from '../trace/bus.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import { describeBoard, type Board } from './fdt/board.ts';
@@ -14,10 +14,9 @@ import { parseElf64 } from './loader/elf.ts';
 import type { ElfSymbol } from './loader/symbols.ts';
 import { Machine, type RunEnd } from './machine.ts';
 import { collectDomainOptions, consolePrefix } from './domain-options.ts';
-import { GdbController } from '../gdb/controller.ts';
 import { hex, type Result } from './result.ts';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = packageRoot(import.meta.url);
 
 export interface RunOptions {
   /** domU images: d1, d2, ... in order. */
@@ -238,6 +237,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     const limits = { timeoutMs: opts.timeoutMs, maxInstructions: opts.maxInstructions };
     let end: RunEnd;
     if (opts.gdb) {
+      // Loaded only when asked for: a plain run does not pay for the debugger's code.
+      const { GdbController } = await import('../gdb/controller.ts');
       const g = await GdbController.start(machine, { port: opts.gdb.port, wait: opts.gdb.wait, log: (t) => opts.onStatus?.(t) });
       if (!g.ok) return fail(2, g.error);
       opts.gdb.onListening?.(g.gdb.ports());
