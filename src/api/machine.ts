@@ -17,7 +17,7 @@ import { describeBoard, type Board } from '../machine/fdt/board.ts';
 import { readImageFile } from '../machine/loader/read-file.ts';
 import { Machine, type RunEnd } from '../machine/machine.ts';
 import type { MachineDomain, RunState } from '../machine/domain.ts';
-import { defaultBoardDtb, DEFAULT_QUANTUM, resizeMemory, resolveDtb, siblingElfSymbols, type GdbRunOptions } from '../machine/run.ts';
+import { defaultBoardDtb, DEFAULT_QUANTUM, describeWaiting, resizeMemory, resolveDtb, siblingElfSymbols, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
 import { consolePrefix } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { XenvmError } from './errors.ts';
@@ -416,33 +416,11 @@ export class XenvmMachine {
       if (d.pl011.partial) this.status(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);
     }
     const domains = this.domains();
-    let exitCode = domains.every((d) => d.ok) ? 0 : 1;
-    let message: string | undefined;
-    switch (end.kind) {
-      case 'timeout':
-        exitCode = 3;
-        message = `timeout: the run did not finish within ${end.seconds} s (${describeWaiting(domains)})`;
-        break;
-      case 'instruction-limit':
-        exitCode = 3;
-        message = `instruction limit: ${end.limit} guest instructions executed before every domain finished (${describeWaiting(domains)})`;
-        break;
-      case 'deadlock':
-        exitCode = 4;
-        message = `deadlock: ${end.report}`;
-        break;
-      case 'stopped':
-        exitCode = 3;
-        message = `stopped: the machine was closed before every domain finished (${describeWaiting(domains)})`;
-        break;
-      case 'finished':
-        // Faults and shutdowns were reported as they happened; a failing result line was not.
-        if (exitCode !== 0) {
-          const failed = domains.filter((d) => !d.ok && d.result !== undefined && !passed(d.result));
-          if (failed.length) message = failed.map((d) => `d${d.domid} reported Test result: ${d.result}`).join('; ');
-        }
-        break;
-    }
+    // A run the host stopped early counts as a limit; every other end is the command line's.
+    const { exitCode, message } =
+      end.kind === 'stopped'
+        ? { exitCode: 3, message: `stopped: the machine was closed before every domain finished (${describeWaiting(domains)})` }
+        : summarizeRun(end, domains);
     const report: RunReport = {
       exitCode,
       end,
@@ -608,9 +586,4 @@ export class XenvmMachine {
     }
     this.machine.close();
   }
-}
-
-function describeWaiting(domains: DomainInfo[]): string {
-  const waiting = domains.filter((d) => d.result === undefined && d.end === undefined).map((d) => `d${d.domid}`);
-  return waiting.length ? `still running: ${waiting.join(', ')}` : 'every domain had reported';
 }

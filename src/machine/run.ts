@@ -261,36 +261,45 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);
     }
-    let exitCode = domains.every((d) => d.ok) ? 0 : 1;
-    let message: string | undefined;
-    switch (end.kind) {
-      case 'timeout':
-        exitCode = 3;
-        message = `timeout: the run did not finish within ${end.seconds} s (${describeWaiting(domains)})`;
-        break;
-      case 'instruction-limit':
-        exitCode = 3;
-        message = `instruction limit: ${end.limit} guest instructions executed before every domain finished (${describeWaiting(domains)})`;
-        break;
-      case 'deadlock':
-        exitCode = 4;
-        message = `deadlock: ${end.report}`;
-        break;
-      case 'finished':
-        // Faults and shutdowns were reported as they happened; a failing result line was not.
-        if (exitCode !== 0) {
-          const failed = domains.filter((d) => !d.ok && d.result !== undefined && !passed(d.result));
-          if (failed.length) message = failed.map((d) => `d${d.domid} reported Test result: ${d.result}`).join('; ');
-        }
-        break;
-    }
+    const { exitCode, message } = summarizeRun(end, domains);
     return { lines, status, exitCode, message, end, domains, instructions: machine.now(), wallMs: performance.now() - t0 };
   } finally {
     machine.close();
   }
 }
 
-function describeWaiting(domains: DomainSummary[]): string {
+/**
+ * The exit status and closing message of a run (shared with the library API, src/api): 0 every
+ * domain finished well, 1 a domain failed, 3 a time or instruction limit, 4 deadlock.
+ */
+export function summarizeRun(end: RunEnd, domains: readonly Pick<DomainSummary, 'domid' | 'result' | 'end' | 'ok'>[]): { exitCode: number; message?: string } {
+  let exitCode = domains.every((d) => d.ok) ? 0 : 1;
+  let message: string | undefined;
+  switch (end.kind) {
+    case 'timeout':
+      exitCode = 3;
+      message = `timeout: the run did not finish within ${end.seconds} s (${describeWaiting(domains)})`;
+      break;
+    case 'instruction-limit':
+      exitCode = 3;
+      message = `instruction limit: ${end.limit} guest instructions executed before every domain finished (${describeWaiting(domains)})`;
+      break;
+    case 'deadlock':
+      exitCode = 4;
+      message = `deadlock: ${end.report}`;
+      break;
+    case 'finished':
+      // Faults and shutdowns were reported as they happened; a failing result line was not.
+      if (exitCode !== 0) {
+        const failed = domains.filter((d) => !d.ok && d.result !== undefined && !passed(d.result));
+        if (failed.length) message = failed.map((d) => `d${d.domid} reported Test result: ${d.result}`).join('; ');
+      }
+      break;
+  }
+  return { exitCode, message };
+}
+
+export function describeWaiting(domains: readonly Pick<DomainSummary, 'domid' | 'result' | 'end'>[]): string {
   const waiting = domains.filter((d) => d.result === undefined && d.end === undefined).map((d) => `d${d.domid}`);
   return waiting.length ? `still running: ${waiting.join(', ')}` : 'every domain had reported';
 }
