@@ -355,6 +355,20 @@ export class XenvmMachine {
   }
 
   private async loop(): Promise<RunReport> {
+    try {
+      return this.finish(await this.runToEnd());
+    } catch (e) {
+      // An error inside the run (not a guest's: those end its domain) also ends every wait.
+      const why = e instanceof Error ? e.message : String(e);
+      for (const w of [...this.waiters]) {
+        this.settle(w);
+        w.reject(new XenvmError('run-ended', `waitForLine ${w.re}: the run failed: ${why}`));
+      }
+      throw e;
+    }
+  }
+
+  private async runToEnd(): Promise<RunEndReason> {
     const limits = { timeoutMs: this.config.timeoutMs, maxInstructions: this.config.maxInstructions };
     let end: RunEndReason;
     if (this.config.gdb) {
@@ -374,11 +388,13 @@ export class XenvmMachine {
           // Deadlocked while the host still waits on it: an injected event may yet wake a domain.
           if (e.kind === 'deadlock' && this.waiters.size > 0) {
             const left = limits.timeoutMs === undefined ? undefined : Math.max(0, limits.timeoutMs - (performance.now() - this.t0));
+            let timer: ReturnType<typeof setTimeout> | undefined;
             await new Promise<void>((r) => {
               this.hostNudge = r;
               // The run's own timeout still applies; the next decision reports it.
-              if (left !== undefined) setTimeout(r, left);
+              if (left !== undefined) timer = setTimeout(r, left);
             });
+            clearTimeout(timer);
             this.hostNudge = undefined;
             sliceStart = performance.now();
             continue;
@@ -393,7 +409,7 @@ export class XenvmMachine {
         }
       }
     }
-    return this.finish(end);
+    return end;
   }
 
   private async runUnderGdb(gdb: GdbRunOptions, limits: { timeoutMs?: number; maxInstructions?: number }): Promise<RunEndReason> {
