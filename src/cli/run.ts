@@ -135,8 +135,21 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   return { ok: true, help, opts };
 }
 
+/**
+ * Every option of RunCliOptions that runConfig passes on or the command line handles itself.
+ * An option added to RunOptions must be wired into MachineConfig too: runConfig refuses one it
+ * does not know, so a new option cannot be dropped silently on its way to the machine.
+ */
+const WIRED = new Set([
+  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
+  'traceText', 'traceFilter', 'traceFile', 'perfetto',
+]);
+
 /** The machine a `run` command line describes, for the library API (src/api). */
 export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Result<MachineConfig> {
+  for (const [k, v] of Object.entries(opts)) {
+    if (v !== undefined && !WIRED.has(k)) return { ok: false, error: `internal: the run option '${k}' is not passed to the library API (src/cli/run.ts runConfig)` };
+  }
   const domids = [...(opts.dom0 ? [0] : []), ...opts.images.map((_, i) => i + 1)];
   if (domids.length === 0) return { ok: false, error: 'no images given' };
   const per = collectDomainOptions(opts.domainOptions ?? [], domids);
