@@ -9,8 +9,9 @@
 //   readable. `npm run bench` prints the bundle's figure.
 // - dist/types/: the .d.ts files from tsc (tsconfig.build.json), their imports rewritten to .js.
 //
-// koffi stays external (a native addon). scripts/native.mjs stays a file of its own, imported from
-// the package's scripts/, because it finds native/ and .cache/native/ relative to itself.
+// koffi stays external (a native addon). The plain-ESM helpers the sources share with the set-up
+// (scripts/native.mjs, engine.mjs, debian-fetch.mjs) stay files of their own, imported from the
+// package's scripts/, because they find native/ and .cache/ relative to themselves.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,10 +39,10 @@ await build({
   logLevel: 'warning',
   plugins: [
     {
-      name: 'native-helper-stays-a-file',
+      name: 'scripts-stay-files',
       setup(b) {
-        // Every output file is directly in dist/, so the package's helper is one level up.
-        b.onResolve({ filter: /scripts\/native\.mjs$/ }, () => ({ path: '../scripts/native.mjs', external: true }));
+        // Every output file is directly in dist/, so the package's scripts are one level up.
+        b.onResolve({ filter: /(^|\/)scripts\/[^/]+\.mjs$/ }, (a) => ({ path: `../scripts/${a.path.split('/').pop()}`, external: true }));
       },
     },
   ],

@@ -3,8 +3,7 @@
 // to install and exits 0: the reference is optional for the emulator itself.
 import { ensureOraclePrereqs } from '../src/oracle/prereqs.ts';
 
-const root = typeof process.getuid === 'function' && process.getuid() === 0;
-const r = await ensureOraclePrereqs({ install: root });
+const r = await ensureOraclePrereqs({ install: true });
 if (r.ok) {
   if (!process.argv.includes('--quiet')) process.stderr.write(`setup: real-Xen reference ready (${r.xen})\n`);
 } else {

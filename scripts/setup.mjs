@@ -3,14 +3,18 @@
 //
 // - Debian packages: installed with apt-get when missing and running as root; otherwise the
 //   exact command to run is printed and the step fails.
-// - npm dependencies: `npm install` when node_modules is missing or older than package-lock.json.
-//   (Not `npm ci`: npm 11 writes lock files without the other platforms' optional packages of
-//   rollup, and then its own `npm ci` refuses them as out of sync.)
-// - The native instruction counter (native/xenvm-count.c) is built with the host C compiler.
+// - The CPU engine: Unicorn 2.1 (scripts/engine.mjs). Debian bookworm has only 2.0.1, which cannot
+//   run guests with the MMU on, so trixie's libunicorn2t64 is fetched into .cache/engine with a
+//   private apt directory; the machine's apt configuration is left alone. Works without root.
+// - npm dependencies: `npm ci` when node_modules is missing or older than package-lock.json, so
+//   the committed lock file is used as it is and never rewritten.
+// - The native instruction counter (native/xenvm-count.c) is built with the host C compiler,
+//   linked against that engine.
 //
 // Plain Node (no dependencies), so it can run before `npm ci`. Options: --quiet (print only
 // what it does), --check (report, install nothing).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { ensureEngine, ENGINE_PACKAGE, ENGINE_SUITE } from './engine.mjs';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +26,7 @@ const say = (s) => process.stderr.write(`setup: ${s}\n`);
 
 /** What the project needs from Debian, and how to tell it is there. */
 const PACKAGES = [
-  { pkg: 'libunicorn2', why: 'the CPU engine', present: () => libraryPresent('libunicorn.so.2') },
+  // dpkg-deb and apt-get come with every Debian system; they fetch the engine (see ensureEngine).
   { pkg: 'gcc-aarch64-linux-gnu', why: 'builds the guest firmware', present: () => onPath(process.env.CROSS_COMPILE ? `${process.env.CROSS_COMPILE}gcc` : 'aarch64-linux-gnu-gcc') },
   { pkg: 'binutils-aarch64-linux-gnu', why: 'links the guest firmware', present: () => onPath(process.env.CROSS_COMPILE ? `${process.env.CROSS_COMPILE}objcopy` : 'aarch64-linux-gnu-objcopy') },
   { pkg: 'device-tree-compiler', why: 'compiles the board devicetrees', present: () => onPath('dtc') && onPath('fdtget') },
@@ -36,11 +40,6 @@ const PACKAGES = [
 
 function onPath(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function libraryPresent(name) {
-  const r = spawnSync('sh', ['-c', `ldconfig -p 2>/dev/null | grep -q '${name}' || ls /usr/lib/*/${name} /usr/lib/${name} >/dev/null 2>&1`]);
-  return r.status === 0;
 }
 
 function isRoot() {
@@ -85,30 +84,32 @@ function ensureNodeModules() {
     say('npm dependencies are not installed: run npm install');
     return false;
   }
-  say('installing npm dependencies (npm install)');
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
+  say('installing npm dependencies (npm ci)');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
   return r.status === 0;
+}
+
+let engine;
+function ensureEngineReady() {
+  engine = ensureEngine({ root, fetch: !checkOnly });
+  if (!engine.ok) {
+    say(engine.error);
+    return false;
+  }
+  if (engine.fetched) say(`fetched Unicorn ${engine.version} (Debian ${ENGINE_SUITE} ${ENGINE_PACKAGE}) into ${engine.path}`);
+  return true;
 }
 
 async function ensureCounter() {
   const { buildCounter } = await import('./native.mjs');
-  const r = buildCounter();
+  const r = buildCounter(engine.path);
   if (!r.ok) say(r.error);
   return r.ok;
 }
 
-const ok = ensurePackages() && ensureNodeModules() && (checkOnly || (await ensureCounter()));
+const ok = ensurePackages() && ensureEngineReady() && ensureNodeModules() && (checkOnly || (await ensureCounter()));
 if (!ok) {
   say('set-up is incomplete (see above)');
   process.exit(1);
 }
-if (!quiet) {
-  const v = (() => {
-    try {
-      return execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libunicorn2'], { encoding: 'utf8' });
-    } catch {
-      return 'unknown version';
-    }
-  })();
-  say(`ready (libunicorn2 ${v})`);
-}
+if (!quiet) say(`ready (Unicorn ${engine.version} from ${engine.source}: ${engine.path})`);

@@ -9,7 +9,8 @@ commands:
   diff IMAGE...         run both and show per-domain differences (exit 0 only when equal)
   trace FILE.jsonl      re-render a saved JSONL trace as text, with a summary
 
-'xenvm-emu <command> --help' describes each command.`;
+'xenvm-emu <command> --help' describes each command; 'xenvm-emu --version' prints the
+project's version and the CPU engine's (Unicorn 2.1 or later is required).`;
 
 type Main = (argv: string[]) => Promise<number>;
 
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return cmd === undefined ? 2 : 0;
   }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') return (await import('./version.ts')).versionMain();
   const load = commands[cmd];
   if (!load) {
     process.stderr.write(`xenvm-emu: unknown command '${cmd}'\n\n${USAGE}\n`);

@@ -8,7 +8,9 @@
 //       memory  = <hi lo>  in KiB (two cells)
 //       cpus    = <n>
 //       vpl011                          emulated PL011 at 0x22000000 whose output Xen prints
-//       module  compatible "multiboot,kernel", "multiboot,module", reg = <addr size>
+//       module  compatible "multiboot,kernel", "multiboot,module", reg = <addr size>,
+//               bootargs = the guest kernel's command line (optional)
+//       module  compatible "multiboot,ramdisk", "multiboot,module", reg = <addr size> (optional)
 //   /chosen/<module> without a xen,domain parent: the dom0 kernel
 
 /**
@@ -31,6 +33,10 @@ export interface DomUSpec {
   memoryMiB: number;
   cpus: number;
   kernel: BootModule;
+  /** The kernel module's `bootargs`: the guest's command line (Xen puts it in the guest's /chosen). */
+  bootargs?: string;
+  /** A `multiboot,ramdisk` module: Xen copies it into the guest and names it in the guest's /chosen. */
+  ramdisk?: BootModule;
 }
 
 export interface ChosenSpec {
@@ -91,10 +97,10 @@ function dtsString(s: string): string {
   return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
 }
 
-function moduleNode(indent: string, m: BootModule, extra: string[] = []): string[] {
+function moduleNode(indent: string, m: BootModule, extra: string[] = [], kind: 'kernel' | 'ramdisk' = 'kernel'): string[] {
   return [
     `${indent}module@${m.addr.toString(16)} {`,
-    `${indent}\tcompatible = "multiboot,kernel", "multiboot,module";`,
+    `${indent}\tcompatible = "multiboot,${kind}", "multiboot,module";`,
     `${indent}\treg = <${cells64(m.addr)} ${cells64(m.size)}>;`,
     ...extra.map((l) => `${indent}\t${l}`),
     `${indent}};`,
@@ -119,7 +125,8 @@ export function chosenFragment(spec: ChosenSpec): string {
       `\t\t\tmemory = <${cells64(d.memoryMiB * 1024)}>;`,
       `\t\t\tcpus = <${hex(d.cpus)}>;`,
       '\t\t\tvpl011;',
-      ...moduleNode('\t\t\t', d.kernel),
+      ...moduleNode('\t\t\t', d.kernel, d.bootargs !== undefined ? [`bootargs = ${dtsString(d.bootargs)};`] : []),
+      ...(d.ramdisk ? moduleNode('\t\t\t', d.ramdisk, [], 'ramdisk') : []),
       '\t\t};',
     );
   });

@@ -1,8 +1,9 @@
 // Finds (and, as root, installs) what the real-Xen oracle needs: Debian's Xen 4.17 arm64
-// hypervisor binary, qemu-system-aarch64 and dtc. Everything comes from apt and nothing else.
+// hypervisor binary, qemu-system-aarch64 and dtc. Everything comes from Debian's packages.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+// @ts-ignore -- plain ESM shared with scripts/setup.mjs
+import { fetchDebianPackage } from '../../scripts/debian-fetch.mjs';
 import { delimiter, join } from 'node:path';
 import { packageRoot } from '../package-root.ts';
 
@@ -20,6 +21,8 @@ export interface PrereqDeps {
   getuid: () => number;
   which: (program: string) => string | undefined;
   run: (cmd: string, args: string[], cwd?: string) => Promise<{ ok: true } | { ok: false; error: string }>;
+  /** Downloads and unpacks a Debian package of the system's suite (scripts/debian-fetch.mjs). */
+  fetchPackage: (p: { pkg: string; arch: string; destDir: string }) => { ok: true } | { ok: false; error: string };
   cacheDir: string;
 }
 
@@ -46,6 +49,7 @@ export function defaultDeps(cacheDir = DEFAULT_CACHE_DIR): PrereqDeps {
     getuid: () => (typeof process.getuid === 'function' ? process.getuid() : -1),
     which: whichOnPath,
     run: runCommand,
+    fetchPackage: (p) => fetchDebianPackage({ ...p, cacheDir: join(REPO_ROOT, '.cache', 'apt') }),
     cacheDir,
   };
 }
@@ -55,54 +59,26 @@ export function cachedXenPath(cacheDir: string): string {
   return join(cacheDir, 'xen', XEN_IN_PACKAGE);
 }
 
-/** The exact commands a root user would run; quoted in the not-root error. */
+/** The commands that install what is missing; quoted when we may not run them. */
 export function installCommands(cacheDir: string, missing: { xen: boolean; qemu: boolean; dtc: boolean }): string[] {
   const cmds: string[] = [];
   const pkgs = [missing.qemu ? 'qemu-system-arm' : '', missing.dtc ? 'device-tree-compiler' : ''].filter(Boolean);
-  if (missing.xen) {
-    cmds.push(
-      'dpkg --add-architecture arm64',
-      'apt-get update',
-      `mkdir -p ${cacheDir}/deb && cd ${cacheDir}/deb && apt-get download ${XEN_PACKAGE}:arm64`,
-      `dpkg-deb -x ${cacheDir}/deb/${XEN_PACKAGE}_*_arm64.deb ${cacheDir}/xen`,
-    );
-  } else if (pkgs.length > 0) {
-    cmds.push('apt-get update');
-  }
-  if (pkgs.length > 0) cmds.push(`apt-get install -y --no-install-recommends ${pkgs.join(' ')}`);
+  if (missing.xen) cmds.push(`npm run setup   (fetches ${XEN_PACKAGE}:arm64 into ${join(cacheDir, 'xen')} with a private apt directory; no root needed)`);
+  if (pkgs.length > 0) cmds.push('apt-get update', `apt-get install -y --no-install-recommends ${pkgs.join(' ')}`);
   return cmds;
 }
 
-async function fetchXen(deps: PrereqDeps): Promise<{ ok: true } | { ok: false; error: string }> {
-  const r1 = await deps.run('dpkg', ['--add-architecture', 'arm64']);
-  if (!r1.ok) return r1;
-  const r2 = await deps.run('apt-get', ['update']);
-  if (!r2.ok) return r2;
-  await mkdir(deps.cacheDir, { recursive: true });
-  // Download and extract in a private directory, then rename into place, so that two
-  // runs racing on a fresh cache never see a half-extracted tree.
-  const work = await mkdtemp(join(deps.cacheDir, 'fetch-'));
-  try {
-    // apt-get download warns that the _apt user cannot write to the directory and
-    // falls back to downloading as root; that warning is harmless.
-    const r3 = await deps.run('apt-get', ['download', `${XEN_PACKAGE}:arm64`], work);
-    if (!r3.ok) return r3;
-    const deb = (await readdir(work)).find((f) => f.startsWith(XEN_PACKAGE) && f.endsWith('.deb'));
-    if (!deb) return { ok: false, error: `apt-get download produced no ${XEN_PACKAGE} .deb` };
-    const r4 = await deps.run('dpkg-deb', ['-x', join(work, deb), join(work, 'xen')]);
-    if (!r4.ok) return r4;
-    if (!existsSync(join(work, 'xen', XEN_IN_PACKAGE))) {
-      return { ok: false, error: `${deb} does not contain ${XEN_IN_PACKAGE}` };
-    }
-    const dest = join(deps.cacheDir, 'xen');
-    if (!existsSync(cachedXenPath(deps.cacheDir))) {
-      await rm(dest, { recursive: true, force: true });
-      await rename(join(work, 'xen'), dest);
-    }
-    return { ok: true };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+/**
+ * The hypervisor is an arm64 package on an amd64 machine: it comes through a private apt
+ * directory for the system's own Debian suite with the arm64 architecture
+ * (scripts/debian-fetch.mjs), so the machine's apt configuration (its architectures included)
+ * is never changed. Needs no root.
+ */
+function fetchXen(deps: PrereqDeps): { ok: true } | { ok: false; error: string } {
+  const r = deps.fetchPackage({ pkg: XEN_PACKAGE, arch: 'arm64', destDir: join(deps.cacheDir, 'xen') });
+  if (!r.ok) return { ok: false, error: `cannot fetch ${XEN_PACKAGE}:arm64 from Debian: ${r.error}` };
+  if (!existsSync(cachedXenPath(deps.cacheDir))) return { ok: false, error: `${XEN_PACKAGE} does not contain ${XEN_IN_PACKAGE}` };
+  return { ok: true };
 }
 
 export async function ensureOraclePrereqs(
@@ -121,21 +97,21 @@ export async function ensureOraclePrereqs(
       .join(', ');
     const howTo = installCommands(deps.cacheDir, missing).map((c) => `  ${c}`).join('\n');
     if (!opts.install) return { ok: false, error: `oracle prerequisites missing: ${what}. Install them with:\n${howTo}` };
-    if (deps.getuid() !== 0) {
-      return { ok: false, error: `oracle prerequisites missing: ${what}; installing needs root. Run as root:\n${howTo}` };
-    }
+    // The hypervisor needs no root (a private apt directory); system packages do.
     if (missing.xen) {
-      const r = await fetchXen(deps);
+      const r = fetchXen(deps);
       if (!r.ok) return r;
     }
     const pkgs = [missing.qemu && 'qemu-system-arm', missing.dtc && 'device-tree-compiler'].filter(
       (p): p is string => typeof p === 'string',
     );
     if (pkgs.length > 0) {
-      if (!missing.xen) {
-        const u = await deps.run('apt-get', ['update']);
-        if (!u.ok) return u;
+      if (deps.getuid() !== 0) {
+        const sys = installCommands(deps.cacheDir, { xen: false, qemu: missing.qemu, dtc: missing.dtc }).map((c) => `  ${c}`).join('\n');
+        return { ok: false, error: `oracle prerequisites missing: ${pkgs.join(', ')}; installing needs root. Run as root:\n${sys}` };
       }
+      const u = await deps.run('apt-get', ['update']);
+      if (!u.ok) return u;
       const r = await deps.run('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs]);
       if (!r.ok) return r;
     }

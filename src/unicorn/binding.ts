@@ -6,7 +6,9 @@
  * library itself cannot be loaded, which is reported once with the package to install.
  */
 import koffi from 'koffi';
-import { UC_ARCH_ARM64, UC_MODE_ARM, UcErr, Reg } from './constants.ts';
+import { ctlWrite, UC_ARCH_ARM64, UC_CPU_ARM64_A57, UC_MODE_ARM, UcCtl, UcErr, Reg } from './constants.ts';
+// @ts-ignore -- plain ESM shared with scripts/setup.mjs, which runs before npm dependencies exist
+import { engineCandidates, ENGINE_MIN, ENGINE_PACKAGE } from '../../scripts/engine.mjs';
 import { allocVcpuBlock, DeferredCpWrite, ExceptionBlock, InstructionCounter, IrqWatch, loadCounter, MmioBlock, SysregBlock, type NativeHelper } from './counter.ts';
 
 export type UcHandle = unknown;
@@ -31,23 +33,58 @@ export const Proto = {
 };
 
 let api: Api | undefined;
+let loaded: EngineInfo | undefined;
 let loadError: string | undefined;
 
-/** Loads libunicorn once. Returns an error message naming the package when it is missing. */
-export function loadUnicorn(): { ok: true; api: Api } | { ok: false; error: string } {
-  if (api) return { ok: true, api };
+/** Which engine was loaded: its path, where that came from and its version. */
+export interface EngineInfo {
+  path: string;
+  source: string;
+  version: { major: number; minor: number; patch: number };
+}
+
+/**
+ * Loads libunicorn once: the first of `engineCandidates()` (scripts/engine.mjs) that loads, checked
+ * to be version 2.1 or later. Returns an error message that says what to do otherwise.
+ */
+export function loadUnicorn(): { ok: true; api: Api; engine: EngineInfo } | { ok: false; error: string } {
+  if (api && loaded) return { ok: true, api, engine: loaded };
   if (loadError) return { ok: false, error: loadError };
-  let lib: ReturnType<typeof koffi.load>;
-  try {
-    lib = koffi.load('libunicorn.so.2');
-  } catch (e) {
-    loadError =
-      `cannot load libunicorn.so.2 (${(e as Error).message.split('\n')[0]}).\n` +
-      `Install the Unicorn engine: apt-get install libunicorn2   (or run: npm run setup, as root)`;
-    return { ok: false, error: loadError };
+  const tried: string[] = [];
+  for (const c of engineCandidates() as { path: string; source: string }[]) {
+    let lib: ReturnType<typeof koffi.load>;
+    try {
+      lib = koffi.load(c.path);
+    } catch (e) {
+      tried.push(`${c.path} (${c.source}): ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    // uc_version packs major << 24 | minor << 16 | patch << 8 (unicorn.h UC_MAKE_VERSION).
+    const packed = (lib.func('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)') as (a: null, b: null) => number)(null, null);
+    const version = { major: (packed >>> 24) & 0xff, minor: (packed >>> 16) & 0xff, patch: (packed >>> 8) & 0xff };
+    if (version.major < ENGINE_MIN.major || (version.major === ENGINE_MIN.major && version.minor < ENGINE_MIN.minor)) {
+      tried.push(
+        `${c.path} (${c.source}) is Unicorn ${version.major}.${version.minor}.${version.patch}: ` +
+          `2.0.x checks memory permissions on the virtual address before the guest's MMU translates it ` +
+          `(Unicorn issue 1718, fixed in 2.1), so no guest with the MMU on can run on it`,
+      );
+      continue;
+    }
+    api = bind(lib);
+    loaded = { path: c.path, source: c.source, version };
+    return { ok: true, api, engine: loaded };
   }
+  loadError =
+    `no usable Unicorn engine (xenvm-emu needs ${ENGINE_MIN.major}.${ENGINE_MIN.minor} or later)` +
+    (tried.length ? `:\n  ${tried.join('\n  ')}` : ': none found') +
+    `\nRun: npm run setup   (fetches Debian trixie's ${ENGINE_PACKAGE} into .cache/engine without changing the system's apt set-up),\n` +
+    `or point XENVM_EMU_UNICORN at a libunicorn.so.2 of version ${ENGINE_MIN.major}.${ENGINE_MIN.minor} or later.`;
+  return { ok: false, error: loadError };
+}
+
+function bind(lib: ReturnType<typeof koffi.load>): Api {
   const f = (sig: string) => lib.func(sig);
-  api = {
+  return {
     uc_open: f('int uc_open(int arch, int mode, _Out_ void **uc)'),
     uc_close: f('int uc_close(void *uc)'),
     uc_strerror: f('const char *uc_strerror(int code)'),
@@ -60,7 +97,11 @@ export function loadUnicorn(): { ok: true; api: Api } | { ok: false; error: stri
     uc_hook_add: f('int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)'),
     uc_ctl: f('int uc_ctl(void *uc, int control, ...)'),
   } as unknown as Api;
-  return { ok: true, api };
+}
+
+/** The loaded engine (after a successful loadUnicorn), for --version and messages. */
+export function engineInfo(): EngineInfo | undefined {
+  return loaded;
 }
 
 /** A system (coprocessor) register address: op0, op1, CRn, CRm, op2. */
@@ -128,11 +169,18 @@ export class Engine {
   static open(): { ok: true; engine: Engine } | { ok: false; error: string } {
     const r = loadUnicorn();
     if (!r.ok) return r;
-    const n = loadCounter();
+    const n = loadCounter(r.engine.path);
     if (!n.ok) return n;
     const out: unknown[] = [null];
     const err = r.api.uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out);
     if (err !== UcErr.OK) return { ok: false, error: `uc_open failed: ${r.api.uc_strerror(err)}` };
+    // The oracle runs Xen on QEMU's cortex-a57, so the guest sees that CPU's ID registers
+    // (MIDR, features, cache geometry) there; choose the same model before anything else.
+    const model = r.api.uc_ctl(out[0], ctlWrite(UcCtl.CPU_MODEL, 1), 'int', UC_CPU_ARM64_A57);
+    if (model !== UcErr.OK) {
+      r.api.uc_close(out[0]);
+      return { ok: false, error: `cannot select the Cortex-A57 CPU model: ${r.api.uc_strerror(model)}` };
+    }
     return { ok: true, engine: new Engine(r.api, out[0], n) };
   }
 
@@ -333,8 +381,7 @@ export class Engine {
 
   /** Drops every translated block (uc_ctl UC_CTL_TB_FLUSH = 10, no arguments). Between runs only. */
   flushTranslations(): number {
-    const ctl = 10 | (0 << 26) | (1 << 30);
-    return this.api.uc_ctl(this.uc, ctl);
+    return this.api.uc_ctl(this.uc, ctlWrite(UcCtl.TB_FLUSH, 0));
   }
 
   /** Runs from `begin` until `until`, `timeoutUs` (0 = none) or `count` instructions (0 = no limit). */
@@ -363,11 +410,10 @@ export class Engine {
    * Drops the engine's translated blocks for guest code in [begin, end): needed after the host
    * writes guest code behind the engine's back (RAM is the host buffer mapped with
    * uc_mem_map_ptr, and neither those writes nor uc_mem_write invalidate translations).
-   * uc_ctl(UC_CTL_TB_REMOVE_CACHE = 9, 2 arguments, write direction); measured on 2.0.1.
+   * uc_ctl(UC_CTL_TB_REMOVE_CACHE, 2 arguments, write direction).
    */
   removeCache(begin: number, end: number): number {
-    const ctl = 9 | (2 << 26) | (1 << 30);
-    return this.api.uc_ctl(this.uc, ctl, 'uint64_t', begin, 'uint64_t', end);
+    return this.api.uc_ctl(this.uc, ctlWrite(UcCtl.TB_REMOVE_CACHE, 2), 'uint64_t', begin, 'uint64_t', end);
   }
 
   close(): void {

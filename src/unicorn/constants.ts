@@ -1,9 +1,26 @@
 /**
- * Numeric constants of the Unicorn 2.0.x C API (unicorn/unicorn.h, unicorn/arm64.h), read off the
- * headers of Debian's libunicorn-dev 2.0.1. Only what this project uses.
+ * Numeric constants of the Unicorn 2.1 C API (unicorn/unicorn.h, unicorn/arm64.h), read off the
+ * headers of Debian trixie's libunicorn-dev 2.1.1 (every value this project used from 2.0.1 is
+ * unchanged in 2.1; 2.1 adds the CPU-model control and more system registers). Only what this
+ * project uses. This module and binding.ts are the only places that know these numbers.
  */
 export const UC_ARCH_ARM64 = 2;
 export const UC_MODE_ARM = 0;
+/** enum uc_cpu_arm64: the CPU model chosen with UC_CTL_CPU_MODEL. */
+export const UC_CPU_ARM64_A57 = 0;
+
+/** enum uc_control_type (the low bits of a uc_ctl request). */
+export const UcCtl = {
+  CPU_MODEL: 7,
+  TB_REMOVE_CACHE: 9,
+  TB_FLUSH: 10,
+  TLB_FLUSH: 11,
+} as const;
+
+/** UC_CTL_WRITE(type, nr): a request that passes `nr` arguments in (UC_CTL_IO_WRITE = 1 in bits 31:30). */
+export function ctlWrite(type: number, nr: number): number {
+  return type | (nr << 26) | (1 << 30);
+}
 
 export const UcErr = {
   OK: 0,
@@ -77,6 +94,8 @@ export const Reg = {
   ELR_EL1: 267,
   SP_EL0: 270,
   SP_EL1: 271,
+  TTBR0_EL1: 274,
+  TTBR1_EL1: 275,
   ESR_EL1: 277,
   FAR_EL1: 281,
   VBAR_EL1: 287,

@@ -23,10 +23,11 @@ export interface NativeHelper {
 let helper: NativeHelper | undefined;
 let failure: string | undefined;
 
-export function loadCounter(): ({ ok: true } & NativeHelper) | { ok: false; error: string } {
+/** Builds (when needed) and loads the native helper, linked against the engine at `enginePath`. */
+export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) | { ok: false; error: string } {
   if (helper) return { ok: true, ...helper };
   if (failure) return { ok: false, error: failure };
-  const built = buildCounter() as { ok: true; path: string } | { ok: false; error: string };
+  const built = buildCounter(enginePath) as { ok: true; path: string } | { ok: false; error: string };
   if (!built.ok) {
     failure = built.error;
     return { ok: false, error: failure };

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -295,6 +296,22 @@ describe('readImageFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'loader-test-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('refuses devices, FIFOs and oversized files before opening them (no hang, no unbounded read)', () => {
+    expect(readImageFile('/dev/zero')).toEqual({ ok: false, error: `cannot read image '/dev/zero': not a regular file (a character device)` });
+    expect(readImageFile('/dev/urandom', 'devicetree')).toEqual({
+      ok: false,
+      error: `cannot read devicetree '/dev/urandom': not a regular file (a character device)`,
+    });
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(readImageFile(fifo)).toEqual({ ok: false, error: `cannot read image '${fifo}': not a regular file (a FIFO)` });
+    writeFileSync(join(dir, 'big.img'), new Uint8Array(4097));
+    expect(readImageFile(join(dir, 'big.img'), 'image', 4096)).toEqual({
+      ok: false,
+      error: `cannot read image '${join(dir, 'big.img')}': too large: 4097 bytes, limit 4096`,
+    });
+  });
+
   it('reads a file', () => {
     writeFileSync(join(dir, 'a.img'), bytes(1, 2, 3));
     expect(readImageFile(join(dir, 'a.img'))).toEqual({ ok: true, value: bytes(1, 2, 3) });
@@ -302,7 +319,7 @@ describe('readImageFile', () => {
 
   it('names the path and the reason on failure', () => {
     expect(readImageFile(join(dir, 'x.img'))).toEqual({ ok: false, error: `cannot read image '${join(dir, 'x.img')}': no such file` });
-    expect(readImageFile(dir)).toEqual({ ok: false, error: `cannot read image '${dir}': is a directory` });
+    expect(readImageFile(dir)).toEqual({ ok: false, error: `cannot read image '${dir}': not a regular file (a directory)` });
     writeFileSync(join(dir, 'empty.img'), new Uint8Array(0));
     expect(readImageFile(join(dir, 'empty.img'), 'devicetree')).toEqual({
       ok: false,

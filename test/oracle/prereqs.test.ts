@@ -20,6 +20,13 @@ function fakeDeps(over: Partial<PrereqDeps>): PrereqDeps & { ran: string[] } {
       ran.push([cmd, ...args].join(' '));
       return { ok: true };
     },
+    // Plays apt-get download + dpkg-deb -x of the hypervisor package on the file system.
+    fetchPackage: ({ pkg, arch, destDir }) => {
+      ran.push(`fetch ${pkg}:${arch}`);
+      mkdirSync(join(destDir, 'boot'), { recursive: true });
+      writeFileSync(join(destDir, 'boot', 'xen-4.17-arm64'), 'xen');
+      return { ok: true };
+    },
     cacheDir,
     ran,
     ...over,
@@ -27,40 +34,44 @@ function fakeDeps(over: Partial<PrereqDeps>): PrereqDeps & { ran: string[] } {
 }
 
 describe('ensureOraclePrereqs', () => {
-  it('without root, names the exact commands and runs nothing', async () => {
+  it('without root, fetches Xen (no root needed) and names the system packages to install', async () => {
     const deps = fakeDeps({ which: (p) => (p === 'dtc' ? '/usr/bin/dtc' : undefined) });
     const r = await ensureOraclePrereqs({ install: true }, deps);
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toContain('needs root');
-    expect(r.error).toContain('dpkg --add-architecture arm64');
-    expect(r.error).toContain('apt-get download xen-hypervisor-4.17-arm64:arm64');
-    expect(r.error).toContain(`dpkg-deb -x ${deps.cacheDir}/deb/xen-hypervisor-4.17-arm64_*_arm64.deb ${deps.cacheDir}/xen`);
     expect(r.error).toContain('apt-get install -y --no-install-recommends qemu-system-arm');
     expect(r.error).not.toContain('device-tree-compiler');
-    expect(deps.ran).toEqual([]);
+    expect(r.error).not.toContain('dpkg --add-architecture');
+    // The hypervisor came through the private apt directory; no system command ran.
+    expect(deps.ran).toEqual(['fetch xen-hypervisor-4.17-arm64:arm64']);
   });
 
-  it('as root, fetches Xen through apt only', async () => {
-    const deps = fakeDeps({ getuid: () => 0 });
+  it('as root, fetches Xen through the private apt directory and never adds an architecture', async () => {
+    const deps = fakeDeps({ getuid: () => 0, which: (p) => (p === 'qemu-system-aarch64' ? undefined : `/usr/bin/${p}`) });
+    let installed = false;
+    const run = deps.run;
     deps.run = async (cmd, args, cwd) => {
-      deps.ran.push([cmd, ...args].join(' '));
-      // Play apt-get download and dpkg-deb -x on the file system.
-      if (cmd === 'apt-get' && args[0] === 'download') writeFileSync(join(cwd!, 'xen-hypervisor-4.17-arm64_4.17.7_arm64.deb'), '');
-      if (cmd === 'dpkg-deb') {
-        mkdirSync(join(args[2], 'boot'), { recursive: true });
-        writeFileSync(join(args[2], 'boot', 'xen-4.17-arm64'), 'xen');
-      }
-      return { ok: true };
+      if (cmd === 'apt-get' && args[0] === 'install') installed = true;
+      return run(cmd, args, cwd);
     };
+    deps.which = (p) => (p === 'qemu-system-aarch64' && !installed ? undefined : `/usr/bin/${p}`);
     const r = await ensureOraclePrereqs({ install: true }, deps);
     expect(r).toEqual({ ok: true, xen: cachedXenPath(deps.cacheDir), qemu: '/usr/bin/qemu-system-aarch64' });
-    expect(deps.ran.map((c) => c.split(' /')[0])).toEqual([
-      'dpkg --add-architecture arm64',
+    expect(deps.ran).toEqual([
+      'fetch xen-hypervisor-4.17-arm64:arm64',
       'apt-get update',
-      'apt-get download xen-hypervisor-4.17-arm64:arm64',
-      'dpkg-deb -x',
+      'apt-get install -y --no-install-recommends qemu-system-arm',
     ]);
+  });
+
+  it('without install, names npm run setup for the hypervisor', async () => {
+    const deps = fakeDeps({});
+    const r = await ensureOraclePrereqs({ install: false }, deps);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toContain('npm run setup');
+    expect(deps.ran).toEqual([]);
   });
 
   it('with everything present, installs nothing', async () => {

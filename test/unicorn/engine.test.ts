@@ -1,0 +1,108 @@
+// Where the engine comes from: the private-apt mirror list, the candidate order, and the
+// version check that refuses Unicorn 2.0.x (which cannot run guests with the MMU on).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+// @ts-ignore -- plain ESM shared with scripts/setup.mjs
+import { systemDebianMirrors } from '../../scripts/debian-fetch.mjs';
+// @ts-ignore -- plain ESM shared with scripts/setup.mjs
+import { engineCandidates } from '../../scripts/engine.mjs';
+import { loadUnicorn } from '../../src/unicorn/binding.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function fakeEtc(files: Record<string, string>): string {
+  const etc = mkdtempSync(join(tmpdir(), 'apt-etc-'));
+  dirs.push(etc);
+  mkdirSync(join(etc, 'sources.list.d'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(etc, name), text);
+  return etc;
+}
+
+describe('systemDebianMirrors', () => {
+  it('reads deb822 stanzas and one-line entries, skipping security, disabled and deb-src', () => {
+    const etc = fakeEtc({
+      'sources.list.d/debian.sources': [
+        'Types: deb',
+        '# http://snapshot.example/archive',
+        'URIs: http://deb.debian.org/debian',
+        'Suites: bookworm bookworm-updates',
+        'Components: main',
+        'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+        '',
+        'Types: deb',
+        'URIs: http://deb.debian.org/debian-security',
+        'Suites: bookworm-security',
+        'Components: main',
+        '',
+        'Types: deb-src',
+        'URIs: http://src.debian.example/debian',
+        'Suites: bookworm',
+        '',
+        'Enabled: no',
+        'Types: deb',
+        'URIs: http://off.debian.example/debian',
+        'Suites: bookworm',
+      ].join('\n'),
+      'sources.list': '# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n',
+    });
+    expect(systemDebianMirrors(etc)).toEqual([
+      { uri: 'http://deb.debian.org/debian', signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg' },
+      { uri: 'http://mirror.example/debian', signedBy: '/k.gpg' },
+    ]);
+  });
+
+  it('finds nothing when apt has no Debian source', () => {
+    expect(systemDebianMirrors(fakeEtc({}))).toEqual([]);
+  });
+});
+
+describe('the engine', () => {
+  it('XENVM_EMU_UNICORN is the only candidate when set', () => {
+    const old = process.env.XENVM_EMU_UNICORN;
+    process.env.XENVM_EMU_UNICORN = '/nowhere/libunicorn.so.2';
+    try {
+      expect(engineCandidates()).toEqual([{ path: '/nowhere/libunicorn.so.2', source: 'XENVM_EMU_UNICORN' }]);
+    } finally {
+      if (old === undefined) delete process.env.XENVM_EMU_UNICORN;
+      else process.env.XENVM_EMU_UNICORN = old;
+    }
+  });
+
+  it('the loaded engine is 2.1 or later', () => {
+    const r = loadUnicorn();
+    if (!r.ok) throw new Error(r.error);
+    const { major, minor } = r.engine.version;
+    expect(major * 100 + minor).toBeGreaterThanOrEqual(201);
+  });
+
+  it('--version prints the project and engine versions', () => {
+    const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^xenvm-emu \d+\.\d+\.\d+\nUnicorn 2\.\d+\.\d+ \(/);
+  });
+
+  it('a missing engine named by XENVM_EMU_UNICORN is refused with what to do', () => {
+    const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', '--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, XENVM_EMU_UNICORN: '/nowhere/libunicorn.so.2' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no usable Unicorn engine');
+    expect(r.stderr).toContain('npm run setup');
+  });
+
+  // Bookworm's own libunicorn2 (2.0.1), when the machine has it installed.
+  const bookworm = '/usr/lib/x86_64-linux-gnu/libunicorn.so.2';
+  const have20 = existsSync(bookworm) && /^2\.0/.test(spawnSync('dpkg-query', ['-W', '-f=${Version}', 'libunicorn2'], { encoding: 'utf8' }).stdout);
+  it.skipIf(!have20)('Unicorn 2.0.x is refused, saying why', () => {
+    const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', '--version'], { encoding: 'utf8', env: { ...process.env, XENVM_EMU_UNICORN: bookworm } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is Unicorn 2\.0\.\d+: 2\.0\.x checks memory permissions on the virtual address/);
+  });
+});
