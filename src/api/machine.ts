@@ -491,9 +491,9 @@ export class XenvmMachine {
     });
   }
 
-  /** The transcript so far: `dN: text` per line (each domain's prefix), in the order printed. */
-  transcript(): string[] {
-    return this.all.map((l) => l.line);
+  /** The transcript so far: `dN: text` per line (each domain's prefix), in the order printed; of one domain, or all. */
+  transcript(domid?: number): string[] {
+    return (domid === undefined ? this.all : this.all.filter((l) => l.domid === domid)).map((l) => l.line);
   }
 
   /** Console lines so far, of one domain or of all. */

@@ -105,6 +105,8 @@ describe('waitForLine', () => {
     const l = await m.waitForLine(/pair: domid = (\d+)/, { domid: 2, timeout: 5000 });
     expect(l.domid).toBe(2);
     expect(l.match[1]).toBe('2');
+    expect(m.transcript(2).every((t) => t.startsWith('d2: '))).toBe(true);
+    expect(m.transcript(2)).toContain('d2: pair: domid = 2, peer = 1');
   });
 });
 
