@@ -39,6 +39,10 @@ export interface DomainConfig {
   dtb?: string | Uint8Array;
   /** Text before each line of the transcript (default `dN: `). */
   consolePrefix?: string;
+  /** Initial ramdisk, as a path or bytes (default: the machine's `initrd`), as `initrd=`. */
+  initrd?: string | Uint8Array;
+  /** Kernel command line, /chosen/bootargs (default: the machine's `cmdline`), as `cmdline=`. */
+  cmdline?: string;
 }
 
 export interface MachineConfig {
@@ -52,6 +56,9 @@ export interface MachineConfig {
   gic?: 2 | 3;
   dtb?: string;
   memoryMiB?: number;
+  /** Defaults for every domain, as `--initrd` and `--cmdline`. */
+  initrd?: string | Uint8Array;
+  cmdline?: string;
   /** Wall-clock bound on the whole run in ms (default: none); the run ends with `timeout`. */
   timeoutMs?: number;
   /** Bound on guest instructions, every domain together (exact). */
@@ -174,6 +181,8 @@ export class XenvmMachine {
   private readonly config: MachineConfig;
   private readonly bus: TraceBus;
   private readonly privileged = new Set<number>();
+  /** Initrd files read once however many domains share them. */
+  private readonly initrds = new Map<string, Uint8Array>();
   private readonly all: ConsoleLine[] = [];
   private readonly statusLines: string[] = [];
   private readonly perDomainLines = new Map<number, number>();
@@ -260,8 +269,25 @@ export class XenvmMachine {
         blob = r.value;
       }
     }
+    // The boot modules a kernel takes besides its devicetree (machine/loader: placed as Xen does).
+    const boot: { initrd?: Uint8Array; cmdline?: string } = {};
+    const initrd = d.initrd ?? this.config.initrd;
+    if (typeof initrd === 'string') {
+      let bytes = this.initrds.get(initrd);
+      if (!bytes) {
+        const r = readImageFile(initrd, 'initrd');
+        if (!r.ok) return { ok: false, error: `d${domid}: ${r.error}` };
+        this.initrds.set(initrd, (bytes = r.value));
+      }
+      boot.initrd = bytes;
+    } else if (initrd !== undefined) {
+      boot.initrd = initrd;
+    }
+    const cmdline = d.cmdline ?? this.config.cmdline;
+    if (cmdline !== undefined) boot.cmdline = cmdline;
     if (privileged) this.privileged.add(domid);
     return this.machine.addDomain({
+      ...boot,
       domid,
       name: d.name ?? (path !== undefined ? basename(path) : `d${domid}`),
       privileged,

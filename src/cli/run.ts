@@ -141,7 +141,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
  * does not know, so a new option cannot be dropped silently on its way to the machine.
  */
 const WIRED = new Set([
-  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
+  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
   'traceText', 'traceFilter', 'traceFile', 'perfetto',
 ]);
 
@@ -155,6 +155,11 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
   const per = collectDomainOptions(opts.domainOptions ?? [], domids);
   if (!per.ok) return per;
   const domain = (domid: number, image: string): DomainConfig => ({ image, ...per.value.get(domid) });
+  // --initrd and --cmdline (read loosely: the options arrive with the loader's change to RunOptions).
+  const { initrd, cmdline } = opts as { initrd?: string; cmdline?: string };
+  const boot: Pick<MachineConfig, 'initrd' | 'cmdline'> = {};
+  if (initrd !== undefined) boot.initrd = initrd;
+  if (cmdline !== undefined) boot.cmdline = cmdline;
   return {
     ok: true,
     value: {
@@ -164,6 +169,7 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
       gic: opts.gic,
       dtb: opts.dtb,
       memoryMiB: opts.memoryMiB,
+      ...boot,
       timeoutMs: opts.timeoutMs,
       maxInstructions: opts.maxInstructions,
       quantum: opts.quantum,
