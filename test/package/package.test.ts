@@ -58,6 +58,9 @@ describe('the packed package, installed into an empty directory', () => {
     expect(r.stderr).toContain('xenvm-emu: d1 shut down (poweroff)');
     expect(r.stdout.split('\n')).toContain('d1: Test result: SUCCESS');
     expect(r.status).toBe(0);
+    // The bundle finds its own package.json and engine from node_modules/xenvm-emu/dist.
+    const v = run(process.execPath, [join(consumer, 'node_modules', '.bin', 'xenvm-emu'), '--version']);
+    expect(v.stdout).toMatch(/^xenvm-emu \d+\.\d+\.\d+\nUnicorn 2\.\d+/);
   });
 
   it('is imported by name and runs a guest through the API', () => {
