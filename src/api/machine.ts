@@ -203,10 +203,10 @@ export class XenvmMachine {
   private constructor(config: MachineConfig, bus: TraceBus) {
     this.config = config;
     this.bus = bus;
-    const n = config.domains.length + (config.dom0 ? 1 : 0);
+    const n = (config.domains ?? []).length + (config.dom0 ? 1 : 0);
     const prefixes = new Map<number, string>();
     if (config.dom0) prefixes.set(0, consolePrefix(0, { consolePrefix: config.dom0.consolePrefix }));
-    config.domains.forEach((d, i) => prefixes.set(i + 1, consolePrefix(i + 1, { consolePrefix: d.consolePrefix })));
+    (config.domains ?? []).forEach((d, i) => prefixes.set(i + 1, consolePrefix(i + 1, { consolePrefix: d.consolePrefix })));
     this.machine = new Machine({
       xsm: config.xsm ?? 'dummy',
       trace: bus,
@@ -227,7 +227,7 @@ export class XenvmMachine {
     const bad = (message: string) => ({ ok: false as const, error: new XenvmError('bad-input', message) });
     const specs = [
       ...(config.dom0 ? [{ domid: 0, d: config.dom0, privileged: true }] : []),
-      ...config.domains.map((d, i) => ({ domid: i + 1, d, privileged: false })),
+      ...(config.domains ?? []).map((d, i) => ({ domid: i + 1, d, privileged: false })),
     ];
     if (specs.length === 0) return bad('no images given');
     const bus = config.traceBus ?? new TraceBus();
