@@ -1,9 +1,12 @@
-// `xenvm-emu run`: run guest images under the emulator, one domain each.
-import { runImages, type RunOptions } from '../machine/run.ts';
+// `xenvm-emu run`: run guest images under the emulator, one domain each, through the library
+// API (src/api): the command line adds only its option syntax and its output conventions.
+import { buildMachine, type DomainConfig, type MachineConfig } from '../api/machine.ts';
+import { XenvmError } from '../api/errors.ts';
+import type { RunOptions } from '../machine/run.ts';
+import { collectDomainOptions, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
+import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
 import { FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
-import { attachTraceOutputs } from '../trace/sinks.ts';
-import { MAX_MEMORY_MIB } from '../machine/domain-options.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
 export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
@@ -143,31 +146,103 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   return { ok: true, help, opts };
 }
 
+/**
+ * Every option of RunCliOptions that runConfig passes on or the command line handles itself.
+ * An option added to RunOptions must be wired into MachineConfig too: runConfig refuses one it
+ * does not know, so a new option cannot be dropped silently on its way to the machine.
+ */
+const WIRED = new Set([
+  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
+  'traceText', 'traceFilter', 'traceFile', 'perfetto',
+]);
+
+/** The machine a `run` command line describes, for the library API (src/api). */
+export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Result<MachineConfig> {
+  for (const [k, v] of Object.entries(opts)) {
+    if (v !== undefined && !WIRED.has(k)) return { ok: false, error: `internal: the run option '${k}' is not passed to the library API (src/cli/run.ts runConfig)` };
+  }
+  const domids = [...(opts.dom0 ? [0] : []), ...opts.images.map((_, i) => i + 1)];
+  if (domids.length === 0) return { ok: false, error: 'no images given' };
+  const per = collectDomainOptions(opts.domainOptions ?? [], domids);
+  if (!per.ok) return per;
+  const domain = (domid: number, image: string): DomainConfig => ({ image, ...per.value.get(domid) });
+  // --initrd and --cmdline (read loosely: the options arrive with the loader's change to RunOptions).
+  const { initrd, cmdline } = opts as { initrd?: string; cmdline?: string };
+  const boot: Pick<MachineConfig, 'initrd' | 'cmdline'> = {};
+  if (initrd !== undefined) boot.initrd = initrd;
+  if (cmdline !== undefined) boot.cmdline = cmdline;
+  return {
+    ok: true,
+    value: {
+      domains: opts.images.map((image, i) => domain(i + 1, image)),
+      dom0: opts.dom0 !== undefined ? domain(0, opts.dom0) : undefined,
+      xsm: opts.xsm,
+      gic: opts.gic,
+      dtb: opts.dtb,
+      memoryMiB: opts.memoryMiB,
+      ...boot,
+      timeoutMs: opts.timeoutMs,
+      maxInstructions: opts.maxInstructions,
+      quantum: opts.quantum,
+      seed: opts.seed,
+      // A lone domain with nothing that needs virtual time runs at full engine speed.
+      counted: opts.counted ?? false,
+      gdb: opts.gdb,
+      traceBus: trace,
+    },
+  };
+}
+
 /** Runs with CLI output conventions; returns the exit status. */
 export async function runWithOutput(opts: RunCliOptions): Promise<number> {
-  const trace = new TraceBus();
-  const outputs = attachTraceOutputs(trace, {
-    text: opts.traceText ? (line) => process.stderr.write(line + '\n') : undefined,
-    filter: opts.traceFilter,
-    jsonl: opts.traceFile,
-    perfetto: opts.perfetto,
-  });
-  if (!outputs.ok) {
-    process.stderr.write(`xenvm-emu: ${outputs.error}\n`);
-    return 2;
+  let trace: TraceBus | undefined;
+  let closeOutputs = () => {};
+  if (opts.traceText || opts.traceFile !== undefined || opts.perfetto !== undefined) {
+    // The trace views are loaded only when one is asked for.
+    const { attachTraceOutputs } = await import('../trace/sinks.ts');
+    trace = new TraceBus();
+    const outputs = attachTraceOutputs(trace, {
+      text: opts.traceText ? (line) => process.stderr.write(line + '\n') : undefined,
+      filter: opts.traceFilter,
+      jsonl: opts.traceFile,
+      perfetto: opts.perfetto,
+    });
+    if (!outputs.ok) {
+      process.stderr.write(`xenvm-emu: ${outputs.error}\n`);
+      return 2;
+    }
+    closeOutputs = outputs.close;
   }
   if (opts.seed !== undefined) process.stderr.write(`xenvm-emu: scheduling seed ${opts.seed}\n`);
   try {
-    const r = await runImages({
-      ...opts,
-      trace,
-      onLine: (l) => process.stdout.write(l + '\n'),
+    const config = runConfig(opts, trace);
+    if (!config.ok) {
+      process.stderr.write(`xenvm-emu: ${config.error}\n`);
+      return 2;
+    }
+    const built = buildMachine({
+      ...config.value,
+      onLine: (l) => process.stdout.write(l.line + '\n'),
       onStatus: (s) => process.stderr.write(`xenvm-emu: ${s}\n`),
     });
-    if (r.message) process.stderr.write(`xenvm-emu: ${r.message}\n`);
-    return r.exitCode;
+    if (!built.ok) {
+      process.stderr.write(`xenvm-emu: ${built.error.message}\n`);
+      return built.error.exitCode;
+    }
+    const m = built.value;
+    try {
+      const r = await m.run();
+      if (r.message) process.stderr.write(`xenvm-emu: ${r.message}\n`);
+      return r.exitCode;
+    } catch (e) {
+      if (!(e instanceof XenvmError)) throw e;
+      process.stderr.write(`xenvm-emu: ${e.message}\n`);
+      return e.exitCode;
+    } finally {
+      await m.close();
+    }
   } finally {
-    outputs.close();
+    closeOutputs();
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.ts';
 import { TraceBus } from '../trace/bus.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import { describeBoard, type Board } from './fdt/board.ts';
@@ -13,12 +13,11 @@ import { parseElf64 } from './loader/elf.ts';
 import type { ElfSymbol } from './loader/symbols.ts';
 import { Machine, type RunEnd } from './machine.ts';
 import { collectDomainOptions, consolePrefix } from './domain-options.ts';
-import { GdbController } from '../gdb/controller.ts';
 import { err, hex, ok, type Result } from './result.ts';
 import { memoryBanks, tryBuildDomUDeviceTree, type DomUDeviceTreeSpec } from './fdt/domu.ts';
 import type { DtbBuilder } from './loader/boot.ts';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = packageRoot(import.meta.url);
 
 export interface RunOptions {
   /** domU images: d1, d2, ... in order. */
@@ -105,9 +104,9 @@ export const DEFAULT_DOMU_MEMORY_MIB = 64;
  * domU of this configuration (fdt/domu.ts: memory, one vCPU, PSCI, timer, the GIC, the vpl011,
  * /chosen; no hypervisor node, as for a domain that is not "enhanced").
  */
-export function resolveDtb(image: string, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB'>): Result<ResolvedDtb> {
+export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB'>): Result<ResolvedDtb> {
   let path = opts.dtb;
-  if (!path) {
+  if (!path && image !== undefined) {
     const beside = join(dirname(image), 'board.dtb');
     if (existsSync(beside)) path = beside;
   }
@@ -266,6 +265,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     const limits = { timeoutMs: opts.timeoutMs, maxInstructions: opts.maxInstructions };
     let end: RunEnd;
     if (opts.gdb) {
+      // Loaded only when asked for: a plain run does not pay for the debugger's code.
+      const { GdbController } = await import('../gdb/controller.ts');
       const g = await GdbController.start(machine, { port: opts.gdb.port, wait: opts.gdb.wait, log: (t) => opts.onStatus?.(t) });
       if (!g.ok) return fail(2, g.error);
       opts.gdb.onListening?.(g.gdb.ports());
@@ -288,36 +289,45 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);
     }
-    let exitCode = domains.every((d) => d.ok) ? 0 : 1;
-    let message: string | undefined;
-    switch (end.kind) {
-      case 'timeout':
-        exitCode = 3;
-        message = `timeout: the run did not finish within ${end.seconds} s (${describeWaiting(domains)})`;
-        break;
-      case 'instruction-limit':
-        exitCode = 3;
-        message = `instruction limit: ${end.limit} guest instructions executed before every domain finished (${describeWaiting(domains)})`;
-        break;
-      case 'deadlock':
-        exitCode = 4;
-        message = `deadlock: ${end.report}`;
-        break;
-      case 'finished':
-        // Faults and shutdowns were reported as they happened; a failing result line was not.
-        if (exitCode !== 0) {
-          const failed = domains.filter((d) => !d.ok && d.result !== undefined && !passed(d.result));
-          if (failed.length) message = failed.map((d) => `d${d.domid} reported Test result: ${d.result}`).join('; ');
-        }
-        break;
-    }
+    const { exitCode, message } = summarizeRun(end, domains);
     return { lines, status, exitCode, message, end, domains, instructions: machine.now(), wallMs: performance.now() - t0 };
   } finally {
     machine.close();
   }
 }
 
-function describeWaiting(domains: DomainSummary[]): string {
+/**
+ * The exit status and closing message of a run (shared with the library API, src/api): 0 every
+ * domain finished well, 1 a domain failed, 3 a time or instruction limit, 4 deadlock.
+ */
+export function summarizeRun(end: RunEnd, domains: readonly Pick<DomainSummary, 'domid' | 'result' | 'end' | 'ok'>[]): { exitCode: number; message?: string } {
+  let exitCode = domains.every((d) => d.ok) ? 0 : 1;
+  let message: string | undefined;
+  switch (end.kind) {
+    case 'timeout':
+      exitCode = 3;
+      message = `timeout: the run did not finish within ${end.seconds} s (${describeWaiting(domains)})`;
+      break;
+    case 'instruction-limit':
+      exitCode = 3;
+      message = `instruction limit: ${end.limit} guest instructions executed before every domain finished (${describeWaiting(domains)})`;
+      break;
+    case 'deadlock':
+      exitCode = 4;
+      message = `deadlock: ${end.report}`;
+      break;
+    case 'finished':
+      // Faults and shutdowns were reported as they happened; a failing result line was not.
+      if (exitCode !== 0) {
+        const failed = domains.filter((d) => !d.ok && d.result !== undefined && !passed(d.result));
+        if (failed.length) message = failed.map((d) => `d${d.domid} reported Test result: ${d.result}`).join('; ');
+      }
+      break;
+  }
+  return { exitCode, message };
+}
+
+export function describeWaiting(domains: readonly Pick<DomainSummary, 'domid' | 'result' | 'end'>[]): string {
   const waiting = domains.filter((d) => d.result === undefined && d.end === undefined).map((d) => `d${d.domid}`);
   return waiting.length ? `still running: ${waiting.join(', ')}` : 'every domain had reported';
 }
