@@ -5,9 +5,14 @@
 //   compute                  bench-compute under the emulator vs. the same image on a bare
 //                            Unicorn with no hooks at all (ratio = emulator / bare speed)
 //   first console line       hello: from runImages() to the guest's first line
+//   start-up                 hello: a whole `xenvm-emu run` as a process, from the compiled bin
+//                            (dist/cli.js), min and median of several runs; beside it, when
+//                            QEMU and the cached Xen are there, the real Xen's boot-to-result
+//                            time for the same image (the oracle's own timing of a reference run)
 //   interdomain ping-pong    bench-pong + bench-ping: 100,000 round trips
 //   trace cost               bench-hypercall with no trace sink vs. with a sink attached
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../src/unicorn/binding.ts';
 import { UcErr, UcProt, xreg, Reg } from '../src/unicorn/constants.ts';
@@ -74,6 +79,44 @@ console.log(`xenvm-emu bench (best of ${REPEAT}; node ${process.version}; ${new 
 // Start-up: the first console line of hello.
 const hello = await best({ images: [img('hello')] });
 row('first console line', `${hello.firstLineMs.toFixed(1)} ms`, `target <= 100 ms; whole hello run ${hello.ms.toFixed(1)} ms`);
+
+// Start-up: the whole command as a user runs it, process start to exit, from the compiled bin.
+const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 10);
+const bin = join(REPO_ROOT, 'dist', 'cli.js');
+function processMs(args: string[]): { min: number; median: number } {
+  const t: number[] = [];
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
+    t.push(performance.now() - t0);
+    if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}`);
+  }
+  t.sort((a, b) => a - b);
+  return { min: t[0], median: t[t.length >> 1] };
+}
+if (existsSync(bin)) {
+  const run = processMs([bin, 'run', img('hello')]);
+  const bare = processMs(['-e', '0']);
+  row('start-up: xenvm-emu run hello', `${run.min.toFixed(0)} / ${run.median.toFixed(0)} ms`, `min / median of ${STARTUP_RUNS} processes, target <= 150 ms (node -e 0: ${bare.min.toFixed(0)} / ${bare.median.toFixed(0)} ms)`);
+} else {
+  row('start-up: xenvm-emu run hello', 'not built', 'npm run build first (npm run bench does)');
+}
+// The real Xen on the same image, when QEMU and the cached Xen are there (never installed here).
+{
+  const { ensureOraclePrereqs } = await import('../src/oracle/prereqs.ts');
+  const pre = await ensureOraclePrereqs({ install: false });
+  if (!pre.ok) {
+    row('  real Xen 4.17 in QEMU', 'skipped', pre.error.split('\n')[0]);
+  } else {
+    const { runReference } = await import('../src/oracle/reference.ts');
+    const ref = await runReference({ images: [img('hello')], gic: 2, xsm: 'dummy' });
+    if (ref.ok && ref.timing) {
+      row('  real Xen 4.17 in QEMU', `${ref.timing.totalMs.toFixed(0)} ms`, `QEMU start to every result line (first guest line at ${ref.timing.firstLineMs ?? '?'} ms; polled every 50 ms)`);
+    } else {
+      row('  real Xen 4.17 in QEMU', 'failed', ref.ok ? 'no timing' : ref.error.split('\n')[0]);
+    }
+  }
+}
 
 // Hypercalls: subtract hello's whole run as the fixed cost of building and booting a domain.
 const hc = await best({ images: [img('bench-hypercall')] });

@@ -10,9 +10,10 @@ import type { XenDomain, XenVcpu } from '../xen/domain.ts';
 import { GuestTimers, type TimerEvent } from '../xen/vtimer.ts';
 import type { HypercallOutcome } from '../xen/hypercall.ts';
 import type { Board } from './fdt/board.ts';
-import { loadImage, type LoadedImage } from './loader/load.ts';
+import type { LoadedImage } from './loader/load.ts';
 import { symbolize, type ElfSymbol } from './loader/symbols.ts';
-import { placeDtb } from './loader/place-dtb.ts';
+import { loadBootModules, type DtbBuilder } from './loader/boot.ts';
+import type { GuestRange } from './loader/place-modules.ts';
 import { GUEST_VPL011_SPI, LineBuffer, PL011_SIZE, Vpl011 } from './pl011.ts';
 import { hex, type Result } from './result.ts';
 import type { GuestBitWatch } from './guest-bits.ts';
@@ -34,7 +35,12 @@ export interface DomainSpec {
   privileged: boolean;
   image: Uint8Array;
   imagePath: string;
-  dtb: Uint8Array;
+  /** The devicetree blob (its /chosen is filled in), or a builder of one (loader/boot.ts). */
+  dtb: Uint8Array | DtbBuilder;
+  /** Initial ramdisk, placed after the DTB and named in /chosen (loader/boot.ts). */
+  initrd?: Uint8Array;
+  /** Kernel command line: /chosen/bootargs. */
+  cmdline?: string;
   board: Board;
   /** RAM size in bytes (the base comes from the board's first memory bank). */
   memoryBytes: number;
@@ -78,6 +84,8 @@ export class MachineDomain {
   readonly xen: XenDomain;
   readonly image: LoadedImage;
   readonly dtbAddress: number;
+  /** Where the initrd is in guest RAM, when there is one. */
+  initrd: GuestRange | undefined;
   readonly eventIntid: number;
   readonly symbols: readonly ElfSymbol[];
   readonly pl011: LineBuffer;
@@ -128,10 +136,9 @@ export class MachineDomain {
     const bank = spec.board.memory[0];
     if (!bank) return { ok: false, error: `d${spec.domid}: the devicetree describes no memory` };
     const memory = new GuestMemory(bank.base, spec.memoryBytes);
-    const loaded = loadImage(spec.image, memory);
-    if (!loaded.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${loaded.error}` };
-    const dtbAt = placeDtb(memory, spec.dtb, loaded.value);
-    if (!dtbAt.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${dtbAt.error}` };
+    const boot = loadBootModules(memory, { kernel: spec.image, dtb: spec.dtb, initrd: spec.initrd, cmdline: spec.cmdline });
+    if (!boot.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${boot.error}` };
+    const { image, dtbAddress } = boot.value;
 
     let self: MachineDomain | undefined;
     const v = Vcpu.create({ id: 0, memory, traps: hooks.traps, exactCount: spec.exactCount, counted: spec.counted, mpidr: 0 });
@@ -189,7 +196,7 @@ export class MachineDomain {
       v.vcpu.close();
       return { ok: false, error: `d${spec.domid}: ${mapErr}` };
     }
-    v.vcpu.reset(loaded.value.entry, dtbAt.value);
+    v.vcpu.reset(image.entry, dtbAddress);
     const ppis = timerIntids(spec.board);
     const timers = new GuestTimers({
       virtIntid: ppis.virt,
@@ -197,7 +204,8 @@ export class MachineDomain {
       raise: (intid) => gic.pulse(0, intid),
       onEvent: hooks.onTimer ? (e) => self && hooks.onTimer!(self, e) : undefined,
     });
-    self = new MachineDomain(spec, memory, v.vcpu, gic, loaded.value, dtbAt.value, pl011, consoleIo, timers);
+    self = new MachineDomain(spec, memory, v.vcpu, gic, image, dtbAddress, pl011, consoleIo, timers);
+    self.initrd = boot.value.initrd;
     return { ok: true, value: self };
   }
 

@@ -367,6 +367,16 @@ export class Machine {
   }
 
   /**
+   * A run driven by its caller, one scheduling decision per call of the returned function (a
+   * RunEnd once the run is over). The library API (src/api) uses it to yield to the event loop
+   * between decisions; the decisions are the same as `run`'s.
+   */
+  beginRun(limits: RunLimits = {}): () => RunEnd | undefined {
+    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: this.firstDomainIndex() };
+    return () => this.schedule(p, limits);
+  }
+
+  /**
    * `run` for debugging: the same scheduling, but it yields to the event loop between quanta
    * (so debugger sockets are served) and never runs a domain while the debugger holds the
    * machine. Wall-clock time spent held does not count against the timeout.
