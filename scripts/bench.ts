@@ -11,6 +11,9 @@
 //                            time for the same image (the oracle's own timing of a reference run)
 //   interdomain ping-pong    bench-pong + bench-ping: 100,000 round trips
 //   trace cost               bench-hypercall with no trace sink vs. with a sink attached
+//   Linux boot               Debian's arm64 cloud kernel + the test initramfs (src/linux):
+//                            run start to `Run /init` and to init's last line, beside the real
+//                            Xen 4.17 in QEMU on the same inputs (ratio = real Xen / emulator)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -152,3 +155,63 @@ const pp = await best({ images: [img('bench-pong'), img('bench-ping')] });
 const rt = 100_000;
 row('interdomain ping-pong', `${Math.round(rt / ((pp.ms - hello.ms) / 1000))} rt/s`, 'target >= 50,000 round trips/s (100,000 round trips)');
 row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`);
+
+// Linux: Debian's arm64 cloud kernel with the test's initramfs (src/linux/boot-case.ts), from
+// the start of the run to `Run /init as init process` and to init's last line, beside the real
+// Xen 4.17 in QEMU on the same kernel, initramfs and command line when QEMU is there.
+{
+  const { prepareLinuxBoot } = await import('../src/linux/boot-case.ts');
+  const assets = await prepareLinuxBoot({ fetch: false });
+  if (!assets.ok) {
+    row('Linux boot to init', 'skipped', `${assets.error.split('\n')[0]} (npm test fetches the kernel)`);
+  } else {
+    const INIT_LAST = /init: powering off/;
+    const RUN_INIT = /Run \/init as init process/;
+    const base = { images: [assets.kernel.image], initrd: assets.initrd, cmdline: assets.cmdline, memoryMiB: assets.memoryMiB, timeoutMs: 300_000 };
+    let emu: { runInitMs?: number; lastMs?: number; ok: boolean; why?: string } = { ok: false };
+    for (let i = 0; i < Math.min(REPEAT, 3); i++) {
+      const t0 = performance.now();
+      const seen: { runInitMs?: number; lastMs?: number } = {};
+      const r = await runImages({
+        ...base,
+        onLine: (l) => {
+          if (seen.runInitMs === undefined && RUN_INIT.test(l)) seen.runInitMs = performance.now() - t0;
+          if (seen.lastMs === undefined && INIT_LAST.test(l)) seen.lastMs = performance.now() - t0;
+        },
+      });
+      if (r.exitCode !== 0 || seen.lastMs === undefined) {
+        emu = { ok: false, why: `exit ${r.exitCode}: ${(r.message ?? r.status.at(-1) ?? '').split('\n')[0]}` };
+        break;
+      }
+      if (!emu.ok || seen.lastMs < emu.lastMs!) emu = { ok: true, ...seen };
+    }
+    if (!emu.ok) {
+      row('Linux boot to init (emulator)', 'fails', emu.why);
+    } else {
+      row('Linux boot: Run /init (emulator)', `${emu.runInitMs!.toFixed(0)} ms`, `best of ${Math.min(REPEAT, 3)}; ${assets.kernel.pkg} ${assets.kernel.version}`);
+      row('Linux boot: init done (emulator)', `${emu.lastMs!.toFixed(0)} ms`, 'to "init: powering off"');
+    }
+    const { ensureOraclePrereqs } = await import('../src/oracle/prereqs.ts');
+    const pre = await ensureOraclePrereqs({ install: false });
+    if (!pre.ok) {
+      row('  real Xen 4.17 in QEMU', 'skipped', pre.error.split('\n')[0]);
+    } else {
+      const { runReference } = await import('../src/oracle/reference.ts');
+      const ref = await runReference({ images: [assets.kernel.image], gic: 2, xsm: 'dummy', memoryMiB: assets.memoryMiB, initrd: assets.initrd, cmdline: assets.cmdline, timeoutMs: 300_000 });
+      const at = (re: RegExp) => {
+        if (!ref.ok || !ref.timing) return undefined;
+        const i = ref.lines.findIndex((l) => re.test(l));
+        return i < 0 ? undefined : ref.timing.lineAtMs[i];
+      };
+      const xenInit = at(RUN_INIT);
+      const xenLast = at(INIT_LAST);
+      if (xenLast === undefined) {
+        row('  real Xen 4.17 in QEMU', 'failed', ref.ok ? 'no "init: powering off" line' : ref.error.split('\n')[0]);
+      } else {
+        row('  real Xen 4.17: Run /init', `${xenInit?.toFixed(0) ?? '?'} ms`, 'QEMU start to the line (polled every 50 ms)');
+        row('  real Xen 4.17: init done', `${xenLast.toFixed(0)} ms`);
+        if (emu.ok) row('  ratio real Xen / emulator', `${(xenLast / emu.lastMs!).toFixed(2)}x`, 'to init\'s last line; target >= 3x');
+      }
+    }
+  }
+}
