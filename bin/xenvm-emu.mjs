@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npx entry point: run the TypeScript CLI through tsx's loader (no build step).
+// Development launcher: runs the TypeScript CLI from src/ through tsx's loader, with no build step
+// (the tests use it). The package's own `xenvm-emu` bin is the compiled dist/cli.js (npm run build).
 import { register } from 'tsx/esm/api';
 register();
 await import('../src/cli/main.ts');

@@ -5,9 +5,17 @@
 //   compute                  bench-compute under the emulator vs. the same image on a bare
 //                            Unicorn with no hooks at all (ratio = emulator / bare speed)
 //   first console line       hello: from runImages() to the guest's first line
+//   start-up                 hello: a whole `xenvm-emu run` as a process, from the compiled bin
+//                            (dist/cli.js), min and median of several runs; beside it, when
+//                            QEMU and the cached Xen are there, the real Xen's boot-to-result
+//                            time for the same image (the oracle's own timing of a reference run)
 //   interdomain ping-pong    bench-pong + bench-ping: 100,000 round trips
 //   trace cost               bench-hypercall with no trace sink vs. with a sink attached
-import { readFileSync } from 'node:fs';
+//   Linux boot               Debian's arm64 cloud kernel + the test initramfs (src/linux):
+//                            run start to `Run /init` and to init's last line, beside the real
+//                            Xen 4.17 in QEMU on the same inputs (ratio = real Xen / emulator)
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../src/unicorn/binding.ts';
 import { UcErr, UcProt, xreg, Reg } from '../src/unicorn/constants.ts';
@@ -75,6 +83,44 @@ console.log(`xenvm-emu bench (best of ${REPEAT}; node ${process.version}; ${new 
 const hello = await best({ images: [img('hello')] });
 row('first console line', `${hello.firstLineMs.toFixed(1)} ms`, `target <= 100 ms; whole hello run ${hello.ms.toFixed(1)} ms`);
 
+// Start-up: the whole command as a user runs it, process start to exit, from the compiled bin.
+const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 10);
+const bin = join(REPO_ROOT, 'dist', 'cli.js');
+function processMs(args: string[]): { min: number; median: number } {
+  const t: number[] = [];
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
+    t.push(performance.now() - t0);
+    if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}`);
+  }
+  t.sort((a, b) => a - b);
+  return { min: t[0], median: t[t.length >> 1] };
+}
+if (existsSync(bin)) {
+  const run = processMs([bin, 'run', img('hello')]);
+  const bare = processMs(['-e', '0']);
+  row('start-up: xenvm-emu run hello', `${run.min.toFixed(0)} / ${run.median.toFixed(0)} ms`, `min / median of ${STARTUP_RUNS} processes, target <= 150 ms (node -e 0: ${bare.min.toFixed(0)} / ${bare.median.toFixed(0)} ms)`);
+} else {
+  row('start-up: xenvm-emu run hello', 'not built', 'npm run build first (npm run bench does)');
+}
+// The real Xen on the same image, when QEMU and the cached Xen are there (never installed here).
+{
+  const { ensureOraclePrereqs } = await import('../src/oracle/prereqs.ts');
+  const pre = await ensureOraclePrereqs({ install: false });
+  if (!pre.ok) {
+    row('  real Xen 4.17 in QEMU', 'skipped', pre.error.split('\n')[0]);
+  } else {
+    const { runReference } = await import('../src/oracle/reference.ts');
+    const ref = await runReference({ images: [img('hello')], gic: 2, xsm: 'dummy' });
+    if (ref.ok && ref.timing) {
+      row('  real Xen 4.17 in QEMU', `${ref.timing.totalMs.toFixed(0)} ms`, `QEMU start to every result line (first guest line at ${ref.timing.firstLineMs ?? '?'} ms; polled every 50 ms)`);
+    } else {
+      row('  real Xen 4.17 in QEMU', 'failed', ref.ok ? 'no timing' : ref.error.split('\n')[0]);
+    }
+  }
+}
+
 // Hypercalls: subtract hello's whole run as the fixed cost of building and booting a domain.
 const hc = await best({ images: [img('bench-hypercall')] });
 const nsPerCall = ((hc.ms - hello.ms) * 1e6) / 1_000_000;
@@ -109,3 +155,63 @@ const pp = await best({ images: [img('bench-pong'), img('bench-ping')] });
 const rt = 100_000;
 row('interdomain ping-pong', `${Math.round(rt / ((pp.ms - hello.ms) / 1000))} rt/s`, 'target >= 50,000 round trips/s (100,000 round trips)');
 row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`);
+
+// Linux: Debian's arm64 cloud kernel with the test's initramfs (src/linux/boot-case.ts), from
+// the start of the run to `Run /init as init process` and to init's last line, beside the real
+// Xen 4.17 in QEMU on the same kernel, initramfs and command line when QEMU is there.
+{
+  const { prepareLinuxBoot } = await import('../src/linux/boot-case.ts');
+  const assets = await prepareLinuxBoot({ fetch: false });
+  if (!assets.ok) {
+    row('Linux boot to init', 'skipped', `${assets.error.split('\n')[0]} (npm test fetches the kernel)`);
+  } else {
+    const INIT_LAST = /init: powering off/;
+    const RUN_INIT = /Run \/init as init process/;
+    const base = { images: [assets.kernel.image], initrd: assets.initrd, cmdline: assets.cmdline, memoryMiB: assets.memoryMiB, timeoutMs: 300_000 };
+    let emu: { runInitMs?: number; lastMs?: number; ok: boolean; why?: string } = { ok: false };
+    for (let i = 0; i < Math.min(REPEAT, 3); i++) {
+      const t0 = performance.now();
+      const seen: { runInitMs?: number; lastMs?: number } = {};
+      const r = await runImages({
+        ...base,
+        onLine: (l) => {
+          if (seen.runInitMs === undefined && RUN_INIT.test(l)) seen.runInitMs = performance.now() - t0;
+          if (seen.lastMs === undefined && INIT_LAST.test(l)) seen.lastMs = performance.now() - t0;
+        },
+      });
+      if (r.exitCode !== 0 || seen.lastMs === undefined) {
+        emu = { ok: false, why: `exit ${r.exitCode}: ${(r.message ?? r.status.at(-1) ?? '').split('\n')[0]}` };
+        break;
+      }
+      if (!emu.ok || seen.lastMs < emu.lastMs!) emu = { ok: true, ...seen };
+    }
+    if (!emu.ok) {
+      row('Linux boot to init (emulator)', 'fails', emu.why);
+    } else {
+      row('Linux boot: Run /init (emulator)', `${emu.runInitMs!.toFixed(0)} ms`, `best of ${Math.min(REPEAT, 3)}; ${assets.kernel.pkg} ${assets.kernel.version}`);
+      row('Linux boot: init done (emulator)', `${emu.lastMs!.toFixed(0)} ms`, 'to "init: powering off"');
+    }
+    const { ensureOraclePrereqs } = await import('../src/oracle/prereqs.ts');
+    const pre = await ensureOraclePrereqs({ install: false });
+    if (!pre.ok) {
+      row('  real Xen 4.17 in QEMU', 'skipped', pre.error.split('\n')[0]);
+    } else {
+      const { runReference } = await import('../src/oracle/reference.ts');
+      const ref = await runReference({ images: [assets.kernel.image], gic: 2, xsm: 'dummy', memoryMiB: assets.memoryMiB, initrd: assets.initrd, cmdline: assets.cmdline, timeoutMs: 300_000 });
+      const at = (re: RegExp) => {
+        if (!ref.ok || !ref.timing) return undefined;
+        const i = ref.lines.findIndex((l) => re.test(l));
+        return i < 0 ? undefined : ref.timing.lineAtMs[i];
+      };
+      const xenInit = at(RUN_INIT);
+      const xenLast = at(INIT_LAST);
+      if (xenLast === undefined) {
+        row('  real Xen 4.17 in QEMU', 'failed', ref.ok ? 'no "init: powering off" line' : ref.error.split('\n')[0]);
+      } else {
+        row('  real Xen 4.17: Run /init', `${xenInit?.toFixed(0) ?? '?'} ms`, 'QEMU start to the line (polled every 50 ms)');
+        row('  real Xen 4.17: init done', `${xenLast.toFixed(0)} ms`);
+        if (emu.ok) row('  ratio real Xen / emulator', `${(xenLast / emu.lastMs!).toFixed(2)}x`, 'to init\'s last line; target >= 3x');
+      }
+    }
+  }
+}

@@ -8,12 +8,15 @@
 // a private apt directory (scripts/debian-fetch.mjs) and the binding loads it by path.
 //
 // Where the binding looks, first match wins:
-//   1. $XENVM_EMU_UNICORN: a path to a libunicorn.so.2 of the user's choice;
-//   2. .cache/engine/ in the package root (what set-up fetched);
-//   3. the system's libunicorn.so.2 (a trixie or later machine with libunicorn2t64 installed).
+//   1. $XENVM_EMU_UNICORN: a path to a libunicorn.so.2 of the user's choice (then nothing else);
+//   2. .cache/engine/ in the package root (what `npm run setup` fetched in a checkout);
+//   3. ~/.cache/xenvm-emu/engine/ (what `xenvm-emu fetch-engine` fetched for an installed package);
+//   4. the system's libunicorn.so.2 (a trixie or later machine with libunicorn2t64 installed),
+//      looked up only when neither cache has one (ldconfig costs a few ms at every start).
 // The binding checks the version of whatever it loads (uc_version) and refuses 2.0.x.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchDebianPackage, fetchedPackage } from './debian-fetch.mjs';
@@ -27,6 +30,12 @@ export const ENGINE_LIB = 'libunicorn.so.2';
 
 export function engineCacheDir(root = PACKAGE_ROOT) {
   return join(root, '.cache', 'engine');
+}
+
+/** The per-user cache an installed package fetches into (XDG base directory layout). */
+export function userCacheRoot() {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'xenvm-emu');
 }
 
 /** The first libunicorn.so.2 below `dir` (the unpacked package keeps it in usr/lib/<triplet>/). */
@@ -61,6 +70,9 @@ export function engineCandidates(root = PACKAGE_ROOT) {
   if (env) return [{ path: env, source: 'XENVM_EMU_UNICORN' }];
   const cached = findLibBelow(engineCacheDir(root));
   if (cached) out.push({ path: cached, source: 'cache' });
+  const user = findLibBelow(join(userCacheRoot(), 'engine'));
+  if (user) out.push({ path: user, source: 'user cache' });
+  if (out.length > 0) return out;
   const sys = systemLib();
   if (sys) out.push({ path: sys, source: 'system' });
   return out;
@@ -78,24 +90,24 @@ function dpkgVersion(pkg) {
  * holds trixie's package, or when the system has libunicorn2t64 (2.1+) installed; otherwise
  * fetch it. Returns { ok, path, version, source } or { ok: false, error }.
  */
-export function ensureEngine({ root = PACKAGE_ROOT, fetch = true } = {}) {
+export function ensureEngine({ root = PACKAGE_ROOT, cacheRoot = join(root, '.cache'), fetch = true } = {}) {
   if (process.env.XENVM_EMU_UNICORN) {
     if (!existsSync(process.env.XENVM_EMU_UNICORN)) {
       return { ok: false, error: `XENVM_EMU_UNICORN names ${process.env.XENVM_EMU_UNICORN}, which does not exist` };
     }
     return { ok: true, path: process.env.XENVM_EMU_UNICORN, version: 'as given', source: 'env' };
   }
-  const dir = engineCacheDir(root);
+  const dir = join(cacheRoot, 'engine');
   const cached = findLibBelow(dir);
   if (cached) return { ok: true, path: cached, version: fetchedPackage(dir)?.version ?? 'unknown', source: 'cache' };
   const sysVersion = dpkgVersion(ENGINE_PACKAGE);
   const sys = systemLib();
   if (sysVersion && sys) return { ok: true, path: sys, version: sysVersion, source: 'system' };
   const how =
-    `fetch it with: npm run setup   (it runs apt-get with a private sources list and state under ${join(root, '.cache', 'apt')}: ` +
+    `fetch it with: npm run setup in a checkout, or xenvm-emu fetch-engine for an installed package (apt-get with a private sources list and state under ${join(cacheRoot, 'apt')}: ` +
     `apt-get download ${ENGINE_PACKAGE} from Debian ${ENGINE_SUITE}, then dpkg-deb -x into ${dir})`;
   if (!fetch) return { ok: false, error: `the Unicorn ${ENGINE_MIN.major}.${ENGINE_MIN.minor} engine is not there; ${how}` };
-  const r = fetchDebianPackage({ pkg: ENGINE_PACKAGE, suite: ENGINE_SUITE, cacheDir: join(root, '.cache', 'apt'), destDir: dir });
+  const r = fetchDebianPackage({ pkg: ENGINE_PACKAGE, suite: ENGINE_SUITE, cacheDir: join(cacheRoot, 'apt'), destDir: dir });
   if (!r.ok) {
     return {
       ok: false,

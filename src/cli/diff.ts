@@ -23,6 +23,11 @@ export async function diffMain(argv: string[]): Promise<number> {
     return 0;
   }
   const o = args.opts;
+  if (o.initrd !== undefined || o.cmdline !== undefined) {
+    // The emulator's side would silently boot without them and every line would differ.
+    process.stderr.write('xenvm-emu diff: --initrd and --cmdline are not passed to the emulator yet; use reference and run\n');
+    return 2;
+  }
   // The real Xen run is the slow one; start it first and run the emulator meanwhile.
   const reference = runReference(o);
   const emulated = await runImages({ images: o.images, dom0: o.dom0, gic: o.gic, xsm: o.xsm, timeoutMs: o.timeoutMs });

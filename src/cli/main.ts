@@ -8,6 +8,7 @@ commands:
   reference IMAGE...    run the same images under the real Xen 4.17 (in QEMU) and print the transcript
   diff IMAGE...         run both and show per-domain differences (exit 0 only when equal)
   trace FILE.jsonl      re-render a saved JSONL trace as text, with a summary
+  fetch-engine          fetch Unicorn 2.1 (Debian trixie's package) into ~/.cache/xenvm-emu/engine
 
 'xenvm-emu <command> --help' describes each command; 'xenvm-emu --version' prints the
 project's version and the CPU engine's (Unicorn 2.1 or later is required).`;
@@ -20,6 +21,7 @@ const commands: Record<string, () => Promise<Main>> = {
   reference: async () => (await import('./reference.ts')).referenceMain,
   diff: async () => (await import('./diff.ts')).diffMain,
   trace: async () => (await import('./trace.ts')).traceMain,
+  'fetch-engine': async () => (await import('./fetch-engine.ts')).fetchEngineMain,
 };
 
 export async function main(argv: string[]): Promise<number> {

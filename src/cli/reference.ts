@@ -13,6 +13,10 @@ options:
   --dom0 IMAGE         also boot IMAGE as the privileged dom0 (best effort; d0 lines)
   --timeout S          give up after S seconds (default 60)
   --memory MiB         memory per domain (default 64)
+  --initrd FILE        give every domU FILE as its ramdisk (multiboot,ramdisk)
+  --cmdline TEXT       every domU kernel's command line (bootargs of its kernel module)
+  --cpus N             vCPUs per domU (default 1)
+  --enhanced           mark every domU xen,enhanced (hypervisor node; Xen 4.17 wants --dom0)
   --real-clock         run on the host clock instead of QEMU's instruction counter
   --raw                print Xen's whole console to stderr after the run
   -h, --help           this text`;
@@ -63,6 +67,27 @@ export function parseReferenceArgs(argv: string[]): ParsedArgs {
         opts.memoryMiB = v;
         break;
       }
+      case '--initrd': {
+        const v = value();
+        if (!v) return { ok: false, error: '--initrd needs a file' };
+        opts.initrd = v;
+        break;
+      }
+      case '--cmdline': {
+        const v = value();
+        if (v === undefined) return { ok: false, error: '--cmdline needs a text' };
+        opts.cmdline = v;
+        break;
+      }
+      case '--cpus': {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v <= 0 || v > 128) return { ok: false, error: '--cpus takes a whole number from 1 to 128' };
+        opts.cpus = v;
+        break;
+      }
+      case '--enhanced':
+        opts.enhanced = true;
+        break;
       case '--real-clock':
         opts.fastClock = false;
         break;

@@ -1,8 +1,12 @@
-// `xenvm-emu run`: run guest images under the emulator, one domain each.
-import { runImages, type RunOptions } from '../machine/run.ts';
+// `xenvm-emu run`: run guest images under the emulator, one domain each, through the library
+// API (src/api): the command line adds only its option syntax and its output conventions.
+import { buildMachine, type DomainConfig, type MachineConfig } from '../api/machine.ts';
+import { XenvmError } from '../api/errors.ts';
+import type { RunOptions } from '../machine/run.ts';
+import { collectDomainOptions, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
+import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
 import { FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
-import { attachTraceOutputs } from '../trace/sinks.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
 export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
@@ -20,11 +24,17 @@ instruction limit; 4 deadlock (every domain waits and nothing can wake it).
 options:
   --dom0 IMAGE            also run IMAGE as the privileged dom0 (domid 0)
   --domain dN,KEY=VALUE,...  options for one domain (repeatable): memory=MiB, name=NAME,
-                          gic=2|3, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: ")
+                          gic=2|3, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: "),
+                          initrd=FILE, cmdline=TEXT (last: it takes the rest, commas included)
   --gic 2|3               GIC version (default: what the devicetree says)
   --dtb FILE              devicetree for every domain (default: board.dtb beside each image,
                           else firmware/boards/xenvm-gicv2.dts)
-  --memory MiB            RAM per domain (default: the devicetree's, 64 MiB on our boards)
+  --memory MiB            RAM per domain, 1 to ${MAX_MEMORY_MIB} (Xen's first guest RAM bank; default: the
+                          devicetree's, 64 MiB on our boards). The host pays only for pages
+                          the guest touches
+  --initrd FILE           initial ramdisk for every domain: placed after the devicetree as Xen
+                          4.17 places it, and named in /chosen (linux,initrd-start/-end)
+  --cmdline TEXT          kernel command line for every domain (/chosen/bootargs)
   --xsm dummy|silo        XSM policy: dummy (upstream default) or silo (no domU<->domU channels)
   --timeout SECONDS       wall-clock bound (default 60; 0 = none)
   --max-instructions N    bound on guest instructions, all domains together
@@ -51,6 +61,8 @@ const SPEC: Record<string, OptionSpec> = {
   '--gic': { value: true },
   '--dtb': { value: true },
   '--memory': { value: true },
+  '--initrd': { value: true },
+  '--cmdline': { value: true },
   '--xsm': { value: true },
   '--timeout': { value: true },
   '--max-instructions': { value: true },
@@ -106,8 +118,11 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   opts.dom0 = one('--dom0');
   opts.domainOptions = o.get('--domain');
   opts.dtb = one('--dtb');
+  opts.initrd = one('--initrd');
+  if (opts.initrd === '') return { ok: false, error: '--initrd needs a file name' };
+  opts.cmdline = one('--cmdline');
   const ints: [string, number, number, (v: number | undefined) => void][] = [
-    ['--memory', 1, 4096, (v) => (opts.memoryMiB = v)],
+    ['--memory', 1, MAX_MEMORY_MIB, (v) => (opts.memoryMiB = v)],
     ['--timeout', 0, 86400, (v) => (opts.timeoutMs = v === undefined ? 60_000 : v === 0 ? undefined : v * 1000)],
     ['--max-instructions', 1, Number.MAX_SAFE_INTEGER, (v) => (opts.maxInstructions = v)],
     ['--seed', 0, 0xffffffff, (v) => (opts.seed = v)],
@@ -131,31 +146,103 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   return { ok: true, help, opts };
 }
 
+/**
+ * Every option of RunCliOptions that runConfig passes on or the command line handles itself.
+ * An option added to RunOptions must be wired into MachineConfig too: runConfig refuses one it
+ * does not know, so a new option cannot be dropped silently on its way to the machine.
+ */
+const WIRED = new Set([
+  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
+  'traceText', 'traceFilter', 'traceFile', 'perfetto',
+]);
+
+/** The machine a `run` command line describes, for the library API (src/api). */
+export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Result<MachineConfig> {
+  for (const [k, v] of Object.entries(opts)) {
+    if (v !== undefined && !WIRED.has(k)) return { ok: false, error: `internal: the run option '${k}' is not passed to the library API (src/cli/run.ts runConfig)` };
+  }
+  const domids = [...(opts.dom0 ? [0] : []), ...opts.images.map((_, i) => i + 1)];
+  if (domids.length === 0) return { ok: false, error: 'no images given' };
+  const per = collectDomainOptions(opts.domainOptions ?? [], domids);
+  if (!per.ok) return per;
+  const domain = (domid: number, image: string): DomainConfig => ({ image, ...per.value.get(domid) });
+  // --initrd and --cmdline (read loosely: the options arrive with the loader's change to RunOptions).
+  const { initrd, cmdline } = opts as { initrd?: string; cmdline?: string };
+  const boot: Pick<MachineConfig, 'initrd' | 'cmdline'> = {};
+  if (initrd !== undefined) boot.initrd = initrd;
+  if (cmdline !== undefined) boot.cmdline = cmdline;
+  return {
+    ok: true,
+    value: {
+      domains: opts.images.map((image, i) => domain(i + 1, image)),
+      dom0: opts.dom0 !== undefined ? domain(0, opts.dom0) : undefined,
+      xsm: opts.xsm,
+      gic: opts.gic,
+      dtb: opts.dtb,
+      memoryMiB: opts.memoryMiB,
+      ...boot,
+      timeoutMs: opts.timeoutMs,
+      maxInstructions: opts.maxInstructions,
+      quantum: opts.quantum,
+      seed: opts.seed,
+      // A lone domain with nothing that needs virtual time runs at full engine speed.
+      counted: opts.counted ?? false,
+      gdb: opts.gdb,
+      traceBus: trace,
+    },
+  };
+}
+
 /** Runs with CLI output conventions; returns the exit status. */
 export async function runWithOutput(opts: RunCliOptions): Promise<number> {
-  const trace = new TraceBus();
-  const outputs = attachTraceOutputs(trace, {
-    text: opts.traceText ? (line) => process.stderr.write(line + '\n') : undefined,
-    filter: opts.traceFilter,
-    jsonl: opts.traceFile,
-    perfetto: opts.perfetto,
-  });
-  if (!outputs.ok) {
-    process.stderr.write(`xenvm-emu: ${outputs.error}\n`);
-    return 2;
+  let trace: TraceBus | undefined;
+  let closeOutputs = () => {};
+  if (opts.traceText || opts.traceFile !== undefined || opts.perfetto !== undefined) {
+    // The trace views are loaded only when one is asked for.
+    const { attachTraceOutputs } = await import('../trace/sinks.ts');
+    trace = new TraceBus();
+    const outputs = attachTraceOutputs(trace, {
+      text: opts.traceText ? (line) => process.stderr.write(line + '\n') : undefined,
+      filter: opts.traceFilter,
+      jsonl: opts.traceFile,
+      perfetto: opts.perfetto,
+    });
+    if (!outputs.ok) {
+      process.stderr.write(`xenvm-emu: ${outputs.error}\n`);
+      return 2;
+    }
+    closeOutputs = outputs.close;
   }
   if (opts.seed !== undefined) process.stderr.write(`xenvm-emu: scheduling seed ${opts.seed}\n`);
   try {
-    const r = await runImages({
-      ...opts,
-      trace,
-      onLine: (l) => process.stdout.write(l + '\n'),
+    const config = runConfig(opts, trace);
+    if (!config.ok) {
+      process.stderr.write(`xenvm-emu: ${config.error}\n`);
+      return 2;
+    }
+    const built = buildMachine({
+      ...config.value,
+      onLine: (l) => process.stdout.write(l.line + '\n'),
       onStatus: (s) => process.stderr.write(`xenvm-emu: ${s}\n`),
     });
-    if (r.message) process.stderr.write(`xenvm-emu: ${r.message}\n`);
-    return r.exitCode;
+    if (!built.ok) {
+      process.stderr.write(`xenvm-emu: ${built.error.message}\n`);
+      return built.error.exitCode;
+    }
+    const m = built.value;
+    try {
+      const r = await m.run();
+      if (r.message) process.stderr.write(`xenvm-emu: ${r.message}\n`);
+      return r.exitCode;
+    } catch (e) {
+      if (!(e instanceof XenvmError)) throw e;
+      process.stderr.write(`xenvm-emu: ${e.message}\n`);
+      return e.exitCode;
+    } finally {
+      await m.close();
+    }
   } finally {
-    outputs.close();
+    closeOutputs();
   }
 }
 

@@ -1,12 +1,12 @@
 // `xenvm-emu --version`: the project's version and the CPU engine's, as loaded. Loading the
 // engine here (rather than printing what set-up fetched) checks what a run would use.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.ts';
 import { loadUnicorn } from '../unicorn/binding.ts';
 
 export async function versionMain(): Promise<number> {
-  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string };
   process.stdout.write(`xenvm-emu ${pkg.version}\n`);
   const r = loadUnicorn();
   if (!r.ok) {

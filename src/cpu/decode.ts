@@ -12,6 +12,11 @@ export function svcImmediate(insn: number): number | undefined {
   return (insn & 0xffe0001f) >>> 0 === 0xd4000001 ? (insn >>> 5) & 0xffff : undefined;
 }
 
+/** SMC #imm16: 1101 0100 000 imm16 000 11. */
+export function smcImmediate(insn: number): number | undefined {
+  return (insn & 0xffe0001f) >>> 0 === 0xd4000003 ? (insn >>> 5) & 0xffff : undefined;
+}
+
 /** BRK #imm16: 1101 0100 001 imm16 000 00. */
 export function brkImmediate(insn: number): number | undefined {
   return (insn & 0xffe0001f) >>> 0 === 0xd4200000 ? (insn >>> 5) & 0xffff : undefined;

@@ -50,7 +50,7 @@ import {
   SCR_RW,
   SysReg,
 } from './arm64.ts';
-import { brkImmediate, decodeSysregAccess, hvcImmediate, svcImmediate, type SysregAccess } from './decode.ts';
+import { brkImmediate, decodeSysregAccess, hvcImmediate, smcImmediate, svcImmediate, type SysregAccess } from './decode.ts';
 
 /** What the hypervisor does with each trap. Handlers run inside the engine's callback. */
 export interface VcpuTraps {
@@ -60,8 +60,8 @@ export interface VcpuTraps {
    * with `setX(0, v)`, or injecting an exception with `injectSync`.
    */
   hvc(vcpu: Vcpu, imm: number, at: bigint): void;
-  /** SMC (PC is past it). */
-  smc(vcpu: Vcpu, pc: bigint): void;
+  /** SMC #imm at address `at` (PC is past it; the immediate is read through the guest's translation). */
+  smc(vcpu: Vcpu, imm: number, at: bigint): void;
   /**
    * A system register the hypervisor emulates: one the engine does not implement (e.g. GICv3
    * ICC_*; declining injects an undefined-instruction exception), or one of the generic timer
@@ -580,7 +580,7 @@ export class Vcpu {
     const pc = this.pc;
     switch (intno) {
       case Excp.SMC:
-        this.traps.smc(this, pc);
+        this.traps.smc(this, smcImmediate(this.insnAt(pc - 4n) ?? 0) ?? 0, pc - 4n);
         return;
       case Excp.UDEF: {
         const pstate = this.pstate;

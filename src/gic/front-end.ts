@@ -16,6 +16,9 @@ export abstract class GicFrontEnd {
     this.core = new GicCore({ nrVcpus: cfg.nrVcpus, nrIrqs: cfg.nrIrqs, priorityBits: cfg.priorityBits });
   }
 
+  /** See VirtualGic.log. */
+  log: ((vcpu: number, text: string) => void) | undefined;
+
   get onLineChange(): (vcpu: number, asserted: boolean) => void {
     return this.core.onLineChange;
   }
@@ -41,6 +44,25 @@ export abstract class GicFrontEnd {
     if (!this.deviceTarget(vcpu, intid)) return;
     this.core.setPending(intid < NR_BANKED ? vcpu : 0, intid, 0);
     this.core.update();
+  }
+
+  inspect(vcpu: number, intid: number): { pending: boolean; active: boolean; enabled: boolean } {
+    if (!this.core.validVcpu(vcpu) || !this.core.validIntid(intid)) return { pending: false, active: false, enabled: false };
+    const v = intid < NR_BANKED ? vcpu : 0;
+    return { pending: this.core.isPending(v, intid), active: this.core.isActive(v, intid), enabled: this.core.isEnabled(v, intid) };
+  }
+
+  /**
+   * A write to ICPENDR under Xen 4.17: an interrupt Xen has already queued for the vCPU stays
+   * pending, and Xen logs "trying to clear pending interrupt N." (its vGIC cannot take it back).
+   */
+  protected clearPendingAsXen(vcpu: number, first: number, value: number, skipSgis: boolean): void {
+    for (let i = 0; i < 32; i++) {
+      if (((value >>> i) & 1) === 0) continue;
+      const id = first + i;
+      if (!this.core.validIntid(id) || (skipSgis && id < NR_SGIS)) continue;
+      if (this.core.isPending(id < NR_BANKED ? vcpu : 0, id)) this.log?.(vcpu, `trying to clear pending interrupt ${id}.`);
+    }
   }
 
   irqLine(vcpu: number): boolean {

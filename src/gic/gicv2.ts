@@ -6,6 +6,15 @@
  *  - GICD_CTLR keeps only bit 0 (Enable);
  *  - a SPI targets exactly one vCPU: a write to GICD_ITARGETSR keeps the lowest set CPU bit and
  *    a write of zero is ignored, so the register reads back one bit (Xen's vgic-v2 routing).
+ * Read back from the real Xen 4.17 by firmware/apps/gic-probe (test/golden/gic-probe.gicv2.txt):
+ *  - GICD_ICFGR0 (SGIs) and GICD_ICFGR1 (PPIs) read as 0 and ignore writes; SPIs' are writable;
+ *  - writes to GICD_ICACTIVERn are ignored and logged (Linux writes them at boot);
+ *  - GICD_IS/ICPENDR and GICD_IS/ICACTIVER read as zero (Xen shows no pending or active state),
+ *    and ICPENDR cannot take back a pending interrupt (logged "trying to clear pending ...");
+ *  - GICD_SGIR reads 0xdeadbeef; GICD_PIDR2 is refused (Xen injects a data abort), the other
+ *    identification registers read as zero;
+ *  - the CPU interface is QEMU's GICv2 virtual interface: GICC_IIDR 0x0002043b, 5 priority bits,
+ *    GICC_ABPR reads 3 at reset and never below 1, GICC_AIAR reads 0.
  */
 import { GicFrontEnd } from './front-end.ts';
 import { NR_BANKED, NR_SGIS, SPURIOUS_INTID } from './core.ts';
@@ -32,12 +41,17 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
   private readonly distBase: number;
   private readonly cpuBase: number;
   private readonly cpuCtlr: Uint16Array;
+  /** GICC_ABPR as the guest reads it back (it only affects Group 1, which nothing is in). */
+  private readonly abpr: Uint8Array;
+  /** GICD_ICFGR words as written, by first INTID (read back raw, as Xen stores them). */
+  private readonly icfgr = new Map<number, number>();
 
   constructor(cfg: GicV2Config) {
     super(cfg);
     this.distBase = cfg.distBase;
     this.cpuBase = cfg.cpuBase;
     this.cpuCtlr = new Uint16Array(cfg.nrVcpus);
+    this.abpr = new Uint8Array(cfg.nrVcpus).fill(R.GICC_ABPR_RESET);
   }
 
   claims(addr: number): boolean {
@@ -98,17 +112,20 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
     if (off === R.GICD_CTLR) return ok(c.distGroupEnable & 1);
     if (off === R.GICD_TYPER) return ok(((this.nrVcpus - 1) << 5) | (this.nrIrqs / 32 - 1));
     if (off === R.GICD_IIDR) return ok(R.GICD_IIDR_VALUE);
+    if (off < R.GICD_IGROUPR) return ok(0); // reserved words: RAZ (Xen logs them)
     if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) return ok(0);
     if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return ok(readBits(c, vcpu, 'enable', firstOf(off, R.GICD_ISENABLER)));
     if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return ok(readBits(c, vcpu, 'enable', firstOf(off, R.GICD_ICENABLER)));
-    if (off >= R.GICD_ISPENDR && off < R.GICD_ICPENDR) return ok(readBits(c, vcpu, 'pending', firstOf(off, R.GICD_ISPENDR)));
-    if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) return ok(readBits(c, vcpu, 'pending', firstOf(off, R.GICD_ICPENDR)));
-    if (off >= R.GICD_ISACTIVER && off < R.GICD_ICACTIVER) return ok(readBits(c, vcpu, 'active', firstOf(off, R.GICD_ISACTIVER)));
-    if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) return ok(readBits(c, vcpu, 'active', firstOf(off, R.GICD_ICACTIVER)));
-    if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) return ok(readConfig(c, vcpu, ((off - R.GICD_ICFGR) >> 2) * 16));
+    // Xen does not show pending or active state: the four banks read as zero.
+    if (off >= R.GICD_ISPENDR && off < R.GICD_IPRIORITYR) return ok(0);
+    if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
+      const first = ((off - R.GICD_ICFGR) >> 2) * 16;
+      // SGI/PPI words: RAZ under Xen. Xen keeps an SPI word as written (reserved bits too).
+      return ok(first < NR_BANKED ? 0 : (this.icfgr.get(first) ?? readConfig(c, vcpu, first)));
+    }
     if (off >= R.GICD_NSACR && off < R.GICD_NSACR + 0x100) return ok(0);
-    if (off === R.GICD_SGIR) return ok(0); // write-only
-    if (off === R.GICD_PIDR2) return ok(R.GICD_PIDR2_VALUE);
+    if (off === R.GICD_SGIR) return ok(R.GICD_SGIR_READ_VALUE); // write-only: Xen answers this
+    if (off === R.GICD_PIDR2) return fail('GICD: unhandled read from ICPIDR2');
     if (off >= 0xfd0 && off < 0x1000) return ok(0); // other identification registers
     return fail(`GICD: unhandled read at offset ${hex(off)}`);
   }
@@ -143,14 +160,23 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
     if (e) return fail(`GICD: ${e}`);
     if (off === R.GICD_CTLR) c.distGroupEnable = value & 1;
     else if (off === R.GICD_TYPER || off === R.GICD_IIDR) { /* read-only */ }
+    else if (off < R.GICD_IGROUPR) { /* reserved words: WI */ }
     else if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) { /* RAZ/WI: everything is Group 0 */ }
     else if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) writeBits(c, vcpu, 'enable', firstOf(off, R.GICD_ISENABLER), value, true);
     else if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) writeBits(c, vcpu, 'enable', firstOf(off, R.GICD_ICENABLER), value, false);
     else if (off >= R.GICD_ISPENDR && off < R.GICD_ICPENDR) writeBits(c, vcpu, 'pending', firstOf(off, R.GICD_ISPENDR), value, true, true);
-    else if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) writeBits(c, vcpu, 'pending', firstOf(off, R.GICD_ICPENDR), value, false, true);
+    else if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) this.clearPendingAsXen(vcpu, firstOf(off, R.GICD_ICPENDR), value, true);
     else if (off >= R.GICD_ISACTIVER && off < R.GICD_ICACTIVER) writeBits(c, vcpu, 'active', firstOf(off, R.GICD_ISACTIVER), value, true);
-    else if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) writeBits(c, vcpu, 'active', firstOf(off, R.GICD_ICACTIVER), value, false);
-    else if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) writeConfig(c, vcpu, ((off - R.GICD_ICFGR) >> 2) * 16, value);
+    else if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) {
+      // Xen names the register by its byte offset from GICD_ICACTIVER.
+      this.log?.(vcpu, `vGICD: unhandled word write ${hex(value >>> 0)} to ICACTIVER${off - R.GICD_ICACTIVER}`);
+    } else if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
+      const first = ((off - R.GICD_ICFGR) >> 2) * 16;
+      if (first >= NR_BANKED) { // SGI/PPI words ignore writes under Xen
+        writeConfig(c, vcpu, first, value);
+        this.icfgr.set(first, value >>> 0);
+      }
+    }
     else if (off >= R.GICD_NSACR && off < R.GICD_NSACR + 0x100) { /* RAZ/WI */ }
     else if (off === R.GICD_SGIR) this.sendSgi(vcpu, value);
     else if (off >= 0xfd0 && off < 0x1000) { /* identification: read-only */ }
@@ -210,9 +236,9 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
       case R.GICC_CTLR: return ok(this.cpuCtlr[vcpu]);
       case R.GICC_PMR: return ok(c.pmr[vcpu]);
       case R.GICC_BPR: return ok(c.bpr0[vcpu]);
-      case R.GICC_ABPR: return ok(c.bpr1[vcpu]);
+      case R.GICC_ABPR: return ok(this.abpr[vcpu]);
       case R.GICC_IAR: return ok(this.iarValue(c.acknowledge(vcpu, 0)));
-      case R.GICC_AIAR: return ok(this.iarValue(c.acknowledge(vcpu, 1)));
+      case R.GICC_AIAR: return ok(0); // nothing is Group 1; the virtual interface answers 0
       case R.GICC_RPR: return ok(c.runningPriority(vcpu));
       case R.GICC_HPPIR:
       case R.GICC_AHPPIR: {
@@ -242,7 +268,10 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
       }
       case R.GICC_PMR: c.setPmr(vcpu, value); return okW;
       case R.GICC_BPR: c.setBpr0(vcpu, value); return okW;
-      case R.GICC_ABPR: c.setBpr1(vcpu, value); return okW;
+      case R.GICC_ABPR:
+        c.setBpr1(vcpu, value);
+        this.abpr[vcpu] = Math.max(value & 7, R.GICC_ABPR_MIN);
+        return okW;
       case R.GICC_EOIR:
       case R.GICC_AEOIR: {
         const intid = value & R.IAR_INTID_MASK;

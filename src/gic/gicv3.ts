@@ -10,9 +10,16 @@
  *  - with ARE set, the GICD words for INTIDs 0..31 are RAZ/WI: SGIs/PPIs live in the GICR SGI frame;
  *  - vCPU n has affinity Aff1 = n / 16, Aff0 = n % 16 (Xen's vcpuid_to_vaffinity for GICv3); the
  *    machine should give MPIDR_EL1 the same affinity (see vcpuAffinity()).
- * Unlike Xen (where GICR_WAKER is RAZ/WI), the ProcessorSleep/ChildrenAsleep handshake is modelled:
- * ChildrenAsleep follows ProcessorSleep at once. It does not gate delivery, so guests written
- * against Xen, which never touch WAKER, still get their interrupts.
+ * Read back from the real Xen 4.17 by firmware/apps/gic-probe (test/golden/gic-probe.gicv3.txt):
+ *  - GICD_IIDR and GICR_IIDR 0x34c, PIDR2 0x30; GICD_TYPER2 and the other reserved words RAZ;
+ *  - GICR_WAKER is RAZ/WI (Linux's wake-up handshake completes at once); GICR_SYNCR reads 1;
+ *  - GICR_ICFGR0 (SGIs) reads 0; GICR_ICFGR1 (PPIs) is writable;
+ *  - writes to GICD_ICACTIVERn / GICR_ICACTIVER0 are ignored and logged (Linux writes them);
+ *  - the pending and active banks (GICD and GICR) read as zero, and ICPENDR cannot take back a
+ *    pending interrupt (logged "trying to clear pending interrupt N.");
+ *  - GICD_IROUTER names a vCPU and reads back that vCPU's affinity: IRM=1 routes to vCPU 0, an
+ *    affinity no vCPU has leaves the route as it was;
+ *  - ICC_CTLR_EL1: A3V, 24-bit INTIDs (IDbits 1), 5 priority bits.
  */
 import { GicFrontEnd } from './front-end.ts';
 import { type GicCore, NR_BANKED, SPURIOUS_INTID } from './core.ts';
@@ -59,10 +66,11 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
   readonly version = 3 as const;
   private readonly distBase: number;
   private readonly redistBase: number;
-  /** GICD_IROUTER<n>, low word (IRM, Aff2..Aff0) and Aff3, indexed by intid-32. */
-  private readonly irouterLo: Uint32Array;
-  private readonly irouterHi: Uint8Array;
-  private readonly waker: Uint8Array;
+  /** The vCPU each SPI is routed to (GICD_IROUTER<n>), indexed by intid-32. */
+  private readonly routeVcpu: Uint8Array;
+  /** ICFGR words as written (read back raw, as Xen stores them): GICD words by first INTID,
+   *  GICR_ICFGR1 of redistributor n at key -1-n. */
+  private readonly icfgr = new Map<number, number>();
 
   constructor(cfg: GicV3Config) {
     super(cfg);
@@ -70,10 +78,7 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     this.redistBase = cfg.redistBase;
     for (let v = 0; v < cfg.nrVcpus; v++) for (let i = 0; i < NR_BANKED; i++) this.core.setGroup(v, i, 1);
     for (let i = NR_BANKED; i < cfg.nrIrqs; i++) if (this.core.validIntid(i)) this.core.setGroup(0, i, 1);
-    this.irouterLo = new Uint32Array(cfg.nrIrqs - NR_BANKED);
-    this.irouterHi = new Uint8Array(cfg.nrIrqs - NR_BANKED);
-    // Architectural reset: ProcessorSleep = 1, ChildrenAsleep = 1.
-    this.waker = new Uint8Array(cfg.nrVcpus).fill(R.GICR_WAKER_PROCESSOR_SLEEP | R.GICR_WAKER_CHILDREN_ASLEEP);
+    this.routeVcpu = new Uint8Array(cfg.nrIrqs - NR_BANKED);
   }
 
   private inDist(addr: number): boolean {
@@ -129,10 +134,10 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
       if (e) return fail(`GICD_IROUTER: ${e}`);
       const id = (off - R.GICD_IROUTER) >> 3;
       if (!c.validIntid(id)) return ok(0);
-      const lo = this.irouterLo[id - NR_BANKED];
-      const hi = this.irouterHi[id - NR_BANKED];
-      if (size === 8) return { ok: true, value: hi * TWO32 + lo };
-      return ok(off % 8 === 0 ? lo : hi);
+      // Xen keeps the target vCPU and answers its affinity (Aff3 is 0 for every vCPU).
+      const lo = vcpuAffinity(this.routeVcpu[id - NR_BANKED]);
+      if (size === 8) return { ok: true, value: lo };
+      return ok(off % 8 === 0 ? lo : 0);
     }
     const e = checkAccess(off, size, [4]);
     if (e) return fail(`GICD: ${e}`);
@@ -142,17 +147,16 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     }
     if (off === R.GICD_IIDR) return ok(R.GICD_IIDR_VALUE);
     if (off === R.GICD_STATUSR) return ok(0);
+    if (off < R.GICD_IGROUPR) return ok(0); // TYPER2, SETSPI/CLRSPI and reserved words: RAZ
     if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) return ok(0);
     // With ARE=1 the first word of each bank (INTIDs 0..31) is RAZ/WI: see spiWord().
     if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return spiWord(c, firstOf(off, R.GICD_ISENABLER), 'enable');
     if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return spiWord(c, firstOf(off, R.GICD_ICENABLER), 'enable');
-    if (off >= R.GICD_ISPENDR && off < R.GICD_ICPENDR) return spiWord(c, firstOf(off, R.GICD_ISPENDR), 'pending');
-    if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) return spiWord(c, firstOf(off, R.GICD_ICPENDR), 'pending');
-    if (off >= R.GICD_ISACTIVER && off < R.GICD_ICACTIVER) return spiWord(c, firstOf(off, R.GICD_ISACTIVER), 'active');
-    if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) return spiWord(c, firstOf(off, R.GICD_ICACTIVER), 'active');
+    // Xen does not show pending or active state: the four banks read as zero.
+    if (off >= R.GICD_ISPENDR && off < R.GICD_IPRIORITYR) return ok(0);
     if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
       const f = ((off - R.GICD_ICFGR) >> 2) * 16;
-      return ok(f < NR_BANKED ? 0 : readConfig(c, 0, f));
+      return ok(f < NR_BANKED ? 0 : (this.icfgr.get(f) ?? readConfig(c, 0, f)));
     }
     if (off >= R.GICD_IGRPMODR && off < R.GICD_IGRPMODR + 0x80) return ok(0);
     if (off >= R.GICD_NSACR && off < R.GICD_NSACR + 0x100) return ok(0);
@@ -177,13 +181,15 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
       const id = (off - R.GICD_IROUTER) >> 3;
       if (!c.validIntid(id)) return okW;
       const k = id - NR_BANKED;
-      if (size === 8) {
-        this.irouterLo[k] = value % TWO32;
-        this.irouterHi[k] = Math.floor(value / TWO32) & 0xff;
-      } else if (off % 8 === 0) this.irouterLo[k] = value;
-      else this.irouterHi[k] = value & 0xff;
-      this.irouterLo[k] &= R.GICD_IROUTER_IRM | 0x00ff_ffff; // bits [30:24] are RES0
-      c.setTargets(id, this.routeMask(k));
+      // A 32-bit write changes one half of the 64-bit value the route is decoded from.
+      const cur = vcpuAffinity(this.routeVcpu[k]);
+      const lo = size === 8 ? value % TWO32 : off % 8 === 0 ? value : cur;
+      const hi = size === 8 ? Math.floor(value / TWO32) & 0xff : off % 8 === 0 ? 0 : value & 0xff;
+      const v = this.routeTarget(lo >>> 0, hi);
+      if (v >= 0) {
+        this.routeVcpu[k] = v;
+        c.setTargets(id, (1 << v) >>> 0);
+      }
       return okW;
     }
     const e = checkAccess(off, size, [4]);
@@ -192,7 +198,12 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     if (off === R.GICD_CTLR) c.distGroupEnable = value & R.GICD_CTLR_ENABLE_G1A ? 2 : 0;
     else if (off === R.GICD_TYPER || off === R.GICD_IIDR || off === R.GICD_STATUSR) { /* read-only */ }
     else if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) { /* RAZ/WI */ }
-    else if (off >= R.GICD_ISENABLER && off < R.GICD_IPRIORITYR) {
+    else if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) {
+      // Xen names the register by its byte offset from GICD_ICACTIVER.
+      this.log?.(0, `vGICD: unhandled word write ${hex(value >>> 0)} to ICACTIVER${off - R.GICD_ICACTIVER}`);
+    } else if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) {
+      if (first !== 0) this.clearPendingAsXen(0, first, value, false);
+    } else if (off >= R.GICD_ISENABLER && off < R.GICD_IPRIORITYR) {
       if (first !== 0) {
         const bank = off & ~0x7f;
         const kind = bank === R.GICD_ISENABLER || bank === R.GICD_ICENABLER ? 'enable'
@@ -202,23 +213,25 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
       }
     } else if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
       const f = ((off - R.GICD_ICFGR) >> 2) * 16;
-      if (f >= NR_BANKED) writeConfig(c, 0, f, value);
+      if (f >= NR_BANKED) {
+        writeConfig(c, 0, f, value);
+        this.icfgr.set(f, value >>> 0);
+      }
     } else if (off >= R.GICD_IGRPMODR && off < R.GICD_IGRPMODR + 0x80) { /* RAZ/WI */ }
     else if (off >= R.GICD_NSACR && off < R.GICD_NSACR + 0x100) { /* RAZ/WI */ }
     else if (off >= 0xf00 && off < 0xf30) { /* ignored with ARE */ }
     else if (off >= 0xffd0 && off < 0x10000) { /* identification: read-only */ }
+    else if (off < R.GICD_IGROUPR) { /* reserved words: WI */ }
     else return fail(`GICD: unhandled write at offset ${hex(off)}`);
     return okW;
   }
 
-  /** SPI target set from IROUTER: IRM=1 = any participating vCPU (1 of N: all are signalled, the
-   *  first to acknowledge takes it); otherwise the vCPU with that affinity, or none. */
-  private routeMask(k: number): number {
-    const lo = this.irouterLo[k];
-    if (lo & R.GICD_IROUTER_IRM) return this.nrVcpus === 32 ? 0xffff_ffff : (1 << this.nrVcpus) - 1;
-    if (this.irouterHi[k] !== 0 || (lo & 0x00ff_0000) !== 0) return 0; // Aff3/Aff2 are 0 for every vCPU
-    const v = this.vcpuOf((lo >>> 8) & 0xff, lo & 0xff);
-    return v < 0 ? 0 : (1 << v) >>> 0;
+  /** The vCPU an IROUTER value names, as Xen decodes it: IRM=1 = vCPU 0, else the vCPU with
+   *  that affinity; -1 when none has it (Xen then keeps the previous route). */
+  private routeTarget(lo: number, hi: number): number {
+    if (lo & R.GICD_IROUTER_IRM) return 0;
+    if (hi !== 0 || (lo & 0x00ff_0000) !== 0) return -1; // Aff3/Aff2 are 0 for every vCPU
+    return this.vcpuOf((lo >>> 8) & 0xff, lo & 0xff);
   }
 
   private vcpuOf(aff1: number, aff0: number): number {
@@ -248,7 +261,8 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
       case R.GICR_CTLR: return ok(0);
       case R.GICR_IIDR: return ok(R.GICR_IIDR_VALUE);
       case R.GICR_STATUSR: return ok(0);
-      case R.GICR_WAKER: return ok(this.waker[rd]);
+      case R.GICR_WAKER: return ok(0); // RAZ/WI under Xen
+      case R.GICR_SYNCR: return ok(R.GICR_SYNCR_NOT_BUSY);
       case R.GICR_PIDR2: return ok(R.PIDR2_VALUE);
     }
     if (off >= 0xffd0 && off < 0x10000) return ok(0);
@@ -264,11 +278,8 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     if (e) return fail(`GICR: ${e}`);
     switch (off) {
       case R.GICR_CTLR: case R.GICR_IIDR: case R.GICR_STATUSR: case R.GICR_PIDR2: return okW;
-      case R.GICR_WAKER: {
-        const sleep = value & R.GICR_WAKER_PROCESSOR_SLEEP;
-        this.waker[rd] = sleep ? R.GICR_WAKER_PROCESSOR_SLEEP | R.GICR_WAKER_CHILDREN_ASLEEP : 0;
+      case R.GICR_WAKER: case R.GICR_SYNCR:
         return okW;
-      }
     }
     if (off >= 0xffd0 && off < 0x10000) return okW;
     return fail(`GICR: unhandled write at RD_base offset ${hex(off)}`);
@@ -285,10 +296,10 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     switch (off) {
       case R.GICR_IGROUPR0: return ok(0);
       case R.GICR_ISENABLER0: case R.GICR_ICENABLER0: return ok(readBits(c, rd, 'enable', 0));
-      case R.GICR_ISPENDR0: case R.GICR_ICPENDR0: return ok(readBits(c, rd, 'pending', 0));
-      case R.GICR_ISACTIVER0: case R.GICR_ICACTIVER0: return ok(readBits(c, rd, 'active', 0));
-      case R.GICR_ICFGR0: return ok(readConfig(c, rd, 0));
-      case R.GICR_ICFGR1: return ok(readConfig(c, rd, 16));
+      case R.GICR_ISPENDR0: case R.GICR_ICPENDR0: case R.GICR_ISACTIVER0: case R.GICR_ICACTIVER0:
+        return ok(0); // Xen does not show pending or active state
+      case R.GICR_ICFGR0: return ok(0); // SGIs are edge, but Xen reads the word as 0
+      case R.GICR_ICFGR1: return ok(this.icfgr.get(-1 - rd) ?? readConfig(c, rd, 16));
       case R.GICR_IGRPMODR0: case R.GICR_NSACR: return ok(0);
     }
     return fail(`GICR: unhandled read at SGI_base offset ${hex(off)}`);
@@ -309,11 +320,16 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
       case R.GICR_ISENABLER0: writeBits(c, rd, 'enable', 0, value, true); return okW;
       case R.GICR_ICENABLER0: writeBits(c, rd, 'enable', 0, value, false); return okW;
       case R.GICR_ISPENDR0: writeBits(c, rd, 'pending', 0, value, true); return okW;
-      case R.GICR_ICPENDR0: writeBits(c, rd, 'pending', 0, value, false); return okW;
+      case R.GICR_ICPENDR0: this.clearPendingAsXen(rd, 0, value, false); return okW;
       case R.GICR_ISACTIVER0: writeBits(c, rd, 'active', 0, value, true); return okW;
-      case R.GICR_ICACTIVER0: writeBits(c, rd, 'active', 0, value, false); return okW;
+      case R.GICR_ICACTIVER0:
+        this.log?.(rd, `vGICR: SGI: unhandled word write ${hex(value >>> 0)} to ICACTIVER0`);
+        return okW;
       case R.GICR_ICFGR0: return okW; // SGIs: always edge
-      case R.GICR_ICFGR1: writeConfig(c, rd, 16, value); return okW;
+      case R.GICR_ICFGR1:
+        writeConfig(c, rd, 16, value);
+        this.icfgr.set(-1 - rd, value >>> 0);
+        return okW;
       case R.GICR_IGRPMODR0: case R.GICR_NSACR: return okW;
     }
     return fail(`GICR: unhandled write at SGI_base offset ${hex(off)}`);
@@ -348,7 +364,7 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
       case K.RPR: return v(c.runningPriority(vcpu));
       case K.BPR0: return v(c.bpr0[vcpu]);
       case K.BPR1: return v(c.bpr1[vcpu]);
-      case K.CTLR: return v((c.eoiMode[vcpu] << 1) | ((c.priorityBits - 1) << 8));
+      case K.CTLR: return v((c.eoiMode[vcpu] << 1) | ((c.priorityBits - 1) << 8) | R.ICC_CTLR_IDBITS_24 | R.ICC_CTLR_A3V);
       case K.SRE: return v(0b111);
       case K.IGRPEN0: return v(c.cpuGroupEnable[vcpu] & 1);
       case K.IGRPEN1: return v((c.cpuGroupEnable[vcpu] >> 1) & 1);

@@ -93,7 +93,11 @@ export const IAR_INTID_MASK = 0x3ff;
 export const IAR_CPUID_SHIFT = 10;
 
 /** Identification values a guest sees. GICD_IIDR is what Xen's vGICv2 reports (Arm's JEP106
- *  code 0x43b); GICC_IIDR is a GIC-400's (the GICV frame is hardware under Xen). */
+ *  code 0x43b); GICC_IIDR is what the GICV frame of QEMU's GICv2 (hardware, under Xen) reports. */
 export const GICD_IIDR_VALUE = 0x0000043b;
-export const GICD_PIDR2_VALUE = 0x2b;
-export const GICC_IIDR_VALUE = 0x0202143b;
+export const GICC_IIDR_VALUE = 0x0002043b;
+/** What a read of the write-only GICD_SGIR returns under Xen. */
+export const GICD_SGIR_READ_VALUE = 0xdeadbeef;
+/** GICC_ABPR of QEMU's virtual CPU interface: 3 at reset, at least 1. */
+export const GICC_ABPR_RESET = 3;
+export const GICC_ABPR_MIN = 1;

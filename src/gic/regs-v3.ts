@@ -90,10 +90,13 @@ export const GICR_NSACR = 0x0e00;
 /** Each redistributor is an RD frame plus an SGI frame (IHI0069: 2 x 64 KiB without VLPIs). */
 export const GICR_STRIDE = 0x20000;
 
-/** Identification values: Arm's JEP106 code in IIDR (as Xen reports), ArchRev 3 in PIDR2. */
-export const GICD_IIDR_VALUE = 0x0000043b;
-export const GICR_IIDR_VALUE = 0x0000043b;
-export const PIDR2_VALUE = 0x3b;
+/** Identification values as Xen 4.17's vGICv3 reports them: IIDR 0x34c, PIDR2 with ArchRev 3 only. */
+export const GICD_IIDR_VALUE = 0x0000034c;
+export const GICR_IIDR_VALUE = 0x0000034c;
+export const PIDR2_VALUE = 0x30;
+/** GICR_SYNCR (RD_base + 0xc0): bit 0 Busy; Xen's always reads 1. */
+export const GICR_SYNCR = 0x00c0;
+export const GICR_SYNCR_NOT_BUSY = 1;
 
 // ---- CPU interface system registers (IHI0069, AArch64 ICC_* register descriptions; op0 = 3, op1 = 0, CRn = 12 unless noted) ----
 const icc = (crn: number, crm: number, op2: number): SysReg => Object.freeze({ op0: 3, op1: 0, crn, crm, op2 });
@@ -135,6 +138,9 @@ export const ICC_BPR1_EL1 = icc(12, 12, 3);
  *  (0 = 16 bits), SEIS [14], A3V [15]. */
 export const ICC_CTLR_EL1 = icc(12, 12, 4);
 export const ICC_CTLR_EOIMODE = 1n << 1n;
+/** ICC_CTLR_EL1.IDbits = 1 (24-bit INTIDs) and A3V (Aff3 supported in SGI1R), as the guest reads. */
+export const ICC_CTLR_IDBITS_24 = 1 << 11;
+export const ICC_CTLR_A3V = 1 << 15;
 /** ICC_SRE_EL1: SRE [0], DFB [1], DIB [2]; the guest always sees 0b111. */
 export const ICC_SRE_EL1 = icc(12, 12, 5);
 /** ICC_IGRPEN0_EL1 / ICC_IGRPEN1_EL1: Enable [0]. */

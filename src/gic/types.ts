@@ -90,4 +90,9 @@ export interface VirtualGic {
   /** Called once per change (edge) of a vCPU's IRQ output, right after the state change. */
   onLineChange: (vcpu: number, asserted: boolean) => void;
   observer?: GicEvents;
+  /** The state of one interrupt, for tests and debugging: under Xen the guest cannot read it
+   *  (GICD_ISPENDR/ISACTIVER read as zero). */
+  inspect(vcpu: number, intid: number): { pending: boolean; active: boolean; enabled: boolean };
+  /** A line Xen's vGIC would log for an access it ignores (e.g. writes to GICD_ICACTIVERn). */
+  log?: (vcpu: number, text: string) => void;
 }

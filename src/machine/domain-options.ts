@@ -1,12 +1,16 @@
 /**
  * Per-domain options (issue 6): what one domain gets that differs from the run's defaults —
- * its RAM, its name, its board (GIC version or a devicetree of its own) and the prefix of its
- * console lines. The command line spells one domain's options as
+ * its RAM, its name, its board (GIC version or a devicetree of its own), the prefix of its
+ * console lines, its initrd and its kernel command line. The command line spells one
+ * domain's options as
  *
  *     --domain d2,memory=32,name=right,gic=3,prefix=R:
  *     --domain d0,dtb=boards/my-dom0.dtb
+ *     --domain d1,initrd=initramfs.cpio.gz,cmdline=console=ttyAMA0 earlycon=pl011,0x22000000
  *
- * (repeatable; later keys win). Parsing only: `runImages` applies the result per domain.
+ * (repeatable; later keys win). A kernel command line has commas of its own, so `cmdline=`
+ * takes the whole rest of the value and must come last. Parsing only: `runImages` applies
+ * the result per domain.
  */
 import type { Result } from './result.ts';
 
@@ -21,9 +25,22 @@ export interface DomainOverrides {
   dtb?: string;
   /** Text before each console line (instead of "dN: "). */
   consolePrefix?: string;
+  /** Initial ramdisk file (instead of --initrd). */
+  initrd?: string;
+  /** Kernel command line, /chosen/bootargs (instead of --cmdline); '' = none. */
+  cmdline?: string;
 }
 
-export const DOMAIN_OPTION_HELP = 'dN,key=value,... with keys memory (MiB), name, gic (2|3), dtb (file), prefix (console line prefix)';
+/**
+ * Largest guest RAM, in MiB: Xen's first guest RAM bank, GUEST_RAM0_SIZE = 3 GiB at
+ * GUEST_RAM0_BASE 0x40000000 (xen/include/public/arch-arm.h). Xen puts anything beyond it in a
+ * second bank at GUEST_RAM1_BASE 0x2_0000_0000; the boards here describe one bank only.
+ * The host pays only for the pages a guest touches (mem/guest-memory.ts).
+ */
+export const MAX_MEMORY_MIB = 3072;
+
+export const DOMAIN_OPTION_HELP =
+  'dN,key=value,... with keys memory (MiB), name, gic (2|3), dtb (file), prefix (console line prefix), initrd (file), cmdline (kernel command line: last, takes the rest)';
 
 /** Highest domid a dom0less domU gets here (DOMID_FIRST_RESERVED is 0x7ff0). */
 const MAX_DOMID = 0x7fef;
@@ -35,7 +52,8 @@ export function parseDomainOption(text: string): Result<{ domid: number; overrid
   if (!m || Number(m[1]) > MAX_DOMID) return { ok: false, error: `--domain: '${head}' is not a domain (d0, d1, ...); ${DOMAIN_OPTION_HELP}` };
   const domid = Number(m[1]);
   const overrides: DomainOverrides = {};
-  for (const pair of pairs) {
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i];
     const eq = pair.indexOf('=');
     if (eq <= 0) return { ok: false, error: `--domain d${domid}: '${pair}' is not key=value; ${DOMAIN_OPTION_HELP}` };
     const key = pair.slice(0, eq);
@@ -43,7 +61,7 @@ export function parseDomainOption(text: string): Result<{ domid: number; overrid
     switch (key) {
       case 'memory': {
         const n = /^\d+$/.test(value) ? Number(value) : NaN;
-        if (!(n >= 1 && n <= 4096)) return { ok: false, error: `--domain d${domid}: memory takes a whole number of MiB from 1 to 4096, not '${value}'` };
+        if (!(n >= 1 && n <= MAX_MEMORY_MIB)) return { ok: false, error: `--domain d${domid}: memory takes a whole number of MiB from 1 to ${MAX_MEMORY_MIB}, not '${value}'` };
         overrides.memoryMiB = n;
         break;
       }
@@ -62,6 +80,15 @@ export function parseDomainOption(text: string): Result<{ domid: number; overrid
       case 'prefix':
         // Empty is allowed: bare console lines for a single-domain run.
         overrides.consolePrefix = value;
+        break;
+      case 'initrd':
+        if (value === '') return { ok: false, error: `--domain d${domid}: initrd is empty` };
+        overrides.initrd = value;
+        break;
+      case 'cmdline':
+        // The rest of the value, commas included ("earlycon=pl011,0x22000000").
+        overrides.cmdline = [value, ...pairs.slice(i + 1)].join(',');
+        i = pairs.length;
         break;
       default:
         return { ok: false, error: `--domain d${domid}: unknown key '${key}'; ${DOMAIN_OPTION_HELP}` };

@@ -10,10 +10,11 @@ import type { XenDomain, XenVcpu } from '../xen/domain.ts';
 import { GuestTimers, type TimerEvent } from '../xen/vtimer.ts';
 import type { HypercallOutcome } from '../xen/hypercall.ts';
 import type { Board } from './fdt/board.ts';
-import { loadImage, type LoadedImage } from './loader/load.ts';
+import type { LoadedImage } from './loader/load.ts';
 import { symbolize, type ElfSymbol } from './loader/symbols.ts';
-import { placeDtb } from './loader/place-dtb.ts';
-import { LineBuffer, Pl011, PL011_SIZE } from './pl011.ts';
+import { loadBootModules, type DtbBuilder } from './loader/boot.ts';
+import type { GuestRange } from './loader/place-modules.ts';
+import { GUEST_VPL011_SPI, LineBuffer, PL011_SIZE, Vpl011 } from './pl011.ts';
 import { hex, type Result } from './result.ts';
 import type { GuestBitWatch } from './guest-bits.ts';
 
@@ -34,7 +35,12 @@ export interface DomainSpec {
   privileged: boolean;
   image: Uint8Array;
   imagePath: string;
-  dtb: Uint8Array;
+  /** The devicetree blob (its /chosen is filled in), or a builder of one (loader/boot.ts). */
+  dtb: Uint8Array | DtbBuilder;
+  /** Initial ramdisk, placed after the DTB and named in /chosen (loader/boot.ts). */
+  initrd?: Uint8Array;
+  /** Kernel command line: /chosen/bootargs. */
+  cmdline?: string;
   board: Board;
   /** RAM size in bytes (the base comes from the board's first memory bank). */
   memoryBytes: number;
@@ -53,6 +59,8 @@ export interface DomainHooks {
   observer?: Parameters<typeof createGic>[0]['observer'];
   /** Called before every vGIC register access of this domain (a trace sync point). */
   beforeGicAccess?: (domain: MachineDomain) => void;
+  /** A line Xen would log about this domain's device use (an access its vpl011 refuses). */
+  onDeviceLog?: (domain: MachineDomain, text: string) => void;
   /** A generic timer was programmed or fired (only wired while a trace sink listens). */
   onTimer?: (domain: MachineDomain, e: TimerEvent) => void;
 }
@@ -76,6 +84,8 @@ export class MachineDomain {
   readonly xen: XenDomain;
   readonly image: LoadedImage;
   readonly dtbAddress: number;
+  /** Where the initrd is in guest RAM, when there is one. */
+  initrd: GuestRange | undefined;
   readonly eventIntid: number;
   readonly symbols: readonly ElfSymbol[];
   readonly pl011: LineBuffer;
@@ -126,20 +136,22 @@ export class MachineDomain {
     const bank = spec.board.memory[0];
     if (!bank) return { ok: false, error: `d${spec.domid}: the devicetree describes no memory` };
     const memory = new GuestMemory(bank.base, spec.memoryBytes);
-    const loaded = loadImage(spec.image, memory);
-    if (!loaded.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${loaded.error}` };
-    const dtbAt = placeDtb(memory, spec.dtb, loaded.value);
-    if (!dtbAt.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${dtbAt.error}` };
+    const boot = loadBootModules(memory, { kernel: spec.image, dtb: spec.dtb, initrd: spec.initrd, cmdline: spec.cmdline });
+    if (!boot.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${boot.error}` };
+    const { image, dtbAddress } = boot.value;
 
     let self: MachineDomain | undefined;
     const v = Vcpu.create({ id: 0, memory, traps: hooks.traps, exactCount: spec.exactCount, counted: spec.counted, mpidr: 0 });
     if (!v.ok) return { ok: false, error: v.error };
     const g = spec.board.gic;
+    // A dom0less domU gets as many SPIs as the host GIC has lines (Xen sizes its vGIC so):
+    // QEMU's virt board has 288 lines with GICv2 and 256 with GICv3 (GICD_TYPER 0x8 / 0x480007).
     const gic = createGic(
       g.version === 2
-        ? { version: 2, nrVcpus: 1, distBase: g.distBase, cpuBase: g.cpuBase }
-        : { version: 3, nrVcpus: 1, distBase: g.distBase, redistBase: g.redistBase },
+        ? { version: 2, nrVcpus: 1, distBase: g.distBase, cpuBase: g.cpuBase, nrSpis: 256 }
+        : { version: 3, nrVcpus: 1, distBase: g.distBase, redistBase: g.redistBase, nrSpis: 224 },
     );
+    if (hooks.onDeviceLog) gic.log = (_vcpu, t) => self && hooks.onDeviceLog!(self, t);
     gic.onLineChange = (vcpu, level) => {
       if (self) hooks.onIrqLine(self, vcpu, level);
     };
@@ -149,7 +161,14 @@ export class MachineDomain {
     const consoleIo = new LineBuffer((t) => self && hooks.onConsoleLine(self, t, 'console_io'));
     const errs: (string | undefined)[] = [];
     const uartBase = spec.board.uart?.base ?? 0x22000000;
-    errs.push(v.vcpu.mapMmio(uartBase, PL011_SIZE, new Pl011(pl011)));
+    const uart = new Vpl011({
+      out: pl011,
+      raiseIrq: () => gic.pulse(0, GUEST_VPL011_SPI),
+      log: hooks.onDeviceLog ? (t) => self && hooks.onDeviceLog!(self, t) : undefined,
+    });
+    errs.push(v.vcpu.mapMmio(uartBase, PL011_SIZE, uart));
+    // A refused vGIC access is logged (Xen logs most of them too) for whoever debugs the guest.
+    const refused = (reason: string) => hooks.onDeviceLog && self && hooks.onDeviceLog(self, `vGIC: ${reason} (Xen injects a data abort)`);
     const gicWindow = (base: number, size: number) =>
       v.vcpu.mapMmio(base, size, {
         // Registers a guest must not touch read as zero and ignore writes (Xen would inject an
@@ -157,12 +176,14 @@ export class MachineDomain {
         read: (off, sz) => {
           if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
           const r = gic.mmioRead(0, base + off, sz as 1 | 2 | 4 | 8);
+          if (!r.ok) refused(r.reason);
           return r.ok ? r.value : 0;
         },
         write: (off, sz, val) => {
           if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
           // The engine hands over a number below 2^53 (a bigint above): the low 32 bits either way.
-          gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, typeof val === 'number' ? val >>> 0 : Number(BigInt.asUintN(32, val)));
+          const r = gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, typeof val === 'number' ? val >>> 0 : Number(BigInt.asUintN(32, val)));
+          if (!r.ok) refused(r.reason);
         },
       });
     if (g.version === 2) {
@@ -175,7 +196,7 @@ export class MachineDomain {
       v.vcpu.close();
       return { ok: false, error: `d${spec.domid}: ${mapErr}` };
     }
-    v.vcpu.reset(loaded.value.entry, dtbAt.value);
+    v.vcpu.reset(image.entry, dtbAddress);
     const ppis = timerIntids(spec.board);
     const timers = new GuestTimers({
       virtIntid: ppis.virt,
@@ -183,7 +204,8 @@ export class MachineDomain {
       raise: (intid) => gic.pulse(0, intid),
       onEvent: hooks.onTimer ? (e) => self && hooks.onTimer!(self, e) : undefined,
     });
-    self = new MachineDomain(spec, memory, v.vcpu, gic, loaded.value, dtbAt.value, pl011, consoleIo, timers);
+    self = new MachineDomain(spec, memory, v.vcpu, gic, image, dtbAddress, pl011, consoleIo, timers);
+    self.initrd = boot.value.initrd;
     return { ok: true, value: self };
   }
 

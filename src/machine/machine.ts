@@ -14,6 +14,7 @@ import { EC, PSTATE_I } from '../cpu/arm64.ts';
 import { XEN_HYPERCALL_TAG } from '../xen/abi.ts';
 import { MachineDomain, type DomainSpec } from './domain.ts';
 import { smcccCall } from './smccc.ts';
+import { vcpuAffinity } from '../gic/index.ts';
 import { gicTraceObserver } from '../trace/gic.ts';
 import { GuestBitWatch } from './guest-bits.ts';
 import { hex, type Result } from './result.ts';
@@ -137,6 +138,7 @@ export class Machine {
           this.opts.onConsole(d.domid, text);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'console', domid: d.domid, text, via });
         },
+        onDeviceLog: (d, text) => this.opts.onStatus(`d${d.domid}v0 ${text}`),
         onIrqLine: (d, vcpu, level) => {
           d.vcpu.setIrqLine(level);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu, intid: -1, change: level ? 'line_up' : 'line_down' });
@@ -186,7 +188,7 @@ export class Machine {
           vcpu.injectSync(EC.UNKNOWN, 0, at + 4n);
         }
       },
-      smc: (vcpu: Vcpu) => this.smccc(current()!, vcpu),
+      smc: (vcpu: Vcpu, imm: number, at: bigint) => this.smc(current()!, vcpu, imm, at),
       sysreg: (vcpu: Vcpu, acc: SysregAccess) => {
         const d = current()!;
         if (acc.op0 === 3 && acc.op1 === 3 && acc.crn === 14) {
@@ -221,15 +223,50 @@ export class Machine {
     }
   }
 
-  /** SMCCC through HVC #0 or SMC (function id in x0): PSCI as Xen answers it. */
+  /**
+   * SMCCC through HVC #0 or SMC #0 (function id in w0): PSCI and the SMCCC queries as Xen 4.17
+   * answers them (smccc.ts). What Xen does not handle it logs, and so does this.
+   */
   private smccc(d: MachineDomain, vcpu: Vcpu): void {
-    const r = smcccCall(vcpu.xn(0));
-    if (r.kind === 'value') vcpu.setX(0, r.value);
-    else {
-      d.outcome = { kind: 'shutdown', reason: r.reason, code: r.reason === 'poweroff' ? 0 : 1 };
-      vcpu.requestStop();
+    const r = smcccCall({ x: [vcpu.x(0), vcpu.x(1), vcpu.x(2), vcpu.x(3)] }, this.smcccDomain);
+    switch (r.kind) {
+      case 'return':
+        for (let i = 0; i < r.regs.length; i++) vcpu.setX(i, r.regs[i]);
+        if (r.unhandled !== undefined) this.opts.onStatus(`d${d.domid}v0 unhandled SMC/HVC: 0x${r.unhandled.toString(16)}`);
+        return;
+      case 'shutdown':
+        d.outcome = { kind: 'shutdown', reason: r.reason, code: r.reason === 'poweroff' ? 0 : 1 };
+        vcpu.requestStop();
+        return;
+      case 'cpu-off':
+        // The domain's only vCPU is down: Xen leaves the domain there, idle for ever; it ends here.
+        vcpu.setX(0, 0);
+        this.psciStops.set(d, 'cpu-off');
+        vcpu.requestStop();
+        return;
+      case 'suspend':
+        vcpu.setX(0, 0);
+        this.psciStops.set(d, 'suspend');
+        vcpu.requestStop();
+        return;
     }
   }
+
+  /** SMC: #0 is an SMCCC call; any other immediate is not, and Xen injects an undefined
+   *  instruction whose return address is the SMC itself (a trapped SMC's preferred return). */
+  private smc(d: MachineDomain, vcpu: Vcpu, imm: number, at: bigint): void {
+    // The CPU read the immediate through the guest's translation (src/cpu/decode.ts).
+    if (imm !== 0) {
+      vcpu.injectSync(EC.UNKNOWN, 0, at);
+      return;
+    }
+    this.smccc(d, vcpu);
+  }
+
+  /** A one-vCPU domain as PSCI sees it: vCPU 0, affinity 0, running. */
+  private readonly smcccDomain = { nrVcpus: 1, affinityOf: (v: number) => BigInt(vcpuAffinity(v)), online: () => true };
+  /** PSCI calls that stopped a vCPU, carried out once it has stopped. */
+  private readonly psciStops = new Map<MachineDomain, 'cpu-off' | 'suspend'>();
 
   // ---------------------------------------------------------------- scheduling
 
@@ -324,6 +361,16 @@ export class Machine {
       const end = this.schedule(p, limits);
       if (end) return end;
     }
+  }
+
+  /**
+   * A run driven by its caller, one scheduling decision per call of the returned function (a
+   * RunEnd once the run is over). The library API (src/api) uses it to yield to the event loop
+   * between decisions; the decisions are the same as `run`'s.
+   */
+  beginRun(limits: RunLimits = {}): () => RunEnd | undefined {
+    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: this.firstDomainIndex() };
+    return () => this.schedule(p, limits);
   }
 
   /**
@@ -442,9 +489,20 @@ export class Machine {
         // The engine was stopped from its timer thread: end the run, as nothing may run after it.
         if (allReported) return { kind: 'finished' };
         return { kind: 'timeout', seconds: (limits.timeoutMs ?? 0) / 1000 };
-      case 'stopped':
+      case 'stopped': {
+        const psci = this.psciStops.get(d);
+        this.psciStops.delete(d);
+        if (psci === 'suspend') {
+          // PSCI CPU_SUSPEND: Xen blocks the vCPU until an interrupt is pending for it.
+          d.state = { kind: 'wfi', pc: d.vcpu.pc };
+          this.wake(d);
+        } else if (psci === 'cpu-off') {
+          this.opts.onStatus(`d${d.domid}: its only vCPU is off (PSCI CPU_OFF); the domain ends`);
+          this.end(d, 'cpu off');
+        }
         this.applyOutcome(d);
         break;
+      }
       case 'wfi':
         d.state = { kind: 'wfi', pc: d.vcpu.pc };
         if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'wfi' });

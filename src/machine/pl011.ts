@@ -1,21 +1,45 @@
 /**
- * The console UART Xen gives a dom0less domU (`vpl011`): an SBSA/PL011 at 0x22000000 with only
- * what output needs. Arm PL011 TRM (DDI 0183): UARTDR at 0x000, UARTFR at 0x018 with TXFE
- * (bit 7) and RXFE (bit 4); the transmit FIFO is never full, so a polling guest never waits.
+ * The console UART Xen gives a dom0less domU: `vpl011`, an SBSA generic UART (a subset of the
+ * Arm PL011, DDI 0183) at GUEST_PL011_BASE 0x22000000 whose interrupt is GUEST_VPL011_SPI 32
+ * (xen/include/public/arch-arm.h), with Xen itself as the console back end. Linux's
+ * `arm,sbsa-uart` driver and the pl011 earlycon drive it.
+ *
+ * What a guest sees, as read back from the real Xen 4.17 by firmware/apps/vpl011-probe
+ * (test/golden/vpl011-probe.*):
+ * - Registers: DR, RSR (reads 0, writes ignored), FR, IMSC (all 32 bits stored), RIS,
+ *   MIS = RIS & IMSC, ICR (write-1-to-clear RIS; reading it is refused). Writes to FR, RIS and
+ *   MIS are ignored. Every other offset (CR, LCR_H, IBRD, the PrimeCell ID registers, ...) and
+ *   every 64-bit access is refused: Xen logs it and injects a data abort.
+ * - FR reads TXFE|RXFE (0x90) until the first character, then RXFE (0x10) for good: the Xen
+ *   back end never drains a FIFO, so TXFE stays clear, while TXFF and BUSY are never set and a
+ *   polling writer never waits.
+ * - Each character sets RIS.TX. The SPI is raised when RIS & IMSC gains a bit it did not have at
+ *   the previous update (Xen injects an edge on each new bit, not a level): unmasking TX while
+ *   RIS.TX is set raises it once, more characters do not, an ICR write of TX followed by a
+ *   character raises it again.
+ * - Nothing is ever received: DR reads 0 (Xen logs "Unexpected IN ring buffer empty").
  */
 import type { MmioDevice } from '../cpu/vcpu.ts';
 
-const UARTDR = 0x000;
-const UARTFR = 0x018;
-const UARTFR_RXFE = 1 << 4;
-const UARTFR_TXFE = 1 << 7;
-/** PrimeCell identification (UARTPeriphID0..3, UARTPCellID0..3) so probing drivers accept it. */
-const ID_REGS: Record<number, number> = {
-  0xfe0: 0x11, 0xfe4: 0x10, 0xfe8: 0x14, 0xfec: 0x00,
-  0xff0: 0x0d, 0xff4: 0xf0, 0xff8: 0x05, 0xffc: 0xb1,
-};
+/** Register offsets (PL011 TRM, SBSA generic UART). */
+export const UART = {
+  DR: 0x000,
+  RSR: 0x004,
+  FR: 0x018,
+  IMSC: 0x038,
+  RIS: 0x03c,
+  MIS: 0x040,
+  ICR: 0x044,
+} as const;
+
+/** UARTFR bits. */
+export const FR = { BUSY: 1 << 3, RXFE: 1 << 4, TXFF: 1 << 5, RXFF: 1 << 6, TXFE: 1 << 7 } as const;
+/** Interrupt bits of IMSC/RIS/MIS/ICR: RX, TX, RX timeout. */
+export const INT = { RX: 1 << 4, TX: 1 << 5, RT: 1 << 6 } as const;
 
 export const PL011_SIZE = 0x1000;
+/** GUEST_VPL011_SPI: the vpl011's interrupt in every domU (xen/include/public/arch-arm.h). */
+export const GUEST_VPL011_SPI = 32;
 
 /** Collects bytes into lines; `onLine` gets each line without its newline (and without a CR before it). */
 export class LineBuffer {
@@ -38,15 +62,114 @@ export class LineBuffer {
   }
 }
 
-export class Pl011 implements MmioDevice {
-  constructor(private readonly out: LineBuffer) {}
+/** One register access: its value, or why Xen refuses it (a data abort for the guest). */
+export type UartAccess = { ok: true; value: number } | { ok: false; error: string };
 
-  read(offset: number): number {
-    if (offset === UARTFR) return UARTFR_TXFE | UARTFR_RXFE;
-    return ID_REGS[offset] ?? 0;
+export interface Vpl011Config {
+  out: LineBuffer;
+  /** Raises the vpl011's SPI (one edge). */
+  raiseIrq(): void;
+  /** A line Xen would log for this access ("vpl011: unhandled read offset 0x30"). */
+  log?(text: string): void;
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+export class Vpl011 implements MmioDevice {
+  private fr = FR.TXFE | FR.RXFE;
+  private ris = 0;
+  private imsc = 0;
+  /** RIS & IMSC at the last update: the SPI is raised only for bits new since then. */
+  private shadowMis = 0;
+  private readonly cfg: Vpl011Config;
+
+  constructor(cfg: Vpl011Config) {
+    this.cfg = cfg;
   }
 
-  write(offset: number, _size: number, value: number | bigint): void {
-    if (offset === UARTDR) this.out.putc(Number(BigInt(value) & 0xffn));
+  /** A guest read of `size` bytes at `offset`. */
+  readReg(offset: number, size: number): UartAccess {
+    if (size === 8) return this.refuse(`bad read width ${size} offset ${hex(offset)}`);
+    switch (offset) {
+      case UART.DR:
+        this.cfg.log?.('vpl011: Unexpected IN ring buffer empty');
+        this.fr &= ~FR.RXFF;
+        return { ok: true, value: 0 };
+      case UART.RSR:
+        return { ok: true, value: 0 };
+      case UART.FR:
+        return { ok: true, value: narrow(this.fr, size) };
+      case UART.RIS:
+        return { ok: true, value: narrow(this.ris, size) };
+      case UART.MIS:
+        return { ok: true, value: narrow(this.ris & this.imsc, size) };
+      case UART.IMSC:
+        return { ok: true, value: narrow(this.imsc, size) };
+      case UART.ICR:
+        return this.refuse(`read of the write-only ICR`); // Xen refuses it without a log line
+      default:
+        return this.refuse(`unhandled read offset ${hex(offset)}`);
+    }
   }
+
+  /** A guest write of `size` bytes at `offset`. */
+  writeReg(offset: number, size: number, value: number): UartAccess {
+    if (size === 8) return this.refuse(`bad write width ${size} offset ${hex(offset)}`);
+    const v = narrow(value, size);
+    switch (offset) {
+      case UART.DR:
+        this.cfg.out.putc(v & 0xff);
+        this.ris |= INT.TX;
+        this.fr &= ~FR.TXFE;
+        this.update();
+        return { ok: true, value: 0 };
+      case UART.RSR: // nothing to clear
+      case UART.FR:
+      case UART.RIS:
+      case UART.MIS:
+        return { ok: true, value: 0 };
+      case UART.IMSC:
+        this.imsc = size === 4 ? v : ((this.imsc & ~lowMask(size)) | v) >>> 0;
+        this.update();
+        return { ok: true, value: 0 };
+      case UART.ICR:
+        this.ris &= ~v;
+        this.update();
+        return { ok: true, value: 0 };
+      default:
+        return this.refuse(`unhandled write offset ${hex(offset)}`);
+    }
+  }
+
+  // MmioDevice. A refused access cannot abort here (the engine's MMIO callback has no way to
+  // fault the instruction), so it reads as zero and the write is dropped, and the log says so.
+  read(offset: number, size: number): number {
+    const r = this.readReg(offset, size);
+    return r.ok ? r.value : 0;
+  }
+
+  write(offset: number, size: number, value: number | bigint): void {
+    this.writeReg(offset, size, Number(BigInt.asUintN(32, BigInt(value))));
+  }
+
+  private update(): void {
+    const mis = this.ris & this.imsc;
+    if (mis & ~this.shadowMis) this.cfg.raiseIrq();
+    this.shadowMis = mis;
+  }
+
+  private refuse(what: string): UartAccess {
+    const error = `vpl011: ${what} (Xen injects a data abort)`;
+    this.cfg.log?.(error);
+    return { ok: false, error };
+  }
+}
+
+function lowMask(size: number): number {
+  return size >= 4 ? 0xffff_ffff : (1 << (8 * size)) - 1;
+}
+
+/** The low `size` bytes of a 32-bit register, as a narrow access at its offset sees them. */
+function narrow(v: number, size: number): number {
+  return (v & lowMask(size)) >>> 0;
 }

@@ -2,10 +2,9 @@
  * Running images end to end: resolve each image's board devicetree, build the machine, run it,
  * and summarise. Used by the CLI (`run`, `demo`, `diff`) and by the tests.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.ts';
 import { TraceBus } from '../trace/bus.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import { describeBoard, type Board } from './fdt/board.ts';
@@ -14,10 +13,11 @@ import { parseElf64 } from './loader/elf.ts';
 import type { ElfSymbol } from './loader/symbols.ts';
 import { Machine, type RunEnd } from './machine.ts';
 import { collectDomainOptions, consolePrefix } from './domain-options.ts';
-import { GdbController } from '../gdb/controller.ts';
-import { hex, type Result } from './result.ts';
+import { err, hex, ok, type Result } from './result.ts';
+import { memoryBanks, tryBuildDomUDeviceTree, type DomUDeviceTreeSpec } from './fdt/domu.ts';
+import type { DtbBuilder } from './loader/boot.ts';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = packageRoot(import.meta.url);
 
 export interface RunOptions {
   /** domU images: d1, d2, ... in order. */
@@ -31,6 +31,10 @@ export interface RunOptions {
   dtb?: string;
   /** RAM per domain in MiB (default: what the devicetree says, 64 MiB on our boards). */
   memoryMiB?: number;
+  /** Initial ramdisk file for every domain (a domain's `initrd=` overrides it). */
+  initrd?: string;
+  /** Kernel command line for every domain (a domain's `cmdline=` overrides it). */
+  cmdline?: string;
   /** Count instructions even for a lone domain (virtual time in results; slower). */
   counted?: boolean;
   /** Per-domain overrides, `dN,key=value,...` each (see domain-options.ts). */
@@ -81,36 +85,32 @@ export interface RunOutcome {
 
 export const DEFAULT_QUANTUM = 100_000;
 
-/** Compiles a board DTS from firmware/boards into .cache/boards (dtc). */
-export function defaultBoardDtb(gic: 2 | 3): Result<string> {
-  const name = `xenvm-gicv${gic}`;
-  const built = join(REPO_ROOT, 'firmware', 'build', name, 'board.dtb');
-  if (existsSync(built)) return { ok: true, value: built };
-  const src = join(REPO_ROOT, 'firmware', 'boards', `${name}.dts`);
-  const out = join(REPO_ROOT, '.cache', 'boards', `${name}.dtb`);
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return { ok: true, value: out };
-  mkdirSync(dirname(out), { recursive: true });
-  try {
-    execFileSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-i', dirname(src), '-o', out, src], { stdio: 'pipe' });
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dtc not found (apt-get install device-tree-compiler)' : String((e as { stderr?: Buffer }).stderr ?? e);
-    return { ok: false, error: `cannot build the default board ${src}: ${why}` };
-  }
-  return { ok: true, value: out };
+/** A domain's devicetree: a file, or the tree Xen 4.17 would build for a dom0less domU. */
+export interface ResolvedDtb {
+  /** The file, or a description of the generated tree (for messages). */
+  path: string;
+  blob: Uint8Array;
+  board: Board;
+  /** Set for a generated tree: rebuilds it with /chosen's values, as Xen writes them. */
+  build?: DtbBuilder;
 }
 
-/** Which devicetree a domain gets: --dtb, else board.dtb beside its image, else the default board. */
-export function resolveDtb(image: string, opts: Pick<RunOptions, 'dtb' | 'gic'>): Result<{ path: string; blob: Uint8Array; board: Board }> {
+/** RAM of a domain whose devicetree is generated and who did not say (--memory). */
+export const DEFAULT_DOMU_MEMORY_MIB = 64;
+
+/**
+ * Which devicetree a domain gets: --dtb, else board.dtb beside its image (the project's firmware
+ * builds leave one, with a hypervisor node), else the one Xen 4.17 builds for a plain dom0less
+ * domU of this configuration (fdt/domu.ts: memory, one vCPU, PSCI, timer, the GIC, the vpl011,
+ * /chosen; no hypervisor node, as for a domain that is not "enhanced").
+ */
+export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB'>): Result<ResolvedDtb> {
   let path = opts.dtb;
-  if (!path) {
+  if (!path && image !== undefined) {
     const beside = join(dirname(image), 'board.dtb');
     if (existsSync(beside)) path = beside;
   }
-  if (!path) {
-    const d = defaultBoardDtb(opts.gic ?? 2);
-    if (!d.ok) return d;
-    path = d.value;
-  }
+  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB);
   const blob = readImageFile(path, 'devicetree');
   if (!blob.ok) return blob;
   const board = describeBoard(blob.value);
@@ -122,6 +122,20 @@ export function resolveDtb(image: string, opts: Pick<RunOptions, 'dtb' | 'gic'>)
     };
   }
   return { ok: true, value: { path, blob: blob.value, board: board.value } };
+}
+
+function generatedDtb(gic: 2 | 3, memoryMiB: number): Result<ResolvedDtb> {
+  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus: 1, gic, vpl011: true };
+  const build: DtbBuilder = (chosen) => {
+    const r = tryBuildDomUDeviceTree({ ...spec, bootargs: chosen.bootargs || undefined, initrd: chosen.initrd });
+    return r.ok ? ok(r.dtb) : err(`the generated devicetree: ${r.error}`);
+  };
+  const blob = build({});
+  if (!blob.ok) return blob;
+  const path = `the devicetree Xen 4.17 builds for a GICv${gic} domU with ${memoryMiB} MiB`;
+  const board = describeBoard(blob.value);
+  if (!board.ok) return { ok: false, error: `${path}: ${board.error}` };
+  return { ok: true, value: { path, blob: blob.value, board: board.value, build } };
 }
 
 /**
@@ -203,18 +217,29 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     },
     onStatus,
   });
+  const initrds = new Map<string, Uint8Array>();
   try {
     for (const s of specs) {
       const o = per.get(s.domid);
       const image = readImageFile(s.path);
       if (!image.ok) return fail(2, image.error);
-      const dt = resolveDtb(s.path, { dtb: o?.dtb ?? opts.dtb, gic: o?.gic ?? opts.gic });
+      const initrdPath = o?.initrd ?? opts.initrd;
+      let initrd: Uint8Array | undefined;
+      if (initrdPath !== undefined) {
+        initrd = initrds.get(initrdPath);
+        if (!initrd) {
+          const r = readImageFile(initrdPath, 'initrd');
+          if (!r.ok) return fail(2, `d${s.domid}: ${r.error}`);
+          initrds.set(initrdPath, (initrd = r.value));
+        }
+      }
+      const dt = resolveDtb(s.path, { dtb: o?.dtb ?? opts.dtb, gic: o?.gic ?? opts.gic, memoryMiB: o?.memoryMiB ?? opts.memoryMiB });
       if (!dt.ok) return fail(2, `d${s.domid}: ${dt.error}`);
       let blob = dt.value.blob;
       const bank = dt.value.board.memory[0];
       let memoryBytes = bank.size;
       const memoryMiB = o?.memoryMiB ?? opts.memoryMiB;
-      if (memoryMiB !== undefined) {
+      if (memoryMiB !== undefined && !dt.value.build) {
         memoryBytes = memoryMiB * 1024 * 1024;
         if (memoryBytes !== bank.size) {
           const r = resizeMemory(blob, bank.base, bank.size, memoryBytes);
@@ -228,7 +253,9 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
         privileged: s.privileged,
         image: image.value,
         imagePath: s.path,
-        dtb: blob,
+        dtb: dt.value.build ?? blob,
+        initrd,
+        cmdline: o?.cmdline ?? opts.cmdline,
         board: dt.value.board,
         memoryBytes,
         symbolSource: (loaded) => siblingElfSymbols(s.path, loaded.entry),
@@ -238,6 +265,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     const limits = { timeoutMs: opts.timeoutMs, maxInstructions: opts.maxInstructions };
     let end: RunEnd;
     if (opts.gdb) {
+      // Loaded only when asked for: a plain run does not pay for the debugger's code.
+      const { GdbController } = await import('../gdb/controller.ts');
       const g = await GdbController.start(machine, { port: opts.gdb.port, wait: opts.gdb.wait, log: (t) => opts.onStatus?.(t) });
       if (!g.ok) return fail(2, g.error);
       opts.gdb.onListening?.(g.gdb.ports());
@@ -260,36 +289,45 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);
     }
-    let exitCode = domains.every((d) => d.ok) ? 0 : 1;
-    let message: string | undefined;
-    switch (end.kind) {
-      case 'timeout':
-        exitCode = 3;
-        message = `timeout: the run did not finish within ${end.seconds} s (${describeWaiting(domains)})`;
-        break;
-      case 'instruction-limit':
-        exitCode = 3;
-        message = `instruction limit: ${end.limit} guest instructions executed before every domain finished (${describeWaiting(domains)})`;
-        break;
-      case 'deadlock':
-        exitCode = 4;
-        message = `deadlock: ${end.report}`;
-        break;
-      case 'finished':
-        // Faults and shutdowns were reported as they happened; a failing result line was not.
-        if (exitCode !== 0) {
-          const failed = domains.filter((d) => !d.ok && d.result !== undefined && !passed(d.result));
-          if (failed.length) message = failed.map((d) => `d${d.domid} reported Test result: ${d.result}`).join('; ');
-        }
-        break;
-    }
+    const { exitCode, message } = summarizeRun(end, domains);
     return { lines, status, exitCode, message, end, domains, instructions: machine.now(), wallMs: performance.now() - t0 };
   } finally {
     machine.close();
   }
 }
 
-function describeWaiting(domains: DomainSummary[]): string {
+/**
+ * The exit status and closing message of a run (shared with the library API, src/api): 0 every
+ * domain finished well, 1 a domain failed, 3 a time or instruction limit, 4 deadlock.
+ */
+export function summarizeRun(end: RunEnd, domains: readonly Pick<DomainSummary, 'domid' | 'result' | 'end' | 'ok'>[]): { exitCode: number; message?: string } {
+  let exitCode = domains.every((d) => d.ok) ? 0 : 1;
+  let message: string | undefined;
+  switch (end.kind) {
+    case 'timeout':
+      exitCode = 3;
+      message = `timeout: the run did not finish within ${end.seconds} s (${describeWaiting(domains)})`;
+      break;
+    case 'instruction-limit':
+      exitCode = 3;
+      message = `instruction limit: ${end.limit} guest instructions executed before every domain finished (${describeWaiting(domains)})`;
+      break;
+    case 'deadlock':
+      exitCode = 4;
+      message = `deadlock: ${end.report}`;
+      break;
+    case 'finished':
+      // Faults and shutdowns were reported as they happened; a failing result line was not.
+      if (exitCode !== 0) {
+        const failed = domains.filter((d) => !d.ok && d.result !== undefined && !passed(d.result));
+        if (failed.length) message = failed.map((d) => `d${d.domid} reported Test result: ${d.result}`).join('; ');
+      }
+      break;
+  }
+  return { exitCode, message };
+}
+
+export function describeWaiting(domains: readonly Pick<DomainSummary, 'domid' | 'result' | 'end'>[]): string {
   const waiting = domains.filter((d) => d.result === undefined && d.end === undefined).map((d) => `d${d.domid}`);
   return waiting.length ? `still running: ${waiting.join(', ')}` : 'every domain had reported';
 }

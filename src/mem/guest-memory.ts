@@ -9,6 +9,15 @@
  *
  * Every accessor is bounds-checked and reports "unmapped" as `undefined`/`false` rather
  * than throwing: a hostile pointer in a hypercall argument becomes -EFAULT, never a crash.
+ *
+ * A large RAM costs the host only the pages the guest (or the loader) touches. Node takes
+ * zero-filled ArrayBuffer memory from calloc, and glibc serves large blocks with a fresh
+ * anonymous mmap that it does not clear, so nothing is committed until written. Measured on
+ * Node 20.20 / Linux x86-64: RSS 41 MiB before and after `new Uint8Array(256 MiB)`, the same
+ * for 3 GiB and for Buffer.alloc; writing one byte per page over 16 MiB adds 16 MiB. A whole
+ * run of a small guest with --memory 64, 256, 1024 and 3072 grows RSS by <15 MiB each
+ * (the engine maps this same buffer with uc_mem_map_ptr, which does not touch it either).
+ * Nothing here may fill or copy the whole buffer (no bytes.fill(), no slice() of it all).
  */
 export class GuestMemory {
   readonly bytes: Uint8Array;

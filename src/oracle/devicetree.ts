@@ -8,7 +8,10 @@
 //       memory  = <hi lo>  in KiB (two cells)
 //       cpus    = <n>
 //       vpl011                          emulated PL011 at 0x22000000 whose output Xen prints
+//       xen,enhanced = "enabled"        give the domU a hypervisor node (needs a dom0 in 4.17)
 //       module  compatible "multiboot,kernel", "multiboot,module", reg = <addr size>
+//               bootargs                the domU's command line (its /chosen/bootargs)
+//       module  compatible "multiboot,ramdisk", "multiboot,module": the domU's initrd
 //   /chosen/<module> without a xen,domain parent: the dom0 kernel
 
 /**
@@ -31,6 +34,11 @@ export interface DomUSpec {
   memoryMiB: number;
   cpus: number;
   kernel: BootModule;
+  /** Command line, written as the kernel module's `bootargs`. */
+  bootargs?: string;
+  ramdisk?: BootModule;
+  /** `xen,enhanced = "enabled"`: Xen adds a hypervisor node (grant table, event PPI). */
+  enhanced?: boolean;
 }
 
 export interface ChosenSpec {
@@ -91,10 +99,10 @@ function dtsString(s: string): string {
   return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
 }
 
-function moduleNode(indent: string, m: BootModule, extra: string[] = []): string[] {
+function moduleNode(indent: string, m: BootModule, extra: string[] = [], kind: 'kernel' | 'ramdisk' = 'kernel'): string[] {
   return [
     `${indent}module@${m.addr.toString(16)} {`,
-    `${indent}\tcompatible = "multiboot,kernel", "multiboot,module";`,
+    `${indent}\tcompatible = "multiboot,${kind}", "multiboot,module";`,
     `${indent}\treg = <${cells64(m.addr)} ${cells64(m.size)}>;`,
     ...extra.map((l) => `${indent}\t${l}`),
     `${indent}};`,
@@ -119,7 +127,9 @@ export function chosenFragment(spec: ChosenSpec): string {
       `\t\t\tmemory = <${cells64(d.memoryMiB * 1024)}>;`,
       `\t\t\tcpus = <${hex(d.cpus)}>;`,
       '\t\t\tvpl011;',
-      ...moduleNode('\t\t\t', d.kernel),
+      ...(d.enhanced ? ['\t\t\txen,enhanced = "enabled";'] : []),
+      ...moduleNode('\t\t\t', d.kernel, d.bootargs !== undefined ? [`bootargs = ${dtsString(d.bootargs)};`] : []),
+      ...(d.ramdisk ? moduleNode('\t\t\t', d.ramdisk, [], 'ramdisk') : []),
       '\t\t};',
     );
   });

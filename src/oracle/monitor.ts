@@ -44,6 +44,8 @@ export type Finish = 'result' | 'shutdown';
 
 export class RunMonitor {
   readonly lines: string[] = [];
+  /** When each of `lines` arrived, in ms on the caller's clock (e.g. to time a Linux boot). */
+  readonly lineAtMs: number[] = [];
   firstGuestLineAt: number | undefined;
   /** Set when Xen itself died (panic); the run has failed. */
   fatal: string | undefined;
@@ -101,6 +103,7 @@ export class RunMonitor {
 
   private emit(domid: number, text: string, now: number): void {
     this.lines.push(formatTranscriptLine({ domid, text }));
+    this.lineAtMs.push(now);
     this.firstGuestLineAt ??= now;
     this.lastGuestAt = now;
     // New output from a domain means it is alive: probe again soon after it goes quiet.

@@ -4,14 +4,14 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 // @ts-ignore -- plain ESM shared with scripts/setup.mjs
 import { fetchDebianPackage } from '../../scripts/debian-fetch.mjs';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join } from 'node:path';
+import { packageRoot } from '../package-root.ts';
 
 export const XEN_PACKAGE = 'xen-hypervisor-4.17-arm64';
 /** Path of the hypervisor inside the package. */
 export const XEN_IN_PACKAGE = 'boot/xen-4.17-arm64';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = packageRoot(import.meta.url);
 export const DEFAULT_CACHE_DIR = join(REPO_ROOT, '.cache', 'oracle');
 
 export type PrereqResult = { ok: true; xen: string; qemu: string } | { ok: false; error: string };

@@ -16,6 +16,14 @@ export interface ReferenceOptions {
   gic: 2 | 3;
   xsm: 'dummy' | 'silo';
   memoryMiB?: number;
+  /** A ramdisk for every domU (a `multiboot,ramdisk` module each), e.g. a Linux initramfs. */
+  initrd?: string;
+  /** Every domU kernel's command line (`bootargs` on its kernel module). */
+  cmdline?: string;
+  /** vCPUs per domU (default 1). */
+  cpus?: number;
+  /** Mark every domU `xen,enhanced` (Xen 4.17 then wants a dom0). */
+  enhanced?: boolean;
   timeoutMs?: number;
   cacheDir?: string;
   /**
@@ -32,7 +40,7 @@ export type ReferenceResult =
       raw: string;
       ended: 'all-results' | 'all-shutdown' | 'mixed';
       /** Milliseconds from QEMU start to the first guest line and to the end of the run. */
-      timing?: { firstLineMs: number | undefined; totalMs: number };
+      timing?: { firstLineMs: number | undefined; totalMs: number; lineAtMs: number[] };
     }
   | { ok: false; error: string; lines: string[]; raw: string };
 
@@ -43,7 +51,9 @@ function fail(error: string, lines: string[] = [], raw = ''): ReferenceResult {
 }
 
 /** Validates the options and reads the images; nothing is started yet. */
-async function loadImages(opts: ReferenceOptions): Promise<{ ok: true; bytes: Uint8Array[] } | { ok: false; error: string }> {
+async function loadImages(
+  opts: ReferenceOptions,
+): Promise<{ ok: true; bytes: Uint8Array[]; initrdSize?: number } | { ok: false; error: string }> {
   if (opts.images.length === 0) return { ok: false, error: 'no guest images given' };
   if (opts.gic !== 2 && opts.gic !== 3) return { ok: false, error: `gic must be 2 or 3, not ${String(opts.gic)}` };
   if (opts.xsm !== 'dummy' && opts.xsm !== 'silo') return { ok: false, error: `xsm must be dummy or silo, not ${String(opts.xsm)}` };
@@ -56,7 +66,11 @@ async function loadImages(opts: ReferenceOptions): Promise<{ ok: true; bytes: Ui
     if (!check.ok) return check;
     bytes.push(b);
   }
-  return { ok: true, bytes };
+  if (opts.initrd === undefined) return { ok: true, bytes };
+  if (!existsSync(opts.initrd)) return { ok: false, error: `initrd not found: ${opts.initrd}` };
+  const initrdSize = (await readFile(opts.initrd)).length;
+  if (initrdSize === 0) return { ok: false, error: `initrd is empty: ${opts.initrd}` };
+  return { ok: true, bytes, initrdSize };
 }
 
 export async function runReference(opts: ReferenceOptions): Promise<ReferenceResult> {
@@ -66,7 +80,9 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
 
   const images = await loadImages(opts);
   if (!images.ok) return fail(images.error);
-  const sizes = images.bytes.map((b) => b.length);
+  // Modules in order: the domU kernels, the dom0 kernel, then one ramdisk copy per domU.
+  const ramdisks = images.initrdSize !== undefined ? opts.images.map(() => images.initrdSize!) : [];
+  const sizes = [...images.bytes.map((b) => b.length), ...ramdisks];
   const layout = layoutModules(sizes);
   if (!layout.ok) return fail(layout.error);
   const guestTotal = memoryMiB * (opts.images.length + (opts.dom0 ? 1 : 0));
@@ -94,7 +110,15 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
 
     // 2. Our /chosen: Xen's command line and one xen,domain per image.
     const modules = layout.modules;
-    const domUs = opts.images.map((_, i) => ({ memoryMiB, cpus: 1, kernel: modules[i] }));
+    const firstRamdisk = images.bytes.length;
+    const domUs = opts.images.map((_, i) => ({
+      memoryMiB,
+      cpus: opts.cpus ?? 1,
+      kernel: modules[i],
+      bootargs: opts.cmdline,
+      ramdisk: ramdisks.length > 0 ? modules[firstRamdisk + i] : undefined,
+      enhanced: opts.enhanced,
+    }));
     const fragment = chosenFragment({
       bootargs: xenBootargs({ xsm: opts.xsm, dom0MemMiB: opts.dom0 ? memoryMiB : undefined }),
       domUs,
@@ -107,7 +131,7 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
     if (compiled.code !== 0) return fail(`dtc could not compile the Xen DTB: ${compiled.stderr.trim()}`);
 
     // 3. Boot and watch the console.
-    const files = [...opts.images, ...(opts.dom0 ? [opts.dom0] : [])].map((f) => resolve(f));
+    const files = [...opts.images, ...(opts.dom0 ? [opts.dom0] : []), ...ramdisks.map(() => opts.initrd!)].map((f) => resolve(f));
     const loaders = files.map((file, i) => ({ file, addr: modules[i].addr }));
     return await boot(pre.qemu, bootArgs(machine, pre.xen, dtbPath, loaders), opts, timeoutMs);
   } finally {
@@ -145,6 +169,7 @@ async function boot(qemu: string, args: string[], opts: ReferenceOptions, timeou
           timing: {
             firstLineMs: monitor.firstGuestLineAt,
             totalMs: now,
+            lineAtMs: [...monitor.lineAtMs],
           },
         };
       }

@@ -77,7 +77,8 @@ export function loadUnicorn(): { ok: true; api: Api; engine: EngineInfo } | { ok
   loadError =
     `no usable Unicorn engine (xenvm-emu needs ${ENGINE_MIN.major}.${ENGINE_MIN.minor} or later)` +
     (tried.length ? `:\n  ${tried.join('\n  ')}` : ': none found') +
-    `\nRun: npm run setup   (fetches Debian trixie's ${ENGINE_PACKAGE} into .cache/engine without changing the system's apt set-up),\n` +
+    `\nRun: npm run setup in a checkout, or xenvm-emu fetch-engine for an installed package (either fetches Debian trixie's ${ENGINE_PACKAGE}\n` +
+    `with a private apt directory, without changing the system's apt set-up),\n` +
     `or point XENVM_EMU_UNICORN at a libunicorn.so.2 of version ${ENGINE_MIN.major}.${ENGINE_MIN.minor} or later.`;
   return { ok: false, error: loadError };
 }

@@ -17,7 +17,7 @@ describe('parseDomainOption', () => {
     ['dx', /'dx' is not a domain/],
     ['d99999', /'d99999' is not a domain/],
     ['d1,memory', /'memory' is not key=value/],
-    ['d1,memory=0', /memory takes a whole number of MiB from 1 to 4096, not '0'/],
+    ['d1,memory=0', /memory takes a whole number of MiB from 1 to 3072, not '0'/],
     ['d1,memory=1.5', /not '1.5'/],
     ['d1,gic=4', /gic takes 2 or 3, not '4'/],
     ['d1,name=', /name is empty/],

@@ -32,6 +32,7 @@ describe.skipIf(!present)('firmware board devicetrees', () => {
         ...common,
         gic: { version: 2, distBase: 0x3001000, cpuBase: 0x3002000 },
         xenEventIrq: { intid: 31, type: 'level', cpuMask: 0xf, raw: [1, 15, 0xf08] },
+        hypervisorNode: true,
         timer: { ppis: [29, 30, 27] },
       },
     });
@@ -44,6 +45,7 @@ describe.skipIf(!present)('firmware board devicetrees', () => {
         ...common,
         gic: { version: 3, distBase: 0x3001000, redistBase: 0x3020000, redistSize: 0x1000000 },
         xenEventIrq: { intid: 31, type: 'level', cpuMask: 0xf, raw: [1, 15, 0xf08] },
+        hypervisorNode: true,
         timer: { ppis: [29, 30, 27] },
       },
     });

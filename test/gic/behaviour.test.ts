@@ -3,7 +3,7 @@
  * PPI 31 is the event-channel interrupt Xen uses; SPIs 40.. stand for devices.
  */
 import { describe, expect, it } from 'vitest';
-import { makers, type Driver } from './driver.ts';
+import { DIST, expectOk, makers, type Driver } from './driver.ts';
 
 const SPURIOUS = 1023;
 const PPI = 31;
@@ -176,17 +176,22 @@ describe.each(makers)('%s', (_name, make) => {
     expect(d.iar(0)).toBe(SPURIOUS);
   });
 
-  it('ISPENDR latches a level interrupt; ICPENDR clears the latch but not a high line', () => {
+  it('ISPENDR latches an interrupt; ICPENDR cannot take it back and says so (Xen 4.17)', () => {
     const d = ready(make);
+    const log: string[] = [];
+    d.gic.log = (_v, t) => log.push(t);
     d.setEdge(0, 45, false);
     d.enable(0, 45);
     d.setPendingReg(0, 45);
     expect(d.pending(0, 45)).toBe(true);
     d.clearPendingReg(0, 45);
-    expect(d.pending(0, 45)).toBe(false);
-    d.gic.setLevel(0, 45, true);
-    d.clearPendingReg(0, 45);
     expect(d.pending(0, 45)).toBe(true);
+    expect(log).toEqual(['trying to clear pending interrupt 45.']);
+    expect(d.iar(0)).toBe(45);
+    // The guest sees none of it: the pending and active banks read as zero.
+    expect(expectOk(d.gic.mmioRead(0, DIST + 0x204, 4)).value).toBe(0); // GICD_ISPENDR1
+    expect(expectOk(d.gic.mmioRead(0, DIST + 0x304, 4)).value).toBe(0); // GICD_ISACTIVER1
+    expect(d.active(0, 45)).toBe(true);
   });
 
   it('an edge-configured interrupt latches on a rising level only', () => {

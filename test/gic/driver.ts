@@ -95,8 +95,8 @@ export function makeV2(nrVcpus = 2): Driver {
     hppir(vcpu) { return rd(vcpu, CPU + V2.GICC_HPPIR); },
     setPendingReg(vcpu, intid) { const [a, b] = bit(V2.GICD_ISPENDR, intid); wr(vcpu, a, b); },
     clearPendingReg(vcpu, intid) { const [a, b] = bit(V2.GICD_ICPENDR, intid); wr(vcpu, a, b); },
-    pending(vcpu, intid) { const [a, b] = bit(V2.GICD_ISPENDR, intid); return (rd(vcpu, a) & b) !== 0; },
-    active(vcpu, intid) { const [a, b] = bit(V2.GICD_ISACTIVER, intid); return (rd(vcpu, a) & b) !== 0; },
+    pending(vcpu, intid) { return gic.inspect(vcpu, intid).pending; },
+    active(vcpu, intid) { return gic.inspect(vcpu, intid).active; },
     route(intid, vcpu) { wr(0, DIST + V2.GICD_ITARGETSR + intid, 1 << vcpu, 1); },
     sgi(from, to, sgi) {
       const list = to.reduce((m, t) => m | (1 << t), 0);
@@ -153,8 +153,8 @@ export function makeV3(nrVcpus = 2): Driver {
     hppir(vcpu) { return sysr(vcpu, V3.ICC_HPPIR1_EL1); },
     setPendingReg(vcpu, intid) { const [a, b] = bit(vcpu, V3.GICD_ISPENDR, V3.GICR_ISPENDR0, intid); wr(vcpu, a, b); },
     clearPendingReg(vcpu, intid) { const [a, b] = bit(vcpu, V3.GICD_ICPENDR, V3.GICR_ICPENDR0, intid); wr(vcpu, a, b); },
-    pending(vcpu, intid) { const [a, b] = bit(vcpu, V3.GICD_ISPENDR, V3.GICR_ISPENDR0, intid); return (rd(vcpu, a) & b) !== 0; },
-    active(vcpu, intid) { const [a, b] = bit(vcpu, V3.GICD_ISACTIVER, V3.GICR_ISACTIVER0, intid); return (rd(vcpu, a) & b) !== 0; },
+    pending(vcpu, intid) { return gic.inspect(vcpu, intid).pending; },
+    active(vcpu, intid) { return gic.inspect(vcpu, intid).active; },
     route(intid, vcpu) {
       // Affinity of vCPU n: Aff1 = n / 16, Aff0 = n % 16.
       wr(0, DIST + V3.GICD_IROUTER + 8 * intid, ((vcpu >> 4) << 8) | (vcpu & 15), 8);

@@ -13,8 +13,10 @@ describe('GICv2 registers', () => {
     const d = makeV2(2);
     expect(rd(d, 0, DIST + R.GICD_TYPER)).toBe((1 << 5) | 2); // 2 CPUs, 96 lines
     expect(rd(d, 0, DIST + R.GICD_IIDR)).toBe(0x43b);
-    expect((rd(d, 0, DIST + R.GICD_PIDR2) >> 4) & 0xf).toBe(2);
-    expect(rd(d, 0, CPU + R.GICC_IIDR)).toBe(R.GICC_IIDR_VALUE);
+    expect(d.gic.mmioRead(0, DIST + R.GICD_PIDR2, 4).ok).toBe(false); // Xen refuses it
+    expect(rd(d, 0, DIST + 0xfe0)).toBe(0);
+    expect(rd(d, 0, DIST + R.GICD_SGIR)).toBe(0xdeadbeef);
+    expect(rd(d, 0, CPU + R.GICC_IIDR)).toBe(0x0002043b);
     expect(d.gic.claims(CPU + R.GICC_DIR)).toBe(true);
     expect(d.gic.claims(CPU + 0x2000)).toBe(false);
   });
@@ -46,13 +48,28 @@ describe('GICv2 registers', () => {
     expect(rd(d, 0, DIST + R.GICD_ITARGETSR + 40, 1)).toBe(0x01);
   });
 
-  it('ICFGR0 is all-edge and read-only for SGIs; PPIs are configurable', () => {
+  it('ICFGR0 (SGIs) and ICFGR1 (PPIs) read 0 and ignore writes, as under Xen; SPIs are configurable', () => {
     const d = makeV2(1);
-    expect(rd(d, 0, DIST + R.GICD_ICFGR)).toBe(0xaaaaaaaa);
-    wr(d, 0, DIST + R.GICD_ICFGR, 0);
-    expect(rd(d, 0, DIST + R.GICD_ICFGR)).toBe(0xaaaaaaaa);
-    wr(d, 0, DIST + R.GICD_ICFGR + 4, 0x80000000); // PPI 31 edge
-    expect(rd(d, 0, DIST + R.GICD_ICFGR + 4)).toBe(0x80000000);
+    expect(rd(d, 0, DIST + R.GICD_ICFGR)).toBe(0);
+    wr(d, 0, DIST + R.GICD_ICFGR, 0xffffffff);
+    expect(rd(d, 0, DIST + R.GICD_ICFGR)).toBe(0);
+    wr(d, 0, DIST + R.GICD_ICFGR + 4, 0x80000000);
+    expect(rd(d, 0, DIST + R.GICD_ICFGR + 4)).toBe(0);
+    wr(d, 0, DIST + R.GICD_ICFGR + 8, 0x2); // SPI 32 edge
+    expect(rd(d, 0, DIST + R.GICD_ICFGR + 8)).toBe(0x2);
+  });
+
+  it('writes to ICACTIVER are ignored and logged, as Xen does', () => {
+    const d = makeV2(1);
+    const log: string[] = [];
+    d.gic.log = (_v, t) => log.push(t);
+    d.init(0);
+    d.enable(0, 31);
+    d.gic.pulse(0, 31);
+    expect(rd(d, 0, CPU + R.GICC_IAR)).toBe(31);
+    wr(d, 0, DIST + R.GICD_ICACTIVER, 1 << 31);
+    expect(d.active(0, 31)).toBe(true);
+    expect(log).toEqual(['vGICD: unhandled word write 0x80000000 to ICACTIVER0']);
   });
 
   it('SGIR target filters: list, all-but-self, self', () => {
@@ -111,7 +128,7 @@ describe('GICv2 registers', () => {
     d.enable(0, 31);
     d.gic.pulse(0, 31);
     expect(rd(d, 0, CPU + R.GICC_AHPPIR)).toBe(1023);
-    expect(rd(d, 0, CPU + R.GICC_AIAR)).toBe(1023);
+    expect(rd(d, 0, CPU + R.GICC_AIAR)).toBe(0); // what QEMU's virtual interface answers under Xen
     expect(rd(d, 0, CPU + R.GICC_IAR)).toBe(31);
   });
 

@@ -1,10 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { loadImage } from '../../src/machine/loader/load.ts';
-import { placeDtb, chooseDtbAddress } from '../../src/machine/loader/place-dtb.ts';
 import { readImageFile } from '../../src/machine/loader/read-file.ts';
 import { symbolize } from '../../src/machine/loader/symbols.ts';
 import { buildArm64Image, buildElf } from './elf-writer.ts';
@@ -240,7 +240,7 @@ describe('arm64 Image loader', () => {
   it('rejects a big-endian Image', () => {
     expect(loadImage(buildArm64Image({ textOffset: 0, imageSize: 0x1000, flags: 0xb, body }), ram())).toEqual({
       ok: false,
-      error: 'arm64 Image flags 0xb say big-endian kernel (bit 0); only little-endian guests are supported',
+      error: 'arm64 Image flags 0xb say this is a big-endian kernel (bit 0); Xen enters guests little-endian, so only little-endian kernels can boot',
     });
   });
 
@@ -259,41 +259,25 @@ describe('arm64 Image loader', () => {
   });
 });
 
-describe('placeDtb', () => {
-  const dtb = new Uint8Array(0x1234).fill(7);
-
-  it('puts the DTB 2 MiB below the top of a small RAM, like Xen does for domUs', () => {
-    const mem = ram(64 * MiB);
-    expect(placeDtb(mem, dtb, { start: 0x40000000, end: 0x40010000 })).toEqual({ ok: true, value: 0x43e00000 });
-    expect(mem.read(0x43e00000, dtb.length)).toEqual(dtb);
-  });
-
-  it('puts it at RAM base + 128 MiB when RAM is large enough', () => {
-    expect(chooseDtbAddress(ram(256 * MiB), dtb.length, { start: 0x40000000, end: 0x40010000 })).toEqual({
-      ok: true,
-      value: 0x48000000,
-    });
-  });
-
-  it('falls back to just below the image, and reports when there is no room', () => {
-    const mem = { base: RAM_BASE, size: 16 * MiB };
-    expect(chooseDtbAddress(mem, dtb.length, { start: 0x40800000, end: 0x41000000 })).toEqual({ ok: true, value: 0x40600000 });
-    expect(chooseDtbAddress(mem, dtb.length, { start: 0x40000000, end: 0x40f00000 })).toEqual({
-      ok: false,
-      error:
-        'not enough guest RAM for image and devicetree: image [0x40000000,0x40f00000) takes 16777216 bytes rounded to 2 MiB, devicetree 2097152 bytes, guest RAM is 16777216 bytes',
-    });
-    expect(chooseDtbAddress(mem, dtb.length, { start: 0x40100000, end: 0x40d00000 })).toEqual({
-      ok: false,
-      error:
-        'no room for the devicetree (2097152 bytes rounded to 2 MiB) in guest RAM [0x40000000,0x41000000) around image [0x40100000,0x40d00000)',
-    });
-  });
-});
-
 describe('readImageFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'loader-test-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses devices, FIFOs and oversized files before opening them (no hang, no unbounded read)', () => {
+    expect(readImageFile('/dev/zero')).toEqual({ ok: false, error: `cannot read image '/dev/zero': not a regular file (a character device)` });
+    expect(readImageFile('/dev/urandom', 'devicetree')).toEqual({
+      ok: false,
+      error: `cannot read devicetree '/dev/urandom': not a regular file (a character device)`,
+    });
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(readImageFile(fifo)).toEqual({ ok: false, error: `cannot read image '${fifo}': not a regular file (a FIFO)` });
+    writeFileSync(join(dir, 'big.img'), new Uint8Array(4097));
+    expect(readImageFile(join(dir, 'big.img'), 'image', 4096)).toEqual({
+      ok: false,
+      error: `cannot read image '${join(dir, 'big.img')}': too large: 4097 bytes, limit 4096`,
+    });
+  });
 
   it('reads a file', () => {
     writeFileSync(join(dir, 'a.img'), bytes(1, 2, 3));
@@ -302,7 +286,7 @@ describe('readImageFile', () => {
 
   it('names the path and the reason on failure', () => {
     expect(readImageFile(join(dir, 'x.img'))).toEqual({ ok: false, error: `cannot read image '${join(dir, 'x.img')}': no such file` });
-    expect(readImageFile(dir)).toEqual({ ok: false, error: `cannot read image '${dir}': is a directory` });
+    expect(readImageFile(dir)).toEqual({ ok: false, error: `cannot read image '${dir}': not a regular file (a directory)` });
     writeFileSync(join(dir, 'empty.img'), new Uint8Array(0));
     expect(readImageFile(join(dir, 'empty.img'), 'devicetree')).toEqual({
       ok: false,

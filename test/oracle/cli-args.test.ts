@@ -13,6 +13,32 @@ describe('parseReferenceArgs', () => {
     });
   });
 
+  it('takes a ramdisk and a kernel command line for the domUs', () => {
+    const r = parseReferenceArgs(['--initrd', 'rd.cpio.gz', '--cmdline', 'console=ttyAMA0 earlycon=pl011,0x22000000', '--memory', '256', 'Image']);
+    expect(r.ok && !r.help && r.opts).toEqual({
+      images: ['Image'],
+      gic: 2,
+      xsm: 'dummy',
+      initrd: 'rd.cpio.gz',
+      cmdline: 'console=ttyAMA0 earlycon=pl011,0x22000000',
+      memoryMiB: 256,
+    });
+    expect(parseReferenceArgs(['Image', '--initrd']).ok).toBe(false);
+    expect(parseReferenceArgs(['Image', '--cmdline']).ok).toBe(false);
+  });
+
+  it('reads the domU configuration options', () => {
+    const r = parseReferenceArgs(['--cpus', '2', '--enhanced', 'a.img']);
+    expect(r.ok && !r.help && r.opts).toEqual({
+      images: ['a.img'],
+      gic: 2,
+      xsm: 'dummy',
+      cpus: 2,
+      enhanced: true,
+    });
+    expect(parseReferenceArgs(['--cpus', '0', 'a.img']).ok).toBe(false);
+  });
+
   it('defaults to GICv2 and the dummy policy', () => {
     const r = parseReferenceArgs(['a.img']);
     expect(r.ok && !r.help && [r.opts.gic, r.opts.xsm]).toEqual([2, 'dummy']);

@@ -61,10 +61,43 @@ describe('chosenFragment', () => {
     expect(f.match(/compatible = "multiboot,kernel", "multiboot,module";/g)).toHaveLength(2);
   });
 
+  it('adds bootargs, an initrd module and xen,enhanced when asked', () => {
+    const f = chosenFragment({
+      ...spec,
+      domUs: [{ ...spec.domUs[0], bootargs: 'console=ttyAMA0', ramdisk: { addr: 0x5040_0000, size: 0x1388 }, enhanced: true }],
+    });
+    expect(f).toContain('xen,enhanced = "enabled";');
+    expect(f).toMatch(/module@50000000 \{\n\t+compatible = "multiboot,kernel", "multiboot,module";\n.*\n\t+bootargs = "console=ttyAMA0";/);
+    expect(f).toMatch(/module@50400000 \{\n\t+compatible = "multiboot,ramdisk", "multiboot,module";\n\t+reg = <0x0 0x50400000 0x0 0x1388>;/);
+    expect(chosenFragment(spec)).not.toMatch(/enhanced|\tbootargs = |ramdisk/);
+  });
+
   it('puts a dom0 kernel directly under /chosen', () => {
     const f = chosenFragment({ ...spec, domUs: [], dom0: { kernel: { addr: 0x5000_0000, size: 0x10 } } });
     expect(f).not.toContain('xen,domain');
     expect(f).toMatch(/chosen \{[\s\S]*module@50000000 \{/);
+  });
+
+  it('gives a domU a bootargs on its kernel module and a multiboot,ramdisk module', () => {
+    const f = chosenFragment({
+      bootargs: 'x',
+      domUs: [
+        {
+          memoryMiB: 256,
+          cpus: 1,
+          kernel: { addr: 0x5000_0000, size: 0x1a0_0000 },
+          bootargs: 'console=ttyAMA0 quote="a"',
+          ramdisk: { addr: 0x51a0_0000, size: 0x3e0 },
+        },
+      ],
+    });
+    expect(f).toMatch(
+      /module@50000000 \{\n\t*compatible = "multiboot,kernel", "multiboot,module";\n.*\n\t*bootargs = "console=ttyAMA0 quote=\\"a\\"";/,
+    );
+    expect(f).toMatch(/module@51a00000 \{\n\t*compatible = "multiboot,ramdisk", "multiboot,module";\n\t*reg = <0x0 0x51a00000 0x0 0x3e0>;/);
+    expect(f).toContain('memory = <0x0 0x40000>;');
+    // Not an enhanced domain: no xen,enhanced (Xen would then add a hypervisor node).
+    expect(f).not.toContain('enhanced');
   });
 
   it.skipIf(!hasDtc)('merges into a base tree under dtc', () => {

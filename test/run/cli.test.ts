@@ -23,7 +23,7 @@ describe('parseRunArgs', () => {
   it.each([
     [['--gic', '4', 'x'], "--gic takes 2 or 3, not '4'"],
     [['--xsm', 'flask', 'x'], "--xsm takes dummy or silo, not 'flask'"],
-    [['--memory', 'lots', 'x'], "--memory takes a whole number from 1 to 4096, not 'lots'"],
+    [['--memory', 'lots', 'x'], "--memory takes a whole number from 1 to 3072, not 'lots'"],
     [['--frobnicate', 'x'], "unknown option '--frobnicate'"],
     [['--timeout'], '--timeout needs a value'],
     [[], 'no IMAGE given'],

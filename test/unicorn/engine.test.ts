@@ -74,6 +74,30 @@ describe('the engine', () => {
     }
   });
 
+  it('an engine fetched into the user cache (xenvm-emu fetch-engine) is a candidate', () => {
+    const xdg = mkdtempSync(join(tmpdir(), 'xdg-cache-'));
+    dirs.push(xdg);
+    const lib = join(xdg, 'xenvm-emu', 'engine', 'usr', 'lib', 'x86_64-linux-gnu', 'libunicorn.so.2');
+    mkdirSync(join(lib, '..'), { recursive: true });
+    writeFileSync(lib, '');
+    const old = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = xdg;
+    try {
+      expect(engineCandidates()).toContainEqual({ path: lib, source: 'user cache' });
+    } finally {
+      if (old === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = old;
+    }
+  });
+
+  it('fetch-engine has nothing to do when XENVM_EMU_UNICORN names an engine', () => {
+    const r = loadUnicorn();
+    if (!r.ok) throw new Error(r.error);
+    const run = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'fetch-engine'], { encoding: 'utf8', env: { ...process.env, XENVM_EMU_UNICORN: r.engine.path } });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(`Unicorn as given (env): ${r.engine.path}\n`);
+  });
+
   it('the loaded engine is 2.1 or later', () => {
     const r = loadUnicorn();
     if (!r.ok) throw new Error(r.error);

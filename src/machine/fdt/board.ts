@@ -37,10 +37,20 @@ export interface XenEventIrq {
   raw: number[];
 }
 
+/**
+ * Xen on Arm raises a domU's event-channel upcall on PPI 15 (INTID 31, GUEST_EVTCHN_PPI in Xen's
+ * public arch-arm.h) whether or not the guest's devicetree has a hypervisor node to say so: a
+ * plain dom0less domU (not "enhanced") gets no such node, yet may still make hypercalls.
+ * Specifier as Xen writes it in an enhanced domU's hypervisor node: PPI 15, level, all CPUs.
+ */
+export const GUEST_EVTCHN_IRQ: XenEventIrq = { intid: 31, type: 'level', cpuMask: 0xf, raw: [1, 15, 0xf08] };
+
 export interface Board {
   memory: { base: number; size: number }[];
   gic: GicDescription;
   xenEventIrq: XenEventIrq;
+  /** False when the devicetree has no "xen,xen" node (xenEventIrq is then Xen's default). */
+  hypervisorNode: boolean;
   uart?: { base: number; compatible: string };
   timer?: { ppis: number[] };
   cpus: number;
@@ -86,7 +96,13 @@ export function describeParsedBoard(fdt: Fdt): Result<Board> {
   const cpus = readCpuCount(fdt);
   if (!cpus.ok) return cpus;
 
-  const board: Board = { memory: memory.value, gic: desc, xenEventIrq: xen.value, cpus: cpus.value };
+  const board: Board = {
+    memory: memory.value,
+    gic: desc,
+    xenEventIrq: xen.value ?? GUEST_EVTCHN_IRQ,
+    hypervisorNode: xen.value !== undefined,
+    cpus: cpus.value,
+  };
   if (uart.value) board.uart = uart.value;
   if (timer.value) board.timer = timer.value;
   return ok(board);
@@ -156,11 +172,10 @@ export function gicIntid(spec: InterruptSpec, where: string): Result<XenEventIrq
   return ok({ intid, type: trig, cpuMask: type === GIC_PPI ? (flags >>> 8) & 0xff : 0, raw: [...raw] });
 }
 
-function readXenEventIrq(fdt: Fdt, gic: FdtNode): Result<XenEventIrq> {
+/** The hypervisor node's event-channel interrupt; undefined when there is no such node. */
+function readXenEventIrq(fdt: Fdt, gic: FdtNode): Result<XenEventIrq | undefined> {
   const node = findCompatible(fdt, 'xen,xen')[0];
-  if (node === undefined) {
-    return err(`devicetree has no node compatible with "xen,xen" (needed for the event-channel interrupt)`);
-  }
+  if (node === undefined) return ok(undefined);
   const where = `${nodePath(node)} (xen,xen)`;
   const irqs = interruptsOf(fdt, node);
   if (!irqs.ok) return irqs;

@@ -16,6 +16,11 @@
  * real Xen is this project's specification, that is the default here; the booting.rst
  * rule is available as `imageSizeZero: 'linux-legacy'`. For real pre-3.17 little-endian
  * kernels the two agree, because their text_offset field already reads 0x80000.
+ *
+ * Xen 4.17 also ignores image_size and flags. Here image_size is honoured as the kernel's
+ * footprint (BSS included; see place-modules.ts) and a big-endian kernel is refused: Xen would
+ * enter it little-endian, where it cannot run. The page size and bit 3 need nothing: loading at
+ * RAM bank start + text_offset satisfies both placement choices.
  */
 import { type Result, ok, err, hex } from '../result.ts';
 
@@ -25,11 +30,19 @@ export const ARM64_IMAGE_HEADER_SIZE = 64;
 /** The text_offset booting.rst lets a loader assume for a header with image_size 0. */
 export const ARM64_LEGACY_TEXT_OFFSET = 0x80000;
 const FLAG_BE = 1n;
+const FLAG_PAGE_SIZE_SHIFT = 1n;
+const FLAG_PHYS_ANYWHERE = 1n << 3n;
+const PAGE_SIZES = [undefined, 4096, 16384, 65536] as const;
 
 export interface Arm64ImageHeader {
   textOffset: number;
+  /** 0 in a pre-3.17 header (then flags mean nothing). */
   imageSize: number;
   flags: bigint;
+  /** The kernel's page size from flags bits 1-2; undefined when unspecified. */
+  pageSize: 4096 | 16384 | 65536 | undefined;
+  /** flags bit 3: the kernel may sit anywhere in RAM (else near its start). */
+  physAnywhere: boolean;
 }
 
 export function isArm64Image(bytes: Uint8Array): boolean {
@@ -51,7 +64,14 @@ export function parseArm64ImageHeader(bytes: Uint8Array): Result<Arm64ImageHeade
   if (imageSize > BigInt(Number.MAX_SAFE_INTEGER)) return err(`arm64 Image image_size ${hex(imageSize)} is too large`);
   // flags only exist from v3.17 on, i.e. when image_size is set.
   if (imageSize !== 0n && (flags & FLAG_BE) !== 0n) {
-    return err(`arm64 Image flags ${hex(flags)} say big-endian kernel (bit 0); only little-endian guests are supported`);
+    return err(`arm64 Image flags ${hex(flags)} say this is a big-endian kernel (bit 0); Xen enters guests little-endian, so only little-endian kernels can boot`);
   }
-  return ok({ textOffset: Number(textOffset), imageSize: Number(imageSize), flags });
+  const known = imageSize !== 0n;
+  return ok({
+    textOffset: Number(textOffset),
+    imageSize: Number(imageSize),
+    flags,
+    pageSize: known ? PAGE_SIZES[Number((flags >> FLAG_PAGE_SIZE_SHIFT) & 3n)] : undefined,
+    physAnywhere: known && (flags & FLAG_PHYS_ANYWHERE) !== 0n,
+  });
 }

@@ -1,13 +1,21 @@
 /**
- * Puts a guest kernel/firmware image into a domain's RAM: detects the format (ELF64
- * AArch64 executable or arm64 Image), checks every byte it will write lands in guest RAM
- * and outside reserved ranges, and only then writes. On failure guest memory is untouched.
+ * Puts a guest kernel/firmware image into a domain's RAM: inflates a gzip-compressed one
+ * first (as Xen 4.17 does, see gunzip.ts), detects the format (ELF64 AArch64 executable or
+ * arm64 Image), checks every byte it will write lands in guest RAM and outside reserved
+ * ranges, and only then writes. On failure guest memory is untouched.
  */
 import type { GuestMemory } from '../../mem/guest-memory.ts';
 import { type Result, ok, err, hex } from '../result.ts';
 import { isElf, parseElf64 } from './elf.ts';
 import { ARM64_IMAGE_MAGIC_OFFSET, ARM64_LEGACY_TEXT_OFFSET, isArm64Image, parseArm64ImageHeader } from './arm64-image.ts';
 import { type ElfSymbol, symbolize } from './symbols.ts';
+import { gunzipBounded, isGzip } from './gunzip.ts';
+
+/**
+ * Largest kernel a gzip file may inflate to, whatever the RAM: real arm64 kernels are tens
+ * of MiB (Debian's is ~30 MiB), and the cap bounds what a corrupt or hostile file can cost.
+ */
+export const MAX_INFLATED_KERNEL = 512 * 1024 * 1024;
 
 export interface ReservedRange {
   base: number;
@@ -25,6 +33,8 @@ export interface LoadOptions {
    * permits. See arm64-image.ts.
    */
   imageSizeZero?: 'xen' | 'linux-legacy';
+  /** Upper bound for an inflated gzip kernel (default: the RAM size, at most MAX_INFLATED_KERNEL). */
+  maxInflated?: number;
 }
 
 export interface LoadedRegion {
@@ -50,18 +60,29 @@ export interface LoadedImage {
   symbols: ElfSymbol[];
   symbolize(addr: number): string;
   warnings: string[];
+  /** Size of the gzip file the image was inflated from; absent when it was not compressed. */
+  gzipSize?: number;
 }
 
 function range(a: number, b: number): string {
   return `[${hex(a)},${hex(b)})`;
 }
 
-export function loadImage(bytes: Uint8Array, mem: GuestMemory, opts: LoadOptions = {}): Result<LoadedImage> {
+export function loadImage(file: Uint8Array, mem: GuestMemory, opts: LoadOptions = {}): Result<LoadedImage> {
+  let bytes = file;
+  if (isGzip(file)) {
+    const cap = opts.maxInflated ?? Math.min(mem.size, MAX_INFLATED_KERNEL);
+    const why = cap === mem.size ? `the guest's RAM` : cap === MAX_INFLATED_KERNEL ? 'the largest kernel accepted' : 'the limit asked for';
+    const inflated = gunzipBounded(file, cap, 'kernel', why);
+    if (!inflated.ok) return inflated;
+    bytes = inflated.value;
+  }
+  const gz = (e: string) => (bytes === file ? e : `gzip-compressed kernel: ${e}`);
   let plan: Result<Omit<LoadedImage, 'start' | 'end' | 'symbolize'> & { data: Uint8Array[] }>;
   if (isElf(bytes)) plan = planElf(bytes);
   else if (isArm64Image(bytes)) plan = planArm64Image(bytes, mem, opts);
-  else return err(`not an ELF64 AArch64 executable or arm64 Image (${describeMagic(bytes)})`);
-  if (!plan.ok) return plan;
+  else return err(gz(`not an ELF64 AArch64 executable or arm64 Image (${describeMagic(bytes)})`));
+  if (!plan.ok) return err(gz(plan.error));
   const { regions, data } = plan.value;
 
   const ramEnd = mem.base + mem.size;
@@ -103,6 +124,7 @@ export function loadImage(bytes: Uint8Array, mem: GuestMemory, opts: LoadOptions
     symbols,
     symbolize: (addr: number) => symbolize(symbols, addr),
     warnings: plan.value.warnings,
+    ...(bytes === file ? {} : { gzipSize: file.length }),
   });
 }
 

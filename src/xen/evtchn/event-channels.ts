@@ -411,6 +411,20 @@ export class EventChannels {
     return true;
   }
 
+  /**
+   * An event raised from the host on one of a domain's own ports, as QEMU's `xen-event-inject`
+   * does for its emulated Xen: the port becomes pending (and the upcall raised, unless masked)
+   * exactly as when its peer sends. Free and reserved ports answer -EINVAL, as EVTCHNOP_send does.
+   */
+  hostSetPending(domid: number, port: number): Result {
+    const s = this.doms.get(domid);
+    const c = s?.table.get(port);
+    if (!s || !c || c.binding.state === 'free' || c.binding.state === 'reserved') return fail('EINVAL');
+    if (this.opts.trace?.on) this.note(domid, port, 'set_pending', { from_host: true, was_pending: this.isPending(domid, port) });
+    s.abi.setPending(c.notifyVcpu, port);
+    return done;
+  }
+
   private markEventsPending(s: DomainEvtchn, vcpuId: number): void {
     const v = s.domain.vcpus[vcpuId];
     if (!v) return;
