@@ -154,6 +154,8 @@ export class Vcpu {
   private sys!: SysregBlock;
   /** Set when an uncounted vCPU must start counting before its next run (see needVirtualTime). */
   private countNext = false;
+  /** True while the native MRS/MSR hook's handler runs (see needVirtualTime). */
+  private inSysregHook = false;
   private watch: IrqWatch | undefined;
   /** Return addresses of the interrupts being handled, innermost last. */
   private readonly irqReturns: bigint[] = [];
@@ -362,6 +364,15 @@ export class Vcpu {
   needVirtualTime(): void {
     if (this.counter || this.countNext) return;
     this.countNext = true;
+    if (this.inSysregHook) {
+      // From the native MRS/MSR hook: it ends the run itself, right after the access, with PC
+      // exact (an engine stop alone would resume at the start of the translation block and
+      // run the instructions before the access twice: measured with Linux, whose boot then
+      // found every CPU capability "duplicate").
+      this.stopRequested = true;
+      this.sys.stopAfterAccess();
+      return;
+    }
     this.requestStop();
   }
 
@@ -397,6 +408,16 @@ export class Vcpu {
     this.watch = w;
     w.enabled = true;
     return true;
+  }
+
+  /**
+   * Whether the guest's CPU implements the GIC CPU interface as system registers (ICC_*;
+   * ID_AA64PFR0_EL1.GIC = 1, DDI0487 D17.2.64): true for a GICv3 guest, whose ICC_* accesses
+   * the hypervisor emulates. The engine's CPU has no GIC and would say 0, and Linux then does
+   * not use the system-register interface at all.
+   */
+  set gicSystemRegisters(on: boolean) {
+    this.sys.pfr0Gic = on ? 1 : 0;
   }
 
   /** VBAR_EL1 as the guest last wrote it (0 before it does), seen by the native MRS/MSR hook. */
@@ -655,8 +676,13 @@ export class Vcpu {
     const b = this.sys;
     const acc: SysregAccess = { read: b.read, rt: b.rt, op0: b.op0, op1: b.op1, crn: b.crn, crm: b.crm, op2: b.op2 };
     if (!acc.read) acc.value = b.value;
-    const r = this.traps.sysreg(this, acc);
-    if (r.ok) b.answer(r.value ?? 0n);
+    this.inSysregHook = true;
+    try {
+      const r = this.traps.sysreg(this, acc);
+      if (r.ok) b.answer(r.value ?? 0n);
+    } finally {
+      this.inSysregHook = false;
+    }
   }
 
   /**

@@ -196,6 +196,7 @@ export class MachineDomain {
       v.vcpu.close();
       return { ok: false, error: `d${spec.domid}: ${mapErr}` };
     }
+    v.vcpu.gicSystemRegisters = gic.version === 3;
     v.vcpu.reset(image.entry, dtbAddress);
     const ppis = timerIntids(spec.board);
     const timers = new GuestTimers({
