@@ -68,6 +68,14 @@ struct xenvm_counter {
      */
     uint32_t il_armed;     /* @96 */
     uint32_t il_hit;       /* @100 set when a block was stopped because PSTATE.IL was set */
+    /*
+     * Address of the MRS/MSR the hook last handed to the handler (or armed an illegal return
+     * at). A stop requested from inside this hook ends the run with PC at the start of the
+     * translation block although the instructions before the MRS/MSR in it have run (measured:
+     * a Linux function prologue's "stp x29, x30, [sp, #-N]!" ran twice), so the vCPU resumes
+     * right after this instruction instead.
+     */
+    uint64_t sys_pc;       /* @104 */
 };
 
 #define WATCH_TAKEN 1
@@ -255,12 +263,16 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
     }
     if (!is_read && op == SYS_OP(3, 0, 4, 0, 0)) { /* SPSR_EL1 */
         c->il_armed = (uint32_t)spsr_illegal(cp->val);
-        if (c->il_armed && !c->limit)
-            uc_emu_stop(uc); /* no block hook (an uncounted run): the hypervisor attaches one */
+        if (c->il_armed && !c->limit) {
+            /* No block hook (an uncounted run): stop so that the hypervisor attaches one. */
+            uc_reg_read(uc, REG_PC, &c->sys_pc);
+            uc_emu_stop(uc);
+        }
         return 0;
     }
     if (cp->op0 != 3 || cp->op1 != 3 || cp->crn != 14)
         return 0;
+    uc_reg_read(uc, REG_PC, &c->sys_pc);
     c->sys_op = op;
     c->sys_rt = reg >= REG_X0 && reg <= REG_X28 ? (uint32_t)(reg - REG_X0) : reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
     c->sys_read = (uint32_t)is_read;

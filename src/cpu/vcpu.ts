@@ -170,6 +170,9 @@ export class Vcpu {
   readonly view: GuestView;
   /** The last HVC's PC (a number) and its address (PC - 4) as a bigint, reused while it repeats. */
   private hvcPc = -1;
+  /** Inside the MRS/MSR hook's handler; a stop requested there needs resumeAfterSysreg(). */
+  private inSysreg = false;
+  private stopInSysreg = false;
   private hvcAt = 0n;
   /** Notices a vector table that faults on itself forever. */
   private readonly loopGuard = new VectorLoopGuard();
@@ -341,6 +344,7 @@ export class Vcpu {
   /** Ends the current run after the current trap handler returns. */
   requestStop(): void {
     this.stopRequested = true;
+    if (this.inSysreg) this.stopInSysreg = true;
     this.engine.stop();
   }
 
@@ -450,6 +454,7 @@ export class Vcpu {
       this.running = false;
     }
     this.pcNow = this.engine.pcAfterRun;
+    if (this.stopInSysreg) this.resumeAfterSysreg();
     if (this.breakpointAt !== undefined) return { kind: 'breakpoint', pc: this.breakpointAt };
     if (this.fault) return { kind: 'fault', fault: this.fault };
     if (this.sys.ilArmed) {
@@ -477,11 +482,26 @@ export class Vcpu {
       // Not yet returned. Without a block hook nothing would see the ERET: the native hook
       // stopped the run to attach one (counting from now on).
       if (this.counter) return undefined;
+      this.resumeAfterSysreg();
       this.countNext = true;
       return { kind: 'budget' };
     }
     if (this.injectSync(EC.ILLEGAL_STATE, 0, this.pc)) return { kind: 'budget' };
     return { kind: 'fault', fault: this.fault! };
+  }
+
+  /**
+   * A stop requested from inside the MRS/MSR hook ends the run with PC at the start of the
+   * translation block, although the instructions before the MRS/MSR in it have run and the
+   * MRS/MSR itself is done (measured on Unicorn 2.1.1: a Linux prologue's
+   * "stp x29, x30, [sp, #-N]!" then ran twice and the kernel returned into code it had left).
+   * Resume right after the instruction the hook handled (native/xenvm-count.c keeps its address).
+   */
+  private resumeAfterSysreg(): void {
+    this.stopInSysreg = false;
+    const at = this.sys.pc;
+    const pc = this.pcNow;
+    if (pc !== undefined && pc <= at && at - pc < 4096n) this.pc = at + 4n;
   }
 
   /** The instruction at guest virtual `va`, fetched as the guest's current EL would. */
@@ -655,7 +675,13 @@ export class Vcpu {
     const b = this.sys;
     const acc: SysregAccess = { read: b.read, rt: b.rt, op0: b.op0, op1: b.op1, crn: b.crn, crm: b.crm, op2: b.op2 };
     if (!acc.read) acc.value = b.value;
-    const r = this.traps.sysreg(this, acc);
+    this.inSysreg = true;
+    let r: ReturnType<VcpuTraps['sysreg']>;
+    try {
+      r = this.traps.sysreg(this, acc);
+    } finally {
+      this.inSysreg = false;
+    }
     if (r.ok) b.answer(r.value ?? 0n);
   }
 

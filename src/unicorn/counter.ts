@@ -49,7 +49,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 104;
+export const VCPU_BLOCK_SIZE = 112;
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -195,6 +195,10 @@ export class SysregBlock extends NativeView {
   }
   set ilHit(on: boolean) {
     this.words[25] = on ? 1 : 0;
+  }
+  /** Address of the MRS/MSR the hook last handled (u64 sys_pc @104). */
+  get pc(): bigint {
+    return this.big[13];
   }
 }
 
