@@ -69,12 +69,20 @@ struct xenvm_counter {
     uint32_t il_armed;     /* @96 */
     uint32_t il_hit;       /* @100 set when a block was stopped because PSTATE.IL was set */
     /*
+     * Address of the MRS/MSR the hook last handed to the handler (or armed an illegal return
+     * at). A stop requested from inside this hook ends the run with PC at the start of the
+     * translation block although the instructions before the MRS/MSR in it have run (measured:
+     * a Linux function prologue's "stp x29, x30, [sp, #-N]!" ran twice), so the vCPU resumes
+     * right after this instruction instead.
+     */
+    uint64_t sys_pc;       /* @104 */
+    /*
      * ID_AA64PFR0_EL1.GIC (bits [27:24]) as the guest must read it: 1 when its GIC is a GICv3
      * whose CPU interface is the ICC_* system registers, which the hypervisor emulates. The
      * engine's CPU has no GIC attached and reads 0 there (QEMU's board would set it).
      */
-    uint32_t pfr0_gic;     /* @104 */
-    uint32_t pad;          /* @108 */
+    uint32_t pfr0_gic;     /* @112 */
+    uint32_t pad;          /* @116 */
 };
 
 #define WATCH_TAKEN 1
@@ -248,9 +256,6 @@ struct uc_cp_reg {
 
 #define SYS_OP(op0, op1, crn, crm, op2) ((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
 
-/* sys_handled bit 1: end the run right after this access, with PC exact. */
-#define SYS_STOP_AFTER 2
-
 static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, struct xenvm_counter *c, int is_read)
 {
     uint32_t op = SYS_OP(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
@@ -265,8 +270,11 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
     }
     if (!is_read && op == SYS_OP(3, 0, 4, 0, 0)) { /* SPSR_EL1 */
         c->il_armed = (uint32_t)spsr_illegal(cp->val);
-        if (c->il_armed && !c->limit)
-            uc_emu_stop(uc); /* no block hook (an uncounted run): the hypervisor attaches one */
+        if (c->il_armed && !c->limit) {
+            /* No block hook (an uncounted run): stop so that the hypervisor attaches one. */
+            uc_reg_read(uc, REG_PC, &c->sys_pc);
+            uc_emu_stop(uc);
+        }
         return 0;
     }
     if (is_read && op == SYS_OP(3, 0, 0, 4, 0) && c->pfr0_gic) { /* ID_AA64PFR0_EL1 */
@@ -279,30 +287,13 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
     }
     if (cp->op0 != 3 || cp->op1 != 3 || cp->crn != 14)
         return 0;
+    uc_reg_read(uc, REG_PC, &c->sys_pc);
     c->sys_op = op;
     c->sys_rt = reg >= REG_X0 && reg <= REG_X28 ? (uint32_t)(reg - REG_X0) : reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
     c->sys_read = (uint32_t)is_read;
     c->sys_value = is_read ? 0 : cp->val;
     c->sys_handled = 0;
     c->sys_handler();
-    if (c->sys_handled & SYS_STOP_AFTER) {
-        /*
-         * The hypervisor wants the run to end right after this access (an uncounted vCPU must
-         * start counting). uc_emu_stop alone is not enough here: in a run without code hooks
-         * the engine leaves PC at the start of the translation block, and the instructions
-         * before this one would run twice. PC is exact inside this hook, so set it ourselves.
-         */
-        uint64_t pc;
-        uc_reg_read(uc, REG_PC, &pc);
-        if (c->sys_handled & 1) {
-            if (is_read && c->sys_rt != 31)
-                uc_reg_write(uc, reg, &c->sys_value);
-            pc += 4;
-        }
-        uc_reg_write(uc, REG_PC, &pc);
-        uc_emu_stop(uc);
-        return c->sys_handled & 1;
-    }
     if (!c->sys_handled)
         return 0;
     if (is_read && c->sys_rt != 31)

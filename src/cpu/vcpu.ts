@@ -154,8 +154,6 @@ export class Vcpu {
   private sys!: SysregBlock;
   /** Set when an uncounted vCPU must start counting before its next run (see needVirtualTime). */
   private countNext = false;
-  /** True while the native MRS/MSR hook's handler runs (see needVirtualTime). */
-  private inSysregHook = false;
   private watch: IrqWatch | undefined;
   /** Return addresses of the interrupts being handled, innermost last. */
   private readonly irqReturns: bigint[] = [];
@@ -172,6 +170,9 @@ export class Vcpu {
   readonly view: GuestView;
   /** The last HVC's PC (a number) and its address (PC - 4) as a bigint, reused while it repeats. */
   private hvcPc = -1;
+  /** Inside the MRS/MSR hook's handler; a stop requested there needs resumeAfterSysreg(). */
+  private inSysreg = false;
+  private stopInSysreg = false;
   private hvcAt = 0n;
   /** Notices a vector table that faults on itself forever. */
   private readonly loopGuard = new VectorLoopGuard();
@@ -343,6 +344,7 @@ export class Vcpu {
   /** Ends the current run after the current trap handler returns. */
   requestStop(): void {
     this.stopRequested = true;
+    if (this.inSysreg) this.stopInSysreg = true;
     this.engine.stop();
   }
 
@@ -364,15 +366,6 @@ export class Vcpu {
   needVirtualTime(): void {
     if (this.counter || this.countNext) return;
     this.countNext = true;
-    if (this.inSysregHook) {
-      // From the native MRS/MSR hook: it ends the run itself, right after the access, with PC
-      // exact (an engine stop alone would resume at the start of the translation block and
-      // run the instructions before the access twice: measured with Linux, whose boot then
-      // found every CPU capability "duplicate").
-      this.stopRequested = true;
-      this.sys.stopAfterAccess();
-      return;
-    }
     this.requestStop();
   }
 
@@ -471,6 +464,7 @@ export class Vcpu {
       this.running = false;
     }
     this.pcNow = this.engine.pcAfterRun;
+    if (this.stopInSysreg) this.resumeAfterSysreg();
     if (this.breakpointAt !== undefined) return { kind: 'breakpoint', pc: this.breakpointAt };
     if (this.fault) return { kind: 'fault', fault: this.fault };
     if (this.sys.ilArmed) {
@@ -498,11 +492,26 @@ export class Vcpu {
       // Not yet returned. Without a block hook nothing would see the ERET: the native hook
       // stopped the run to attach one (counting from now on).
       if (this.counter) return undefined;
+      this.resumeAfterSysreg();
       this.countNext = true;
       return { kind: 'budget' };
     }
     if (this.injectSync(EC.ILLEGAL_STATE, 0, this.pc)) return { kind: 'budget' };
     return { kind: 'fault', fault: this.fault! };
+  }
+
+  /**
+   * A stop requested from inside the MRS/MSR hook ends the run with PC at the start of the
+   * translation block, although the instructions before the MRS/MSR in it have run and the
+   * MRS/MSR itself is done (measured on Unicorn 2.1.1: a Linux prologue's
+   * "stp x29, x30, [sp, #-N]!" then ran twice and the kernel returned into code it had left).
+   * Resume right after the instruction the hook handled (native/xenvm-count.c keeps its address).
+   */
+  private resumeAfterSysreg(): void {
+    this.stopInSysreg = false;
+    const at = this.sys.pc;
+    const pc = this.pcNow;
+    if (pc !== undefined && pc <= at && at - pc < 4096n) this.pc = at + 4n;
   }
 
   /** The instruction at guest virtual `va`, fetched as the guest's current EL would. */
@@ -676,13 +685,14 @@ export class Vcpu {
     const b = this.sys;
     const acc: SysregAccess = { read: b.read, rt: b.rt, op0: b.op0, op1: b.op1, crn: b.crn, crm: b.crm, op2: b.op2 };
     if (!acc.read) acc.value = b.value;
-    this.inSysregHook = true;
+    this.inSysreg = true;
+    let r: ReturnType<VcpuTraps['sysreg']>;
     try {
-      const r = this.traps.sysreg(this, acc);
-      if (r.ok) b.answer(r.value ?? 0n);
+      r = this.traps.sysreg(this, acc);
     } finally {
-      this.inSysregHook = false;
+      this.inSysreg = false;
     }
+    if (r.ok) b.answer(r.value ?? 0n);
   }
 
   /**

@@ -49,7 +49,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 112;
+export const VCPU_BLOCK_SIZE = 120;
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -168,15 +168,7 @@ export class SysregBlock extends NativeView {
   /** Emulated: for an MRS, `v` goes to Rt; the engine skips the access either way. */
   answer(v: bigint): void {
     this.big[7] = BigInt.asUintN(64, v);
-    this.words[19] |= 1;
-  }
-  /**
-   * Ends the run right after this access with PC exact (native SYS_STOP_AFTER): a plain
-   * uc_emu_stop from inside the hook leaves PC at the start of the translation block when the
-   * run has no code hook, so the instructions before the access would run again.
-   */
-  stopAfterAccess(): void {
-    this.words[19] |= 2;
+    this.words[19] = 1;
   }
   setHandler(fn: bigint): void {
     this.setPointer(80, fn);
@@ -204,9 +196,13 @@ export class SysregBlock extends NativeView {
   set ilHit(on: boolean) {
     this.words[25] = on ? 1 : 0;
   }
-  /** ID_AA64PFR0_EL1.GIC as the guest reads it (the native hook answers the MRS). */
+  /** Address of the MRS/MSR the hook last handled (u64 sys_pc @104). */
+  get pc(): bigint {
+    return this.big[13];
+  }
+  /** ID_AA64PFR0_EL1.GIC as the guest reads it (u32 pfr0_gic @112; the native hook answers the MRS). */
   set pfr0Gic(v: number) {
-    this.words[26] = v;
+    this.words[28] = v;
   }
 }
 

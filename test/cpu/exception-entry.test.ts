@@ -119,3 +119,40 @@ describe('injected exceptions and vectors that never get anywhere', () => {
   });
 
 });
+
+describe('a stop requested inside the MRS/MSR hook', () => {
+  it('resumes right after the MRS: what ran before it in the block does not run twice', () => {
+    // sub sp, sp, #16 ; add x1, x1, #1 ; mrs x0, cntvct_el0 ; str x0, [sp] ; add x2, x2, #1 ; wfi
+    const SUB_SP_16 = 0xd10043ff;
+    const ADD_X1_1 = 0x91000421;
+    const MRS_CNTVCT = 0xd53be040;
+    const ADD_X2_1 = 0x91000442;
+    const mem = new GuestMemory(BASE, 1 << 20);
+    const STR_X0_SP = 0xf90003e0;
+    [SUB_SP_16, ADD_X1_1, MRS_CNTVCT, STR_X0_SP, ADD_X2_1, WFI].forEach((w, i) => mem.writeU32(BASE + 4 * i, w));
+    let vcpu!: Vcpu;
+    const r = Vcpu.create({
+      id: 0,
+      memory: mem,
+      counted: false,
+      traps: {
+        hvc: () => {},
+        smc: () => {},
+        // The machine's answer to a first timer access on an uncounted vCPU: stop, count from now on.
+        sysreg: () => {
+          vcpu.needVirtualTime();
+          return { ok: true, value: 1234n };
+        },
+      },
+    });
+    if (!r.ok) throw new Error(r.error);
+    vcpu = r.vcpu;
+    vcpu.reset(B, 0);
+    vcpu.sp = B + 0x10000n;
+    expect(vcpu.run(1000, 1_000_000).kind).toBe('stopped');
+    expect(vcpu.pc).toBe(B + 12n);
+    expect(vcpu.run(1000).kind).toBe('wfi');
+    expect(vcpu.sp).toBe(B + 0x10000n - 16n);
+    expect([vcpu.x(0), vcpu.x(1), vcpu.x(2)]).toEqual([1234n, 1n, 1n]);
+  });
+});
