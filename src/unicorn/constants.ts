@@ -15,6 +15,7 @@ export const UcCtl = {
   TB_REMOVE_CACHE: 9,
   TB_FLUSH: 10,
   TLB_FLUSH: 11,
+  TCG_BUFFER_SIZE: 13,
 } as const;
 
 /** UC_CTL_WRITE(type, nr): a request that passes `nr` arguments in (UC_CTL_IO_WRITE = 1 in bits 31:30). */
