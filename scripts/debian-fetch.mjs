@@ -17,18 +17,21 @@ import { join } from 'node:path';
 const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 /**
- * The Debian mirrors the system's apt already uses: [{ uri, signedBy }], from deb822 files in
- * /etc/apt/sources.list.d and one-line entries in /etc/apt/sources.list. Only entries whose
- * suites look like Debian's main archive (not -security: its URI has another layout) are kept.
+ * The Debian sources the system's apt already uses: [{ uri, suites, signedBy }], from deb822
+ * files in /etc/apt/sources.list.d and one-line entries in /etc/apt/sources.list (binary
+ * entries only; disabled ones and other archives than Debian's are left out).
  */
-export function systemDebianMirrors(etc = '/etc/apt') {
+export function systemDebianSources(etc = '/etc/apt') {
   const found = [];
   const add = (uri, signedBy, suites) => {
-    if (!uri || !/^https?:\/\//.test(uri)) return;
-    if (suites.every((s) => s.endsWith('-security'))) return;
-    if (!/debian/.test(uri)) return;
-    if (found.some((m) => m.uri === uri)) return;
-    found.push({ uri: uri.replace(/\/+$/, ''), signedBy: signedBy || DEFAULT_KEYRING });
+    if (!uri || !/^https?:\/\//.test(uri) || !/debian/.test(uri) || suites.length === 0) return;
+    uri = uri.replace(/\/+$/, '');
+    const known = found.find((m) => m.uri === uri);
+    if (known) {
+      for (const s of suites) if (!known.suites.includes(s)) known.suites.push(s);
+      return;
+    }
+    found.push({ uri, suites: [...suites], signedBy: signedBy || DEFAULT_KEYRING });
   };
   const dir = join(etc, 'sources.list.d');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sources')).map((f) => join(dir, f)) : [];
@@ -59,6 +62,25 @@ export function systemDebianMirrors(etc = '/etc/apt') {
     }
   }
   return found;
+}
+
+/**
+ * The sources list lines for `suite`, shaped like the system's own: each of its suites
+ * (bookworm, bookworm-updates, bookworm-security) with the system's codename replaced by
+ * `suite`, from the same mirror and keyring. So a package comes in the version the system's
+ * apt would give (security updates included), and another release's the same way.
+ */
+export function sourcesFor(sources, system, suite, arch) {
+  const lines = [];
+  for (const src of sources) {
+    for (const s of src.suites) {
+      if (system && s !== system && !s.startsWith(`${system}-`)) continue;
+      const mapped = system ? suite + s.slice(system.length) : suite;
+      const line = `deb [arch=${arch} signed-by=${src.signedBy}] ${src.uri} ${mapped} main`;
+      if (!lines.includes(line)) lines.push(line);
+    }
+  }
+  return lines;
 }
 
 /** The system's Debian codename (bookworm, trixie...), from /etc/os-release. */
@@ -92,14 +114,13 @@ function run(cmd, args, opts = {}) {
  * options that point apt at it, after writing its sources list and creating its directories.
  */
 export function privateApt({ root, suite, arch }) {
-  const mirrors = systemDebianMirrors();
-  if (mirrors.length === 0) {
-    return { ok: false, error: 'no Debian mirror found in /etc/apt (sources.list or sources.list.d/*.sources)' };
+  const lines = sourcesFor(systemDebianSources(), systemCodename(), suite, arch);
+  if (lines.length === 0) {
+    return { ok: false, error: 'no Debian source found in /etc/apt (sources.list or sources.list.d/*.sources)' };
   }
   for (const d of ['lists/partial', 'archives/partial', 'etc/sources.list.d', 'etc/preferences.d', 'etc/apt.conf.d']) {
     mkdirSync(join(root, d), { recursive: true });
   }
-  const lines = mirrors.map((m) => `deb [arch=${arch} signed-by=${m.signedBy}] ${m.uri} ${suite} main`);
   writeFileSync(join(root, 'etc', 'sources.list'), `# written by xenvm-emu's scripts/debian-fetch.mjs; only this cache uses it\n${lines.join('\n')}\n`);
   const o = (k, v) => ['-o', `${k}=${v}`];
   const options = [
@@ -122,13 +143,20 @@ export function privateApt({ root, suite, arch }) {
   return { ok: true, options };
 }
 
-/** `apt-get update` of a private instance, at most once per `maxAgeMs`. */
+/**
+ * `apt-get update` of a private instance, at most once per `maxAgeMs` for the same sources
+ * (the stamp holds them: a changed sources list is read anew at once).
+ */
 function updateLists(root, options, maxAgeMs) {
   const stamp = join(root, 'updated');
-  if (existsSync(stamp) && Date.now() - Number(readFileSync(stamp, 'utf8')) < maxAgeMs) return { ok: true };
+  const sources = readFileSync(join(root, 'etc', 'sources.list'), 'utf8');
+  if (existsSync(stamp)) {
+    const [when, ...rest] = readFileSync(stamp, 'utf8').split('\n');
+    if (rest.join('\n') === sources && Date.now() - Number(when) < maxAgeMs) return { ok: true };
+  }
   const r = run('apt-get', [...options, '-qq', 'update']);
   if (!r.ok) return r;
-  writeFileSync(stamp, String(Date.now()));
+  writeFileSync(stamp, `${Date.now()}\n${sources}`);
   return { ok: true };
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-ignore -- plain ESM shared with scripts/setup.mjs
-import { systemDebianMirrors } from '../../scripts/debian-fetch.mjs';
+import { sourcesFor, systemDebianSources } from '../../scripts/debian-fetch.mjs';
 // @ts-ignore -- plain ESM shared with scripts/setup.mjs
 import { engineCandidates } from '../../scripts/engine.mjs';
 import { loadUnicorn } from '../../src/unicorn/binding.ts';
@@ -24,8 +24,8 @@ function fakeEtc(files: Record<string, string>): string {
   return etc;
 }
 
-describe('systemDebianMirrors', () => {
-  it('reads deb822 stanzas and one-line entries, skipping security, disabled and deb-src', () => {
+describe('systemDebianSources', () => {
+  it('reads deb822 stanzas and one-line entries, skipping disabled ones and deb-src', () => {
     const etc = fakeEtc({
       'sources.list.d/debian.sources': [
         'Types: deb',
@@ -51,14 +51,23 @@ describe('systemDebianMirrors', () => {
       ].join('\n'),
       'sources.list': '# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n',
     });
-    expect(systemDebianMirrors(etc)).toEqual([
-      { uri: 'http://deb.debian.org/debian', signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg' },
-      { uri: 'http://mirror.example/debian', signedBy: '/k.gpg' },
+    const sources = systemDebianSources(etc);
+    expect(sources).toEqual([
+      { uri: 'http://deb.debian.org/debian', suites: ['bookworm', 'bookworm-updates'], signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg' },
+      { uri: 'http://deb.debian.org/debian-security', suites: ['bookworm-security'], signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg' },
+      { uri: 'http://mirror.example/debian', suites: ['bookworm'], signedBy: '/k.gpg' },
+    ]);
+    // Another release is asked for in the same shape: its updates and security suites too.
+    expect(sourcesFor(sources, 'bookworm', 'trixie', 'amd64')).toEqual([
+      'deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main',
+      'deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-updates main',
+      'deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security trixie-security main',
+      'deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian trixie main',
     ]);
   });
 
   it('finds nothing when apt has no Debian source', () => {
-    expect(systemDebianMirrors(fakeEtc({}))).toEqual([]);
+    expect(systemDebianSources(fakeEtc({}))).toEqual([]);
   });
 });
 
