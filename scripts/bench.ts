@@ -77,6 +77,21 @@ function bareUnicorn(path: string): number {
 
 const row = (name: string, value: string, note = '') => console.log(`${name.padEnd(34)} ${value.padStart(16)}  ${note}`);
 
+/**
+ * The same guest under the real Xen 4.17 in QEMU, when QEMU and the cached Xen are there (never
+ * installed here); undefined, with a 'skipped' row, when they are not.
+ */
+async function realXen(opts: Omit<import('../src/oracle/reference.ts').ReferenceOptions, 'gic' | 'xsm'>) {
+  const { ensureOraclePrereqs } = await import('../src/oracle/prereqs.ts');
+  const pre = await ensureOraclePrereqs({ install: false });
+  if (!pre.ok) {
+    row('  real Xen 4.17 in QEMU', 'skipped', pre.error.split('\n')[0]);
+    return undefined;
+  }
+  const { runReference } = await import('../src/oracle/reference.ts');
+  return runReference({ gic: 2, xsm: 'dummy', ...opts });
+}
+
 console.log(`xenvm-emu bench (best of ${REPEAT}; node ${process.version}; ${new Date().toISOString()})\n`);
 
 // Start-up: the first console line of hello.
@@ -104,15 +119,10 @@ if (existsSync(bin)) {
 } else {
   row('start-up: xenvm-emu run hello', 'not built', 'npm run build first (npm run bench does)');
 }
-// The real Xen on the same image, when QEMU and the cached Xen are there (never installed here).
+// The real Xen on the same image.
 {
-  const { ensureOraclePrereqs } = await import('../src/oracle/prereqs.ts');
-  const pre = await ensureOraclePrereqs({ install: false });
-  if (!pre.ok) {
-    row('  real Xen 4.17 in QEMU', 'skipped', pre.error.split('\n')[0]);
-  } else {
-    const { runReference } = await import('../src/oracle/reference.ts');
-    const ref = await runReference({ images: [img('hello')], gic: 2, xsm: 'dummy' });
+  const ref = await realXen({ images: [img('hello')] });
+  if (ref) {
     if (ref.ok && ref.timing) {
       row('  real Xen 4.17 in QEMU', `${ref.timing.totalMs.toFixed(0)} ms`, `QEMU start to every result line (first guest line at ${ref.timing.firstLineMs ?? '?'} ms; polled every 50 ms)`);
     } else {
@@ -191,13 +201,8 @@ row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`
       row('Linux boot: Run /init (emulator)', `${emu.runInitMs!.toFixed(0)} ms`, `best of ${Math.min(REPEAT, 3)}; ${assets.kernel.pkg} ${assets.kernel.version}`);
       row('Linux boot: init done (emulator)', `${emu.lastMs!.toFixed(0)} ms`, 'to "init: powering off"');
     }
-    const { ensureOraclePrereqs } = await import('../src/oracle/prereqs.ts');
-    const pre = await ensureOraclePrereqs({ install: false });
-    if (!pre.ok) {
-      row('  real Xen 4.17 in QEMU', 'skipped', pre.error.split('\n')[0]);
-    } else {
-      const { runReference } = await import('../src/oracle/reference.ts');
-      const ref = await runReference({ images: [assets.kernel.image], gic: 2, xsm: 'dummy', memoryMiB: assets.memoryMiB, initrd: assets.initrd, cmdline: assets.cmdline, timeoutMs: 300_000 });
+    const ref = await realXen({ images: [assets.kernel.image], memoryMiB: assets.memoryMiB, initrd: assets.initrd, cmdline: assets.cmdline, timeoutMs: 300_000 });
+    if (ref) {
       const at = (re: RegExp) => {
         if (!ref.ok || !ref.timing) return undefined;
         const i = ref.lines.findIndex((l) => re.test(l));
