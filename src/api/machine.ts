@@ -17,7 +17,7 @@ import { describeBoard, type Board } from '../machine/fdt/board.ts';
 import { readImageFile } from '../machine/loader/read-file.ts';
 import { Machine, type RunEnd } from '../machine/machine.ts';
 import type { MachineDomain, RunState } from '../machine/domain.ts';
-import { DEFAULT_QUANTUM, describeWaiting, resizeMemory, resolveDtb, siblingElfSymbols, summarizeRun, type GdbRunOptions, type ResolvedDtb } from '../machine/run.ts';
+import { checkBoardMemory, DEFAULT_QUANTUM, describeWaiting, resizeMemory, resolveDtb, siblingElfSymbols, summarizeRun, type GdbRunOptions, type ResolvedDtb } from '../machine/run.ts';
 import { consolePrefix } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { XenvmError } from './errors.ts';
@@ -311,6 +311,8 @@ export class XenvmMachine {
     if (dtb instanceof Uint8Array) {
       const board = describeBoard(dtb);
       if (!board.ok) return { ok: false, error: `devicetree (bytes): ${board.error}` };
+      const memory = checkBoardMemory(board.value);
+      if (!memory.ok) return { ok: false, error: `devicetree (bytes): ${memory.error}` };
       if (gic !== undefined && board.value.gic.version !== gic) {
         return { ok: false, error: `gic ${gic} asked, but the devicetree (bytes) describes a GICv${board.value.gic.version}` };
       }

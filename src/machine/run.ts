@@ -12,7 +12,7 @@ import { readImageFile } from './loader/read-file.ts';
 import { parseElf64 } from './loader/elf.ts';
 import type { ElfSymbol } from './loader/symbols.ts';
 import { Machine, type RunEnd } from './machine.ts';
-import { collectDomainOptions, consolePrefix } from './domain-options.ts';
+import { collectDomainOptions, consolePrefix, MAX_MEMORY_MIB } from './domain-options.ts';
 import { err, hex, ok, type Result } from './result.ts';
 import { memoryBanks, tryBuildDomUDeviceTree, type DomUDeviceTreeSpec } from './fdt/domu.ts';
 import type { DtbBuilder } from './loader/boot.ts';
@@ -95,6 +95,20 @@ export interface ResolvedDtb {
   build?: DtbBuilder;
 }
 
+/**
+ * A domain's RAM is its devicetree's first memory bank, held in host memory: at most
+ * MAX_MEMORY_MIB (Xen's first guest RAM bank), wherever the bank lies.
+ */
+export function checkBoardMemory(board: Board): Result<void> {
+  const bank = board.memory[0];
+  if (bank.size > MAX_MEMORY_MIB * 2 ** 20) {
+    return err(
+      `memory@${bank.base.toString(16)}: a bank of ${bank.size} bytes (0x${bank.size.toString(16)}) is larger than the ${MAX_MEMORY_MIB} MiB a domain can have (Xen's GUEST_RAM0_SIZE)`,
+    );
+  }
+  return ok(undefined);
+}
+
 /** RAM of a domain whose devicetree is generated and who did not say (--memory). */
 export const DEFAULT_DOMU_MEMORY_MIB = 64;
 
@@ -115,6 +129,8 @@ export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dt
   if (!blob.ok) return blob;
   const board = describeBoard(blob.value);
   if (!board.ok) return { ok: false, error: `devicetree ${path}: ${board.error}` };
+  const memory = checkBoardMemory(board.value);
+  if (!memory.ok) return { ok: false, error: `devicetree ${path}: ${memory.error}` };
   if (opts.gic !== undefined && board.value.gic.version !== opts.gic) {
     return {
       ok: false,
