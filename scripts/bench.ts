@@ -201,22 +201,28 @@ row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`
       row('Linux boot: Run /init (emulator)', `${emu.runInitMs!.toFixed(0)} ms`, `best of ${Math.min(REPEAT, 3)}; ${assets.kernel.pkg} ${assets.kernel.version}`);
       row('Linux boot: init done (emulator)', `${emu.lastMs!.toFixed(0)} ms`, 'to "init: powering off"');
     }
-    const ref = await realXen({ images: [assets.kernel.image], memoryMiB: assets.memoryMiB, initrd: assets.initrd, cmdline: assets.cmdline, timeoutMs: 300_000 });
-    if (ref) {
+    // As many runs as the emulator had, the best kept: QEMU's wall time moves by a second or
+    // more between runs on this machine (4.2-5.5 s measured), and one run would flatter either side.
+    let best: { init?: number; last: number } | undefined;
+    let failure: string | undefined;
+    for (let i = 0; i < Math.min(REPEAT, 3) && failure === undefined; i++) {
+      const ref = await realXen({ images: [assets.kernel.image], memoryMiB: assets.memoryMiB, initrd: assets.initrd, cmdline: assets.cmdline, timeoutMs: 300_000 });
+      if (!ref) break;
       const at = (re: RegExp) => {
         if (!ref.ok || !ref.timing) return undefined;
-        const i = ref.lines.findIndex((l) => re.test(l));
-        return i < 0 ? undefined : ref.timing.lineAtMs[i];
+        const k = ref.lines.findIndex((l) => re.test(l));
+        return k < 0 ? undefined : ref.timing.lineAtMs[k];
       };
-      const xenInit = at(RUN_INIT);
-      const xenLast = at(INIT_LAST);
-      if (xenLast === undefined) {
-        row('  real Xen 4.17 in QEMU', 'failed', ref.ok ? 'no "init: powering off" line' : ref.error.split('\n')[0]);
-      } else {
-        row('  real Xen 4.17: Run /init', `${xenInit?.toFixed(0) ?? '?'} ms`, 'QEMU start to the line (polled every 50 ms)');
-        row('  real Xen 4.17: init done', `${xenLast.toFixed(0)} ms`);
-        if (emu.ok) row('  ratio real Xen / emulator', `${(xenLast / emu.lastMs!).toFixed(2)}x`, 'to init\'s last line; target >= 3x');
-      }
+      const last = at(INIT_LAST);
+      if (last === undefined) failure = ref.ok ? 'no "init: powering off" line' : ref.error.split('\n')[0];
+      else if (!best || last < best.last) best = { init: at(RUN_INIT), last };
+    }
+    if (failure !== undefined) {
+      row('  real Xen 4.17 in QEMU', 'failed', failure);
+    } else if (best) {
+      row('  real Xen 4.17: Run /init', `${best.init?.toFixed(0) ?? '?'} ms`, `best of ${Math.min(REPEAT, 3)}; QEMU start to the line (polled every 50 ms)`);
+      row('  real Xen 4.17: init done', `${best.last.toFixed(0)} ms`);
+      if (emu.ok) row('  ratio real Xen / emulator', `${(best.last / emu.lastMs!).toFixed(2)}x`, "best against best, to init's last line; target >= 3x");
     }
   }
 }
