@@ -215,8 +215,15 @@ export class Machine {
     // what changed during it (any domain's page) is the hypervisor's.
     d.bits?.check(d.xen.sharedInfoGpa);
     const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, at, d.symbols.length ? d : undefined);
-    vcpu.setX(0, r.value);
     if (d.bits) for (const x of this.domains) x.bits?.absorb(x.xen.sharedInfoGpa);
+    if (r.outcome.kind === 'continuation') {
+      // Re-execute the HVC with the call's new arguments, after this run ends.
+      r.outcome.args.forEach((v, i) => vcpu.setX(i, v));
+      vcpu.pc = at;
+      vcpu.requestStop();
+      return;
+    }
+    vcpu.setX(0, r.value);
     if (r.outcome.kind !== 'return') {
       d.outcome = r.outcome;
       vcpu.requestStop();

@@ -13,7 +13,13 @@ export type HypercallOutcome =
   | { kind: 'yield' }
   /** SCHEDOP_poll: sleep until one of `ports` is pending, or `timeoutNs` (absolute system time, 0 = none). */
   | { kind: 'poll'; ports: number[]; timeoutNs: bigint }
-  | { kind: 'shutdown'; reason: ShutdownReason; code: number };
+  | { kind: 'shutdown'; reason: ShutdownReason; code: number }
+  /**
+   * Preempted, as Xen's hypercall_create_continuation: the guest's x0..x(n-1) become `args` and
+   * it re-executes the HVC, so a long call is done in bounded steps with the machine (timeouts,
+   * other domains, a debugger) getting its turn in between. The handler's value is not returned.
+   */
+  | { kind: 'continuation'; args: bigint[] };
 
 /** The calling context handed to every hypercall handler. */
 export interface HypercallCtx {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DOMID_SELF, Hypercall } from '../../src/xen/abi.ts';
 import { Errno } from '../../src/xen/errno.ts';
 import { ARG, RAM_BASE, RAM_SIZE, SHINFO, makeDomain, rig } from './helpers.ts';
+import { CONSOLE_WRITE_STEP } from '../../src/xen/ops/console-io.ts';
 
 const BAD = RAM_BASE + RAM_SIZE - 1;
 
@@ -316,6 +317,49 @@ describe('console_io', () => {
     expect(r.call(0, Hypercall.console_io, 0, 300, ARG)).toBe(0);
     // Xen copies 127 bytes at a time: 127 are buffered, the next 127 do not fit, so both go out.
     expect(r.console).toEqual([{ domid: 1, text: 'a'.repeat(254) + '\n' }]);
+  });
+
+  /** Calls console_io as the guest would, re-executing it while Xen continues it. */
+  function writeToEnd(r: ReturnType<typeof rig>, count: number | bigint, buf: number) {
+    let args: (number | bigint)[] = [0, count, buf];
+    const steps: bigint[][] = [];
+    for (;;) {
+      const v = r.call(0, Hypercall.console_io, ...args);
+      const o = r.lastOutcome;
+      if (o?.kind !== 'continuation') return { value: v, steps };
+      steps.push(o.args);
+      args = o.args;
+    }
+  }
+
+  it('a long write is continued in bounded steps, with what is left and where (Xen\'s continuation)', () => {
+    const r = rig();
+    const m = r.doms[0].memory;
+    const text = 'x'.repeat(99) + '\n';
+    const total = 3 * CONSOLE_WRITE_STEP + 500;
+    m.write(ARG, new TextEncoder().encode(text.repeat(Math.ceil(total / 100)).slice(0, total)));
+    const { value, steps } = writeToEnd(r, total, ARG);
+    expect(value).toBe(0);
+    // Each step starts where the last one stopped; x0 stays CONSOLEIO_write.
+    expect(steps.length).toBe(3);
+    let from = ARG;
+    for (const s of steps) {
+      expect(s[0]).toBe(0n);
+      expect(Number(s[2]) - ARG + Number(s[1])).toBe(total);
+      // One step copies at least the step's worth, and less than one more 127-byte round.
+      expect(Number(s[2]) - from).toBeGreaterThanOrEqual(CONSOLE_WRITE_STEP);
+      expect(Number(s[2]) - from).toBeLessThan(CONSOLE_WRITE_STEP + 127);
+      from = Number(s[2]);
+    }
+    // Nothing is lost or repeated across the steps.
+    expect(r.console.map((c) => c.text).join('')).toBe(text.repeat(Math.floor(total / 100)));
+  });
+
+  it('count 0xffffffff runs off the end of RAM in bounded steps and answers -EFAULT', () => {
+    const r = rig();
+    const { value, steps } = writeToEnd(r, 0xffffffff, RAM_BASE + RAM_SIZE - 3 * CONSOLE_WRITE_STEP);
+    expect(value).toBe(-Errno.EFAULT);
+    expect(steps.length).toBe(2);
   });
 
   it('a domain that is not a console gets -EPERM', () => {
