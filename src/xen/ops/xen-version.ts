@@ -3,6 +3,7 @@ import type { HypercallHandler } from '../hypercall.ts';
 import { layout, readStruct, writeFields } from '../evtchn/codec.ts';
 import { PAGE_SIZE } from '../evtchn/layout.ts';
 import { argGpa, type XenOpsContext } from './context.ts';
+import { copyToGuestPhys } from '../copy-to-guest.ts';
 
 /** XENVER_* (public/version.h). */
 export const XENVER = {
@@ -78,7 +79,7 @@ export const XenPlatformParameters = layout('xen_platform_parameters', 8, { virt
 
 /** A C string in a fixed array: truncated to leave the NUL, zero-padded (safe_strcpy + memset). */
 function putBytes(mem: { write(gpa: number, b: Uint8Array): boolean }, gpa: number, bytes: Uint8Array): number {
-  return mem.write(gpa, bytes) ? 0 : -Errno.EFAULT;
+  return copyToGuestPhys(mem, gpa, bytes) ? 0 : -Errno.EFAULT;
 }
 
 function cstring(s: string, len: number): Uint8Array {
