@@ -38,6 +38,9 @@ int main(void)
 	r = HYPERVISOR_xen_version(XENVER_compile_info, (void *)(RAM_END - 20));
 	show("compile_info at end-20", r, RAM_END - 20, 20);
 
+	r = HYPERVISOR_xen_version(XENVER_platform_parameters, (void *)(RAM_END - 4));
+	show("platform_parameters at end-4", r, RAM_END - 4, 4);
+
 	r = HYPERVISOR_xen_version(XENVER_extraversion, (void *)RAM_END);
 	printk("extraversion at end: %ld\n", r);
 

@@ -127,11 +127,12 @@ export function xenVersion(x: XenOpsContext, build: XenBuildInfo = DEBIAN_XEN_4_
       }
       case XENVER.changeset:
         return put(mem, gpa, cstring(build.changeset, CHANGESET_LEN));
-      case XENVER.platform_parameters:
-        return mem.contains(gpa, XenPlatformParameters.size) &&
-          writeFields(mem, gpa, XenPlatformParameters, { virt_start: build.virtStart })
-          ? 0
-          : -Errno.EFAULT;
+      case XENVER.platform_parameters: {
+        // struct xen_platform_parameters is one u64, copied out whole (page by page, as the rest).
+        const b = new Uint8Array(XenPlatformParameters.size);
+        new DataView(b.buffer).setBigUint64(XenPlatformParameters.fields.virt_start[0], BigInt(build.virtStart), true);
+        return put(mem, gpa, b);
+      }
       case XENVER.get_features: {
         const s = readStruct(mem, gpa, XenFeatureInfo);
         if (!s) return -Errno.EFAULT;
