@@ -1,6 +1,7 @@
 // Prepares the real-Xen reference (Debian's Xen 4.17 arm64 hypervisor + qemu-system-aarch64) so
-// the live differential tests run. As root it installs what is missing; otherwise it says what
-// to install and exits 0: the reference is optional for the emulator itself.
+// the live differential tests run. The hypervisor package is fetched into .cache/oracle with a
+// private apt directory (no root needed); QEMU and dtc are installed as root, otherwise the
+// exact command is printed. It exits 0 either way: the reference is optional for the emulator.
 import { ensureOraclePrereqs } from '../src/oracle/prereqs.ts';
 
 const r = await ensureOraclePrereqs({ install: true });
