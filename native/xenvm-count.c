@@ -30,6 +30,7 @@ int uc_reg_write(uc_engine *uc, int regid, const void *value);
 #define REG_X0 199
 #define REG_X16 215
 #define REG_PC 260
+#define REG_CP_REG 290
 
 /*
  * Per-vCPU state shared with JavaScript (src/unicorn/counter.ts views it; offsets in comments).
@@ -67,10 +68,11 @@ struct xenvm_counter {
      * raise the exception. A legal SPSR_EL1 write disarms it.
      */
     uint32_t il_armed;     /* @96 */
-    uint32_t il_hit;       /* @100 set when a block was stopped because PSTATE.IL was set */
+    uint32_t pad0;         /* @100 */
     /*
-     * Address of the MRS/MSR the hook last handed to the handler (or armed an illegal return
-     * at). A stop requested from inside this hook ends the run with PC at the start of the
+     * Address of the MRS/MSR at which a stop was requested from inside this hook: written here
+     * for an illegal SPSR_EL1, by the vCPU when its handler stops the run (it reads PC only
+     * then, not per timer access). A stop requested from inside this hook ends the run with PC at the start of the
      * translation block although the instructions before the MRS/MSR in it have run (measured:
      * a Linux function prologue's "stp x29, x30, [sp, #-N]!" ran twice), so the vCPU resumes
      * right after this instruction instead.
@@ -99,7 +101,6 @@ static int xenvm_il_check(uc_engine *uc, struct xenvm_counter *c)
     uc_reg_read(uc, REG_PSTATE, &pstate);
     if (!(pstate & PSTATE_IL))
         return 0;
-    c->il_hit = 1;
     uc_emu_stop(uc);
     return 1;
 }
@@ -279,7 +280,7 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
     }
     if (is_read && op == SYS_OP(3, 0, 0, 4, 0) && c->pfr0_gic) { /* ID_AA64PFR0_EL1 */
         struct uc_cp_reg id = { .crn = 0, .crm = 4, .op0 = 3, .op1 = 0, .op2 = 0 };
-        uc_reg_read(uc, 290 /* UC_ARM64_REG_CP_REG */, &id);
+        uc_reg_read(uc, REG_CP_REG, &id);
         id.val = (id.val & ~((uint64_t)0xf << 24)) | ((uint64_t)c->pfr0_gic << 24);
         if ((reg >= REG_X0 && reg <= REG_X28) || reg == REG_X29 || reg == REG_X30)
             uc_reg_write(uc, reg, &id.val);
@@ -287,7 +288,6 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
     }
     if (cp->op0 != 3 || cp->op1 != 3 || cp->crn != 14)
         return 0;
-    uc_reg_read(uc, REG_PC, &c->sys_pc);
     c->sys_op = op;
     c->sys_rt = reg >= REG_X0 && reg <= REG_X28 ? (uint32_t)(reg - REG_X0) : reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
     c->sys_read = (uint32_t)is_read;
@@ -329,7 +329,6 @@ int xenvm_sys_install(uc_engine *uc, struct xenvm_counter *c)
  * that system-register write in `deferred` and it is made here, once the handler has returned,
  * before the guest runs on.
  */
-#define REG_CP_REG 290
 
 struct xenvm_cp_write {
     uint32_t pending;

@@ -2,7 +2,7 @@
 //
 // xenvm-emu needs Unicorn 2.1 or later: 2.0.x checks memory permissions on the virtual address
 // before the guest's MMU translates it (Unicorn issue 1718, fixed in 2.1), so no guest with the
-// MMU on can run, and its store slow path halves the interdomain ping-pong (DESIGN §3). Debian
+// MMU on can run, and its store slow path halves the interdomain ping-pong (README, Speed). Debian
 // bookworm ships 2.0.1 (`libunicorn2`); trixie ships 2.1.1 (`libunicorn2t64`), which needs only
 // libc6 >= 2.34 and so loads on bookworm. Set-up fetches trixie's package into .cache/engine with
 // a private apt directory (scripts/debian-fetch.mjs) and the binding loads it by path.
@@ -15,7 +15,7 @@
 //      looked up only when neither cache has one (ldconfig costs a few ms at every start).
 // The binding checks the version of whatever it loads (uc_version) and refuses 2.0.x.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,11 +121,3 @@ export function ensureEngine({ root = PACKAGE_ROOT, cacheRoot = join(root, '.cac
   return { ok: true, path: lib, version: r.version, source: 'cache', fetched: true };
 }
 
-/** Modification time of a file, 0 when missing (for rebuild checks). */
-export function mtime(path) {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
-}

@@ -6,15 +6,16 @@
  * The CPU knows nothing of Xen or the GIC. It calls its `VcpuTraps` for every trap and
  * reports why a run ended as a `VcpuExit`.
  *
- * How the engine behaves (measured, see DESIGN §3):
+ * How the engine behaves (measured on Unicorn 2.1.1; the README's "Choices that came from measuring"):
  * - HVC at EL1 traps cleanly (intno 11, PC already past it) only with SCR_EL3.HCE|RW|NS and
  *   HCR_EL2.RW set; then the guest's ERET works too.
  * - Synchronous exceptions never reach the guest's vectors by themselves: the engine hands
  *   them to the INTR hook. We build the exception entry by hand (exception-entry.ts), with the
  *   syndrome of aborts worked out in abort.ts; instructions are read through the guest's
  *   stage-1 translation (guest-view.ts).
- * - An illegal exception return sets PSTATE.IL and the next instruction raises "undefined"
- *   (intno 1): PSTATE.IL tells it from a real undefined instruction.
+ * - An illegal exception return sets PSTATE.IL and the engine runs on without raising Illegal
+ *   Execution State: a guest-written illegal SPSR_EL1 arms a native check at block starts, and
+ *   illegalReturn() raises the exception (native/xenvm-count.c).
  * - IRQs are the exception: with HCR_EL2.IMO set, HCR_EL2.VI is the guest's virtual IRQ
  *   line and the engine delivers it through the guest's own vector at the next translation
  *   block boundary once PSTATE.I allows. The vGIC drives `setIrqLine`.
@@ -279,11 +280,6 @@ export class Vcpu {
   set sp(v: bigint) {
     this.engine.writeReg(Reg.SP, v);
   }
-  /** SP_EL0 and SP_EL1 whichever is in use (the engine banks the other one). */
-  spBanked(el: 0 | 1): bigint {
-    const inUse = (this.pstate & 1) === 1 ? 1 : 0;
-    return el === inUse ? this.sp : this.engine.readReg(el === 0 ? Reg.SP_EL0 : Reg.SP_EL1);
-  }
   get pstate(): number {
     return this.engine.readReg32(Reg.PSTATE);
   }
@@ -344,7 +340,11 @@ export class Vcpu {
   /** Ends the current run after the current trap handler returns. */
   requestStop(): void {
     this.stopRequested = true;
-    if (this.inSysreg) this.stopInSysreg = true;
+    if (this.inSysreg) {
+      // PC is exact inside the hook; read it only for this rare stop, not per timer access.
+      this.stopInSysreg = true;
+      this.sys.pc = this.engine.readReg(Reg.PC);
+    }
     this.engine.stop();
   }
 
@@ -486,8 +486,6 @@ export class Vcpu {
    * State (ESR EC 0x0e, ELR = PC: the ERET's target; D1.11.6), which the engine does not do.
    */
   private illegalReturn(): VcpuExit | undefined {
-    const b = this.sys;
-    b.ilHit = false;
     if ((this.pstate & PSTATE_IL) === 0) {
       // Not yet returned. Without a block hook nothing would see the ERET: the native hook
       // stopped the run to attach one (counting from now on).
@@ -567,12 +565,13 @@ export class Vcpu {
   }
 
   private onException(intno: number): void {
-    // Note: Unicorn 2.0.1 drops a pending stop request whenever a hook writes PC (exception
-    // entry does). Budgets still end runs because the counter re-checks at every block.
+    // A stop requested while a hook writes PC (exception entry does) may be dropped by the
+    // engine (seen on 2.0.1); budgets still end runs because the counter re-checks every block.
     if (intno === Excp.HVC) {
       // The hypercall path (the round trip the bench measures): the native hook has read x16,
-      // x0..x4 and PC already. With the MMU off and PC below 2^53 (every guest of ours) the HVC
-      // is read with number arithmetic; one bigint is made, for the trap.
+      // x0..x4 and PC already. With the MMU off and PC below 2^53 (the project's own firmware)
+      // the HVC is read with number arithmetic; a guest with its MMU on (Linux) takes
+      // onHvcTranslated, which walks its page tables for the immediate.
       const pc = this.exc.num(6);
       if (pc > Number.MAX_SAFE_INTEGER || this.sys.mmuOn) return this.onHvcTranslated();
       const imm = hvcImmediate(this.memory.readU32(pc - 4) ?? 0) ?? -1;
@@ -613,13 +612,6 @@ export class Vcpu {
         this.traps.smc(this, smcImmediate(this.insnAt(pc - 4n) ?? 0) ?? 0, pc - 4n);
         return;
       case Excp.UDEF: {
-        const pstate = this.pstate;
-        if (pstate & PSTATE_IL) {
-          // An illegal exception return left PSTATE.IL set; this is the Illegal Execution
-          // State exception at its target (D1.11.6), ELR = that target.
-          this.injectSync(EC.ILLEGAL_STATE, 0, pc);
-          return;
-        }
         if ((pc & 3n) !== 0n) {
           // A branch to a misaligned address: the engine reports "undefined" at it; hardware
           // raises a PC alignment fault (EC 0x22) with FAR = ELR = that address (D1.10.3).
@@ -628,7 +620,7 @@ export class Vcpu {
         }
         const insn = this.insnAt(pc);
         const acc = insn === undefined ? undefined : decodeSysregAccess(insn);
-        if (acc && currentEl(pstate) === 1) {
+        if (acc && currentEl(this.pstate) === 1) {
           if (!acc.read) acc.value = this.x(acc.rt);
           const r = this.traps.sysreg(this, acc);
           if (r.ok) {

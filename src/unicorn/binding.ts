@@ -103,11 +103,6 @@ function bind(lib: ReturnType<typeof koffi.load>): Api {
   } as unknown as Api;
 }
 
-/** The loaded engine (after a successful loadUnicorn), for --version and messages. */
-export function engineInfo(): EngineInfo | undefined {
-  return loaded;
-}
-
 /** A system (coprocessor) register address: op0, op1, CRn, CRm, op2. */
 export interface CpReg {
   op0: number;
@@ -187,8 +182,9 @@ export class Engine {
     }
     // The translation cache. Unicorn 2.1 reserves 1 GiB by default, and dropping it (an
     // uncounted vCPU's switch to counting flushes every translation) then took 0.2-2.7 s here,
-    // growing with the buffer (measured: 5-8 ms at 32 MiB, ~10 ms at 64, ~30 ms at 128);
-    // Debian's 6.1 kernel boots to its init as fast with 32 MiB as with 1 GiB.
+    // growing with the buffer (measured: 5-8 ms at 32 MiB, ~10 ms at 64, ~30 ms at 128).
+    // Debian's 6.1 kernel boots to its init as fast with 32 MiB as with 1 GiB (measured); 64 MiB
+    // leaves room for guests with more code at about 10 ms a flush.
     const tcg = r.api.uc_ctl(out[0], ctlWrite(UcCtl.TCG_BUFFER_SIZE, 1), 'uint32_t', TCG_BUFFER_BYTES);
     if (tcg !== UcErr.OK) {
       r.api.uc_close(out[0]);

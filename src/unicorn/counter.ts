@@ -177,9 +177,6 @@ export class SysregBlock extends NativeView {
   get mmuOn(): boolean {
     return (this.words[22] & 1) !== 0;
   }
-  get sctlr(): bigint {
-    return this.big[11];
-  }
   /** For writes made by the hypervisor rather than the guest's MSR. */
   set sctlr(v: bigint) {
     this.big[11] = BigInt.asUintN(64, v);
@@ -190,15 +187,15 @@ export class SysregBlock extends NativeView {
   set ilArmed(on: boolean) {
     this.words[24] = on ? 1 : 0;
   }
-  get ilHit(): boolean {
-    return this.words[25] !== 0;
-  }
-  set ilHit(on: boolean) {
-    this.words[25] = on ? 1 : 0;
-  }
-  /** Address of the MRS/MSR the hook last handled (u64 sys_pc @104). */
+  /**
+   * Address of the MRS/MSR at which a run was stopped from inside the hook (u64 sys_pc @104):
+   * written natively for an illegal SPSR_EL1, by the vCPU for a stop its handler asked for.
+   */
   get pc(): bigint {
     return this.big[13];
+  }
+  set pc(v: bigint) {
+    this.big[13] = BigInt.asUintN(64, v);
   }
   /** ID_AA64PFR0_EL1.GIC as the guest reads it (u32 pfr0_gic @112; the native hook answers the MRS). */
   set pfr0Gic(v: number) {
@@ -229,11 +226,6 @@ export class ExceptionBlock extends NativeView {
   /** Register i of x16, x0..x4, pc as a number (exact below 2^53). */
   num(i: number): number {
     return this.u64(8 * i);
-  }
-  /** Address of the HVC (PC - 4) as a number when below 2^53, else -1 (then use `pc`). */
-  get hvcAddress(): number {
-    const hi = this.words[13];
-    return hi < 0x20_0000 ? hi * 0x1_0000_0000 + this.words[12] - 4 : -1;
   }
   /** The HVC's PC (past the HVC), exact. */
   get pc(): bigint {
