@@ -23,14 +23,24 @@ export async function diffMain(argv: string[]): Promise<number> {
     return 0;
   }
   const o = args.opts;
-  if (o.initrd !== undefined || o.cmdline !== undefined) {
-    // The emulator's side would silently boot without them and every line would differ.
-    process.stderr.write('xenvm-emu diff: --initrd and --cmdline are not passed to the emulator yet; use reference and run\n');
+  if (o.cpus !== undefined || o.enhanced) {
+    // The emulator's domains have one vCPU and no hypervisor node of Xen's making yet: its side
+    // would silently run another configuration and every line would differ.
+    process.stderr.write('xenvm-emu diff: --cpus and --enhanced have no emulator side yet; use reference and run\n');
     return 2;
   }
   // The real Xen run is the slow one; start it first and run the emulator meanwhile.
   const reference = runReference(o);
-  const emulated = await runImages({ images: o.images, dom0: o.dom0, gic: o.gic, xsm: o.xsm, timeoutMs: o.timeoutMs });
+  const emulated = await runImages({
+    images: o.images,
+    dom0: o.dom0,
+    gic: o.gic,
+    xsm: o.xsm,
+    timeoutMs: o.timeoutMs,
+    memoryMiB: o.memoryMiB,
+    initrd: o.initrd,
+    cmdline: o.cmdline,
+  });
   const real = await reference;
   if (args.raw) process.stderr.write(real.raw);
   let failed = false;

@@ -28,7 +28,8 @@ options:
                           initrd=FILE, cmdline=TEXT (last: it takes the rest, commas included)
   --gic 2|3               GIC version (default: what the devicetree says)
   --dtb FILE              devicetree for every domain (default: board.dtb beside each image,
-                          else firmware/boards/xenvm-gicv2.dts)
+                          else the tree Xen 4.17 builds for a plain dom0less domU of this
+                          GIC and memory)
   --memory MiB            RAM per domain, 1 to ${MAX_MEMORY_MIB} (Xen's first guest RAM bank; default: the
                           devicetree's, 64 MiB on our boards). The host pays only for pages
                           the guest touches
@@ -166,11 +167,6 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
   const per = collectDomainOptions(opts.domainOptions ?? [], domids);
   if (!per.ok) return per;
   const domain = (domid: number, image: string): DomainConfig => ({ image, ...per.value.get(domid) });
-  // --initrd and --cmdline (read loosely: the options arrive with the loader's change to RunOptions).
-  const { initrd, cmdline } = opts as { initrd?: string; cmdline?: string };
-  const boot: Pick<MachineConfig, 'initrd' | 'cmdline'> = {};
-  if (initrd !== undefined) boot.initrd = initrd;
-  if (cmdline !== undefined) boot.cmdline = cmdline;
   return {
     ok: true,
     value: {
@@ -180,7 +176,8 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
       gic: opts.gic,
       dtb: opts.dtb,
       memoryMiB: opts.memoryMiB,
-      ...boot,
+      initrd: opts.initrd,
+      cmdline: opts.cmdline,
       timeoutMs: opts.timeoutMs,
       maxInstructions: opts.maxInstructions,
       quantum: opts.quantum,

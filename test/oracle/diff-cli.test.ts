@@ -1,5 +1,7 @@
 // `xenvm-emu diff` end to end: the emulator and the real Xen on the same image.
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/machine/run.ts';
@@ -14,6 +16,24 @@ const cli = (...args: string[]) =>
 describe('xenvm-emu diff', () => {
   it.skipIf(!pre.ok)(`says equal and exits 0 when the emulator prints what the real Xen prints${noOracle}`, () => {
     const r = cli('--gic', '3', image('xenvm-gicv3', 'hello'));
+    expect(r.stdout).toContain('transcripts are equal');
+    expect(r.status).toBe(0);
+  });
+
+  it('refuses --cpus and --enhanced, which the emulator side cannot honour yet', () => {
+    const r = cli('--cpus', '2', image('xenvm-gicv2', 'hello'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--cpus and --enhanced have no emulator side yet');
+  });
+
+  it.skipIf(!pre.ok)(`passes --memory and --cmdline to both sides${noOracle}`, () => {
+    // dtb-dump alone in a directory: both sides give it the devicetree Xen builds, which shows
+    // the memory size and the command line.
+    const dir = mkdtempSync(join(tmpdir(), 'diff-cli-'));
+    const lone = join(dir, 'dtb-dump.img');
+    copyFileSync(image('xenvm-gicv2', 'dtb-dump'), lone);
+    const r = cli('--memory', '128', '--cmdline', 'console=ttyAMA0', lone);
+    rmSync(dir, { recursive: true, force: true });
     expect(r.stdout).toContain('transcripts are equal');
     expect(r.status).toBe(0);
   });
