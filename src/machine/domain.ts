@@ -3,6 +3,7 @@
  * vGIC, its console UART, and the Xen-side view (`XenDomain`). Nothing here schedules;
  * `Machine` does.
  */
+import { GUEST_PL011_BASE } from './fdt/domu.ts';
 import { Vcpu, type VcpuTraps } from '../cpu/vcpu.ts';
 import { createGic, type VirtualGic } from '../gic/index.ts';
 import { GuestMemory } from '../mem/guest-memory.ts';
@@ -160,7 +161,7 @@ export class MachineDomain {
     const pl011 = new LineBuffer((t) => self && hooks.onConsoleLine(self, t, 'pl011'));
     const consoleIo = new LineBuffer((t) => self && hooks.onConsoleLine(self, t, 'console_io'));
     const errs: (string | undefined)[] = [];
-    const uartBase = spec.board.uart?.base ?? 0x22000000;
+    const uartBase = spec.board.uart?.base ?? Number(GUEST_PL011_BASE);
     const uart = new Vpl011({
       out: pl011,
       raiseIrq: () => gic.pulse(0, GUEST_VPL011_SPI),

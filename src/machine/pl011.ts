@@ -38,8 +38,8 @@ export const FR = { BUSY: 1 << 3, RXFE: 1 << 4, TXFF: 1 << 5, RXFF: 1 << 6, TXFE
 export const INT = { RX: 1 << 4, TX: 1 << 5, RT: 1 << 6 } as const;
 
 export const PL011_SIZE = 0x1000;
-/** GUEST_VPL011_SPI: the vpl011's interrupt in every domU (xen/include/public/arch-arm.h). */
-export const GUEST_VPL011_SPI = 32;
+/** GUEST_VPL011_SPI: the vpl011's interrupt in every domU (one definition, with Xen's guest layout). */
+export { GUEST_VPL011_SPI } from './fdt/domu.ts';
 
 /** Collects bytes into lines; `onLine` gets each line without its newline (and without a CR before it). */
 export class LineBuffer {

@@ -11,6 +11,7 @@
  */
 import { type Result, ok, err, hex } from '../result.ts';
 import { type Fdt, type FdtNode, parseFdt } from './fdt.ts';
+import { GUEST_EVTCHN_PPI } from './domu.ts';
 import {
   findByPath,
   findCompatible,
@@ -43,7 +44,7 @@ export interface XenEventIrq {
  * plain dom0less domU (not "enhanced") gets no such node, yet may still make hypercalls.
  * Specifier as Xen writes it in an enhanced domU's hypervisor node: PPI 15, level, all CPUs.
  */
-export const GUEST_EVTCHN_IRQ: XenEventIrq = { intid: 31, type: 'level', cpuMask: 0xf, raw: [1, 15, 0xf08] };
+export const GUEST_EVTCHN_IRQ: XenEventIrq = { intid: GUEST_EVTCHN_PPI, type: 'level', cpuMask: 0xf, raw: [1, GUEST_EVTCHN_PPI - 16, 0xf08] };
 
 export interface Board {
   memory: { base: number; size: number }[];

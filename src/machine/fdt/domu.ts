@@ -12,6 +12,7 @@
  * trigger (4 = level active-high, 8 = level active-low) and flags[15:8] a CPU mask, which
  * Xen sets to 0xf for every interrupt it describes, GICv3 included.
  */
+import { vcpuAffinity } from '../../gic/index.ts';
 import { serializeFdt, node, u32Prop, u64Prop, stringProp, stringListProp, emptyProp, type FdtNode, type FdtProp } from './writer.ts';
 
 /** arch-arm.h: guest RAM banks (the domain's memory fills RAM0 first, then RAM1). */
@@ -139,10 +140,8 @@ export function domUExtendedRegions(memory: MemoryBank[], ipaBits = DEFAULT_IPA_
   return out;
 }
 
-/** MPIDR affinity of vCPU n (Xen's vcpuid_to_vaffinity): 16 vCPUs per Aff1 cluster. */
-export function vcpuAffinity(n: number): number {
-  return ((n >> 4) & 0xff) << 8 | (n & 0xf);
-}
+/** MPIDR affinity of vCPU n: the vGIC's (Xen's vcpuid_to_vaffinity), re-exported for the cpu nodes. */
+export { vcpuAffinity };
 
 function roundUp(v: bigint, to: bigint): bigint {
   return ((v + to - 1n) / to) * to;
