@@ -39,6 +39,21 @@ let loadError: string | undefined;
 /** The engine's translation cache size (see Engine.open). */
 const TCG_BUFFER_BYTES = 64 << 20;
 
+/** uc_version's packed value: major << 24 | minor << 16 | patch << 8 (unicorn.h UC_MAKE_VERSION). */
+export function unpackVersion(packed: number): EngineInfo['version'] {
+  return { major: (packed >>> 24) & 0xff, minor: (packed >>> 16) & 0xff, patch: (packed >>> 8) & 0xff };
+}
+
+/** Why an engine of this version cannot be used, or undefined when it can. */
+export function engineVersionProblem(v: EngineInfo['version']): string | undefined {
+  if (v.major > ENGINE_MIN.major || (v.major === ENGINE_MIN.major && v.minor >= ENGINE_MIN.minor)) return undefined;
+  return (
+    `is Unicorn ${v.major}.${v.minor}.${v.patch}: ` +
+    `2.0.x checks memory permissions on the virtual address before the guest's MMU translates it ` +
+    `(Unicorn issue 1718, fixed in 2.1), so no guest with the MMU on can run on it`
+  );
+}
+
 /** Which engine was loaded: its path, where that came from and its version. */
 export interface EngineInfo {
   path: string;
@@ -62,15 +77,11 @@ export function loadUnicorn(): { ok: true; api: Api; engine: EngineInfo } | { ok
       tried.push(`${c.path} (${c.source}): ${(e as Error).message.split('\n')[0]}`);
       continue;
     }
-    // uc_version packs major << 24 | minor << 16 | patch << 8 (unicorn.h UC_MAKE_VERSION).
     const packed = (lib.func('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)') as (a: null, b: null) => number)(null, null);
-    const version = { major: (packed >>> 24) & 0xff, minor: (packed >>> 16) & 0xff, patch: (packed >>> 8) & 0xff };
-    if (version.major < ENGINE_MIN.major || (version.major === ENGINE_MIN.major && version.minor < ENGINE_MIN.minor)) {
-      tried.push(
-        `${c.path} (${c.source}) is Unicorn ${version.major}.${version.minor}.${version.patch}: ` +
-          `2.0.x checks memory permissions on the virtual address before the guest's MMU translates it ` +
-          `(Unicorn issue 1718, fixed in 2.1), so no guest with the MMU on can run on it`,
-      );
+    const version = unpackVersion(packed);
+    const problem = engineVersionProblem(version);
+    if (problem) {
+      tried.push(`${c.path} (${c.source}) ${problem}`);
       continue;
     }
     api = bind(lib);
