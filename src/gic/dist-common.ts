@@ -22,6 +22,11 @@ export function hex(n: number): string {
   return '0x' + n.toString(16);
 }
 
+/** A register value as Xen's vGIC logs it (%#016"PRIregister": "0x" and 14 digits on arm64). */
+export function xenRegister(n: number): string {
+  return '0x' + n.toString(16).padStart(14, '0');
+}
+
 /** Read one 32-interrupt word of a set/clear-enable, -pending or -active bank. */
 export function readBits(core: GicCore, vcpu: number, kind: BitKind, first: number): number {
   let v = 0;

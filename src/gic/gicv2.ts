@@ -19,7 +19,7 @@
 import { GicFrontEnd } from './front-end.ts';
 import { NR_BANKED, NR_SGIS, SPURIOUS_INTID } from './core.ts';
 import {
-  checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority,
+  checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority, xenRegister,
 } from './dist-common.ts';
 import * as Regs from './regs-v2.ts';
 import type { AccessSize, GicAccess, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
@@ -169,7 +169,7 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
     else if (off >= R.GICD_ISACTIVER && off < R.GICD_ICACTIVER) writeBits(c, vcpu, 'active', firstOf(off, R.GICD_ISACTIVER), value, true);
     else if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) {
       // Xen names the register by its byte offset from GICD_ICACTIVER.
-      this.log?.(vcpu, `vGICD: unhandled word write ${hex(value >>> 0)} to ICACTIVER${off - R.GICD_ICACTIVER}`);
+      this.log?.(vcpu, `vGICD: unhandled word write ${xenRegister(value >>> 0)} to ICACTIVER${off - R.GICD_ICACTIVER}`);
     } else if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
       const first = ((off - R.GICD_ICFGR) >> 2) * 16;
       if (first >= NR_BANKED) { // SGI/PPI words ignore writes under Xen

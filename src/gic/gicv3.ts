@@ -24,7 +24,7 @@
 import { GicFrontEnd } from './front-end.ts';
 import { type GicCore, NR_BANKED, SPURIOUS_INTID } from './core.ts';
 import {
-  checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority,
+  checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority, xenRegister,
 } from './dist-common.ts';
 import * as Regs from './regs-v3.ts';
 import type { AccessSize, GicAccess, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
@@ -200,7 +200,7 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     else if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) { /* RAZ/WI */ }
     else if (off >= R.GICD_ICACTIVER && off < R.GICD_IPRIORITYR) {
       // Xen names the register by its byte offset from GICD_ICACTIVER.
-      this.log?.(0, `vGICD: unhandled word write ${hex(value >>> 0)} to ICACTIVER${off - R.GICD_ICACTIVER}`);
+      this.log?.(0, `vGICD: unhandled word write ${xenRegister(value >>> 0)} to ICACTIVER${off - R.GICD_ICACTIVER}`);
     } else if (off >= R.GICD_ICPENDR && off < R.GICD_ISACTIVER) {
       if (first !== 0) this.clearPendingAsXen(0, first, value, false);
     } else if (off >= R.GICD_ISENABLER && off < R.GICD_IPRIORITYR) {
@@ -323,7 +323,7 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
       case R.GICR_ICPENDR0: this.clearPendingAsXen(rd, 0, value, false); return okW;
       case R.GICR_ISACTIVER0: writeBits(c, rd, 'active', 0, value, true); return okW;
       case R.GICR_ICACTIVER0:
-        this.log?.(rd, `vGICR: SGI: unhandled word write ${hex(value >>> 0)} to ICACTIVER0`);
+        this.log?.(rd, `vGICR: SGI: unhandled word write ${xenRegister(value >>> 0)} to ICACTIVER0`);
         return okW;
       case R.GICR_ICFGR0: return okW; // SGIs: always edge
       case R.GICR_ICFGR1:

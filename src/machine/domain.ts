@@ -60,7 +60,10 @@ export interface DomainHooks {
   observer?: Parameters<typeof createGic>[0]['observer'];
   /** Called before every vGIC register access of this domain (a trace sync point). */
   beforeGicAccess?: (domain: MachineDomain) => void;
-  /** A line Xen would log about this domain's device use (an access its vpl011 refuses). */
+  /**
+   * A line Xen would log about this domain's device use, as Xen writes it: the vGIC's begin
+   * "dNvM: " (its "%pv:"), the vpl011's "dNvM " (gprintk).
+   */
   onDeviceLog?: (domain: MachineDomain, text: string) => void;
   /** A generic timer was programmed or fired (only wired while a trace sink listens). */
   onTimer?: (domain: MachineDomain, e: TimerEvent) => void;
@@ -152,7 +155,7 @@ export class MachineDomain {
         ? { version: 2, nrVcpus: 1, distBase: g.distBase, cpuBase: g.cpuBase, nrSpis: 256 }
         : { version: 3, nrVcpus: 1, distBase: g.distBase, redistBase: g.redistBase, nrSpis: 224 },
     );
-    if (hooks.onDeviceLog) gic.log = (_vcpu, t) => self && hooks.onDeviceLog!(self, t);
+    if (hooks.onDeviceLog) gic.log = (vcpu, t) => self && hooks.onDeviceLog!(self, `d${spec.domid}v${vcpu}: ${t}`);
     gic.onLineChange = (vcpu, level) => {
       if (self) hooks.onIrqLine(self, vcpu, level);
     };
@@ -165,11 +168,11 @@ export class MachineDomain {
     const uart = new Vpl011({
       out: pl011,
       raiseIrq: () => gic.pulse(0, GUEST_VPL011_SPI),
-      log: hooks.onDeviceLog ? (t) => self && hooks.onDeviceLog!(self, t) : undefined,
+      log: hooks.onDeviceLog ? (t) => self && hooks.onDeviceLog!(self, `d${spec.domid}v0 ${t}`) : undefined,
     });
     errs.push(v.vcpu.mapMmio(uartBase, PL011_SIZE, uart));
     // A refused vGIC access is logged (Xen logs most of them too) for whoever debugs the guest.
-    const refused = (reason: string) => hooks.onDeviceLog && self && hooks.onDeviceLog(self, `vGIC: ${reason} (Xen injects a data abort)`);
+    const refused = (reason: string) => hooks.onDeviceLog && self && hooks.onDeviceLog(self, `d${spec.domid}v0 vGIC: ${reason} (Xen injects a data abort)`);
     const gicWindow = (base: number, size: number) =>
       v.vcpu.mapMmio(base, size, {
         // Registers a guest must not touch read as zero and ignore writes (Xen would inject an

@@ -138,7 +138,7 @@ export class Machine {
           this.opts.onConsole(d.domid, text);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'console', domid: d.domid, text, via });
         },
-        onDeviceLog: (d, text) => this.opts.onStatus(`d${d.domid}v0 ${text}`),
+        onDeviceLog: (_d, text) => this.opts.onStatus(text),
         onIrqLine: (d, vcpu, level) => {
           d.vcpu.setIrqLine(level);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu, intid: -1, change: level ? 'line_up' : 'line_down' });
@@ -239,7 +239,7 @@ export class Machine {
     switch (r.kind) {
       case 'return':
         for (let i = 0; i < r.regs.length; i++) vcpu.setX(i, r.regs[i]);
-        if (r.unhandled !== undefined) this.opts.onStatus(`d${d.domid}v0 unhandled SMC/HVC: 0x${r.unhandled.toString(16)}`);
+        if (r.unhandled !== undefined) this.opts.onStatus(`d${d.domid}v0 Unhandled SMC/HVC: 0x${r.unhandled.toString(16)}`);
         return;
       case 'shutdown':
         d.outcome = { kind: 'shutdown', reason: r.reason, code: r.reason === 'poweroff' ? 0 : 1 };

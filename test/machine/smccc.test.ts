@@ -62,7 +62,7 @@ describe('smccc-probe: emulator transcript equals the real Xen 4.17 golden file'
       expect(r.exitCode, r.message).toBe(0);
       expect(r.lines).toEqual(golden(`smccc-probe.gicv${gic}.txt`));
       // Xen's log of the same run names these, in this order ("d1v0 Unhandled SMC/HVC: 0x...").
-      expect(status.filter((s) => s.includes('unhandled SMC/HVC')).map((s) => s.split(': ')[1])).toEqual([
+      expect(status.filter((s) => s.includes('Unhandled SMC/HVC')).map((s) => s.split(': ')[1])).toEqual([
         '0x80000002', '0x8600ff00', '0x8600ff01', '0x8600ff03', '0x8200ff01', '0x8300ff01', '0xbf00ff01', '0x84000050',
         '0x84000051', '0xc4000000', '0x84000007', '0x3', '0x84000012', '0xc400000e', '0x8400000b', '0x84000050',
       ]);
