@@ -487,8 +487,10 @@ export class XenvmMachine {
    * Resolves with the first console line matching `pattern` (a RegExp, or a string to find)
    * after the last line an earlier `waitForLine` matched; already printed lines count. Starts
    * the run if it is not running. Rejects with a XenvmError of kind `timeout`, or `run-ended`
-   * when the run ends first. The guest is paused from the matching line until the code after
-   * the `await` yields, so what that code does (e.g. `injectEvent`) happens at a fixed point.
+   * when the run ends first. The machine pauses after the scheduling decision that printed the
+   * matching line (the guest may run on to the end of that quantum, or of its run when
+   * uncounted) until the code after the `await` yields, so what that code does (e.g.
+   * `injectEvent`) happens at a reproducible point.
    */
   waitForLine(pattern: RegExp | string, opts: WaitOptions = {}): Promise<LineMatch> {
     const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;

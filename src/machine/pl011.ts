@@ -149,7 +149,8 @@ export class Vpl011 implements MmioDevice {
   }
 
   write(offset: number, size: number, value: number | bigint): void {
-    this.writeReg(offset, size, Number(BigInt.asUintN(32, BigInt(value))));
+    // Every console byte comes here: no bigint unless the engine handed one.
+    this.writeReg(offset, size, typeof value === 'number' ? value >>> 0 : Number(BigInt.asUintN(32, value)));
   }
 
   private update(): void {

@@ -1,7 +1,9 @@
 /**
  * Copying a hypercall's result out to the guest as Xen on Arm does (raw_copy_to_guest): page
  * by page, so a buffer that runs off the end of RAM has the part in RAM written before the
- * call answers -EFAULT. Measured under the real Xen 4.17 (firmware/apps/efault-probe): an
+ * call answers -EFAULT. On guest-physical addresses: right for a guest with its MMU off (all
+ * the project's firmware); Xen translates each page through the caller's stage 1, which
+ * src/cpu/guest-copy.ts does but the hypercall layer does not use yet (issue 15). Measured under the real Xen 4.17 (firmware/apps/efault-probe): an
  * extraversion aimed at RAM's last 8 bytes leaves ".7" and six NULs there.
  */
 const PAGE_SIZE = 4096;

@@ -414,7 +414,8 @@ export class EventChannels {
   /**
    * An event raised from the host on one of a domain's own ports, as QEMU's `xen-event-inject`
    * does for its emulated Xen: the port becomes pending (and the upcall raised, unless masked)
-   * exactly as when its peer sends. Free and reserved ports answer -EINVAL, as EVTCHNOP_send does.
+   * whatever it is bound to (unbound, VIRQ and PIRQ ports included, which EVTCHNOP_send would
+   * ignore or refuse: the host is not a peer). Free and reserved ports answer -EINVAL.
    */
   hostSetPending(domid: number, port: number): Result {
     const s = this.doms.get(domid);
