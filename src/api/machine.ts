@@ -8,16 +8,13 @@
  * fire during a run, and the code after `await m.waitForLine(...)` runs before the guest goes on:
  * an `injectEvent` there lands at a deterministic point of the guest's execution.
  */
-import { basename } from 'node:path';
 import { TraceBus } from '../trace/bus.ts';
 import type { TraceEvent } from '../trace/events.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import type { PortReport } from '../xen/ops/install.ts';
-import { describeBoard, type Board } from '../machine/fdt/board.ts';
-import { readImageFile } from '../machine/loader/read-file.ts';
 import { Machine, type RunEnd } from '../machine/machine.ts';
 import type { MachineDomain, RunState } from '../machine/domain.ts';
-import { checkBoardMemory, DEFAULT_QUANTUM, describeWaiting, resizeMemory, resolveDtb, siblingElfSymbols, summarizeRun, type GdbRunOptions, type ResolvedDtb } from '../machine/run.ts';
+import { DEFAULT_QUANTUM, describeWaiting, domainSpec, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
 import { consolePrefix } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { XenvmError } from './errors.ts';
@@ -245,80 +242,23 @@ export class XenvmMachine {
   }
 
   private addDomain(domid: number, d: DomainConfig, privileged: boolean): Result<MachineDomain> {
-    const path = typeof d.image === 'string' ? d.image : undefined;
-    let image: Uint8Array;
-    if (path !== undefined) {
-      const r = readImageFile(path);
-      if (!r.ok) return r;
-      image = r.value;
-    } else {
-      if (typeof d.image === 'string' || d.image.length === 0) return { ok: false, error: `d${domid}: the image is empty` };
-      image = d.image;
-    }
-    const memoryMiB = d.memoryMiB ?? this.config.memoryMiB;
-    const dt = this.devicetree(d, path, memoryMiB);
-    if (!dt.ok) return { ok: false, error: `d${domid}: ${dt.error}` };
-    let blob = dt.value.blob;
-    const bank = dt.value.board.memory[0];
-    let memoryBytes = bank.size;
-    // A generated tree is built for the domain's memory already.
-    if (memoryMiB !== undefined && !dt.value.build) {
-      memoryBytes = memoryMiB * 1024 * 1024;
-      if (memoryBytes !== bank.size) {
-        const r = resizeMemory(blob, bank.base, bank.size, memoryBytes);
-        if (!r.ok) return { ok: false, error: `d${domid}: ${r.error}` };
-        blob = r.value;
-      }
-    }
-    // The boot modules a kernel takes besides its devicetree (machine/loader: placed as Xen does).
-    const boot: { initrd?: Uint8Array; cmdline?: string } = {};
-    const initrd = d.initrd ?? this.config.initrd;
-    if (typeof initrd === 'string') {
-      let bytes = this.initrds.get(initrd);
-      if (!bytes) {
-        const r = readImageFile(initrd, 'initrd');
-        if (!r.ok) return { ok: false, error: `d${domid}: ${r.error}` };
-        this.initrds.set(initrd, (bytes = r.value));
-      }
-      boot.initrd = bytes;
-    } else if (initrd !== undefined) {
-      boot.initrd = initrd;
-    }
-    const cmdline = d.cmdline ?? this.config.cmdline;
-    if (cmdline !== undefined) boot.cmdline = cmdline;
+    const spec = domainSpec(
+      {
+        domid,
+        privileged,
+        image: d.image,
+        name: d.name,
+        dtb: d.dtb ?? this.config.dtb,
+        gic: d.gic ?? this.config.gic,
+        memoryMiB: d.memoryMiB ?? this.config.memoryMiB,
+        initrd: d.initrd ?? this.config.initrd,
+        cmdline: d.cmdline ?? this.config.cmdline,
+      },
+      this.initrds,
+    );
+    if (!spec.ok) return spec;
     if (privileged) this.privileged.add(domid);
-    return this.machine.addDomain({
-      ...boot,
-      domid,
-      name: d.name ?? (path !== undefined ? basename(path) : `d${domid}`),
-      privileged,
-      image,
-      imagePath: path ?? `(d${domid} image bytes)`,
-      dtb: dt.value.build ?? blob,
-      board: dt.value.board,
-      memoryBytes,
-      symbolSource: path !== undefined ? (loaded) => siblingElfSymbols(path, loaded.entry) : undefined,
-    });
-  }
-
-  /**
-   * The domain's devicetree: its own, the machine's, board.dtb beside its image, or the tree
-   * Xen 4.17 builds for a plain dom0less domU (machine/run.ts resolveDtb).
-   */
-  private devicetree(d: DomainConfig, imagePath: string | undefined, memoryMiB: number | undefined): Result<ResolvedDtb> {
-    const gic = d.gic ?? this.config.gic;
-    const dtb = d.dtb ?? this.config.dtb;
-    if (dtb instanceof Uint8Array) {
-      const board = describeBoard(dtb);
-      if (!board.ok) return { ok: false, error: `devicetree (bytes): ${board.error}` };
-      const memory = checkBoardMemory(board.value);
-      if (!memory.ok) return { ok: false, error: `devicetree (bytes): ${memory.error}` };
-      if (gic !== undefined && board.value.gic.version !== gic) {
-        return { ok: false, error: `gic ${gic} asked, but the devicetree (bytes) describes a GICv${board.value.gic.version}` };
-      }
-      return { ok: true, value: { path: '(devicetree bytes)', blob: dtb, board: board.value } };
-    }
-    return resolveDtb(imagePath, { dtb, gic, memoryMiB });
+    return this.machine.addDomain(spec.value);
   }
 
   private consoleLine(domid: number, prefix: string, text: string): void {

@@ -154,6 +154,86 @@ function generatedDtb(gic: 2 | 3, memoryMiB: number): Result<ResolvedDtb> {
   return { ok: true, value: { path, blob: blob.value, board: board.value, build } };
 }
 
+/** One domain as a command line or the library API describes it. */
+export interface DomainSource {
+  domid: number;
+  privileged: boolean;
+  /** An ELF64 or arm64 Image: a path, or the bytes. */
+  image: string | Uint8Array;
+  name?: string;
+  /** A devicetree path or blob (else board.dtb beside the image, else the tree Xen builds). */
+  dtb?: string | Uint8Array;
+  gic?: 2 | 3;
+  memoryMiB?: number;
+  initrd?: string | Uint8Array;
+  cmdline?: string;
+}
+
+/**
+ * Reads and resolves what one domain needs (image, devicetree, memory, initrd) into what
+ * Machine.addDomain takes. `initrds` caches ramdisk files shared by several domains. Used by
+ * runImages and by the library API (src/api), so both build domains alike.
+ */
+export function domainSpec(src: DomainSource, initrds: Map<string, Uint8Array>): Result<Parameters<Machine['addDomain']>[0]> {
+  const { domid } = src;
+  const path = typeof src.image === 'string' ? src.image : undefined;
+  let image: Uint8Array;
+  if (typeof src.image === 'string') {
+    const r = readImageFile(src.image);
+    if (!r.ok) return r;
+    image = r.value;
+  } else {
+    if (src.image.length === 0) return err(`d${domid}: the image is empty`);
+    image = src.image;
+  }
+  const dt = deviceTreeOf(path, src);
+  if (!dt.ok) return err(`d${domid}: ${dt.error}`);
+  let blob = dt.value.blob;
+  const bank = dt.value.board.memory[0];
+  let memoryBytes = bank.size;
+  // A generated tree is built for the domain's memory already.
+  if (src.memoryMiB !== undefined && !dt.value.build) {
+    memoryBytes = src.memoryMiB * 1024 * 1024;
+    if (memoryBytes !== bank.size) {
+      const r = resizeMemory(blob, bank.base, bank.size, memoryBytes);
+      if (!r.ok) return err(`d${domid}: ${r.error}`);
+      blob = r.value;
+    }
+  }
+  let initrd = typeof src.initrd === 'string' ? initrds.get(src.initrd) : src.initrd;
+  if (typeof src.initrd === 'string' && !initrd) {
+    const r = readImageFile(src.initrd, 'initrd');
+    if (!r.ok) return err(`d${domid}: ${r.error}`);
+    initrds.set(src.initrd, (initrd = r.value));
+  }
+  return ok({
+    domid,
+    name: src.name ?? (path !== undefined ? basename(path) : `d${domid}`),
+    privileged: src.privileged,
+    image,
+    imagePath: path ?? `(d${domid} image bytes)`,
+    dtb: dt.value.build ?? blob,
+    initrd,
+    cmdline: src.cmdline,
+    board: dt.value.board,
+    memoryBytes,
+    symbolSource: path !== undefined ? (loaded) => siblingElfSymbols(path, loaded.entry) : undefined,
+  });
+}
+
+/** A domain's devicetree given as bytes, or resolved from a path as resolveDtb does. */
+function deviceTreeOf(imagePath: string | undefined, src: DomainSource): Result<ResolvedDtb> {
+  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB });
+  const board = describeBoard(src.dtb);
+  if (!board.ok) return err(`devicetree (bytes): ${board.error}`);
+  const memory = checkBoardMemory(board.value);
+  if (!memory.ok) return err(`devicetree (bytes): ${memory.error}`);
+  if (src.gic !== undefined && board.value.gic.version !== src.gic) {
+    return err(`gic ${src.gic} asked, but the devicetree (bytes) describes a GICv${board.value.gic.version}`);
+  }
+  return ok({ path: '(devicetree bytes)', blob: src.dtb, board: board.value });
+}
+
 /**
  * Changes the size of the first memory bank in a devicetree blob, in place in a copy. Our
  * boards write /memory's reg as 2 address + 2 size cells; the bytes are found by value.
@@ -237,45 +317,22 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   try {
     for (const s of specs) {
       const o = per.get(s.domid);
-      const image = readImageFile(s.path);
-      if (!image.ok) return fail(2, image.error);
-      const initrdPath = o?.initrd ?? opts.initrd;
-      let initrd: Uint8Array | undefined;
-      if (initrdPath !== undefined) {
-        initrd = initrds.get(initrdPath);
-        if (!initrd) {
-          const r = readImageFile(initrdPath, 'initrd');
-          if (!r.ok) return fail(2, `d${s.domid}: ${r.error}`);
-          initrds.set(initrdPath, (initrd = r.value));
-        }
-      }
-      const dt = resolveDtb(s.path, { dtb: o?.dtb ?? opts.dtb, gic: o?.gic ?? opts.gic, memoryMiB: o?.memoryMiB ?? opts.memoryMiB });
-      if (!dt.ok) return fail(2, `d${s.domid}: ${dt.error}`);
-      let blob = dt.value.blob;
-      const bank = dt.value.board.memory[0];
-      let memoryBytes = bank.size;
-      const memoryMiB = o?.memoryMiB ?? opts.memoryMiB;
-      if (memoryMiB !== undefined && !dt.value.build) {
-        memoryBytes = memoryMiB * 1024 * 1024;
-        if (memoryBytes !== bank.size) {
-          const r = resizeMemory(blob, bank.base, bank.size, memoryBytes);
-          if (!r.ok) return fail(2, `d${s.domid}: ${r.error}`);
-          blob = r.value;
-        }
-      }
-      const d = machine.addDomain({
-        domid: s.domid,
-        name: o?.name ?? basename(s.path),
-        privileged: s.privileged,
-        image: image.value,
-        imagePath: s.path,
-        dtb: dt.value.build ?? blob,
-        initrd,
-        cmdline: o?.cmdline ?? opts.cmdline,
-        board: dt.value.board,
-        memoryBytes,
-        symbolSource: (loaded) => siblingElfSymbols(s.path, loaded.entry),
-      });
+      const spec = domainSpec(
+        {
+          domid: s.domid,
+          privileged: s.privileged,
+          image: s.path,
+          name: o?.name,
+          dtb: o?.dtb ?? opts.dtb,
+          gic: o?.gic ?? opts.gic,
+          memoryMiB: o?.memoryMiB ?? opts.memoryMiB,
+          initrd: o?.initrd ?? opts.initrd,
+          cmdline: o?.cmdline ?? opts.cmdline,
+        },
+        initrds,
+      );
+      if (!spec.ok) return fail(2, spec.error);
+      const d = machine.addDomain(spec.value);
       if (!d.ok) return fail(2, d.error);
     }
     const limits = { timeoutMs: opts.timeoutMs, maxInstructions: opts.maxInstructions };
