@@ -7,18 +7,18 @@
  * transcripts (test/golden/README.md).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runImages } from '../../src/machine/run.ts';
+import { REPO_ROOT, runImages } from '../../src/machine/run.ts';
+import { golden as goldenLines, image as firmwareImage } from '../helpers/firmware.ts';
 import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 
-const ROOT = join(import.meta.dirname, '../..');
-const FIRMWARE = join(ROOT, 'firmware');
+const FIRMWARE = join(REPO_ROOT, 'firmware');
 const board = (gic: 2 | 3) => (gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3');
-const image = (gic: 2 | 3) => join(FIRMWARE, 'build', board(gic), 'cpu-arch.img');
-const golden = (gic: 2 | 3) => readFileSync(join(ROOT, 'test/golden', `cpu-arch.gicv${gic}.txt`), 'utf8').split('\n').filter((l) => l !== '');
+const image = (gic: 2 | 3) => firmwareImage(board(gic), 'cpu-arch');
+const golden = (gic: 2 | 3) => goldenLines(`cpu-arch.gicv${gic}.txt`);
 
 /**
  * Lines the emulator is known to print differently, by their check name, with the reason.
