@@ -514,9 +514,8 @@ export class Vcpu {
 
   /** The instruction at guest virtual `va`, fetched as the guest's current EL would. */
   private insnAt(va: bigint): number | undefined {
-    // MMU off: one bounds-checked read, no engine call (the hypercall path comes here).
-    if (!this.sys.mmuOn) return va < 0x1_0000_0000_0000n ? this.memory.readU32(Number(va)) : undefined;
-    return this.view.fetch(va, currentEl(this.pstate));
+    // MMU off: the view does one bounds-checked read; the EL (a native read) does not matter.
+    return this.view.fetch(va, this.sys.mmuOn ? currentEl(this.pstate) : 1);
   }
 
   /** Synchronous exception entry into the guest (Arm ARM D1.10): what hardware does on a trap to EL1. */
@@ -555,7 +554,7 @@ export class Vcpu {
   }
 
   private insnAtEl1(va: bigint): number | undefined {
-    return this.sys.mmuOn ? this.view.fetch(va, 1) : va < 0x1_0000_0000_0000n ? this.memory.readU32(Number(va)) : undefined;
+    return this.view.fetch(va, 1);
   }
 
   /** Ends the run with a fault report (a trap handler found something unrecoverable). */
