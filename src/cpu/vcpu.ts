@@ -298,10 +298,6 @@ export class Vcpu {
     const e = this.engine;
     return { sctlr: e.readCp(SysReg.SCTLR_EL1), tcr: e.readCp(SysReg.TCR_EL1), ttbr0: e.readCp(SysReg.TTBR0_EL1), ttbr1: e.readCp(SysReg.TTBR1_EL1) };
   }
-  /** SCTLR_EL1.M, without an engine call. */
-  get mmuOn(): boolean {
-    return this.sys.mmuOn;
-  }
   writeSys(r: (typeof SysReg)[keyof typeof SysReg], v: bigint): void {
     this.engine.writeCp(r, v);
     // The native hook only sees the guest's own MSRs; keep its copy of SCTLR_EL1 in step.
