@@ -137,6 +137,8 @@ describe('event_channel_op at the hypercall edge', () => {
     expect(r.call(0, EC, EVTCHNOP.expand_array, ARG)).toBe(-Errno.EINVAL);
     m.writeU32(ARG, 1);
     m.writeU32(ARG + 4, 15);
+    expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(-Errno.EACCES); // port 1 is free
+    r.xen.evtchn.allocUnbound(r.doms[0], 0x7ff0, 0x7ff0);
     expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(0);
     m.writeU32(ARG + 4, 16);
     expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(-Errno.EINVAL);
