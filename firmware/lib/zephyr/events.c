@@ -261,8 +261,6 @@ void clear_event_channel(evtchn_port_t port)
 
 static void dispatch(evtchn_port_t port)
 {
-	if (!port_ok(port))
-		return;
 	evtchn_handle_t h = handlers[port];
 
 	if (h.cb != NULL)
@@ -297,6 +295,24 @@ static void scan_word(shared_info_t *s, unsigned int w)
  * The event-channel upcall, run by the GIC dispatcher between its
  * acknowledge and its EOI (drivers/gic/irq.c).
  */
+/*
+ * The FIFO upcall: the same flag protocol, then the queues by priority
+ * (evtchn_fifo.c). Xen raises upcall_pending on a 0->1 edge of `ready`.
+ * A handler of its own, connected instead of the 2-level one, so the
+ * 2-level path costs not one instruction more.
+ */
+static void evtchn_fifo_upcall_isr(void *arg)
+{
+	vcpu_info_t *v = &HYPERVISOR_shared_info->vcpu_info[0];
+
+	ARG_UNUSED(arg);
+	do {
+		__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		barrier_dmem_fence_full();
+		evtchn_fifo_handle(dispatch);
+	} while (__atomic_load_n(&v->evtchn_upcall_pending, __ATOMIC_SEQ_CST) != 0);
+}
+
 static void evtchn_upcall_isr(void *arg)
 {
 	shared_info_t *s = HYPERVISOR_shared_info;
@@ -313,11 +329,6 @@ static void evtchn_upcall_isr(void *arg)
 		 */
 		__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
 		barrier_dmem_fence_full();
-		if (evtchn_fifo_active()) {
-			/* FIFO: Xen raised upcall_pending on a 0->1 edge of `ready`. */
-			evtchn_fifo_handle(dispatch);
-			continue;
-		}
 		xen_ulong_t sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
 
 		while (sel != 0) {
@@ -348,14 +359,14 @@ int xen_events_init(void)
 		missed[w] = 0;
 	irq_unlock(key);
 
-	if (&xen_events_use_fifo != NULL && xen_events_use_fifo) {
+	if (&xen_events_use_fifo != NULL && xen_events_use_fifo && !evtchn_fifo_active()) {
 		rc = evtchn_fifo_init();
 		if (rc != 0)
 			LOG_WRN("FIFO ABI refused (%d): staying on 2-level", rc);
 	}
 
 	rc = IRQ_CONNECT(irq, DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, priority),
-			 evtchn_upcall_isr, NULL, DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, flags));
+			 evtchn_fifo_active() ? evtchn_fifo_upcall_isr : evtchn_upcall_isr, NULL, DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, flags));
 	if (rc != 0)
 		return rc;
 	irq_enable(irq);

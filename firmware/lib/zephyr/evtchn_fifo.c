@@ -42,18 +42,14 @@ static event_word_t array_pages[EVTCHN_FIFO_ARRAY_PAGES][WORDS_PER_PAGE] __attri
 
 static struct evtchn_fifo_control_block *const cb = (struct evtchn_fifo_control_block *)control_page;
 static unsigned int nr_pages;
-static bool active;
+bool evtchn_fifo_on;
+#define active evtchn_fifo_on
 /* Our place in each queue: the next port to look at, 0 = read head[] again. */
 static uint32_t local_head[EVTCHN_FIFO_MAX_QUEUES];
 
 static inline uint64_t gfn_of(const void *p)
 {
 	return (uintptr_t)p >> PAGE_SHIFT;
-}
-
-bool evtchn_fifo_active(void)
-{
-	return active;
 }
 
 volatile event_word_t *evtchn_fifo_word(evtchn_port_t port)

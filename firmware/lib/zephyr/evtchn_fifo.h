@@ -11,7 +11,12 @@
 
 /* init_control for vCPU 0 + the first array page: 0, or Xen's -errno (then still 2-level). */
 int evtchn_fifo_init(void);
-bool evtchn_fifo_active(void);
+/* True once Xen switched the domain to FIFO (read on every upcall: inline). */
+extern bool evtchn_fifo_on;
+static inline bool evtchn_fifo_active(void)
+{
+	return evtchn_fifo_on;
+}
 /* Adds array pages until `port` has an event word. */
 int evtchn_fifo_ensure_port(evtchn_port_t port);
 /* The port's event word, or NULL (not FIFO, or no word yet). */
