@@ -59,6 +59,17 @@ static void fifo_switch(const char *when)
 	for (unsigned int i = 0; i < sizeof(fifo_array_page); i++)
 		fifo_array_page[i] = 0;
 	say(HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &e), "expand_array: %s, before init_control", when);
+	/*
+	 * With shared_info mapped: a loopback pair whose bound end Xen leaves pending
+	 * under 2-level, to see what the switch does with 2-level pending state.
+	 */
+	evtchn_port_t lp = 0, bp = 0;
+
+	if (shinfo != NULL) {
+		o_alloc_unbound(DOMID_SELF, DOMID_SELF, &lp);
+		o_bind_interdomain(DOMID_SELF, lp, &bp);
+		show_bits("2-level, before init_control");
+	}
 	rc = HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &c);
 	extra("link_bits=%u", c.link_bits);
 	say(rc, "init_control: %s", when);
@@ -77,6 +88,13 @@ static void fifo_switch(const char *when)
 	extra("link_bits=0x%x", c.link_bits);
 	say(rc, "init_control: %s, again", when);
 	show_bits("fifo, after expand_array");
+	if (lp != 0 && bp != 0) {
+		/* Closed while still LINKED: the word keeps LINKED until we consume it. */
+		o_close(bp);
+		o_close(lp);
+		show_bits("fifo, loopback pair closed");
+		clear_events();
+	}
 }
 #endif
 

@@ -14,7 +14,8 @@
  *   3. set_priority on a port already queued: it stays on its old queue,
  *      its next event uses the new one;
  *   4. a queued port masked before it is consumed: skipped, still pending,
- *      delivered by unmask;
+ *      delivered by unmask; a queued port closed: still LINKED, so the next
+ *      allocation skips it until the handler has taken it off the queue;
  *   5. errors: priority 16, an invalid port; init_control again; expand_array
  *      on a frame that is not RAM;
  *   6. EVTCHNOP_reset: back to 2-level (set_priority -ENOSYS, expand_array
@@ -259,6 +260,22 @@ int main(void)
 	check("unmask", unmask_event_channel(rx[2]), 0);
 	release_and_wait(irq_lock(), 2);
 	check_order("order_unmasked", "4 6");
+
+	/*
+	 * 4b. Closed while queued: Xen clears PENDING but the port stays LINKED
+	 * until we consume it, and a LINKED free port is not handed out again.
+	 */
+	key = irq_lock();
+	notify_evtchn(tx[3]);                         /* port 8 queued */
+	check("close_linked", evtchn_close(rx[3]), 0);
+	show_words("words_closed_linked");
+	check("alloc_skips_linked", alloc_unbound_event_channel(DOMID_SELF), 9);
+	irq_unlock(key);                              /* the ISR takes 8 off its queue */
+	show_words("words_closed_consumed");
+	check("close_9", evtchn_close(9), 0);
+	check("alloc_after_consume", alloc_unbound_event_channel(DOMID_SELF), 8);
+	check("close_8", evtchn_close(8), 0);
+	check_order("order_closed", "4 6");
 
 	/* 5. Errors. */
 	check("set_priority_16", evtchn_set_priority(rx[0], 16), -EINVAL);
