@@ -297,6 +297,23 @@ describe('FIFO: masking, unmask, close', () => {
     expect(r.a.vcpus[1].upcalls).toBe(0);
   });
 
+  it('bind_vcpu moves delivery to the queues, ready bits and upcall of the other vCPU', () => {
+    const r = fifoRig({ vcpus: 2 });
+    expect(r.xen.evtchn.initControl(r.a, gfn(CB1), 0, 1).ok).toBe(true);
+    const [p1, p2] = loop(r, r.a);
+    const f = r.xen.evtchn.fifo(r.a.domid)!;
+    consume(r.a, p2);
+    setWord(r.a, p2, 0);
+    expect(r.xen.evtchn.bindVcpu(r.a, p2, 1).ok).toBe(true);
+    r.xen.evtchn.send(r.a, p1);
+    expect(head(r.a, 7, CB1)).toBe(p2);
+    expect(ready(r.a, CB1)).toBe(bit(7));
+    expect(r.a.vcpus[1].upcalls).toBe(1);
+    // vCPU 0's queue 7 had p2 as its tail: forgotten when p2 moved.
+    expect(f.tail(0, 7)).toBe(0);
+    expect(f.tail(1, 7)).toBe(p2);
+  });
+
   it('events for ports past the event array are kept and raised by expand_array', () => {
     const r2 = rig({ domains: 1 });
     const b = r2.doms[0];
