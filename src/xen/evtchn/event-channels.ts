@@ -423,7 +423,7 @@ export class EventChannels {
     const si = s.pages.sharedInfo();
     const pendingBase = si.off + SharedInfo.evtchnPending;
     fifo.adoptPorts(s.table.validCount, prevEvtchns, (p) => (si.buf[pendingBase + (p >>> 3)] & (1 << (p & 7))) !== 0);
-    this.note(caller.domid, 0, 'fifo', { vcpu, control_gfn: controlGfn, offset });
+    this.note(caller.domid, 0, 'abi_fifo', { vcpu, control_gfn: controlGfn, offset });
     return ok(EVTCHN_FIFO.LINK_BITS);
   }
 
@@ -452,7 +452,7 @@ export class EventChannels {
     s.fifo = undefined;
     s.abi = s.twoLevel;
     s.table.maxEvtchns = EVTCHN_2L_NR_CHANNELS;
-    this.note(s.domain.domid, 0, '2-level');
+    this.note(s.domain.domid, 0, 'abi_2level');
   }
 
   /**
