@@ -10,6 +10,8 @@
 //                            QEMU and the cached Xen are there, the real Xen's boot-to-result
 //                            time for the same image (the oracle's own timing of a reference run)
 //   interdomain ping-pong    bench-pong + bench-ping: 100,000 round trips
+//   event delivery, FIFO     the same ping-pong with the events library on the FIFO ABI
+//                            (bench-pong-fifo + bench-ping-fifo), beside 2-level runs
 //   trace cost               bench-hypercall with no trace sink vs. with a sink attached
 //   Linux boot               Debian's arm64 cloud kernel + the test initramfs (src/linux):
 //                            run start to `Run /init` and to init's last line, beside the real
@@ -165,6 +167,25 @@ const pp = await best({ images: [img('bench-pong'), img('bench-ping')] });
 const rt = 100_000;
 row('interdomain ping-pong', `${Math.round(rt / ((pp.ms - hello.ms) / 1000))} rt/s`, 'target >= 50,000 round trips/s (100,000 round trips)');
 row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`);
+
+// Event delivery under FIFO vs 2-level: the same ping-pong with the events library on the FIFO
+// ABI (bench-pong-fifo + bench-ping-fifo; issue 15). Runs alternate with fresh 2-level runs so
+// that the shared machine's load hits both alike; best of each.
+{
+  let fifoBest: Awaited<ReturnType<typeof timed>> | undefined;
+  let twoBest = pp;
+  for (let i = 0; i < REPEAT; i++) {
+    const f = await timed({ images: [img('bench-pong-fifo'), img('bench-ping-fifo')] });
+    if (!fifoBest || f.ms < fifoBest.ms) fifoBest = f;
+    const t = await timed({ images: [img('bench-pong'), img('bench-ping')] });
+    if (t.ms < twoBest.ms) twoBest = t;
+  }
+  const perSec = (ms: number) => rt / ((ms - hello.ms) / 1000);
+  const fifoRt = perSec(fifoBest!.ms);
+  const twoRt = perSec(twoBest.ms);
+  row('event delivery, FIFO ABI', `${Math.round(fifoRt)} rt/s`, `ping-pong on FIFO; 2-level alongside: ${Math.round(twoRt)} rt/s`);
+  row('  FIFO / 2-level', `${((fifoRt / twoRt) * 100).toFixed(0)} %`, `${Math.round(fifoBest!.instructions / rt)} vs ${Math.round(twoBest.instructions / rt)} guest instructions per round trip`);
+}
 
 // Linux: Debian's arm64 cloud kernel with the test's initramfs (src/linux/boot-case.ts), from
 // the start of the run to `Run /init as init process` and to init's last line, beside the real
