@@ -41,8 +41,8 @@ export interface GrantMapping {
 }
 
 export class GrantTable {
-  /** gt_version: 0 until the guest sets the table up (setup_table, a frame mapped, set_version). */
-  version = 0;
+  /** gt_version: 1 from creation (the real Xen 4.17 answers 1 before any set-up); Arm has no 2. */
+  version = 1;
   nrFrames = INITIAL_NR_GRANT_FRAMES;
   readonly shared: Uint8Array;
   private readonly view: DataView;
@@ -50,6 +50,13 @@ export class GrantTable {
   readonly frameGfn: (bigint | undefined)[];
   readonly active = new Map<number, ActiveEntry>();
   readonly maptrack: (GrantMapping | undefined)[] = [];
+  /**
+   * Free maptrack handles in the order Xen hands them out: a vCPU's free list takes from its
+   * head and gives back at its tail, and it always keeps one entry (a new maptrack page of 256
+   * handles is added instead of taking the last). So a handle freed by a failed map is not the
+   * next one given: the real Xen 4.17 gives handle 3 to a map after three failed ones.
+   */
+  private readonly freeHandles: number[] = [];
 
   constructor(
     readonly maxFrames = DEFAULT_MAX_GRANT_FRAMES,
@@ -89,15 +96,22 @@ export class GrantTable {
     this.view.setUint16(ref * GRANT_ENTRY_V1_SIZE, flags, true);
   }
 
-  /** get_maptrack_handle: the lowest free handle, or undefined when the maptrack is full. */
-  newHandle(m: GrantMapping): number | undefined {
-    let h = this.maptrack.findIndex((x) => x === undefined);
-    if (h < 0) {
-      if (this.maptrack.length >= this.maxMaptrackFrames * MAPTRACK_PER_FRAME) return undefined;
-      h = this.maptrack.length;
-      this.maptrack.push(undefined);
+  /** get_maptrack_handle: the next handle of the free list, or undefined when the maptrack is full. */
+  takeHandle(): number | undefined {
+    if (this.freeHandles.length <= 1) {
+      const limit = this.maptrack.length;
+      if (limit >= this.maxMaptrackFrames * MAPTRACK_PER_FRAME) return undefined;
+      for (let i = 0; i < MAPTRACK_PER_FRAME; i++) {
+        this.maptrack.push(undefined);
+        this.freeHandles.push(limit + i);
+      }
     }
-    this.maptrack[h] = m;
-    return h;
+    return this.freeHandles.shift();
+  }
+
+  /** put_maptrack_handle: back at the tail of the free list. */
+  putHandle(h: number): void {
+    this.maptrack[h] = undefined;
+    this.freeHandles.push(h);
   }
 }

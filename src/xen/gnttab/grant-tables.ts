@@ -9,7 +9,7 @@ import { DOMID_SELF } from '../abi.ts';
 import type { XenDomain } from '../domain.ts';
 import type { ErrnoName } from '../errno.ts';
 import type { Xsm } from '../ops/xsm.ts';
-import { GrantTable, PAGE_SIZE } from './grant-table.ts';
+import { GrantTable, PAGE_SIZE, type GrantMapping } from './grant-table.ts';
 import { GNTCOPY, GNTMAP, GNTST, GTF } from './layout.ts';
 
 const PAGE_SHIFT = 12n;
@@ -68,7 +68,6 @@ export class GrantTables {
     if (this.xsm.target(caller, d)) return { status: GNTST.permission_denied, gfns: [] };
     const t = this.table(d);
     if (nrFrames > t.maxFrames) return { status: GNTST.general_error, gfns: [] };
-    if (t.version === 0) t.version = 1;
     if (nrFrames > t.nrFrames && !t.grow(nrFrames)) return { status: GNTST.general_error, gfns: [] };
     const gfns: bigint[] = [];
     for (let i = 0; i < nrFrames; i++) gfns.push(t.frameGfn[i] ?? 0xffff_ffff_ffff_ffffn);
@@ -100,7 +99,6 @@ export class GrantTables {
    */
   mapFrame(d: XenDomain, idx: bigint, gpfn: bigint): ErrnoName | null {
     const t = this.table(d);
-    if (t.version === 0) t.version = 1;
     if (idx & (1n << 31n)) return 'EINVAL';
     if (idx >= BigInt(t.nrFrames) && idx < BigInt(t.maxFrames)) t.grow(Number(idx) + 1);
     if (idx >= BigInt(t.nrFrames)) return 'EINVAL';
@@ -120,19 +118,34 @@ export class GrantTables {
     return null;
   }
 
-  /** GNTTABOP_map_grant_ref (map_grant_ref): the status, and the handle on success. */
+  /**
+   * GNTTABOP_map_grant_ref (map_grant_ref): the status, and the handle on success. The order
+   * is Xen's: flags, the granting domain (by id: DOMID_SELF is no domain here), XSM, a maptrack
+   * handle (given back on any later failure), the ref, the entry, the frame, the mapping.
+   */
   mapGrantRef(ld: XenDomain, op: MapOp): { status: number; handle?: number } {
     if ((op.flags & (GNTMAP.device_map | GNTMAP.host_map)) === 0) return { status: GNTST.bad_gntref };
     // A translated (every Arm) domain has no device or PTE mappings.
     if (op.flags & (GNTMAP.device_map | GNTMAP.application_map | GNTMAP.contains_pte)) return { status: GNTST.general_error };
-    const rd = this.any(ld, op.dom);
-    if (!rd) return { status: GNTST.bad_domain };
+    const rd = this.find(op.dom);
+    if (!rd || rd.dying) return { status: GNTST.bad_domain };
     if (this.xsm.grant(ld, ld, rd)) return { status: GNTST.permission_denied };
     const lgt = this.table(ld);
+    const handle = lgt.takeHandle();
+    if (handle === undefined) return { status: GNTST.no_space };
+    const r = this.pinForMap(ld, rd, op);
+    if (r.status !== GNTST.okay) {
+      lgt.putHandle(handle);
+      return { status: r.status };
+    }
+    lgt.maptrack[handle] = r.mapping!;
+    return { status: GNTST.okay, handle };
+  }
+
+  private pinForMap(ld: XenDomain, rd: XenDomain, op: MapOp): { status: number; mapping?: GrantMapping } {
     const rgt = this.table(rd);
     const readonly = (op.flags & GNTMAP.readonly) !== 0;
     if (op.ref >= rgt.nrEntries) return { status: GNTST.bad_gntref };
-    if (rgt.version === 0) return { status: GNTST.general_error };
     const act = rgt.active.get(op.ref);
     const pinned = act !== undefined && act.pinRead + act.pinWrite > 0;
     if (pinned && act.domid !== ld.domid) return { status: GNTST.general_error };
@@ -159,21 +172,12 @@ export class GrantTables {
     if (ld.physmap && ld.physmap.map(hostPage, rd.memory.bytes.subarray(off, off + PAGE_SIZE), !readonly) !== undefined) {
       return { status: GNTST.general_error };
     }
-    const handle = lgt.newHandle({ domid: rd.domid, ref: op.ref, readonly, hostAddr: hostPage });
-    if (handle === undefined) {
-      ld.physmap?.unmap(hostPage, PAGE_SIZE);
-      return { status: GNTST.no_device_space };
-    }
     rgt.setEntryFlags(op.ref, rgt.entryFlags(op.ref) | newlyFlagged);
-    const a = act ?? { pinRead: 0, pinWrite: 0, domid: ld.domid, frame };
-    if (!pinned) {
-      a.domid = ld.domid;
-      a.frame = frame;
-    }
+    const a = pinned ? act : { pinRead: 0, pinWrite: 0, domid: ld.domid, frame };
     if (readonly) a.pinRead++;
     else a.pinWrite++;
     rgt.active.set(op.ref, a);
-    return { status: GNTST.okay, handle };
+    return { status: GNTST.okay, mapping: { domid: rd.domid, ref: op.ref, readonly, hostAddr: hostPage } };
   }
 
   /** GNTTABOP_unmap_grant_ref (unmap_common): drops the mapping and its pin. */
@@ -187,7 +191,7 @@ export class GrantTables {
     // replace_grant_host_mapping: host_addr must be where this handle's page is.
     if (hostAddr !== 0n && (hostAddr >> PAGE_SHIFT) << PAGE_SHIFT !== m.hostAddr) return GNTST.general_error;
     ld.physmap?.unmap(m.hostAddr, PAGE_SIZE);
-    lgt.maptrack[handle] = undefined;
+    lgt.putHandle(handle);
     const rgt = this.table(rd);
     const act = rgt.active.get(m.ref);
     if (act) {
@@ -207,25 +211,28 @@ export class GrantTables {
   /**
    * GNTTABOP_copy (gnttab_copy_one): `len` bytes from source to dest, each side a grant
    * reference of another domain (granted to the caller; the source may be read-only) or a
-   * frame of the caller's own.
+   * frame of the caller's own (DOMID_SELF only). Xen's order, which the real Xen confirms
+   * under silo: both domains (frame without gref and not DOMID_SELF: permission_denied; no such
+   * domain: bad_domain), XSM, the source's and the dest's grant, then the bounds (bad_copy_arg).
    */
   copy(caller: XenDomain, src: CopySide, dst: CopySide, len: number, flags: number): number {
-    if (src.offset + len > PAGE_SIZE || dst.offset + len > PAGE_SIZE) return GNTST.bad_copy_arg;
-    if ((src.domid !== DOMID_SELF && src.domid !== caller.domid && !(flags & GNTCOPY.source_gref)) ||
-        (dst.domid !== DOMID_SELF && dst.domid !== caller.domid && !(flags & GNTCOPY.dest_gref))) {
-      return GNTST.permission_denied;
-    }
-    const sd = this.any(caller, src.domid);
-    const dd = this.any(caller, dst.domid);
-    if (!sd || !dd) return GNTST.bad_domain;
+    const srcGref = (flags & GNTCOPY.source_gref) !== 0;
+    const dstGref = (flags & GNTCOPY.dest_gref) !== 0;
+    const lock = (side: CopySide, gref: boolean): XenDomain | number => {
+      if (side.domid !== DOMID_SELF && !gref) return GNTST.permission_denied;
+      return this.any(caller, side.domid) ?? GNTST.bad_domain;
+    };
+    const sd = lock(src, srcGref);
+    if (typeof sd === 'number') return sd;
+    const dd = lock(dst, dstGref);
+    if (typeof dd === 'number') return dd;
     if (this.xsm.grant(caller, sd, dd)) return GNTST.permission_denied;
-    const s = this.copyFrame(caller, sd, src, (flags & GNTCOPY.source_gref) !== 0, true);
-    if (typeof s === 'number' && s < 0) return s;
-    const d = this.copyFrame(caller, dd, dst, (flags & GNTCOPY.dest_gref) !== 0, false);
-    if (typeof d === 'number' && d < 0) return d;
-    const from = (s as number) + src.offset;
-    const to = (d as number) + dst.offset;
-    dd.memory.bytes.set(sd.memory.bytes.slice(from, from + len), to);
+    const from = this.copyFrame(caller, sd, src, srcGref, true);
+    if (from < 0) return from;
+    const to = this.copyFrame(caller, dd, dst, dstGref, false);
+    if (to < 0) return to;
+    if (src.offset + len > PAGE_SIZE || dst.offset + len > PAGE_SIZE) return GNTST.bad_copy_arg;
+    dd.memory.bytes.set(sd.memory.bytes.slice(from + src.offset, from + src.offset + len), to + dst.offset);
     return GNTST.okay;
   }
 
@@ -235,7 +242,6 @@ export class GrantTables {
     if (gref) {
       const t = this.table(d);
       if (side.ref >= t.nrEntries) return GNTST.bad_gntref;
-      if (t.version === 0) return GNTST.general_error;
       const f = t.entryFlags(side.ref);
       if ((f & (GTF.type_mask | GTF.sub_page)) !== GTF.permit_access || t.entryDomid(side.ref) !== caller.domid) return GNTST.general_error;
       if (!readOnly && f & GTF.readonly) return GNTST.general_error;
