@@ -73,6 +73,10 @@ describe('grant tables v1', () => {
     // Over RAM: this emulator cannot replace a RAM page (Xen would).
     expect(g.mapFrame(d1, 1n, BigInt(RAM_BASE) >> 12n)).toBe('EINVAL');
     expect(g.setupTable(d1, DOMID_SELF, 65).status).toBe(GNTST.general_error);
+    // XENMEM_remove_from_physmap takes a frame out again.
+    expect(g.unmapFrameAt(d1, 0x38010n)).toBe(true);
+    expect(g.unmapFrameAt(d1, 0x38010n)).toBe(false);
+    expect(g.setupTable(d1, DOMID_SELF, 1).gfns).toEqual([0xffff_ffff_ffff_ffffn]);
   });
 
   it('map pins the entry (GTF_reading/writing), unmap unpins it; the page is the granter\'s RAM', () => {
@@ -89,6 +93,13 @@ describe('grant tables v1', () => {
     expect(t1.entryFlags(8)).toBe(GTF.permit_access);
     expect(pm[1].pages.size).toBe(0);
     expect(g.unmapGrantRef(d2, 0n, m.handle!)).toBe(GNTST.bad_handle);
+    // host_addr 0: the handle and the pin go, the page stays where it was (as in Xen's p2m).
+    const m2 = g.mapGrantRef(d2, { hostAddr: 0x5000_0000n, flags: GNTMAP.host_map | GNTMAP.readonly, ref: 8, dom: 1 });
+    expect(m2.status).toBe(GNTST.okay);
+    expect(t1.entryFlags(8)).toBe(GTF.permit_access | GTF.reading);
+    expect(g.unmapGrantRef(d2, 0n, m2.handle!)).toBe(GNTST.okay);
+    expect(t1.entryFlags(8)).toBe(GTF.permit_access);
+    expect(pm[1].pages.get(0x5000_0000n)?.writable).toBe(false);
   });
 
   it('refuses what was not granted, in Xen\'s order, and hands out handles as Xen\'s free list does', () => {

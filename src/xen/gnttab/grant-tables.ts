@@ -118,6 +118,16 @@ export class GrantTables {
     return null;
   }
 
+  /** XENMEM_remove_from_physmap of a page where one of d's grant frames is: the frame leaves. */
+  unmapFrameAt(d: XenDomain, gpfn: bigint): boolean {
+    const t = this.table(d);
+    const i = t.frameGfn.indexOf(gpfn);
+    if (i < 0) return false;
+    d.physmap?.unmap(gpfn << PAGE_SHIFT, PAGE_SIZE);
+    t.frameGfn[i] = undefined;
+    return true;
+  }
+
   /**
    * GNTTABOP_map_grant_ref (map_grant_ref): the status, and the handle on success. The order
    * is Xen's: flags, the granting domain (by id: DOMID_SELF is no domain here), XSM, a maptrack
@@ -188,9 +198,10 @@ export class GrantTables {
     const rd = this.find(m.domid);
     if (!rd) return GNTST.bad_domain;
     if (this.xsm.grant(ld, ld, rd)) return GNTST.permission_denied;
-    // replace_grant_host_mapping: host_addr must be where this handle's page is.
+    // replace_grant_host_mapping: host_addr must be where this handle's page is. With host_addr
+    // 0 Xen releases the handle and the pin but leaves the page in the p2m; so does this.
     if (hostAddr !== 0n && (hostAddr >> PAGE_SHIFT) << PAGE_SHIFT !== m.hostAddr) return GNTST.general_error;
-    ld.physmap?.unmap(m.hostAddr, PAGE_SIZE);
+    if (hostAddr !== 0n) ld.physmap?.unmap(m.hostAddr, PAGE_SIZE);
     lgt.putHandle(handle);
     const rgt = this.table(rd);
     const act = rgt.active.get(m.ref);

@@ -113,6 +113,7 @@ export function memoryOp(x: XenOpsContext): HypercallHandler {
           x.evtchn.pages(d).unmap();
           return 0;
         }
+        if (x.gnttab.unmapFrameAt(d, s.gpfn)) return 0;
         if (target <= BigInt(Number.MAX_SAFE_INTEGER) && d.memory.contains(Number(target), PAGE_SIZE)) {
           // A hole in plain RAM cannot be made in the shared host buffer.
           return -Errno.ENOSYS;
