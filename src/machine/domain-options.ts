@@ -1,8 +1,8 @@
 /**
  * Per-domain options (issue 6): what one domain gets that differs from the run's defaults —
  * its RAM, its name, its board (GIC version or a devicetree of its own), the prefix of its
- * console lines, its initrd, whether it is "enhanced" and its kernel command line. The command line spells one
- * domain's options as
+ * console lines, its initrd, whether it is "enhanced" (Xen's xen,enhanced) and its kernel
+ * command line. The command line spells one domain's options as
  *
  *     --domain d2,memory=32,name=right,gic=3,prefix=R:
  *     --domain d0,dtb=boards/my-dom0.dtb
