@@ -11,6 +11,8 @@
 //                            time for the same image (the oracle's own timing of a reference run)
 //   interdomain ping-pong    bench-pong + bench-ping: 100,000 round trips
 //   trace cost               bench-hypercall with no trace sink vs. with a sink attached
+//   grant copy               bench-gntcopy: 100,000 GNTTABOP_copy calls of a whole 4 KiB page
+//                            (source a grant reference), MB/s and us per call
 //   Linux boot               Debian's arm64 cloud kernel + the test initramfs (src/linux):
 //                            run start to `Run /init` and to init's last line, beside the real
 //                            Xen 4.17 in QEMU on the same inputs (ratio = real Xen / emulator)
@@ -165,6 +167,12 @@ const pp = await best({ images: [img('bench-pong'), img('bench-ping')] });
 const rt = 100_000;
 row('interdomain ping-pong', `${Math.round(rt / ((pp.ms - hello.ms) / 1000))} rt/s`, 'target >= 50,000 round trips/s (100,000 round trips)');
 row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`);
+
+// Grant copies: one 4 KiB page per GNTTABOP_copy, the source a grant reference.
+const gc = await best({ images: [img('bench-gntcopy')] });
+const copies = 100_000;
+const gcSec = (gc.ms - hello.ms) / 1000;
+row('grant copy (4 KiB per call)', `${((copies * 4096) / gcSec / 1e6).toFixed(0)} MB/s`, `${((gcSec * 1e6) / copies).toFixed(2)} us per GNTTABOP_copy (100,000 calls)`);
 
 // Linux: Debian's arm64 cloud kernel with the test's initramfs (src/linux/boot-case.ts), from
 // the start of the run to `Run /init as init process` and to init's last line, beside the real
