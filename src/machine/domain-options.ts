@@ -46,7 +46,7 @@ export interface DomainOverrides {
 export const MAX_MEMORY_MIB = 3072;
 
 export const DOMAIN_OPTION_HELP =
-  'dN,key=value,... with keys memory (MiB), name, gic (2|3), dtb (file), prefix (console line prefix), initrd (file), enhanced (yes|no), cmdline (kernel command line: last, takes the rest)';
+  'dN,key=value,... with keys memory (MiB), name, gic (2|3), dtb (file), prefix (console line prefix), enhanced (yes|no), initrd (file), cmdline (kernel command line: last, takes the rest)';
 
 /** Highest domid a dom0less domU gets here (DOMID_FIRST_RESERVED is 0x7ff0). */
 const MAX_DOMID = 0x7fef;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareLinuxBoot, describeLinuxBootComparison } from '../../src/linux/boot-compare.ts';
 import { prepareLinuxBoot } from '../../src/linux/boot-case.ts';
-import { REPO_ROOT } from '../../src/oracle/prereqs.ts';
+import { REPO_ROOT, ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
+import { runReference } from '../../src/oracle/reference.ts';
 import { runImages } from '../../src/machine/run.ts';
 import { image } from '../helpers/firmware.ts';
 
@@ -58,4 +59,33 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i',
     expect(c.ok, describeLinuxBootComparison(c)).toBe(true);
     expect(r.exitCode).toBe(0);
   }, 150_000);
+});
+
+const liveWanted = process.env.XENVM_LINUX_LIVE === '1';
+const oracle = liveWanted ? await ensureOraclePrereqs({ install: false }) : undefined;
+const liveSkip = !liveWanted
+  ? ' [skipped: a slow QEMU run; set XENVM_LINUX_LIVE=1]'
+  : oracle && !oracle.ok
+    ? ` [skipped: ${oracle.error.split('\n')[0]}]`
+    : noAssets;
+
+describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU under the live real Xen, GICv%i', (gic) => {
+  it.skipIf(liveSkip !== '')(`still prints what the golden file says${liveSkip}`, async () => {
+    if (!assets.ok) return;
+    const r = await runReference({
+      images: [assets.kernel.image],
+      dom0: image(gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3', 'idle'),
+      dom0Idle: true,
+      enhanced: true,
+      initrd: assets.initrd,
+      cmdline: assets.cmdline,
+      memoryMiB: assets.memoryMiB,
+      gic,
+      xsm: 'dummy',
+      timeoutMs: 600_000,
+    });
+    expect(r.ok, r.ok ? '' : r.error).toBe(true);
+    const c = compareLinuxBoot(golden(gic), r.lines, { xen: true, eventAbi: 'exact' });
+    expect(c.ok, describeLinuxBootComparison(c)).toBe(true);
+  }, 650_000);
 });
