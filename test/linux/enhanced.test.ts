@@ -64,7 +64,7 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i',
 const liveWanted = process.env.XENVM_LINUX_LIVE === '1';
 const oracle = liveWanted ? await ensureOraclePrereqs({ install: false }) : undefined;
 const liveSkip = !liveWanted
-  ? ' [skipped: a slow QEMU run; set XENVM_LINUX_LIVE=1]'
+  ? ' [skipped: takes ~10 s per GIC in QEMU; set XENVM_LINUX_LIVE=1]'
   : oracle && !oracle.ok
     ? ` [skipped: ${oracle.error.split('\n')[0]}]`
     : noAssets;
