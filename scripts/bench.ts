@@ -13,6 +13,8 @@
 //   event delivery, FIFO     the same ping-pong with the events library on the FIFO ABI
 //                            (bench-pong-fifo + bench-ping-fifo), beside 2-level runs
 //   trace cost               bench-hypercall with no trace sink vs. with a sink attached
+//   grant copy               bench-gntcopy: 100,000 GNTTABOP_copy calls of a whole 4 KiB page
+//                            (source a grant reference), MB/s and us per call
 //   Linux boot               Debian's arm64 cloud kernel + the test initramfs (src/linux):
 //                            run start to `Run /init` and to init's last line, beside the real
 //                            Xen 4.17 in QEMU on the same inputs (ratio = real Xen / emulator)
@@ -186,6 +188,12 @@ row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`
   row('event delivery, FIFO ABI', `${Math.round(fifoRt)} rt/s`, `ping-pong on FIFO; 2-level alongside: ${Math.round(twoRt)} rt/s`);
   row('  FIFO / 2-level', `${((fifoRt / twoRt) * 100).toFixed(0)} %`, `${Math.round(fifoBest!.instructions / rt)} vs ${Math.round(twoBest.instructions / rt)} guest instructions per round trip`);
 }
+
+// Grant copies: one 4 KiB page per GNTTABOP_copy, the source a grant reference.
+const gc = await best({ images: [img('bench-gntcopy')] });
+const copies = 100_000;
+const gcSec = (gc.ms - hello.ms) / 1000;
+row('grant copy (4 KiB per call)', `${((copies * 4096) / gcSec / 1e6).toFixed(0)} MB/s`, `${((gcSec * 1e6) / copies).toFixed(2)} us per GNTTABOP_copy (100,000 calls)`);
 
 // Linux: Debian's arm64 cloud kernel with the test's initramfs (src/linux/boot-case.ts), from
 // the start of the run to `Run /init as init process` and to init's last line, beside the real

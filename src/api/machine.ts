@@ -40,6 +40,8 @@ export interface DomainConfig {
   initrd?: string | Uint8Array;
   /** Kernel command line, /chosen/bootargs (default: the machine's `cmdline`), as `cmdline=`. */
   cmdline?: string;
+  /** Xen's `xen,enhanced` (default: the machine's `enhanced`, else no), as `enhanced=yes|no`. */
+  enhanced?: boolean;
 }
 
 export interface MachineConfig {
@@ -56,6 +58,8 @@ export interface MachineConfig {
   /** Defaults for every domain, as `--initrd` and `--cmdline`. */
   initrd?: string | Uint8Array;
   cmdline?: string;
+  /** Default for every domU, as `--enhanced`: the hypervisor node and xenstore HVM params. */
+  enhanced?: boolean;
   /** Wall-clock bound on the whole run in ms (default: none); the run ends with `timeout`. */
   timeoutMs?: number;
   /** Bound on guest instructions, every domain together (exact). */
@@ -253,6 +257,8 @@ export class XenvmMachine {
         memoryMiB: d.memoryMiB ?? this.config.memoryMiB,
         initrd: d.initrd ?? this.config.initrd,
         cmdline: d.cmdline ?? this.config.cmdline,
+        // dom0 is the hardware domain, never a dom0less domU.
+        enhanced: privileged ? undefined : (d.enhanced ?? this.config.enhanced),
       },
       this.initrds,
     );

@@ -11,6 +11,7 @@ options:
   --gic 2|3            QEMU virt GIC version (default 2)
   --xsm dummy|silo     Xen's XSM policy (default dummy)
   --dom0 IMAGE         also boot IMAGE as the privileged dom0 (best effort; d0 lines)
+  --dom0-idle          the dom0 never finishes (e.g. apps/idle): end when the domUs do
   --timeout S          give up after S seconds (default 60)
   --memory MiB         memory per domain (default 64)
   --initrd FILE        give every domU FILE as its ramdisk (multiboot,ramdisk)
@@ -85,6 +86,9 @@ export function parseReferenceArgs(argv: string[]): ParsedArgs {
         opts.cpus = v;
         break;
       }
+      case '--dom0-idle':
+        opts.dom0Idle = true;
+        break;
       case '--enhanced':
         opts.enhanced = true;
         break;

@@ -25,7 +25,8 @@ options:
   --dom0 IMAGE            also run IMAGE as the privileged dom0 (domid 0)
   --domain dN,KEY=VALUE,...  options for one domain (repeatable): memory=MiB, name=NAME,
                           gic=2|3, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: "),
-                          initrd=FILE, cmdline=TEXT (last: it takes the rest, commas included)
+                          initrd=FILE, enhanced=yes|no, cmdline=TEXT (last: it takes the rest,
+                          commas included)
   --gic 2|3               GIC version (default: what the devicetree says)
   --dtb FILE              devicetree for every domain (default: board.dtb beside each image,
                           else the tree Xen 4.17 builds for a plain dom0less domU of this
@@ -36,6 +37,10 @@ options:
   --initrd FILE           initial ramdisk for every domain: placed after the devicetree as Xen
                           4.17 places it, and named in /chosen (linux,initrd-start/-end)
   --cmdline TEXT          kernel command line for every domain (/chosen/bootargs)
+  --enhanced              every domU is "enhanced" (Xen's xen,enhanced): the generated devicetree
+                          gets the hypervisor node, and with a dom0 the xenstore channel and
+                          HVM params; without a dom0 as later Xen's no-xenstore mode (default:
+                          plain domUs, as the firmware's goldens were recorded)
   --xsm dummy|silo        XSM policy: dummy (upstream default) or silo (no domU<->domU channels)
   --timeout SECONDS       wall-clock bound (default 60; 0 = none)
   --max-instructions N    bound on guest instructions, all domains together
@@ -64,6 +69,7 @@ const SPEC: Record<string, OptionSpec> = {
   '--memory': { value: true },
   '--initrd': { value: true },
   '--cmdline': { value: true },
+  '--enhanced': { value: false },
   '--xsm': { value: true },
   '--timeout': { value: true },
   '--max-instructions': { value: true },
@@ -122,6 +128,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   opts.initrd = one('--initrd');
   if (opts.initrd === '') return { ok: false, error: '--initrd needs a file name' };
   opts.cmdline = one('--cmdline');
+  if (o.has('--enhanced')) opts.enhanced = true;
   const ints: [string, number, number, (v: number | undefined) => void][] = [
     ['--memory', 1, MAX_MEMORY_MIB, (v) => (opts.memoryMiB = v)],
     ['--timeout', 0, 86400, (v) => (opts.timeoutMs = v === undefined ? 60_000 : v === 0 ? undefined : v * 1000)],
@@ -153,7 +160,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
  * does not know, so a new option cannot be dropped silently on its way to the machine.
  */
 const WIRED = new Set([
-  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
+  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'enhanced', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
   'traceText', 'traceFilter', 'traceFile', 'perfetto',
 ]);
 
@@ -178,6 +185,7 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
       memoryMiB: opts.memoryMiB,
       initrd: opts.initrd,
       cmdline: opts.cmdline,
+      enhanced: opts.enhanced,
       timeoutMs: opts.timeoutMs,
       maxInstructions: opts.maxInstructions,
       quantum: opts.quantum,

@@ -42,6 +42,8 @@ export interface DomainSpec {
   initrd?: Uint8Array;
   /** Kernel command line: /chosen/bootargs. */
   cmdline?: string;
+  /** Xen's `xen,enhanced` dom0less option: the xenstore HVM params (and a grant table in use). */
+  enhanced?: boolean;
   board: Board;
   /** RAM size in bytes (the base comes from the board's first memory bank). */
   memoryBytes: number;
@@ -133,7 +135,16 @@ export class MachineDomain {
       // Xen on Arm injects the event-channel PPI on the 0->1 edge of evtchn_upcall_pending.
       raiseUpcall: () => gic.pulse(0, this.eventIntid),
     };
-    this.xen = { domid: spec.domid, name: spec.name, privileged: spec.privileged, memory, vcpus: [xenVcpu], dying: false };
+    this.xen = {
+      domid: spec.domid,
+      name: spec.name,
+      privileged: spec.privileged,
+      memory,
+      vcpus: [xenVcpu],
+      dying: false,
+      // Grant frames and granted pages go into the vCPU's engine beside RAM.
+      physmap: { map: (gpa, bytes, w) => vcpu.mapHostPages(gpa, bytes, w), unmap: (gpa, size) => vcpu.unmapHostPages(gpa, size) },
+    };
   }
 
   static create(spec: DomainSpec, hooks: DomainHooks): Result<MachineDomain> {

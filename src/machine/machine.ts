@@ -166,7 +166,12 @@ export class Machine {
         this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu: 0, intid: -1, change: step.kind === 'taken' ? 'taken' : 'return', pc: step.kind === 'taken' ? step.elr : step.pc }),
       );
     }
-    this.xen.createDomainState(r.value.xen, { isConsole: true, maxEvtchnPort: spec.privileged ? undefined : 1023 });
+    this.xen.createDomainState(r.value.xen, {
+      isConsole: true,
+      maxEvtchnPort: spec.privileged ? undefined : 1023,
+      // Xen's xenstore domain is the hardware domain, when there is one (added first).
+      enhanced: spec.enhanced ? { xenstoreDomid: this.byDomid(0)?.xen.privileged ? 0 : undefined } : undefined,
+    });
     this.hv.addDomain(r.value.xen);
     if (this.opts.trace.on) {
       this.opts.trace.emit({ kind: 'domain_start', domid: r.value.domid, name: r.value.name, entry: r.value.image.entry, dtb: r.value.dtbAddress });

@@ -35,6 +35,12 @@ export interface RunOptions {
   initrd?: string;
   /** Kernel command line for every domain (a domain's `cmdline=` overrides it). */
   cmdline?: string;
+  /**
+   * Make every domU "enhanced" (Xen's `xen,enhanced`; a domain's `enhanced=` overrides it).
+   * Default false: the project's firmware is run, and its goldens were recorded, as plain
+   * dom0less domUs (its own board.dtb describes the hypervisor node it needs).
+   */
+  enhanced?: boolean;
   /** Count instructions even for a lone domain (virtual time in results; slower). */
   counted?: boolean;
   /** Per-domain overrides, `dN,key=value,...` each (see domain-options.ts). */
@@ -118,13 +124,13 @@ export const DEFAULT_DOMU_MEMORY_MIB = 64;
  * domU of this configuration (fdt/domu.ts: memory, one vCPU, PSCI, timer, the GIC, the vpl011,
  * /chosen; no hypervisor node, as for a domain that is not "enhanced").
  */
-export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB'>): Result<ResolvedDtb> {
+export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB' | 'enhanced'>): Result<ResolvedDtb> {
   let path = opts.dtb;
   if (!path && image !== undefined) {
     const beside = join(dirname(image), 'board.dtb');
     if (existsSync(beside)) path = beside;
   }
-  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB);
+  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB, opts.enhanced ?? false);
   const blob = readImageFile(path, 'devicetree');
   if (!blob.ok) return blob;
   const board = describeBoard(blob.value);
@@ -140,15 +146,16 @@ export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dt
   return { ok: true, value: { path, blob: blob.value, board: board.value } };
 }
 
-function generatedDtb(gic: 2 | 3, memoryMiB: number): Result<ResolvedDtb> {
-  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus: 1, gic, vpl011: true };
+function generatedDtb(gic: 2 | 3, memoryMiB: number, enhanced: boolean): Result<ResolvedDtb> {
+  // An enhanced domU gets Xen's hypervisor node (grant-table region, extended regions, PPI 31).
+  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus: 1, gic, vpl011: true, hypervisor: enhanced ? {} : undefined };
   const build: DtbBuilder = (chosen) => {
     const r = tryBuildDomUDeviceTree({ ...spec, bootargs: chosen.bootargs || undefined, initrd: chosen.initrd });
     return r.ok ? ok(r.dtb) : err(`the generated devicetree: ${r.error}`);
   };
   const blob = build({});
   if (!blob.ok) return blob;
-  const path = `the devicetree Xen 4.17 builds for a GICv${gic} domU with ${memoryMiB} MiB`;
+  const path = `the devicetree Xen 4.17 builds for a${enhanced ? 'n enhanced' : ''} GICv${gic} domU with ${memoryMiB} MiB`;
   const board = describeBoard(blob.value);
   if (!board.ok) return { ok: false, error: `${path}: ${board.error}` };
   return { ok: true, value: { path, blob: blob.value, board: board.value, build } };
@@ -167,6 +174,8 @@ export interface DomainSource {
   memoryMiB?: number;
   initrd?: string | Uint8Array;
   cmdline?: string;
+  /** Xen's `xen,enhanced`: a hypervisor node in a generated tree, xenstore HVM params. */
+  enhanced?: boolean;
 }
 
 /**
@@ -215,6 +224,7 @@ export function domainSpec(src: DomainSource, initrds: Map<string, Uint8Array>):
     dtb: dt.value.build ?? blob,
     initrd,
     cmdline: src.cmdline,
+    enhanced: src.enhanced,
     board: dt.value.board,
     memoryBytes,
     symbolSource: path !== undefined ? (loaded) => siblingElfSymbols(path, loaded.entry) : undefined,
@@ -223,7 +233,7 @@ export function domainSpec(src: DomainSource, initrds: Map<string, Uint8Array>):
 
 /** A domain's devicetree given as bytes, or resolved from a path as resolveDtb does. */
 function deviceTreeOf(imagePath: string | undefined, src: DomainSource): Result<ResolvedDtb> {
-  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB });
+  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB, enhanced: src.enhanced });
   const board = describeBoard(src.dtb);
   if (!board.ok) return err(`devicetree (bytes): ${board.error}`);
   const memory = checkBoardMemory(board.value);
@@ -328,6 +338,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
           memoryMiB: o?.memoryMiB ?? opts.memoryMiB,
           initrd: o?.initrd ?? opts.initrd,
           cmdline: o?.cmdline ?? opts.cmdline,
+          // dom0 is the hardware domain, never a dom0less domU.
+          enhanced: s.privileged ? undefined : (o?.enhanced ?? opts.enhanced),
         },
         initrds,
       );
