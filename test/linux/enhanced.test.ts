@@ -3,8 +3,7 @@
 // lines as under the real Xen 4.17 (test/golden/linux-cloud-enhanced.gicv{2,3}.txt, recorded
 // with `reference --enhanced --dom0 idle.img --dom0-idle`): "Xen 4.17 support found", the grant
 // table lines, the event-channel ABI, "Xen: initializing cpu0", the balloon driver, then /init
-// and a clean power-off. Until the FIFO ABI lands Linux falls back to 2-level here and the
-// comparison takes either ABI line; once the emulator prints FIFO it must match exactly.
+// and a clean power-off. Linux chooses the FIFO ABI, as under the real Xen.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,9 +31,9 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i',
       cmdline: assets.cmdline,
       timeoutMs: 120_000,
     });
-    const fifo = r.lines.some((l) => l.includes('xen:events: Using FIFO-based ABI'));
-    if (!fifo) expect(r.lines.some((l) => l.includes('xen:events: Using 2-level ABI'))).toBe(true);
-    const c = compareLinuxBoot(golden(gic), r.lines, { xen: true, eventAbi: fifo ? 'exact' : 'any' });
+    // Linux takes the FIFO ABI when Xen offers it, as under the real Xen.
+    expect(r.lines.some((l) => l.includes('xen:events: Using FIFO-based ABI'))).toBe(true);
+    const c = compareLinuxBoot(golden(gic), r.lines, { xen: true, eventAbi: 'exact' });
     expect(c.ok, `${describeLinuxBootComparison(c)}\nstatus: ${r.status.join('\n')}`).toBe(true);
     expect(c.compared).toBeGreaterThan(20);
     expect(r.status).toContain('d1 shut down (poweroff)');
@@ -55,7 +54,7 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i',
       cmdline: assets.cmdline,
       timeoutMs: 120_000,
     });
-    const c = compareLinuxBoot(golden(gic), r.lines, { xen: true, eventAbi: 'any' });
+    const c = compareLinuxBoot(golden(gic), r.lines, { xen: true, eventAbi: 'exact' });
     expect(c.ok, describeLinuxBootComparison(c)).toBe(true);
     expect(r.exitCode).toBe(0);
   }, 150_000);
