@@ -140,8 +140,9 @@ export interface RunReport {
   lines: string[];
   /** Status messages, in order. */
   status: string[];
-  /** Virtual time at the end: instructions retired by every domain plus idle time skipped. */
-  instructions: number;
+  /** Virtual time at the end: instructions retired by every domain plus idle time skipped
+   *  (exact: a bigint once a far deadline moved it past 2^53). */
+  instructions: number | bigint;
   wallMs: number;
 }
 
@@ -505,7 +506,7 @@ export class XenvmMachine {
   }
 
   /** Virtual time: guest instructions retired by every domain plus idle time skipped. */
-  now(): number {
+  now(): number | bigint {
     if (this.retiredAtClose) return this.finalReport?.instructions ?? [...this.retiredAtClose.values()].reduce((a, b) => a + b, 0);
     return this.machine.now();
   }

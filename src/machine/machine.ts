@@ -18,6 +18,7 @@ import { vcpuAffinity } from '../gic/index.ts';
 import { gicTraceObserver } from '../trace/gic.ts';
 import { GuestBitWatch } from './guest-bits.ts';
 import { hex, type Result } from './result.ts';
+import { vbig, vclampDistance, vmin, vsub, vtime, type VTime } from './vtime.ts';
 
 export interface MachineOptions {
   xsm: XsmPolicy;
@@ -88,8 +89,13 @@ export class Machine {
   readonly xen: XenServices;
   readonly domains: MachineDomain[] = [];
   private readonly opts: MachineOptions;
-  /** Virtual time spent with every vCPU idle (poll timeouts fast-forward it). */
+  /**
+   * Virtual time spent with every vCPU idle (poll timeouts and timer deadlines fast-forward it),
+   * exact: a number while the whole clock stays below 2^53 ns, and from the first jump past that
+   * (a guest's far deadline) `idleHigh` holds the rest, so `now()` stays exact (src/machine/vtime.ts).
+   */
   private idleTime = 0;
+  private idleHigh = 0n;
   private rng: number;
   private current: MachineDomain | undefined;
   private lastRun: MachineDomain | undefined;
@@ -117,11 +123,26 @@ export class Machine {
     opts.trace.clock = () => this.now();
   }
 
-  /** Virtual time: instructions retired by every vCPU plus idle time skipped. */
-  now(): number {
+  /** Virtual time: instructions retired by every vCPU plus idle time skipped (exact). */
+  now(): VTime {
     let t = this.idleTime;
     for (const d of this.domains) t += d.vcpu.retired;
-    return t;
+    // Instructions retired stay far below 2^53 (years of guest time): only idle jumps leave it.
+    return this.idleHigh === 0n ? t : vtime(this.idleHigh + BigInt(t));
+  }
+
+  /** Skips idle virtual time forward to `t` (a deadline after now). */
+  private fastForward(now: VTime, t: VTime): void {
+    if (t <= now) return;
+    if (typeof t === 'number' && this.idleHigh === 0n) {
+      // Both safe integers, and so is their difference: the number path stays exact.
+      this.idleTime += t - (now as number);
+      return;
+    }
+    // Past 2^53: all idle time moves to the bigint, and the number part restarts at 0 so that
+    // retired + idleTime (now()'s sum) is always a small, exact number.
+    this.idleHigh = this.idleHigh + BigInt(this.idleTime) + vbig(vsub(t, now));
+    this.idleTime = 0;
   }
 
   private byDomid(domid: number): MachineDomain | undefined {
@@ -329,7 +350,9 @@ export class Machine {
           kind: 'poll',
           pc,
           ports: o.ports,
-          deadline: o.timeoutNs > 0n ? Number(o.timeoutNs) : undefined,
+          // Xen hands the timeout to set_timer() as an s_time_t (signed 64-bit ns): all-ones
+          // is -1, a time already past, so the poll times out at once (test/golden/time-jump.*).
+          deadline: o.timeoutNs !== 0n ? vtime(BigInt.asIntN(64, o.timeoutNs)) : undefined,
         };
         break;
       case 'shutdown':
@@ -428,12 +451,13 @@ export class Machine {
       return { kind: 'instruction-limit', limit: limits.maxInstructions };
     }
     // A domain's due timer interrupts are raised before it is woken or runs (they may wake it).
-    let nextTimer = Infinity;
+    let nextTimer: VTime | undefined;
     for (let i = 0; i < doms.length; i++) {
       const x = doms[i];
       if (x.done) continue;
       x.timers.update(now);
-      nextTimer = Math.min(nextTimer, x.timers.nextDeadline());
+      const t = x.timers.nextDeadline();
+      if (t !== undefined && (nextTimer === undefined || t < nextTimer)) nextTimer = t;
       this.wake(x);
     }
     // Round robin in domid order: the first runnable domain at or after p.rr, else the first.
@@ -451,9 +475,9 @@ export class Machine {
       const live = doms.filter((d) => !d.done);
       // Fast-forward virtual time to the earliest poll or timer deadline, if any.
       let wakeAt = nextTimer;
-      for (const d of live) if (d.state.kind === 'poll' && d.state.deadline !== undefined) wakeAt = Math.min(wakeAt, d.state.deadline);
-      if (wakeAt !== Infinity) {
-        this.idleTime += Math.max(0, wakeAt - now);
+      for (const d of live) if (d.state.kind === 'poll') wakeAt = vmin(wakeAt, d.state.deadline);
+      if (wakeAt !== undefined) {
+        this.fastForward(now, wakeAt);
         return undefined;
       }
       return { kind: 'deadlock', report: this.deadlockReport(live) };
@@ -468,8 +492,8 @@ export class Machine {
     // quantum varies so that timing-dependent guest bugs show up reproducibly.
     let budget = nRunnable > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
     // Run no further than the next timer deadline (any domain's), so it fires on time.
-    if (nextTimer !== Infinity) budget = Math.min(budget, Math.max(1, Math.ceil(nextTimer - now)));
-    if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - now);
+    if (nextTimer !== undefined) budget = vclampDistance(nextTimer, now, 1, budget);
+    if (limits.maxInstructions !== undefined) budget = vclampDistance(limits.maxInstructions, now, 0, budget);
     if (allReported) {
       if (p.graceLeft <= 0) return { kind: 'finished' };
       budget = Math.min(budget, p.graceLeft);
@@ -487,7 +511,7 @@ export class Machine {
     const exit = d.vcpu.run(Math.max(1, budget), allReported && !d.vcpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;
     d.bits?.check(d.xen.sharedInfoGpa);
-    if (allReported) p.graceLeft -= this.now() - before;
+    if (allReported) p.graceLeft -= Number(vsub(this.now(), before));
     switch (exit.kind) {
       case 'budget':
       case 'breakpoint':

@@ -2,6 +2,7 @@
  * Running images end to end: resolve each image's board devicetree, build the machine, run it,
  * and summarise. Used by the CLI (`run`, `demo`, `diff`) and by the tests.
  */
+import type { VTime } from './vtime.ts';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { packageRoot } from '../package-root.ts';
@@ -78,8 +79,9 @@ export interface RunOutcome {
   message?: string;
   end?: RunEnd;
   domains: DomainSummary[];
-  /** Virtual time at the end (guest instructions retired by every domain). */
-  instructions: number;
+  /** Virtual time at the end (guest instructions retired by every domain, plus idle time
+   *  skipped); exact, so a bigint once a far deadline moved it past 2^53 (src/machine/vtime.ts). */
+  instructions: VTime;
   wallMs: number;
 }
 

@@ -4,7 +4,8 @@
  * Encoding: keys come in a fixed order (`seq`, `time`, `kind`, then the kind's fields in the
  * order the producer wrote them). Integers are JSON numbers; a bigint (a 64-bit guest field)
  * is a number when it is a safe integer (|v| < 2^53) and otherwise the string "0x..." of its
- * unsigned 64-bit value. Absent optional fields are left out. Reading a line back gives an
+ * unsigned 64-bit value. `time` is exact too: a number below 2^53, else its decimal digits as
+ * a string ("18446744073709551615"), which no JSON reader rounds. Absent optional fields are left out. Reading a line back gives an
  * event that renders to the same text line as the original (test/trace/jsonl.test.ts).
  */
 import { TRACE_KINDS, type TraceEvent } from './events.ts';
@@ -17,10 +18,25 @@ export function bigintReplacer(_key: string, v: unknown): unknown {
   return v;
 }
 
+/** A virtual time as JSON writes it: a number below 2^53, else its decimal digits as a string. */
+export function timeJson(t: number | bigint): number | string {
+  return typeof t === 'bigint' ? t.toString() : t;
+}
+
 /** One event as one line of JSON (no newline). */
 export function encodeEvent(e: TraceEvent): string {
   const { seq, time, kind, ...rest } = e;
-  return JSON.stringify({ seq, time, kind, ...rest }, bigintReplacer);
+  return JSON.stringify({ seq, time: timeJson(time), kind, ...rest }, bigintReplacer);
+}
+
+/** `time` as the encoder writes it: a safe integer, or decimal digits beyond 2^53 (read as a bigint). */
+function decodeTime(v: unknown): number | bigint | undefined {
+  if (isInt(v)) return v >= 0 ? v : undefined;
+  if (typeof v === 'string' && /^[0-9]{1,40}$/.test(v)) {
+    const b = BigInt(v);
+    return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+  }
+  return undefined;
 }
 
 export type DecodeResult = { ok: true; event: TraceEvent } | { ok: false; error: string };
@@ -50,7 +66,9 @@ export function decodeEvent(line: string): DecodeResult {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, error: 'not a JSON object' };
   const o = v as Record<string, unknown>;
-  if (!isInt(o.seq) || !isInt(o.time)) return { ok: false, error: 'seq and time must be integers' };
+  const time = decodeTime(o.time);
+  if (!isInt(o.seq) || time === undefined) return { ok: false, error: 'seq and time must be integers (time: a number, or a decimal string past 2^53)' };
+  o.time = time;
   const kind = o.kind;
   if (typeof kind !== 'string' || !(TRACE_KINDS as readonly string[]).includes(kind)) return { ok: false, error: `unknown kind ${JSON.stringify(kind)}` };
   for (const [field, type] of Object.entries(REQUIRED[kind as TraceEvent['kind']])) {
