@@ -60,6 +60,10 @@ export interface MachineConfig {
   timeoutMs?: number;
   /** Bound on guest instructions, every domain together (exact). */
   maxInstructions?: number;
+  /** Host memory one domain's RAM may use, in MiB (default 2048; 0 = no limit), as `--max-host-memory`. */
+  maxHostMemoryMiB?: number;
+  /** Console bytes one domain may print (default 16 MiB; 0 = no limit), as `--max-console-bytes`. */
+  maxConsoleBytes?: number;
   /** Guest instructions per scheduling quantum (default 100,000). */
   quantum?: number;
   /** Varies the quanta reproducibly (as `--seed`). */
@@ -150,7 +154,7 @@ export interface RunReport {
 const SLICE_MS = 10;
 
 const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
-const failedEnd = (end: string | undefined) => end !== undefined && /fault|crash|killed by the debugger/.test(end);
+const failedEnd = (end: string | undefined) => end !== undefined && /fault|crash|killed by the debugger|limit:/.test(end);
 
 interface Waiter {
   re: RegExp;
@@ -215,6 +219,8 @@ export class XenvmMachine {
       counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false,
       quantum: config.quantum ?? DEFAULT_QUANTUM,
       seed: config.seed,
+      maxHostMemory: config.maxHostMemoryMiB === undefined ? undefined : config.maxHostMemoryMiB * 1024 * 1024,
+      maxConsoleBytes: config.maxConsoleBytes,
       onConsole: (domid, text) => this.consoleLine(domid, prefixes.get(domid) ?? `d${domid}: `, text),
       onStatus: (s) => this.status(s),
     });

@@ -41,6 +41,11 @@ options:
   --max-instructions N    bound on guest instructions, all domains together
   --seed N                vary scheduling quanta reproducibly (printed, for replay)
   --quantum N             instructions per scheduling quantum (default 100000)
+  --max-host-memory MiB   host memory one domain's RAM may use, counted in pages the guest
+                          touched (default 2048; 0 = no limit). A domain past it ends with a
+                          report (domain, vCPU, PC); the others go on
+  --max-console-bytes N   console output one domain may print (default 16777216; 0 = no
+                          limit); past it, one "console output truncated" line, then nothing
   --trace                 print one line per hypercall and event to stderr
   --trace-filter EXPR     with --trace (implied): print only matching events; may be repeated.
                           ${FILTER_HELP}
@@ -48,6 +53,8 @@ options:
                           it with 'xenvm-emu trace FILE'
   --perfetto FILE         write every event to FILE as Chrome trace-event JSON for
                           ui.perfetto.dev or chrome://tracing (1 us on its axis = 1 instruction)
+  --trace-max-bytes N     stop writing --trace-file and --perfetto files at N bytes each
+                          (whole events only; a Perfetto file stays valid JSON); default none
   --gdb PORT              serve GDB's remote protocol on 127.0.0.1, one port per domain: the
                           first domain (dom0 if given, else d1) on PORT, the next on PORT+1, ...
                           (0 = free ports; each is printed). Connect with gdb-multiarch:
@@ -69,6 +76,9 @@ const SPEC: Record<string, OptionSpec> = {
   '--max-instructions': { value: true },
   '--seed': { value: true },
   '--quantum': { value: true },
+  '--max-host-memory': { value: true },
+  '--max-console-bytes': { value: true },
+  '--trace-max-bytes': { value: true },
   '--trace': { value: false },
   '--trace-filter': { value: true, repeat: true },
   '--trace-file': { value: true },
@@ -87,6 +97,8 @@ export type RunCliOptions = RunOptions & {
   traceFile?: string;
   /** Perfetto output file (--perfetto). */
   perfetto?: string;
+  /** Size limit of each trace file (--trace-max-bytes). */
+  traceMaxBytes?: number;
 };
 
 /** Parses `run` arguments; shared with `demo` and `diff`. */
@@ -128,6 +140,9 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
     ['--max-instructions', 1, Number.MAX_SAFE_INTEGER, (v) => (opts.maxInstructions = v)],
     ['--seed', 0, 0xffffffff, (v) => (opts.seed = v)],
     ['--quantum', 1000, 1e9, (v) => (opts.quantum = v)],
+    ['--max-host-memory', 0, 1 << 20, (v) => (opts.maxHostMemoryMiB = v)],
+    ['--max-console-bytes', 0, Number.MAX_SAFE_INTEGER, (v) => (opts.maxConsoleBytes = v)],
+    ['--trace-max-bytes', 1024, Number.MAX_SAFE_INTEGER, (v) => (opts.traceMaxBytes = v)],
   ];
   for (const [name, min, max, set] of ints) {
     const r = intOption(one(name), name, min, max);
@@ -143,6 +158,9 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   } else if (o.has('--gdb-wait')) {
     return { ok: false, error: '--gdb-wait needs --gdb PORT' };
   }
+  if (opts.traceMaxBytes !== undefined && opts.traceFile === undefined && opts.perfetto === undefined) {
+    return { ok: false, error: '--trace-max-bytes needs --trace-file or --perfetto' };
+  }
   if (!help && opts.images.length === 0 && !opts.dom0) return { ok: false, error: 'no IMAGE given' };
   return { ok: true, help, opts };
 }
@@ -154,7 +172,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
  */
 const WIRED = new Set([
   'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
-  'traceText', 'traceFilter', 'traceFile', 'perfetto',
+  'maxHostMemoryMiB', 'maxConsoleBytes', 'traceText', 'traceFilter', 'traceFile', 'perfetto', 'traceMaxBytes',
 ]);
 
 /** The machine a `run` command line describes, for the library API (src/api). */
@@ -182,6 +200,8 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
       maxInstructions: opts.maxInstructions,
       quantum: opts.quantum,
       seed: opts.seed,
+      maxHostMemoryMiB: opts.maxHostMemoryMiB,
+      maxConsoleBytes: opts.maxConsoleBytes,
       // A lone domain with nothing that needs virtual time runs at full engine speed.
       counted: opts.counted ?? false,
       gdb: opts.gdb,
@@ -203,6 +223,8 @@ export async function runWithOutput(opts: RunCliOptions): Promise<number> {
       filter: opts.traceFilter,
       jsonl: opts.traceFile,
       perfetto: opts.perfetto,
+      maxBytes: opts.traceMaxBytes,
+      onTruncated: (path, limit) => process.stderr.write(`xenvm-emu: trace file ${path} truncated at ${limit} bytes (--trace-max-bytes); later events are not in it\n`),
     });
     if (!outputs.ok) {
       process.stderr.write(`xenvm-emu: ${outputs.error}\n`);

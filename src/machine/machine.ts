@@ -18,6 +18,7 @@ import { vcpuAffinity } from '../gic/index.ts';
 import { gicTraceObserver } from '../trace/gic.ts';
 import { GuestBitWatch } from './guest-bits.ts';
 import { hex, type Result } from './result.ts';
+import { residentBytes } from '../mem/resident.ts';
 import { vbig, vclampDistance, vmin, vsub, vtime, type VTime } from './vtime.ts';
 
 export interface MachineOptions {
@@ -38,7 +39,23 @@ export interface MachineOptions {
   onConsole(domid: number, text: string): void;
   /** Status messages (shutdowns, faults, limits), not part of the transcript. */
   onStatus(text: string): void;
+  /**
+   * Host memory one domain's RAM may use, in bytes (default DEFAULT_MAX_HOST_MEMORY; 0 = no
+   * limit): the pages its guest touched (src/mem/resident.ts). A domain whose RAM is larger is
+   * counted (so its runs end regularly) and checked between runs; past the limit it ends.
+   */
+  maxHostMemory?: number;
+  /** Console bytes one domain may print (default DEFAULT_MAX_CONSOLE_BYTES; 0 = no limit);
+   *  past it, one "output truncated" status line and nothing more from that domain. */
+  maxConsoleBytes?: number;
 }
+
+/** Default per-domain host memory limit: 2 GiB. */
+export const DEFAULT_MAX_HOST_MEMORY = 2048 * 1024 * 1024;
+/** Default per-domain console output limit: 16 MiB. */
+export const DEFAULT_MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
+/** Shortest wall time between two host memory checks of one domain. */
+const MEMORY_CHECK_MS = 10;
 
 export type RunEnd =
   | { kind: 'finished' }
@@ -101,6 +118,10 @@ export class Machine {
   private lastRun: MachineDomain | undefined;
   /** Set only while `runAsync` runs under a debugger. */
   private debugger: MachineDebugger | undefined;
+  /** Domains whose RAM exceeds the host memory limit: checked between runs, with when next. */
+  private readonly memoryWatch = new Map<MachineDomain, number>();
+  /** Console bytes printed per domain (up to the limit), and the domains cut off. */
+  private readonly consoleBytes = new Map<MachineDomain, number>();
 
   constructor(opts: MachineOptions) {
     this.opts = opts;
@@ -145,6 +166,42 @@ export class Machine {
     this.idleTime = 0;
   }
 
+  /** Counts a console line against the domain's limit; false once it is cut off. */
+  private consoleAllowed(d: MachineDomain, text: string): boolean {
+    const cap = this.opts.maxConsoleBytes ?? DEFAULT_MAX_CONSOLE_BYTES;
+    if (cap <= 0) return true;
+    const used = this.consoleBytes.get(d) ?? 0;
+    if (used > cap) return false;
+    const now = used + text.length + 1;
+    this.consoleBytes.set(d, now);
+    if (now <= cap) return true;
+    this.opts.onStatus(`d${d.domid}: console output truncated: more than ${cap} bytes printed (--max-console-bytes); the rest of its output is dropped`);
+    return false;
+  }
+
+  /**
+   * Ends `d` if its RAM now uses more host memory than the limit. Checked after its runs, at
+   * most every 10 ms and never more than ~5% of the time (a scan of 1 GiB takes a few ms), so a
+   * guest can pass the limit by what it touches in between before it is stopped.
+   */
+  private checkHostMemory(d: MachineDomain): void {
+    const next = this.memoryWatch.get(d);
+    if (next === undefined || d.done) return;
+    const t = performance.now();
+    if (t < next) return;
+    const used = residentBytes(d.memory.bytes) ?? 0;
+    const t2 = performance.now();
+    this.memoryWatch.set(d, t2 + Math.max(MEMORY_CHECK_MS, 20 * (t2 - t)));
+    const cap = this.opts.maxHostMemory ?? DEFAULT_MAX_HOST_MEMORY;
+    if (used <= cap) return;
+    const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) ? 1 : 0)} MiB`;
+    this.opts.onStatus(
+      `d${d.domid}v0 host memory limit: its RAM uses ${mib(used)} of host memory, over the limit of ${mib(cap)} (--max-host-memory); ` +
+        `the domain ends at ${d.where(d.vcpu.pc)}`,
+    );
+    this.end(d, 'limit: host memory');
+  }
+
   private byDomid(domid: number): MachineDomain | undefined {
     return this.domains.find((d) => d.domid === domid);
   }
@@ -156,6 +213,7 @@ export class Machine {
         traps: this.trapsFor(() => this.current),
         onConsoleLine: (d, text, via) => {
           if (text.startsWith('Test result:') && d.result === undefined) d.result = text.slice('Test result:'.length).trim();
+          if (!this.consoleAllowed(d, text)) return;
           this.opts.onConsole(d.domid, text);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'console', domid: d.domid, text, via });
         },
@@ -179,6 +237,13 @@ export class Machine {
     );
     if (!r.ok) return r;
     this.domains.push(r.value);
+    const memCap = this.opts.maxHostMemory ?? DEFAULT_MAX_HOST_MEMORY;
+    if (memCap > 0 && r.value.memory.size > memCap && residentBytes(r.value.memory.bytes) !== undefined) {
+      // Only a domain with more RAM than the limit can pass it. It is counted so that its runs
+      // end every quantum (an uncounted lone vCPU would run until the timeout in one go).
+      r.value.vcpu.needVirtualTime();
+      this.memoryWatch.set(r.value, 0);
+    }
     if (this.opts.trace.on) {
       r.value.bits = new GuestBitWatch(r.value.domid, r.value.memory, this.opts.trace);
       // The CPU's side of each interrupt: vector entry and the return to the interrupted code.
@@ -553,6 +618,7 @@ export class Machine {
         break;
       }
     }
+    if (this.memoryWatch.size !== 0) this.checkHostMemory(d);
     this.debugger?.afterRun(d, exit);
     return undefined;
   }

@@ -42,6 +42,10 @@ export interface RunOptions {
   domainOptions?: string[];
   timeoutMs?: number;
   maxInstructions?: number;
+  /** Host memory one domain's RAM may use, in MiB (default 2048; 0 = no limit). */
+  maxHostMemoryMiB?: number;
+  /** Console bytes one domain may print (default 16 MiB; 0 = no limit). */
+  maxConsoleBytes?: number;
   /** Instructions per scheduling quantum. */
   quantum?: number;
   seed?: number;
@@ -308,6 +312,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     counted: specs.length > 1 || opts.maxInstructions !== undefined || opts.gdb !== undefined || trace.on || opts.seed !== undefined || opts.counted === true,
     quantum: opts.quantum ?? DEFAULT_QUANTUM,
     seed: opts.seed,
+    maxHostMemory: opts.maxHostMemoryMiB === undefined ? undefined : opts.maxHostMemoryMiB * 1024 * 1024,
+    maxConsoleBytes: opts.maxConsoleBytes,
     onConsole: (domid, text) => {
       const line = consolePrefix(domid, per.get(domid)) + text;
       lines.push(line);
@@ -359,7 +365,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
       name: d.name,
       result: d.result,
       end: d.state.kind === 'done' ? d.state.reason : undefined,
-      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger/.test(d.state.reason)),
+      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger|limit:/.test(d.state.reason)),
     }));
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);

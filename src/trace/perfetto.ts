@@ -91,7 +91,7 @@ export class PerfettoWriter {
   /** Axis instruction of the last moment. */
   private lastAxis = 0;
 
-  constructor(private readonly write: (chunk: string) => void) {
+  constructor(private readonly write: (chunk: string, closing?: boolean) => void) {
     this.write(
       '{"displayTimeUnit":"ns","otherData":{"generator":"xenvm-emu","time":"1 us on the axis = 1 guest instruction of virtual time"},"traceEvents":[\n',
     );
@@ -114,7 +114,7 @@ export class PerfettoWriter {
       const at = Math.max(t.cursor, this.lastNs);
       while (t.stack.length) this.end(t, t.stack.pop()!, at);
     }
-    this.write('\n]}\n');
+    this.write('\n]}\n', true);
   }
 
   private emit(o: object): void {
