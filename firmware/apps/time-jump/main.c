@@ -8,15 +8,19 @@
  * ourselves (nobody can signal it), the domain:
  *   1. polls with an all-ones timeout: as s_time_t that is -1, a time already
  *      past, so the poll times out at once and returns 0;
- *   2. polls until 2^62 ns (about 146 years). Under the real Xen the vCPU
- *      sleeps that long: its transcript ends with the line announcing it.
- *      The emulator fast-forwards idle virtual time to the deadline, and the
- *      guest goes on:
- *   3. reads CNTVCT_EL0 (62.5 MHz: 16 ns a tick): at least 2^58 ticks, and
- *      within 2^24 of it;
- *   4. watches it count: the first change is by exactly one tick, and it
- *      passes +1000 ticks (a clock kept as a double near 2^62 ns could only
- *      move in steps of 64 ticks);
+ *   2. polls until 2^62 ns (about 146 years). On hardware the vCPU would
+ *      sleep that long. The reference runs Xen under QEMU with an
+ *      instruction-counted clock, which jumps to the next timer deadline
+ *      when every CPU idles, so there the poll returns with the counter just
+ *      below 2^58 ticks (the guest's counter starts when its domain is
+ *      created, a little after Xen's system time). The emulator
+ *      fast-forwards idle virtual time to the deadline the same way;
+ *   3. reads CNTVCT_EL0 (62.5 MHz: 16 ns a tick): within 2^26 ticks (about
+ *      1 s) of 2^58;
+ *   4. watches it count: the first change is less than 64 ticks (a clock kept
+ *      as a double near 2^62 ns could only move in steps of 64 ticks; the
+ *      emulator moves by 1, QEMU's 128 ns instructions by 8 or more), and
+ *      it passes +1000 ticks;
  *   5. arms the virtual timer (masked) 100 ticks ahead with CNTV_CVAL_EL0 and
  *      waits for ISTATUS: compare values past 2^53 are exact too.
  * Nothing printed depends on how fast virtual time runs.
@@ -91,10 +95,10 @@ int main(void)
 	ok = ok && rc == 0;
 
 	/* 3. Where the counter is. */
-	bool at = t1 >= FAR_TICKS && t1 - FAR_TICKS < (1ULL << 24);
+	uint64_t off = t1 >= FAR_TICKS ? t1 - FAR_TICKS : FAR_TICKS - t1;
+	bool at = off < (1ULL << 26);
 
-	printk("counter at 2^58 ticks (+ less than 2^24): %s, high bits 0x%llx\n", yn(at),
-	       (unsigned long long)(t1 >> 24));
+	printk("counter within 2^26 ticks of 2^58: %s\n", yn(at));
 	ok = ok && at;
 
 	/* 4. It counts in single ticks. */
@@ -107,9 +111,8 @@ int main(void)
 
 	while ((c = vct()) < a + 1000 && ++spins < 100000000)
 		;
-	printk("first step: %llu tick(s), passes +1000 ticks: %s\n", (unsigned long long)(b - a),
-	       yn(c >= a + 1000));
-	ok = ok && b - a == 1 && c >= a + 1000;
+	printk("first step below 64 ticks: %s, passes +1000 ticks: %s\n", yn(b - a < 64), yn(c >= a + 1000));
+	ok = ok && b - a < 64 && c >= a + 1000;
 
 	/* 5. A compare value past 2^53 ns of virtual time. */
 	uint64_t cval = vct() + 100;
