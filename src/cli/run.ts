@@ -6,7 +6,7 @@ import type { RunOptions } from '../machine/run.ts';
 import { collectDomainOptions, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
-import { FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
+import { emptyFilterError, FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
 export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
@@ -121,6 +121,8 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   }
   const filters = o.get('--trace-filter');
   if (filters) {
+    const empty = emptyFilterError(filters);
+    if (empty) return { ok: false, error: empty };
     const f = parseFilter(filters);
     if (!f.ok) return f;
     opts.traceFilter = f.filter;
