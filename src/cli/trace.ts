@@ -1,7 +1,6 @@
 // `xenvm-emu trace FILE.jsonl`: re-render a saved trace as text, filtered, with a summary.
-import { readFileSync } from 'node:fs';
 import { emptyFilterError, FILTER_HELP, matchesFilter, parseFilter } from '../trace/filter.ts';
-import { parseJsonl } from '../trace/jsonl.ts';
+import { parseJsonlFile } from '../trace/jsonl.ts';
 import { formatSummary, summarize } from '../trace/summary.ts';
 import { formatEvent } from '../trace/text.ts';
 import { parseArgs, type OptionSpec } from './args.ts';
@@ -49,16 +48,9 @@ export async function traceMain(argv: string[]): Promise<number> {
   const f = parseFilter(o.get('--trace-filter') ?? []);
   if (!f.ok) return usageError(f.error);
   const path = p.positional[0];
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    process.stderr.write(`xenvm-emu trace: cannot read ${path}: ${(e as Error).message}\n`);
-    return 2;
-  }
-  const parsed = parseJsonl(text);
+  const parsed = parseJsonlFile(path);
   if (!parsed.ok) {
-    process.stderr.write(`xenvm-emu trace: ${path}:${parsed.line}: ${parsed.error}\n`);
+    process.stderr.write(`xenvm-emu trace: ${parsed.line ? `${path}:${parsed.line}: ` : ''}${parsed.error}\n`);
     return 2;
   }
   const out: string[] = [];

@@ -8,6 +8,7 @@
  * a string ("18446744073709551615"), which no JSON reader rounds. Absent optional fields are left out. Reading a line back gives an
  * event that renders to the same text line as the original (test/trace/jsonl.test.ts).
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { TRACE_KINDS, type TraceEvent } from './events.ts';
 
 /** JSON.stringify replacer: bigints as safe numbers, else "0x..." (unsigned 64-bit). */
@@ -86,6 +87,52 @@ export function decodeEvent(line: string): DecodeResult {
 }
 
 export type ParseResult = { ok: true; events: TraceEvent[] } | { ok: false; error: string; line: number };
+
+/**
+ * Parses a JSONL file, read in chunks: a trace can be larger than the longest string V8 makes
+ * (2^29 characters), and `trace` must read back whatever `run` wrote. Only regular files are
+ * read (a device such as /dev/zero would never end).
+ */
+export function parseJsonlFile(path: string): ParseResult | { ok: false; error: string; line: 0 } {
+  let fd: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return { ok: false, error: `cannot read ${path}: not a regular file${st.isDirectory() ? ' (a directory)' : ''}`, line: 0 };
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { ok: false, error: `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`, line: 0 };
+  }
+  const events: TraceEvent[] = [];
+  const decoder = new TextDecoder('utf-8');
+  const chunk = Buffer.alloc(1 << 20);
+  let rest = '';
+  let lineNo = 0;
+  const take = (l: string): DecodeResult | undefined => {
+    lineNo++;
+    const t = l.trim();
+    if (t === '') return undefined;
+    const r = decodeEvent(t);
+    if (r.ok) events.push(r.event);
+    return r;
+  };
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      const text = rest + decoder.decode(chunk.subarray(0, n), { stream: n > 0 });
+      const lines = text.split('\n');
+      rest = n > 0 ? lines.pop()! : '';
+      for (const l of lines) {
+        const r = take(l);
+        if (r && !r.ok) return { ok: false, error: r.error, line: lineNo };
+      }
+      if (n === 0) break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { ok: true, events };
+}
 
 /** Parses a whole JSONL document; blank lines are skipped; the first bad line is reported. */
 export function parseJsonl(text: string): ParseResult {

@@ -86,6 +86,8 @@ const imageCases: Case[] = [
   ['a truncated gzip', () => [file('trunc.gz', new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2]))], /gzip|compressed|truncated/i],
   ['a missing image', () => [join(dir, 'missing.img')], /cannot read image .*no such file/],
   ['a directory as the image', () => [dir], /not a regular file|directory/i],
+  ['/dev/zero as the image', () => ['/dev/zero'], /not a regular file \(a character device\)/],
+  ['a FIFO as the image', () => [fifo()], /not a regular file \(a FIFO\)/],
 ];
 
 const dtbCases: Case[] = [
@@ -111,8 +113,18 @@ const dtbCases: Case[] = [
   ['a GIC with no reg', () => ['--dtb', dts('gic-reg', (s) => s.replace('reg = <0x00 0x3001000 0x00 0x1000 0x00 0x3002000 0x00 0x2000>;', '')), hello], /GIC|reg/i],
   ['a missing devicetree', () => ['--dtb', join(dir, 'nope.dtb'), hello], /cannot read|no such file/i],
   ['a directory as the devicetree', () => ['--dtb', dir, hello], /not a regular file|directory/i],
+  ['/dev/urandom as the devicetree', () => ['--dtb', '/dev/urandom', hello], /not a regular file \(a character device\)/],
 ];
 
+function fifo(): string {
+  const p = join(dir, 'fifo');
+  try {
+    execFileSync('mkfifo', [p]);
+  } catch {
+    // already made by an earlier case
+  }
+  return p;
+}
 const emptyDir = join(dir, 'subdir');
 mkdirSync(emptyDir);
 const optionCases: Case[] = [
@@ -146,6 +158,8 @@ const optionCases: Case[] = [
   ['--initrd empty', () => ['--initrd', '', hello], /--initrd needs a file name/],
   ['--initrd missing', () => ['--initrd', join(dir, 'nope.cpio'), hello], /initrd|cannot read/i],
   ['--initrd a directory', () => ['--initrd', emptyDir, hello], /not a regular file|directory|initrd/i],
+  ['--initrd a FIFO', () => ['--initrd', fifo(), hello], /not a regular file \(a FIFO\)/],
+  ['--initrd /dev/zero', () => ['--initrd', '/dev/zero', hello], /not a regular file/],
   ['--dom0 missing', () => ['--dom0', join(dir, 'nope0.img'), hello], /cannot read image|no such file/],
   ['--domain with no domain', () => ['--domain', 'memory=32', hello], /--domain/],
   ['--domain d9 (no such domain)', () => ['--domain', 'd9,memory=32', hello], /d9/],
@@ -191,7 +205,9 @@ const goodLine = '{"seq":0,"time":0,"kind":"sched","domid":1,"vcpu":0,"change":"
 const traceCases: Case[] = [
   ['an empty argument list', () => [], /no FILE\.jsonl given/],
   ['a missing file', () => [join(dir, 'nope.jsonl')], /cannot read/],
-  ['a directory', () => [dir], /cannot read|directory|not a regular file/i],
+  ['a directory', () => [dir], /cannot read .*not a regular file \(a directory\)/],
+  ['/dev/zero', () => ['/dev/zero'], /cannot read \/dev\/zero: not a regular file/],
+  ['a FIFO', () => [fifo()], /not a regular file/],
   ['not JSON', () => [file('a.jsonl', '{nope\n')], /:1: not JSON/],
   ['an array', () => [file('b.jsonl', '[1,2]\n')], /:1: not a JSON object/],
   ['a negative time', () => [file('c.jsonl', goodLine.replace('"time":0', '"time":-5'))], /:1: seq and time must be integers/],
