@@ -26,15 +26,6 @@ export function vbig(t: VTime): bigint {
   return typeof t === 'bigint' ? t : BigInt(t);
 }
 
-/** a + b, exact. */
-export function vadd(a: VTime, b: VTime): VTime {
-  if (typeof a === 'number' && typeof b === 'number') {
-    const s = a + b;
-    if (Number.isSafeInteger(s)) return s;
-  }
-  return vtime(vbig(a) + vbig(b));
-}
-
 /** a - b, exact. */
 export function vsub(a: VTime, b: VTime): VTime {
   if (typeof a === 'number' && typeof b === 'number') {
@@ -57,9 +48,4 @@ export function vclampDistance(t: VTime, now: VTime, lo: number, hi: number): nu
   if (d < lo) return lo;
   if (d > hi) return hi;
   return Number(d);
-}
-
-/** Decimal text of a time (the same digits for both forms). */
-export function vtext(t: VTime): string {
-  return t.toString();
 }
