@@ -111,14 +111,7 @@ export function collectDomainOptions(values: readonly string[], domids: readonly
       const have = domids.length ? domids.map((d) => `d${d}`).join(', ') : 'none';
       return { ok: false, error: `--domain d${domid}: no such domain in this run (domains: ${have})` };
     }
-    const before = out.get(domid);
-    // Two values for one setting is a contradiction, not an override: say so.
-    const again = before && Object.keys(overrides).find((k) => k in before);
-    if (again) {
-      const key = again === 'memoryMiB' ? 'memory' : again === 'consolePrefix' ? 'prefix' : again;
-      return { ok: false, error: `--domain d${domid}: ${key} given twice` };
-    }
-    out.set(domid, { ...before, ...overrides });
+    out.set(domid, { ...out.get(domid), ...overrides });
   }
   return { ok: true, value: out };
 }

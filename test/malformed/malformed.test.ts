@@ -167,7 +167,6 @@ const optionCases: Case[] = [
   ['--domain memory=0', () => ['--domain', 'd1,memory=0', hello], /memory/],
   ['--domain gic=5', () => ['--domain', 'd1,gic=5', hello], /gic/],
   ['--domain dtb missing', () => ['--domain', `d1,dtb=${join(dir, 'nope.dtb')}`, hello], /cannot read|no such file|dtb/i],
-  ['--domain given twice for d1', () => ['--domain', 'd1,memory=32', '--domain', 'd1,memory=64', hello], /--domain d1: memory given twice/],
   ['an unknown option', () => ['--frobnicate', hello], /unknown option '--frobnicate'/],
   ['an option with no value', () => [hello, '--memory'], /--memory needs a value/],
   ['a flag with a value', () => ['--trace=yes', hello], /--trace takes no value/],
