@@ -187,6 +187,12 @@ export class PerfettoWriter {
     if (rel > this.lastAxis + MAX_GAP) {
       const to = this.lastAxis + SHOWN_GAP;
       const origin = vtime(vbig(time) - BigInt(to));
+      if (!this.named.has(0)) {
+        // Process 0 holds the machine-wide markers (domains are pid domid + 1).
+        this.named.add(0);
+        this.emit({ ph: 'M', name: 'process_name', pid: 0, tid: 0, args: { name: 'virtual time' } });
+        this.emit({ ph: 'M', name: 'thread_name', pid: 0, tid: 0, args: { name: 'idle jumps' } });
+      }
       this.emit({
         ph: 'i', s: 'g', cat: 'time', name: 'virtual time skipped', pid: 0, tid: 0, ts: us(to * NS_PER_INSTRUCTION),
         args: { from: timeJson(vtime(vbig(this.axisOrigin) + BigInt(this.lastAxis))), to: timeJson(time) },

@@ -19,6 +19,7 @@ import { parseJsonl, encodeEvent } from '../../src/trace/jsonl.ts';
 import { formatEvent } from '../../src/trace/text.ts';
 import { summarize } from '../../src/trace/summary.ts';
 import { image, golden } from '../helpers/firmware.ts';
+import { perfettoProblems } from '../trace/helpers.ts';
 import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 
@@ -74,6 +75,7 @@ describe('a trace past 2^53 round-trips', () => {
 
     // Perfetto: valid JSON, exact times in args, the jump cut on the axis and marked.
     const doc = JSON.parse(readFileSync(perfetto, 'utf8')) as { traceEvents: { name: string; ts?: number; args?: { time?: unknown; to?: unknown } }[] };
+    expect(perfettoProblems(doc as Parameters<typeof perfettoProblems>[0])).toEqual([]);
     const skip = doc.traceEvents.find((e) => e.name === 'virtual time skipped');
     expect(skip?.args?.to).toMatch(/^46116860184\d+$/);
     for (const e of doc.traceEvents) if (e.ts !== undefined) expect(e.ts).toBeLessThan(2 ** 53 / 1000);
