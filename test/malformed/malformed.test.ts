@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../../src/cli/run.ts';
 import { traceMain } from '../../src/cli/trace.ts';
+import { referenceMain } from '../../src/cli/reference.ts';
 import { image } from '../helpers/firmware.ts';
 import { inProcess } from '../helpers/cli-inprocess.ts';
 
@@ -174,8 +175,12 @@ const optionCases: Case[] = [
   ['no image', () => [], /no IMAGE given/],
 ];
 
-/** Message lines of stderr: up to the usage text a usage error adds after a blank line. */
-const messageLines = (stderr: string) => stderr.split('\n\n')[0].split('\n').filter((l) => l !== '');
+/** Message lines of stderr: up to the usage text a usage error adds after it. */
+function messageLines(stderr: string): string[] {
+  const lines = stderr.split('\n');
+  const end = lines.findIndex((l) => l === '' || l.startsWith('usage: '));
+  return (end < 0 ? lines : lines.slice(0, end)).filter((l) => l !== '');
+}
 
 function check(r: Awaited<ReturnType<typeof inProcess>>, want: RegExp) {
   expect(r.threw, String((r.threw as Error | undefined)?.stack)).toBeUndefined();
@@ -183,7 +188,7 @@ function check(r: Awaited<ReturnType<typeof inProcess>>, want: RegExp) {
   expect(r.stderr).not.toMatch(/RangeError|TypeError|ReferenceError|SyntaxError/);
   const lines = messageLines(r.stderr);
   expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^xenvm-emu( run| trace)?: /);
+  expect(lines[0]).toMatch(/^xenvm-emu( run| trace| reference)?: /);
   expect(lines[0]).toMatch(want);
   expect(r.status, r.stderr).toBe(2);
 }
@@ -197,6 +202,31 @@ describe.each([
     const a = argv();
     // A bound in case some case ran a guest after all (it must not: each is refused up front).
     check(await inProcess(runMain, a.some((x) => x.startsWith('--timeout')) ? a : ['--timeout', '20', ...a]), want);
+  });
+});
+
+// `reference` refuses all of these before QEMU starts (nothing here boots the real Xen).
+const referenceCases: Case[] = [
+  ['--gic 4', () => ['--gic', '4', hello], /--gic takes 2 or 3/],
+  ['--xsm flask', () => ['--xsm', 'flask', hello], /--xsm takes dummy or silo/],
+  ['--timeout -1', () => ['--timeout', '-1', hello], /--timeout takes a positive number/],
+  ['--memory 0', () => ['--memory', '0', hello], /--memory takes a positive whole number/],
+  ['--cpus 0', () => ['--cpus', '0', hello], /--cpus takes a whole number from 1 to 128/],
+  ['--cpus abc', () => ['--cpus', 'abc', hello], /--cpus takes a whole number/],
+  ['an unknown option', () => ['--frob', hello], /unknown option/],
+  ['no image', () => [], /no IMAGE given/],
+  ['a missing image', () => [join(dir, 'missing.img')], /cannot read image .*no such file/],
+  ['/dev/zero as the image', () => ['/dev/zero'], /not a regular file \(a character device\)/],
+  ['a directory as the image', () => [dir], /not a regular file \(a directory\)/],
+  ['an image with a wrong magic', () => [file('ref-magic.img', patch(helloBytes, [[56, 4, 0x12345678]]))], /not an arm64 Image/],
+  ['an ELF (Xen wants an Image)', () => [image('xenvm-gicv2', 'hello', 'elf')], /not an arm64 Image/],
+  ['/dev/zero as the initrd', () => ['--initrd', '/dev/zero', hello], /cannot read initrd '\/dev\/zero': not a regular file/],
+  ['a missing dom0', () => ['--dom0', join(dir, 'nope0.img'), hello], /cannot read dom0 image .*no such file/],
+];
+
+describe('malformed reference arguments: exit 2, one line, before QEMU starts', () => {
+  it.each(referenceCases.map((c) => [c[0], c] as const))('%s', async (_name, [, argv, want]) => {
+    check(await inProcess(referenceMain, argv()), want);
   });
 });
 
