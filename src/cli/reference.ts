@@ -106,6 +106,23 @@ export function parseReferenceArgs(argv: string[]): ParsedArgs {
   return { ok: true, help: false, opts, raw };
 }
 
+/**
+ * Why the input files of a reference run are bad input (exit 2), found before QEMU starts: each
+ * must be a regular file of bounded size (a device such as /dev/zero would be read for ever),
+ * and each kernel an arm64 Image, as Xen's dom0less loader needs (the oracle checks it again).
+ */
+export function referenceInputProblem(o: ReferenceOptions): string | undefined {
+  const inputs = [...o.images.map((p) => [p, 'image'] as const), ...(o.dom0 ? [[o.dom0, 'dom0 image'] as const] : []), ...(o.initrd ? [[o.initrd, 'initrd'] as const] : [])];
+  for (const [path, what] of inputs) {
+    const bad = inputFileProblem(path, what);
+    if (bad) return bad;
+    if (what === 'initrd') continue;
+    const check = checkArm64Image(new Uint8Array(readFileSync(path)), path);
+    if (!check.ok) return check.error;
+  }
+  return undefined;
+}
+
 /** Why `path` cannot be an input file (missing, not a regular file, too large), or undefined. */
 function inputFileProblem(path: string, what: string): string | undefined {
   try {
@@ -129,20 +146,10 @@ export async function referenceMain(argv: string[]): Promise<number> {
     process.stdout.write(REFERENCE_USAGE + '\n');
     return 0;
   }
-  // Bad input files are bad input (exit 2), found before QEMU starts; a device such as
-  // /dev/zero would otherwise be read for ever.
-  const o = args.opts;
-  for (const [path, what] of [...o.images.map((p) => [p, 'image'] as const), ...(o.dom0 ? [[o.dom0, 'dom0 image'] as const] : []), ...(o.initrd ? [[o.initrd, 'initrd'] as const] : [])]) {
-    let bad = inputFileProblem(path, what);
-    if (!bad && what !== 'initrd') {
-      // What Xen would refuse to boot is bad input too (the oracle checks it again).
-      const check = checkArm64Image(new Uint8Array(readFileSync(path)), path);
-      if (!check.ok) bad = check.error;
-    }
-    if (bad) {
-      process.stderr.write(`xenvm-emu reference: ${bad}\n`);
-      return 2;
-    }
+  const bad = referenceInputProblem(args.opts);
+  if (bad) {
+    process.stderr.write(`xenvm-emu reference: ${bad}\n`);
+    return 2;
   }
   const r = await runReference(args.opts);
   for (const l of r.lines) process.stdout.write(l + '\n');

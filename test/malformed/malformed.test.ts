@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from '../../src/cli/run.ts';
 import { traceMain } from '../../src/cli/trace.ts';
 import { referenceMain } from '../../src/cli/reference.ts';
+import { diffMain } from '../../src/cli/diff.ts';
 import { image } from '../helpers/firmware.ts';
 import { inProcess } from '../helpers/cli-inprocess.ts';
 
@@ -188,7 +189,7 @@ function check(r: Awaited<ReturnType<typeof inProcess>>, want: RegExp) {
   expect(r.stderr).not.toMatch(/RangeError|TypeError|ReferenceError|SyntaxError/);
   const lines = messageLines(r.stderr);
   expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^xenvm-emu( run| trace| reference)?: /);
+  expect(lines[0]).toMatch(/^xenvm-emu( run| trace| reference| diff)?: /);
   expect(lines[0]).toMatch(want);
   expect(r.status, r.stderr).toBe(2);
 }
@@ -224,9 +225,12 @@ const referenceCases: Case[] = [
   ['a missing dom0', () => ['--dom0', join(dir, 'nope0.img'), hello], /cannot read dom0 image .*no such file/],
 ];
 
-describe('malformed reference arguments: exit 2, one line, before QEMU starts', () => {
+describe.each([
+  ['reference', referenceMain],
+  ['diff', diffMain],
+] as const)('malformed %s arguments: exit 2, one line, before QEMU starts', (_cmd, main) => {
   it.each(referenceCases.map((c) => [c[0], c] as const))('%s', async (_name, [, argv, want]) => {
-    check(await inProcess(referenceMain, argv()), want);
+    check(await inProcess(main, argv()), want);
   });
 });
 
