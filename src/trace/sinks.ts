@@ -34,7 +34,9 @@ export class BufferedFile {
     try {
       return { ok: true, file: new BufferedFile(openSync(path, 'w'), limit) };
     } catch (e) {
-      return { ok: false, error: `cannot write ${path}: ${(e as Error).message}` };
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such directory' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+      return { ok: false, error: `cannot write ${path}: ${why}` };
     }
   }
 
