@@ -6,6 +6,7 @@
  * tracks without asking the engine) a fetch is one bounds-checked read of RAM, as before.
  */
 import type { GuestMemory } from '../mem/guest-memory.ts';
+import { copyFromGuest, copyToGuest, GuestPageCache, type GuestCopyCtx } from './guest-copy.ts';
 import { translateStage1, type AccessKind, type Stage1Regs, type Stage1Result } from './mmu.ts';
 
 /** Implemented physical address size of the Cortex-A57 (ID_AA64MMFR0_EL1.PARange = 44 bits). */
@@ -44,4 +45,34 @@ export class GuestView {
     const r = this.translate(va, 'fetch', el);
     return r.ok ? r.pa : undefined;
   }
+
+  /**
+   * The guest's buffers as Xen reaches them during one hypercall (copy_{from,to}_guest): guest
+   * virtual addresses through the EL1 stage-1 view, page by page. The registers are read at the
+   * first copy and the page cache lives for this object only: create one per hypercall, since
+   * the guest's TLB maintenance does not trap here. With the MMU off it is one shared identity view.
+   */
+  buffers(): GuestBuffers {
+    if (!this.src.mmuOn()) return this.identity;
+    let ctx: GuestCopyCtx | undefined;
+    const at = (): GuestCopyCtx => (ctx ??= { ram: this.memory, regs: this.src.regs(), cache: new GuestPageCache() });
+    return {
+      copyFrom: (va, len) => {
+        const r = copyFromGuest(at(), va, len);
+        return r.ok ? r.bytes : undefined;
+      },
+      copyTo: (va, bytes) => copyToGuest(at(), va, bytes).ok,
+    };
+  }
+
+  private readonly identity: GuestBuffers = {
+    copyFrom: (va, len) => (va + BigInt(len) <= PA_LIMIT ? this.memory.read(Number(va), len) : undefined),
+    copyTo: (va, bytes) => va + BigInt(bytes.length) <= PA_LIMIT && this.memory.writePagewise(Number(va), bytes),
+  };
+}
+
+/** copy_from_guest / copy_to_guest on guest virtual addresses (the Xen layer's GuestHandles). */
+export interface GuestBuffers {
+  copyFrom(va: bigint, len: number): Uint8Array | undefined;
+  copyTo(va: bigint, bytes: Uint8Array): boolean;
 }

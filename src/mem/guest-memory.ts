@@ -58,6 +58,20 @@ export class GuestMemory {
     return true;
   }
 
+  /**
+   * Writes 4 KiB page by page, as Xen's copy_to_guest does: when the range runs off RAM, the
+   * pages before the first one outside are written and the answer is false.
+   */
+  writePagewise(gpa: number, data: Uint8Array): boolean {
+    if (this.write(gpa, data)) return true;
+    for (let pos = 0; pos < data.length; ) {
+      const n = Math.min(data.length - pos, 4096 - ((gpa + pos) % 4096));
+      if (!this.write(gpa + pos, data.subarray(pos, pos + n))) return false;
+      pos += n;
+    }
+    return true;
+  }
+
   readU8(gpa: number): number | undefined {
     const off = this.offsetOf(gpa, 1);
     return off < 0 ? undefined : this.bytes[off];

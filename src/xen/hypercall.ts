@@ -1,5 +1,6 @@
 import type { Fields } from '../trace/events.ts';
 import type { XenDomain, XenVcpu, ShutdownReason } from './domain.ts';
+import type { GuestHandles } from './guest-handle.ts';
 
 /**
  * What a hypercall asks of the scheduler besides its return value. The Xen layer never
@@ -27,6 +28,8 @@ export interface HypercallCtx {
   readonly vcpu: XenVcpu;
   /** Address of the HVC (64-bit guest virtual address). */
   readonly pc: number | bigint;
+  /** The caller's buffers: handles are guest virtual addresses, translated by its vCPU. */
+  readonly guest: GuestHandles;
   /** The handler names its sub-op here ("EVTCHNOP_send") for the trace. */
   op?: string;
   /** Decoded input fields, for the trace. */

@@ -3,6 +3,7 @@ import { Hypercall, hypercallName, DOMID_SELF } from './abi.ts';
 import type { XenDomain, XenVcpu } from './domain.ts';
 import { Errno, errnoName } from './errno.ts';
 import type { HypercallCtx, HypercallHandler, HypercallOutcome } from './hypercall.ts';
+import { physicalHandles, type GuestHandles } from './guest-handle.ts';
 
 export type XsmPolicy = 'dummy' | 'silo';
 
@@ -57,7 +58,8 @@ export class Hypervisor {
 
   /**
    * One hypercall: `nr` from x16, `a` = x0..x4. Unknown numbers answer -ENOSYS,
-   * as Xen's hypercall table does for empty slots.
+   * as Xen's hypercall table does for empty slots. `guest` reaches the caller's buffers through
+   * its vCPU's translation; without it handles are guest-physical (a guest with its MMU off).
    */
   hypercall(
     domain: XenDomain,
@@ -66,9 +68,10 @@ export class Hypervisor {
     a: readonly bigint[],
     pc: number | bigint,
     symbols?: { symbolAt(pc: number | bigint): string | undefined },
+    guest: GuestHandles = physicalHandles(domain.memory),
   ): HypercallResult {
     const handler = this.handlers.get(nr);
-    const ctx: HypercallCtx = { domain, vcpu, pc, args: {}, outcome: RETURN };
+    const ctx: HypercallCtx = { domain, vcpu, pc, guest, args: {}, outcome: RETURN };
     const value = handler ? handler(ctx, a) : -Errno.ENOSYS;
     if (this.trace.on) {
       if (!handler) ctx.args = { x0: a[0], x1: a[1], x2: a[2] };

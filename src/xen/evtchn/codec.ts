@@ -1,5 +1,4 @@
-import type { GuestMemory } from '../../mem/guest-memory.ts';
-import type { HypercallCtx } from '../hypercall.ts';
+import type { GuestHandles } from '../guest-handle.ts';
 
 /**
  * Guest argument structs, decoded only here at the hypercall edge. Layouts follow AAPCS64
@@ -28,53 +27,47 @@ export function layout<const F extends FieldMap>(name: string, size: number, fie
   return { name, size, fields, list };
 }
 
-/** copy_from_guest: the decoded struct, or undefined when any byte is not guest RAM. */
-export function readStruct<F extends FieldMap>(mem: GuestMemory, gpa: number, l: StructLayout<F>): Decoded<F> | undefined {
-  if (!mem.contains(gpa, l.size)) return undefined;
+function decodeField(v: DataView, off: number, kind: FieldKind): number | bigint {
+  return kind === 'u8' ? v.getUint8(off) : kind === 'u16' ? v.getUint16(off, true) : kind === 'u32' ? v.getUint32(off, true) : v.getBigUint64(off, true);
+}
+
+/** copy_from_guest of a whole struct at the handle `va`: the decoded fields, or undefined (-EFAULT). */
+export function readStruct<F extends FieldMap>(g: GuestHandles, va: bigint, l: StructLayout<F>): Decoded<F> | undefined {
+  const bytes = g.copyFrom(va, l.size);
+  if (!bytes) return undefined;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, number | bigint> = {};
   const list = l.list;
   for (let i = 0; i < list.length; i++) {
     const [name, off, kind] = list[i];
-    const a = gpa + off;
-    out[name] =
-      kind === 'u8' ? mem.readU8(a)! : kind === 'u16' ? mem.readU16(a)! : kind === 'u32' ? mem.readU32(a)! : mem.readU64(a)!;
+    out[name] = decodeField(v, off, kind);
   }
   return out as Decoded<F>;
 }
 
-/** __copy_to_guest of the named fields; false when the struct is not in guest RAM. */
-export function writeFields<F extends FieldMap>(
-  mem: GuestMemory,
-  gpa: number,
-  l: StructLayout<F>,
-  values: Partial<Decoded<F>>,
-): boolean {
-  if (!mem.contains(gpa, l.size)) return false;
-  for (const [name, v] of Object.entries(values) as [string, number | bigint][]) {
+/**
+ * copy_to_guest of the struct with `values` in place: Xen writes its whole local copy back
+ * (what it read, plus the outputs), page by page, so that is what this does. The guest does
+ * not run during a hypercall, so re-reading the struct gives what Xen had read. False (-EFAULT)
+ * when a page cannot be written; the pages before it are written.
+ */
+export function writeFields<F extends FieldMap>(g: GuestHandles, va: bigint, l: StructLayout<F>, values: Partial<Decoded<F>>): boolean {
+  const bytes = g.copyFrom(va, l.size);
+  if (!bytes) return false;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const [name, x] of Object.entries(values) as [string, number | bigint][]) {
     const [off, kind] = l.fields[name];
-    const a = gpa + off;
-    if (kind === 'u8') mem.writeU8(a, Number(v));
-    else if (kind === 'u16') mem.writeU16(a, Number(v));
-    else if (kind === 'u32') mem.writeU32(a, Number(v));
-    else mem.writeU64(a, BigInt(v));
+    if (kind === 'u8') v.setUint8(off, Number(x));
+    else if (kind === 'u16') v.setUint16(off, Number(x), true);
+    else if (kind === 'u32') v.setUint32(off, Number(x) >>> 0, true);
+    else v.setBigUint64(off, BigInt.asUintN(64, BigInt(x)), true);
   }
-  return true;
+  return g.copyTo(va, bytes);
 }
 
-/**
- * On Arm, Xen translates hypercall pointers as guest *virtual* addresses with the vCPU's
- * stage-1 tables. The machine may supply this; the default is the identity (MMU off, or a
- * 1:1 map), and a struct is assumed not to straddle differently-mapped pages.
- */
-export type TranslateVa = (ctx: HypercallCtx, va: number) => number;
-export const identityVa: TranslateVa = (_ctx, va) => va;
-
-/** A hypercall argument register as a guest address (a pointer that cannot be RAM stays so). */
-const MAX_POINTER = BigInt(Number.MAX_SAFE_INTEGER);
-
-export function pointer(x: bigint): number {
-  // Register values arrive as unsigned 64-bit bigints; anything past 2^53 is not guest RAM.
-  return x >= 0n && x <= MAX_POINTER ? Number(x) : -1;
+/** A hypercall argument register as a guest handle: all 64 bits, as Xen takes it. */
+export function handle(x: bigint | undefined): bigint {
+  return BigInt.asUintN(64, x ?? 0n);
 }
 
 // ---- event_channel.h ------------------------------------------------------------------

@@ -15,11 +15,9 @@ import {
   EvtchnSetPriority,
   EvtchnStatusArg,
   evtchnOpName,
-  identityVa,
-  pointer,
+  handle,
   readStruct,
   writeFields,
-  type TranslateVa,
   type Decoded,
 } from './codec.ts';
 import type { EventChannels, Result } from './event-channels.ts';
@@ -41,62 +39,61 @@ function fields(o: object): Fields {
  * the outputs back on success (-EFAULT if that fails, with the effect already done, as in
  * Xen). Unknown commands are -ENOSYS, decided before the argument is read.
  */
-export function eventChannelOp(model: EventChannels, toGpa: TranslateVa = identityVa): HypercallHandler {
+export function eventChannelOp(model: EventChannels): HypercallHandler {
   return (ctx: HypercallCtx, a: readonly bigint[]): number => {
     const cmd = Number(BigInt.asIntN(32, a[0] ?? 0n));
-    const gpa = pointer(a[1] ?? 0n);
-    const arg = gpa < 0 ? -1 : toGpa(ctx, gpa);
-    const mem = ctx.domain.memory;
+    const arg = handle(a[1]);
+    const g = ctx.guest;
     const me = ctx.domain;
     ctx.op = evtchnOpName(cmd);
 
     switch (cmd) {
       case EVTCHNOP.alloc_unbound: {
-        const s = readStruct(mem, arg, EvtchnAllocUnbound);
+        const s = readStruct(g, arg, EvtchnAllocUnbound);
         if (!s) return EFAULT;
         ctx.args = fields({ dom: s.dom, remote_dom: s.remote_dom });
         const r = model.allocUnbound(me, s.dom, s.remote_dom);
         if (!r.ok) return rc(r);
         ctx.out = { port: r.value };
-        return writeFields(mem, arg, EvtchnAllocUnbound, { port: r.value }) ? 0 : EFAULT;
+        return writeFields(g, arg, EvtchnAllocUnbound, { port: r.value }) ? 0 : EFAULT;
       }
       case EVTCHNOP.bind_interdomain: {
-        const s = readStruct(mem, arg, EvtchnBindInterdomain);
+        const s = readStruct(g, arg, EvtchnBindInterdomain);
         if (!s) return EFAULT;
         ctx.args = fields({ remote_dom: s.remote_dom, remote_port: s.remote_port });
         const r = model.bindInterdomain(me, s.remote_dom, s.remote_port);
         if (!r.ok) return rc(r);
         ctx.out = { local_port: r.value };
-        return writeFields(mem, arg, EvtchnBindInterdomain, { local_port: r.value }) ? 0 : EFAULT;
+        return writeFields(g, arg, EvtchnBindInterdomain, { local_port: r.value }) ? 0 : EFAULT;
       }
       case EVTCHNOP.bind_virq: {
-        const s = readStruct(mem, arg, EvtchnBindVirq);
+        const s = readStruct(g, arg, EvtchnBindVirq);
         if (!s) return EFAULT;
         ctx.args = fields({ virq: s.virq, vcpu: s.vcpu });
         const r = model.bindVirq(me, s.virq, s.vcpu);
         if (!r.ok) return rc(r);
         ctx.out = { port: r.value };
-        return writeFields(mem, arg, EvtchnBindVirq, { port: r.value }) ? 0 : EFAULT;
+        return writeFields(g, arg, EvtchnBindVirq, { port: r.value }) ? 0 : EFAULT;
       }
       case EVTCHNOP.bind_pirq: {
-        const s = readStruct(mem, arg, EvtchnBindPirq);
+        const s = readStruct(g, arg, EvtchnBindPirq);
         if (!s) return EFAULT;
         ctx.args = fields({ pirq: s.pirq, flags: s.flags });
         return rc(model.bindPirq(me, s.pirq));
       }
       case EVTCHNOP.bind_ipi: {
-        const s = readStruct(mem, arg, EvtchnBindIpi);
+        const s = readStruct(g, arg, EvtchnBindIpi);
         if (!s) return EFAULT;
         ctx.args = fields({ vcpu: s.vcpu });
         const r = model.bindIpi(me, s.vcpu);
         if (!r.ok) return rc(r);
         ctx.out = { port: r.value };
-        return writeFields(mem, arg, EvtchnBindIpi, { port: r.value }) ? 0 : EFAULT;
+        return writeFields(g, arg, EvtchnBindIpi, { port: r.value }) ? 0 : EFAULT;
       }
       case EVTCHNOP.close:
       case EVTCHNOP.send:
       case EVTCHNOP.unmask: {
-        const s = readStruct(mem, arg, EvtchnPortArg);
+        const s = readStruct(g, arg, EvtchnPortArg);
         if (!s) return EFAULT;
         ctx.args = { port: s.port };
         const r =
@@ -104,7 +101,7 @@ export function eventChannelOp(model: EventChannels, toGpa: TranslateVa = identi
         return rc(r);
       }
       case EVTCHNOP.status: {
-        const s = readStruct(mem, arg, EvtchnStatusArg);
+        const s = readStruct(g, arg, EvtchnStatusArg);
         if (!s) return EFAULT;
         ctx.args = fields({ dom: s.dom, port: s.port });
         const r = model.status(me, s.dom, s.port);
@@ -118,37 +115,37 @@ export function eventChannelOp(model: EventChannels, toGpa: TranslateVa = identi
           if (st.port !== undefined) out.u_port = st.port;
         }
         ctx.out = fields(st);
-        return writeFields(mem, arg, EvtchnStatusArg, out) ? 0 : EFAULT;
+        return writeFields(g, arg, EvtchnStatusArg, out) ? 0 : EFAULT;
       }
       case EVTCHNOP.bind_vcpu: {
-        const s = readStruct(mem, arg, EvtchnBindVcpu);
+        const s = readStruct(g, arg, EvtchnBindVcpu);
         if (!s) return EFAULT;
         ctx.args = fields({ port: s.port, vcpu: s.vcpu });
         return rc(model.bindVcpu(me, s.port, s.vcpu));
       }
       case EVTCHNOP.reset:
       case EVTCHNOP.reset_cont: {
-        const s = readStruct(mem, arg, EvtchnReset);
+        const s = readStruct(g, arg, EvtchnReset);
         if (!s) return EFAULT;
         ctx.args = { dom: s.dom };
         return rc(model.reset(me, s.dom, cmd === EVTCHNOP.reset_cont));
       }
       case EVTCHNOP.init_control: {
         // FIFO is not implemented: Xen's argument checks, then -ENOSYS (see initControl).
-        const s = readStruct(mem, arg, EvtchnInitControl);
+        const s = readStruct(g, arg, EvtchnInitControl);
         if (!s) return EFAULT;
         ctx.args = fields({ control_gfn: s.control_gfn, offset: s.offset, vcpu: s.vcpu });
         return rc(model.initControl(me, s.control_gfn, s.offset, s.vcpu));
       }
       case EVTCHNOP.expand_array: {
         // Xen answers -EOPNOTSUPP while the domain has not switched to FIFO, which here is always.
-        const s = readStruct(mem, arg, EvtchnExpandArray);
+        const s = readStruct(g, arg, EvtchnExpandArray);
         if (!s) return EFAULT;
         ctx.args = fields({ array_gfn: s.array_gfn });
         return -Errno.EOPNOTSUPP;
       }
       case EVTCHNOP.set_priority: {
-        const s = readStruct(mem, arg, EvtchnSetPriority);
+        const s = readStruct(g, arg, EvtchnSetPriority);
         if (!s) return EFAULT;
         ctx.args = fields({ port: s.port, priority: s.priority });
         return rc(model.setPriority(me, s.port, s.priority));

@@ -1,7 +1,8 @@
 import { ConsoleIo } from '../abi.ts';
 import { Errno } from '../errno.ts';
 import type { HypercallHandler } from '../hypercall.ts';
-import { argGpa, type XenOpsContext } from './context.ts';
+import { handle } from '../evtchn/codec.ts';
+import type { XenOpsContext } from './context.ts';
 
 /** guest_console_write copies at most this many bytes per round (a 128-byte buffer with its NUL). */
 const CHUNK = 127;
@@ -38,7 +39,7 @@ export function consoleIo(x: XenOpsContext): HypercallHandler {
   return (ctx, a) => {
     const cmd = Number(BigInt.asUintN(32, a[0] ?? 0n));
     const count = Number(BigInt.asUintN(32, a[1] ?? 0n));
-    const buf = argGpa(x, ctx, a[2]);
+    const buf = handle(a[2]);
     const me = ctx.domain;
     const st = x.domainState.get(me.domid)!;
     ctx.op = cmd === ConsoleIo.write ? 'CONSOLEIO_write' : cmd === ConsoleIo.read ? 'CONSOLEIO_read' : `CONSOLEIO_${cmd}`;
@@ -56,11 +57,11 @@ export function consoleIo(x: XenOpsContext): HypercallHandler {
         // The rest later: x1 = what is left, x2 = where it starts (Xen's "iih" continuation).
         // The trace says so: the call goes on with this many bytes (x0 is not returned yet).
         ctx.out = { ...(text ? { lines: text } : {}), continued: count - pos };
-        ctx.outcome = { kind: 'continuation', args: [a[0] ?? 0n, BigInt(count - pos), BigInt.asUintN(64, (a[2] ?? 0n) + BigInt(pos))] };
+        ctx.outcome = { kind: 'continuation', args: [a[0] ?? 0n, BigInt(count - pos), BigInt.asUintN(64, buf + BigInt(pos))] };
         return 0;
       }
       const n = Math.min(count - pos, CHUNK);
-      const chunk = buf < 0 ? undefined : me.memory.read(buf + pos, n);
+      const chunk = ctx.guest.copyFrom(BigInt.asUintN(64, buf + BigInt(pos)), n);
       if (!chunk) return -Errno.EFAULT;
       if (me.privileged) {
         x.hv.consoleWrite(me.domid, new TextDecoder('latin1').decode(chunk), 'console_io');

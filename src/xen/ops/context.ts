@@ -2,8 +2,6 @@ import { DOMID_SELF } from '../abi.ts';
 import type { XenDomain } from '../domain.ts';
 import type { Hypervisor } from '../hypervisor.ts';
 import type { EventChannels } from '../evtchn/event-channels.ts';
-import { pointer, type TranslateVa } from '../evtchn/codec.ts';
-import type { HypercallCtx } from '../hypercall.ts';
 import type { Xsm } from './xsm.ts';
 
 /** What every hypercall family here shares: one object, built once by installXen. */
@@ -11,7 +9,6 @@ export interface XenOpsContext {
   readonly hv: Hypervisor;
   readonly evtchn: EventChannels;
   readonly xsm: Xsm;
-  readonly toGpa: TranslateVa;
   /** Per-domain Xen state that is not event channels. */
   readonly domainState: Map<number, XenDomainState>;
   /**
@@ -43,12 +40,6 @@ export function findDomain(hv: Hypervisor, domid: number): XenDomain | undefined
 /** rcu_lock_domain_by_any_id: DOMID_SELF is the caller. */
 export function anyDomain(hv: Hypervisor, caller: XenDomain, domid: number): XenDomain | undefined {
   return domid === DOMID_SELF ? caller : hv.domains.get(domid);
-}
-
-/** The guest-physical address of a pointer argument, or -1 when it cannot be one. */
-export function argGpa(x: XenOpsContext, ctx: HypercallCtx, reg: bigint | undefined): number {
-  const va = pointer(reg ?? 0n);
-  return va < 0 ? -1 : x.toGpa(ctx, va);
 }
 
 export const HVM_NR_PARAMS = 39;

@@ -1,7 +1,7 @@
 import { Errno } from '../errno.ts';
 import type { HypercallHandler } from '../hypercall.ts';
-import { layout, readStruct, writeFields } from '../evtchn/codec.ts';
-import { anyDomain, argGpa, HVM_NR_PARAMS, type XenOpsContext } from './context.ts';
+import { handle, layout, readStruct, writeFields } from '../evtchn/codec.ts';
+import { anyDomain, HVM_NR_PARAMS, type XenOpsContext } from './context.ts';
 
 /** HVMOP_* used on Arm (public/hvm/hvm_op.h). */
 export const HVMOP = { set_param: 0, get_param: 1, guest_request_vm_event: 24 } as const;
@@ -32,13 +32,12 @@ const guestVisible = new Set<number>(Object.values(HVM_PARAM));
 export function hvmOp(x: XenOpsContext): HypercallHandler {
   return (ctx, a) => {
     const op = BigInt.asUintN(64, a[0] ?? 0n);
-    const gpa = argGpa(x, ctx, a[1]);
-    const mem = ctx.domain.memory;
+    const arg = handle(a[1]);
     ctx.op = names.get(Number(op)) ?? `HVMOP_${op}`;
 
     if (op === BigInt(HVMOP.set_param) || op === BigInt(HVMOP.get_param)) {
       const set = op === BigInt(HVMOP.set_param);
-      const s = readStruct(mem, gpa, XenHvmParam);
+      const s = readStruct(ctx.guest, arg, XenHvmParam);
       if (!s) return -Errno.EFAULT;
       ctx.args = set ? { domid: s.domid, index: s.index, value: s.value } : { domid: s.domid, index: s.index };
       const d = anyDomain(x.hv, ctx.domain, s.domid);
@@ -54,7 +53,7 @@ export function hvmOp(x: XenOpsContext): HypercallHandler {
         return 0;
       }
       ctx.out = { value: params[s.index] };
-      return writeFields(mem, gpa, XenHvmParam, { value: params[s.index] }) ? 0 : -Errno.EFAULT;
+      return writeFields(ctx.guest, arg, XenHvmParam, { value: params[s.index] }) ? 0 : -Errno.EFAULT;
     }
     if (op === BigInt(HVMOP.guest_request_vm_event)) {
       // Only a NULL argument is accepted (no monitor here to tell).

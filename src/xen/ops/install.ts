@@ -2,7 +2,6 @@ import { Hypercall } from '../abi.ts';
 import type { XenDomain } from '../domain.ts';
 import type { HypercallHandler } from '../hypercall.ts';
 import type { Hypervisor } from '../hypervisor.ts';
-import { identityVa, type TranslateVa } from '../evtchn/codec.ts';
 import { eventChannelOp } from '../evtchn/event-channel-op.ts';
 import { EventChannels } from '../evtchn/event-channels.ts';
 import type { Channel } from '../evtchn/channel.ts';
@@ -16,8 +15,6 @@ import { DEBIAN_XEN_4_17, xenVersion, type XenBuildInfo } from './xen-version.ts
 import { Xsm } from './xsm.ts';
 
 export interface InstallXenOptions {
-  /** Guest VA -> GPA for hypercall pointers (default: identity). */
-  translateVa?: TranslateVa;
   /** local_events_need_delivery(); default: evtchn_upcall_pending of the vCPU's vcpu_info. */
   eventsNeedDelivery?: (domain: XenDomain, vcpuId: number) => boolean;
   /** Called when a newly pending port ends a vCPU's SCHEDOP_poll. */
@@ -86,7 +83,6 @@ export function installXen(hv: Hypervisor, opts: InstallXenOptions = {}): XenSer
     hv,
     evtchn,
     xsm,
-    toGpa: opts.translateVa ?? identityVa,
     domainState,
     eventsNeedDelivery: opts.eventsNeedDelivery ?? ((d, v) => evtchn.upcallPending(d.domid, v)),
   };
@@ -99,7 +95,7 @@ export function installXen(hv: Hypervisor, opts: InstallXenOptions = {}): XenSer
       return h(ctx, a);
     };
 
-  hv.register(Hypercall.event_channel_op, withState(eventChannelOp(evtchn, x.toGpa)));
+  hv.register(Hypercall.event_channel_op, withState(eventChannelOp(evtchn)));
   hv.register(Hypercall.memory_op, withState(memoryOp(x)));
   hv.register(Hypercall.sched_op, withState(schedOp(x)));
   hv.register(Hypercall.xen_version, withState(xenVersion(x, opts.build ?? DEBIAN_XEN_4_17)));

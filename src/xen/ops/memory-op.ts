@@ -1,8 +1,8 @@
 import { Errno } from '../errno.ts';
 import type { HypercallHandler } from '../hypercall.ts';
-import { layout, readStruct } from '../evtchn/codec.ts';
+import { handle, layout, readStruct } from '../evtchn/codec.ts';
 import { PAGE_SHIFT, PAGE_SIZE } from '../evtchn/layout.ts';
-import { anyDomain, argGpa, type XenOpsContext } from './context.ts';
+import { anyDomain, type XenOpsContext } from './context.ts';
 
 /** XENMEM_* (public/memory.h). The low 6 bits of the command are the op, the rest a continuation index. */
 export const XENMEM = {
@@ -54,15 +54,14 @@ export function memoryOp(x: XenOpsContext): HypercallHandler {
     const cmd = BigInt.asUintN(64, a[0] ?? 0n);
     const op = Number(cmd & MEMOP_CMD_MASK);
     const startExtent = cmd >> MEMOP_EXTENT_SHIFT;
-    const gpa = argGpa(x, ctx, a[1]);
-    const mem = ctx.domain.memory;
+    const arg = handle(a[1]);
     ctx.op = names.get(op) ?? `XENMEM_${op}`;
 
     switch (op) {
       case XENMEM.add_to_physmap: {
         // The continuation index must fit xatp.size (u16).
         if (startExtent > 0xffffn) return -Errno.EDOM;
-        const s = readStruct(mem, gpa, XenAddToPhysmap);
+        const s = readStruct(ctx.guest, arg, XenAddToPhysmap);
         if (!s) return -Errno.EFAULT;
         ctx.args = { domid: s.domid, size: s.size, space: s.space, idx: s.idx, gpfn: s.gpfn };
         // Foreign mappings only go through add_to_physmap_batch.
@@ -97,7 +96,7 @@ export function memoryOp(x: XenOpsContext): HypercallHandler {
       }
       case XENMEM.remove_from_physmap: {
         if (startExtent !== 0n) return -Errno.EINVAL;
-        const s = readStruct(mem, gpa, XenRemoveFromPhysmap);
+        const s = readStruct(ctx.guest, arg, XenRemoveFromPhysmap);
         if (!s) return -Errno.EFAULT;
         ctx.args = { domid: s.domid, gpfn: s.gpfn };
         const d = anyDomain(x.hv, ctx.domain, s.domid);

@@ -1,8 +1,8 @@
 import { Errno } from '../errno.ts';
 import { SHUTDOWN_REASONS } from '../domain.ts';
 import type { HypercallHandler } from '../hypercall.ts';
-import { layout, readStruct } from '../evtchn/codec.ts';
-import { argGpa, findDomain, type XenOpsContext } from './context.ts';
+import { handle, layout, readStruct } from '../evtchn/codec.ts';
+import { findDomain, type XenOpsContext } from './context.ts';
 
 /** SCHEDOP_* (public/sched.h). */
 export const SCHEDOP = {
@@ -37,8 +37,7 @@ export const SCHED_POLL_MAX_PORTS = 128;
 export function schedOp(x: XenOpsContext): HypercallHandler {
   return (ctx, a) => {
     const cmd = Number(BigInt.asIntN(32, a[0] ?? 0n));
-    const gpa = argGpa(x, ctx, a[1]);
-    const mem = ctx.domain.memory;
+    const arg = handle(a[1]);
     const me = ctx.domain;
     ctx.op = names.get(cmd) ?? `SCHEDOP_${cmd}`;
 
@@ -50,7 +49,7 @@ export function schedOp(x: XenOpsContext): HypercallHandler {
         ctx.outcome = { kind: 'block' };
         return 0;
       case SCHEDOP.shutdown: {
-        const s = readStruct(mem, gpa, SchedShutdown);
+        const s = readStruct(ctx.guest, arg, SchedShutdown);
         if (!s) return -Errno.EFAULT;
         ctx.args = { reason: s.reason };
         const st = x.domainState.get(me.domid)!;
@@ -62,7 +61,7 @@ export function schedOp(x: XenOpsContext): HypercallHandler {
         return 0;
       }
       case SCHEDOP.shutdown_code: {
-        const s = readStruct(mem, gpa, SchedShutdown);
+        const s = readStruct(ctx.guest, arg, SchedShutdown);
         if (!s) return -Errno.EFAULT;
         ctx.args = { reason: s.reason };
         const st = x.domainState.get(me.domid)!;
@@ -70,17 +69,18 @@ export function schedOp(x: XenOpsContext): HypercallHandler {
         return 0;
       }
       case SCHEDOP.poll: {
-        const s = readStruct(mem, gpa, SchedPoll);
+        const s = readStruct(ctx.guest, arg, SchedPoll);
         if (!s) return -Errno.EFAULT;
         ctx.args = { ports: s.ports, nr_ports: s.nr_ports, timeout: s.timeout };
         if (s.nr_ports > SCHED_POLL_MAX_PORTS) return -Errno.EINVAL;
         // An event the vCPU can take right now ends the poll before the ports are read.
         if (x.eventsNeedDelivery(me, ctx.vcpu.id)) return 0;
-        const base = argGpa(x, ctx, s.ports);
+        // Each port is copied in and checked before the next (__copy_from_guest_offset per port).
         const ports: number[] = [];
         for (let i = 0; i < s.nr_ports; i++) {
-          const port = base < 0 ? undefined : mem.readU32(base + 4 * i);
-          if (port === undefined) return -Errno.EFAULT;
+          const b = ctx.guest.copyFrom(BigInt.asUintN(64, s.ports + BigInt(4 * i)), 4);
+          if (!b) return -Errno.EFAULT;
+          const port = b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] * 0x1000000);
           const polled = x.evtchn.pollPort(me.domid, port);
           if (!polled.ok) return -Errno[polled.error];
           if (polled.value) return 0;
@@ -91,7 +91,7 @@ export function schedOp(x: XenOpsContext): HypercallHandler {
         return 0;
       }
       case SCHEDOP.remote_shutdown: {
-        const s = readStruct(mem, gpa, SchedRemoteShutdown);
+        const s = readStruct(ctx.guest, arg, SchedRemoteShutdown);
         if (!s) return -Errno.EFAULT;
         ctx.args = { domain_id: s.domain_id, reason: s.reason };
         // Looked up by id only: DOMID_SELF names no domain here.

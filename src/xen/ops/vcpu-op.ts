@@ -1,8 +1,8 @@
 import { Errno } from '../errno.ts';
 import type { HypercallHandler } from '../hypercall.ts';
-import { layout, readStruct } from '../evtchn/codec.ts';
+import { handle, layout, readStruct } from '../evtchn/codec.ts';
 import { PAGE_SHIFT, PAGE_SIZE, VcpuInfo } from '../evtchn/layout.ts';
-import { argGpa, type XenOpsContext } from './context.ts';
+import type { XenOpsContext } from './context.ts';
 
 /** The two VCPUOP_* Arm accepts (public/vcpu.h); every other command is -EINVAL on Arm. */
 export const VCPUOP = { register_runstate_memory_area: 5, register_vcpu_info: 10 } as const;
@@ -29,7 +29,7 @@ export function vcpuOp(x: XenOpsContext): HypercallHandler {
   return (ctx, a) => {
     const cmd = Number(BigInt.asIntN(32, a[0] ?? 0n));
     const vcpuId = Number(BigInt.asUintN(32, a[1] ?? 0n));
-    const gpa = argGpa(x, ctx, a[2]);
+    const arg = handle(a[2]);
     const me = ctx.domain;
     const mem = me.memory;
     ctx.op = names.get(cmd) ?? `VCPUOP_${cmd}`;
@@ -38,7 +38,7 @@ export function vcpuOp(x: XenOpsContext): HypercallHandler {
     const v = me.vcpus[vcpuId];
     if (!v) return -Errno.ENOENT;
     if (cmd === VCPUOP.register_vcpu_info) {
-      const s = readStruct(mem, gpa, VcpuRegisterVcpuInfo);
+      const s = readStruct(ctx.guest, arg, VcpuRegisterVcpuInfo);
       if (!s) return -Errno.EFAULT;
       ctx.args = { vcpuid: vcpuId, mfn: s.mfn, offset: s.offset };
       if (s.offset > PAGE_SIZE - VcpuInfo.size) return -Errno.ENXIO;
@@ -53,7 +53,7 @@ export function vcpuOp(x: XenOpsContext): HypercallHandler {
       return 0;
     }
     if (cmd === VCPUOP.register_runstate_memory_area) {
-      const s = readStruct(mem, gpa, VcpuRegisterRunstateArea);
+      const s = readStruct(ctx.guest, arg, VcpuRegisterRunstateArea);
       if (!s) return -Errno.EFAULT;
       ctx.args = { vcpuid: vcpuId, addr: s.addr };
       // Recorded, not maintained: this emulator keeps no runstate accounting.

@@ -1,9 +1,9 @@
 import { Errno } from '../errno.ts';
 import type { HypercallHandler } from '../hypercall.ts';
-import { layout, readStruct, writeFields } from '../evtchn/codec.ts';
+import { handle, layout, readStruct, writeFields } from '../evtchn/codec.ts';
 import { PAGE_SIZE } from '../evtchn/layout.ts';
-import { argGpa, type XenOpsContext } from './context.ts';
-import { copyToGuestPhys } from '../copy-to-guest.ts';
+import type { XenOpsContext } from './context.ts';
+import type { GuestHandles } from '../guest-handle.ts';
 
 /** XENVER_* (public/version.h). */
 export const XENVER = {
@@ -77,11 +77,12 @@ const DOMAIN_HANDLE_LEN = 16;
 export const XenFeatureInfo = layout('xen_feature_info', 8, { submap_idx: [0, 'u32'], submap: [4, 'u32'] });
 export const XenPlatformParameters = layout('xen_platform_parameters', 8, { virt_start: [0, 'u64'] });
 
-/** A C string in a fixed array: truncated to leave the NUL, zero-padded (safe_strcpy + memset). */
-function putBytes(mem: { write(gpa: number, b: Uint8Array): boolean }, gpa: number, bytes: Uint8Array): number {
-  return copyToGuestPhys(mem, gpa, bytes) ? 0 : -Errno.EFAULT;
+/** copy_to_guest of a result: page by page, so a buffer running off RAM is partly written (see guest-handle.ts). */
+function putBytes(g: GuestHandles, va: bigint, bytes: Uint8Array): number {
+  return g.copyTo(va, bytes) ? 0 : -Errno.EFAULT;
 }
 
+/** A C string in a fixed array: truncated to leave the NUL, zero-padded (safe_strcpy + memset). */
 function cstring(s: string, len: number): Uint8Array {
   const out = new Uint8Array(len);
   const b = new TextEncoder().encode(s).subarray(0, len - 1);
@@ -97,8 +98,7 @@ function cstring(s: string, len: number): Uint8Array {
 export function xenVersion(x: XenOpsContext, build: XenBuildInfo = DEBIAN_XEN_4_17): HypercallHandler {
   return (ctx, a) => {
     const cmd = Number(BigInt.asIntN(32, a[0] ?? 0n));
-    const gpa = argGpa(x, ctx, a[1]);
-    const mem = ctx.domain.memory;
+    const arg = handle(a[1]);
     const me = ctx.domain;
     ctx.op = names.get(cmd) ?? `XENVER_${cmd}`;
     // (No closures in here: tsx's keepNames wraps each one created per call in defineProperty.)
@@ -111,30 +111,30 @@ export function xenVersion(x: XenOpsContext, build: XenBuildInfo = DEBIAN_XEN_4_
         return (build.major << 16) | build.minor;
       case XENVER.extraversion:
         ctx.out = { extraversion: build.extraversion };
-        return put(mem, gpa, cstring(build.extraversion, EXTRAVERSION_LEN));
+        return put(ctx.guest, arg, cstring(build.extraversion, EXTRAVERSION_LEN));
       case XENVER.compile_info: {
         const b = new Uint8Array(64 + 16 + 32 + 32);
         b.set(cstring(build.compiler, 64), 0);
         b.set(cstring(build.compileBy, 16), 64);
         b.set(cstring(build.compileDomain, 32), 80);
         b.set(cstring(build.compileDate, 32), 112);
-        return put(mem, gpa, b);
+        return put(ctx.guest, arg, b);
       }
       case XENVER.capabilities: {
         const caps = `xen-3.0-aarch64 xen-3.0-armv7l `;
         ctx.out = { capabilities: caps };
-        return put(mem, gpa, cstring(caps, CAPABILITIES_LEN));
+        return put(ctx.guest, arg, cstring(caps, CAPABILITIES_LEN));
       }
       case XENVER.changeset:
-        return put(mem, gpa, cstring(build.changeset, CHANGESET_LEN));
+        return put(ctx.guest, arg, cstring(build.changeset, CHANGESET_LEN));
       case XENVER.platform_parameters: {
         // struct xen_platform_parameters is one u64, copied out whole (page by page, as the rest).
         const b = new Uint8Array(XenPlatformParameters.size);
         new DataView(b.buffer).setBigUint64(XenPlatformParameters.fields.virt_start[0], BigInt(build.virtStart), true);
-        return put(mem, gpa, b);
+        return put(ctx.guest, arg, b);
       }
       case XENVER.get_features: {
-        const s = readStruct(mem, gpa, XenFeatureInfo);
+        const s = readStruct(ctx.guest, arg, XenFeatureInfo);
         if (!s) return -Errno.EFAULT;
         ctx.args = { submap_idx: s.submap_idx };
         if (s.submap_idx !== 0) return -Errno.EINVAL;
@@ -147,16 +147,16 @@ export function xenVersion(x: XenOpsContext, build: XenBuildInfo = DEBIAN_XEN_4_
           (1 << XENFEAT.not_direct_mapped);
         if (me.privileged) submap |= 1 << XENFEAT.dom0;
         ctx.out = { submap };
-        return writeFields(mem, gpa, XenFeatureInfo, { submap: submap >>> 0 }) ? 0 : -Errno.EFAULT;
+        return writeFields(ctx.guest, arg, XenFeatureInfo, { submap: submap >>> 0 }) ? 0 : -Errno.EFAULT;
       }
       case XENVER.pagesize:
         return a[1] !== undefined && a[1] !== 0n ? -Errno.EINVAL : PAGE_SIZE;
       case XENVER.guest_handle:
         // dom0less domains are created with an all-zero handle.
-        return put(mem, gpa, new Uint8Array(DOMAIN_HANDLE_LEN));
+        return put(ctx.guest, arg, new Uint8Array(DOMAIN_HANDLE_LEN));
       case XENVER.commandline:
-        if (deny) return put(mem, gpa, cstring(DENIED, DENIED.length + 1));
-        return put(mem, gpa, cstring(build.commandline, COMMANDLINE_LEN));
+        if (deny) return put(ctx.guest, arg, cstring(DENIED, DENIED.length + 1));
+        return put(ctx.guest, arg, cstring(build.commandline, COMMANDLINE_LEN));
       case XENVER.build_id:
         return deny ? -Errno.EPERM : -Errno.ENOSYS;
       default:
