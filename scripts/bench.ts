@@ -43,7 +43,7 @@ async function timed(opts: RunOptions): Promise<{ ms: number; instructions: numb
   });
   const ms = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`${opts.images.join(' ')}: exit ${r.exitCode} ${r.message ?? ''}`);
-  return { ms, instructions: r.instructions, firstLineMs };
+  return { ms, instructions: Number(r.instructions), firstLineMs };
 }
 
 /** Best of REPEAT runs: the least disturbed by the rest of the machine. */

@@ -64,6 +64,10 @@ export interface MachineConfig {
   timeoutMs?: number;
   /** Bound on guest instructions, every domain together (exact). */
   maxInstructions?: number;
+  /** Host memory one domain's RAM may use, in MiB (default 2048; 0 = no limit), as `--max-host-memory`. */
+  maxHostMemoryMiB?: number;
+  /** Console bytes one domain may print (default 16 MiB; 0 = no limit), as `--max-console-bytes`. */
+  maxConsoleBytes?: number;
   /** Guest instructions per scheduling quantum (default 100,000). */
   quantum?: number;
   /** Varies the quanta reproducibly (as `--seed`). */
@@ -144,8 +148,9 @@ export interface RunReport {
   lines: string[];
   /** Status messages, in order. */
   status: string[];
-  /** Virtual time at the end: instructions retired by every domain plus idle time skipped. */
-  instructions: number;
+  /** Virtual time at the end: instructions retired by every domain plus idle time skipped
+   *  (exact: a bigint once a far deadline moved it past 2^53). */
+  instructions: number | bigint;
   wallMs: number;
 }
 
@@ -153,7 +158,7 @@ export interface RunReport {
 const SLICE_MS = 10;
 
 const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
-const failedEnd = (end: string | undefined) => end !== undefined && /fault|crash|killed by the debugger/.test(end);
+const failedEnd = (end: string | undefined) => end !== undefined && /fault|crash|killed by the debugger|limit:/.test(end);
 
 interface Waiter {
   re: RegExp;
@@ -218,6 +223,8 @@ export class XenvmMachine {
       counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false,
       quantum: config.quantum ?? DEFAULT_QUANTUM,
       seed: config.seed,
+      maxHostMemory: config.maxHostMemoryMiB === undefined ? undefined : config.maxHostMemoryMiB * 1024 * 1024,
+      maxConsoleBytes: config.maxConsoleBytes,
       onConsole: (domid, text) => this.consoleLine(domid, prefixes.get(domid) ?? `d${domid}: `, text),
       onStatus: (s) => this.status(s),
     });
@@ -511,7 +518,7 @@ export class XenvmMachine {
   }
 
   /** Virtual time: guest instructions retired by every domain plus idle time skipped. */
-  now(): number {
+  now(): number | bigint {
     if (this.retiredAtClose) return this.finalReport?.instructions ?? [...this.retiredAtClose.values()].reduce((a, b) => a + b, 0);
     return this.machine.now();
   }

@@ -6,7 +6,7 @@ import type { RunOptions } from '../machine/run.ts';
 import { collectDomainOptions, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
-import { FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
+import { emptyFilterError, FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
 export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
@@ -46,6 +46,11 @@ options:
   --max-instructions N    bound on guest instructions, all domains together
   --seed N                vary scheduling quanta reproducibly (printed, for replay)
   --quantum N             instructions per scheduling quantum (default 100000)
+  --max-host-memory MiB   host memory one domain's RAM may use, counted in pages the guest
+                          touched (default 2048; 0 = no limit). A domain past it ends with a
+                          report (domain, vCPU, PC); the others go on
+  --max-console-bytes N   console output one domain may print (default 16777216; 0 = no
+                          limit); past it, one "console output truncated" line, then nothing
   --trace                 print one line per hypercall and event to stderr
   --trace-filter EXPR     with --trace (implied): print only matching events; may be repeated.
                           ${FILTER_HELP}
@@ -53,6 +58,8 @@ options:
                           it with 'xenvm-emu trace FILE'
   --perfetto FILE         write every event to FILE as Chrome trace-event JSON for
                           ui.perfetto.dev or chrome://tracing (1 us on its axis = 1 instruction)
+  --trace-max-bytes N     stop writing --trace-file and --perfetto files at N bytes each
+                          (whole events only; a Perfetto file stays valid JSON); default none
   --gdb PORT              serve GDB's remote protocol on 127.0.0.1, one port per domain: the
                           first domain (dom0 if given, else d1) on PORT, the next on PORT+1, ...
                           (0 = free ports; each is printed). Connect with gdb-multiarch:
@@ -75,6 +82,9 @@ const SPEC: Record<string, OptionSpec> = {
   '--max-instructions': { value: true },
   '--seed': { value: true },
   '--quantum': { value: true },
+  '--max-host-memory': { value: true },
+  '--max-console-bytes': { value: true },
+  '--trace-max-bytes': { value: true },
   '--trace': { value: false },
   '--trace-filter': { value: true, repeat: true },
   '--trace-file': { value: true },
@@ -93,6 +103,8 @@ export type RunCliOptions = RunOptions & {
   traceFile?: string;
   /** Perfetto output file (--perfetto). */
   perfetto?: string;
+  /** Size limit of each trace file (--trace-max-bytes). */
+  traceMaxBytes?: number;
 };
 
 /** Parses `run` arguments; shared with `demo` and `diff`. */
@@ -115,6 +127,8 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   }
   const filters = o.get('--trace-filter');
   if (filters) {
+    const empty = emptyFilterError(filters);
+    if (empty) return { ok: false, error: empty };
     const f = parseFilter(filters);
     if (!f.ok) return f;
     opts.traceFilter = f.filter;
@@ -135,6 +149,9 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
     ['--max-instructions', 1, Number.MAX_SAFE_INTEGER, (v) => (opts.maxInstructions = v)],
     ['--seed', 0, 0xffffffff, (v) => (opts.seed = v)],
     ['--quantum', 1000, 1e9, (v) => (opts.quantum = v)],
+    ['--max-host-memory', 0, 1 << 20, (v) => (opts.maxHostMemoryMiB = v)],
+    ['--max-console-bytes', 0, Number.MAX_SAFE_INTEGER, (v) => (opts.maxConsoleBytes = v)],
+    ['--trace-max-bytes', 1024, Number.MAX_SAFE_INTEGER, (v) => (opts.traceMaxBytes = v)],
   ];
   for (const [name, min, max, set] of ints) {
     const r = intOption(one(name), name, min, max);
@@ -150,6 +167,9 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   } else if (o.has('--gdb-wait')) {
     return { ok: false, error: '--gdb-wait needs --gdb PORT' };
   }
+  if (opts.traceMaxBytes !== undefined && opts.traceFile === undefined && opts.perfetto === undefined) {
+    return { ok: false, error: '--trace-max-bytes needs --trace-file or --perfetto' };
+  }
   if (!help && opts.images.length === 0 && !opts.dom0) return { ok: false, error: 'no IMAGE given' };
   return { ok: true, help, opts };
 }
@@ -161,7 +181,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
  */
 const WIRED = new Set([
   'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'enhanced', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
-  'traceText', 'traceFilter', 'traceFile', 'perfetto',
+  'maxHostMemoryMiB', 'maxConsoleBytes', 'traceText', 'traceFilter', 'traceFile', 'perfetto', 'traceMaxBytes',
 ]);
 
 /** The machine a `run` command line describes, for the library API (src/api). */
@@ -190,6 +210,8 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
       maxInstructions: opts.maxInstructions,
       quantum: opts.quantum,
       seed: opts.seed,
+      maxHostMemoryMiB: opts.maxHostMemoryMiB,
+      maxConsoleBytes: opts.maxConsoleBytes,
       // A lone domain with nothing that needs virtual time runs at full engine speed.
       counted: opts.counted ?? false,
       gdb: opts.gdb,
@@ -211,6 +233,8 @@ export async function runWithOutput(opts: RunCliOptions): Promise<number> {
       filter: opts.traceFilter,
       jsonl: opts.traceFile,
       perfetto: opts.perfetto,
+      maxBytes: opts.traceMaxBytes,
+      onTruncated: (path, limit) => process.stderr.write(`xenvm-emu: trace file ${path} truncated at ${limit} bytes (--trace-max-bytes); later events are not in it\n`),
     });
     if (!outputs.ok) {
       process.stderr.write(`xenvm-emu: ${outputs.error}\n`);

@@ -18,6 +18,7 @@ import type { GuestRange } from './loader/place-modules.ts';
 import { GUEST_VPL011_SPI, LineBuffer, PL011_SIZE, Vpl011 } from './pl011.ts';
 import { hex, type Result } from './result.ts';
 import type { GuestBitWatch } from './guest-bits.ts';
+import type { VTime } from './vtime.ts';
 
 /** Why a vCPU is not running right now. */
 export type RunState =
@@ -27,7 +28,7 @@ export type RunState =
   /** SCHEDOP_block: wakes when an event is pending (evtchn_upcall_pending) or an IRQ is signalled. */
   | { kind: 'blocked'; pc: bigint }
   /** SCHEDOP_poll: wakes when a polled port becomes pending, an IRQ is signalled, or at `deadline` (virtual ns). */
-  | { kind: 'poll'; pc: bigint; ports: number[]; deadline: number | undefined }
+  | { kind: 'poll'; pc: bigint; ports: number[]; deadline: VTime | undefined }
   | { kind: 'done'; reason: string };
 
 export interface DomainSpec {

@@ -2,6 +2,7 @@
  * Running images end to end: resolve each image's board devicetree, build the machine, run it,
  * and summarise. Used by the CLI (`run`, `demo`, `diff`) and by the tests.
  */
+import type { VTime } from './vtime.ts';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { packageRoot } from '../package-root.ts';
@@ -47,6 +48,10 @@ export interface RunOptions {
   domainOptions?: string[];
   timeoutMs?: number;
   maxInstructions?: number;
+  /** Host memory one domain's RAM may use, in MiB (default 2048; 0 = no limit). */
+  maxHostMemoryMiB?: number;
+  /** Console bytes one domain may print (default 16 MiB; 0 = no limit). */
+  maxConsoleBytes?: number;
   /** Instructions per scheduling quantum. */
   quantum?: number;
   seed?: number;
@@ -84,8 +89,9 @@ export interface RunOutcome {
   message?: string;
   end?: RunEnd;
   domains: DomainSummary[];
-  /** Virtual time at the end (guest instructions retired by every domain). */
-  instructions: number;
+  /** Virtual time at the end (guest instructions retired by every domain, plus idle time
+   *  skipped); exact, so a bigint once a far deadline moved it past 2^53 (src/machine/vtime.ts). */
+  instructions: VTime;
   wallMs: number;
 }
 
@@ -316,6 +322,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     counted: specs.length > 1 || opts.maxInstructions !== undefined || opts.gdb !== undefined || trace.on || opts.seed !== undefined || opts.counted === true,
     quantum: opts.quantum ?? DEFAULT_QUANTUM,
     seed: opts.seed,
+    maxHostMemory: opts.maxHostMemoryMiB === undefined ? undefined : opts.maxHostMemoryMiB * 1024 * 1024,
+    maxConsoleBytes: opts.maxConsoleBytes,
     onConsole: (domid, text) => {
       const line = consolePrefix(domid, per.get(domid)) + text;
       lines.push(line);
@@ -369,7 +377,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
       name: d.name,
       result: d.result,
       end: d.state.kind === 'done' ? d.state.reason : undefined,
-      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger/.test(d.state.reason)),
+      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger|limit:/.test(d.state.reason)),
     }));
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);
