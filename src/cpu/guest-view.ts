@@ -23,7 +23,16 @@ export class GuestView {
   constructor(
     private readonly memory: GuestMemory,
     private readonly src: Stage1Source,
-  ) {}
+  ) {
+    this.identity = {
+      identity: this.memory,
+      copyFrom: (va, len) => (va + BigInt(len) <= PA_LIMIT ? this.memory.read(Number(va), len) : undefined),
+      copyTo: (va, bytes) => va + BigInt(bytes.length) <= PA_LIMIT && this.memory.writePagewise(Number(va), bytes),
+    };
+  }
+
+  /** The MMU-off view (VA = IPA), shared by every hypercall. */
+  private readonly identity: GuestBuffers;
 
   private readonly readDesc = (pa: bigint): bigint | undefined => (pa < PA_LIMIT ? this.memory.readU64(Number(pa)) : undefined);
 
@@ -65,14 +74,12 @@ export class GuestView {
     };
   }
 
-  private readonly identity: GuestBuffers = {
-    copyFrom: (va, len) => (va + BigInt(len) <= PA_LIMIT ? this.memory.read(Number(va), len) : undefined),
-    copyTo: (va, bytes) => va + BigInt(bytes.length) <= PA_LIMIT && this.memory.writePagewise(Number(va), bytes),
-  };
 }
 
 /** copy_from_guest / copy_to_guest on guest virtual addresses (the Xen layer's GuestHandles). */
 export interface GuestBuffers {
   copyFrom(va: bigint, len: number): Uint8Array | undefined;
   copyTo(va: bigint, bytes: Uint8Array): boolean;
+  /** Set when VA = IPA in this RAM (MMU off), for in-place struct access. */
+  readonly identity?: GuestMemory;
 }

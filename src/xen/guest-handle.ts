@@ -16,6 +16,11 @@ export interface GuestHandles {
   copyFrom(va: bigint, len: number): Uint8Array | undefined;
   /** copy_to_guest: false at the first page that cannot be written (earlier pages are written). */
   copyTo(va: bigint, bytes: Uint8Array): boolean;
+  /**
+   * Set when handles are guest-physical addresses in this RAM (the MMU is off): struct codecs
+   * then read and write fields in place, with no copy (the event-channel fast path).
+   */
+  readonly identity?: GuestMemory;
 }
 
 const MAX_ADDR = BigInt(Number.MAX_SAFE_INTEGER);
@@ -23,6 +28,7 @@ const MAX_ADDR = BigInt(Number.MAX_SAFE_INTEGER);
 /** The identity view: handles are guest-physical addresses (a guest with SCTLR_EL1.M = 0). */
 export function physicalHandles(mem: GuestMemory): GuestHandles {
   return {
+    identity: mem,
     copyFrom(va, len) {
       // Page by page or all at once is the same for a read: it fails as a whole either way.
       return va >= 0n && va <= MAX_ADDR ? mem.read(Number(va), len) : undefined;

@@ -1,3 +1,4 @@
+import type { GuestMemory } from '../../mem/guest-memory.ts';
 import type { GuestHandles } from '../guest-handle.ts';
 
 /**
@@ -31,13 +32,35 @@ function decodeField(v: DataView, off: number, kind: FieldKind): number | bigint
   return kind === 'u8' ? v.getUint8(off) : kind === 'u16' ? v.getUint16(off, true) : kind === 'u32' ? v.getUint32(off, true) : v.getBigUint64(off, true);
 }
 
+const MAX_ADDR = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The guest-physical address of an identity handle whose struct is wholly RAM, else -1. */
+function inPlace(mem: GuestMemory, va: bigint, size: number): number {
+  if (va > MAX_ADDR) return -1;
+  const gpa = Number(va);
+  return mem.contains(gpa, size) ? gpa : -1;
+}
+
 /** copy_from_guest of a whole struct at the handle `va`: the decoded fields, or undefined (-EFAULT). */
 export function readStruct<F extends FieldMap>(g: GuestHandles, va: bigint, l: StructLayout<F>): Decoded<F> | undefined {
+  const list = l.list;
+  const out: Record<string, number | bigint> = {};
+  const mem = g.identity;
+  if (mem) {
+    // MMU off: the struct is read in place (a copy would cost more than the call on the
+    // event-channel fast path). Wholly RAM or -EFAULT, as the copy would be.
+    const gpa = inPlace(mem, va, l.size);
+    if (gpa < 0) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const [name, off, kind] = list[i];
+      const a = gpa + off;
+      out[name] = kind === 'u8' ? mem.readU8(a)! : kind === 'u16' ? mem.readU16(a)! : kind === 'u32' ? mem.readU32(a)! : mem.readU64(a)!;
+    }
+    return out as Decoded<F>;
+  }
   const bytes = g.copyFrom(va, l.size);
   if (!bytes) return undefined;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Record<string, number | bigint> = {};
-  const list = l.list;
   for (let i = 0; i < list.length; i++) {
     const [name, off, kind] = list[i];
     out[name] = decodeField(v, off, kind);
@@ -52,6 +75,20 @@ export function readStruct<F extends FieldMap>(g: GuestHandles, va: bigint, l: S
  * when a page cannot be written; the pages before it are written.
  */
 export function writeFields<F extends FieldMap>(g: GuestHandles, va: bigint, l: StructLayout<F>, values: Partial<Decoded<F>>): boolean {
+  const mem = g.identity;
+  if (mem) {
+    // In place: rewriting the other fields with the bytes they hold changes nothing.
+    const gpa = inPlace(mem, va, l.size);
+    if (gpa < 0) return false;
+    for (const [name, x] of Object.entries(values) as [string, number | bigint][]) {
+      const [off, kind] = l.fields[name];
+      if (kind === 'u8') mem.writeU8(gpa + off, Number(x));
+      else if (kind === 'u16') mem.writeU16(gpa + off, Number(x));
+      else if (kind === 'u32') mem.writeU32(gpa + off, Number(x));
+      else mem.writeU64(gpa + off, BigInt(x));
+    }
+    return true;
+  }
   const bytes = g.copyFrom(va, l.size);
   if (!bytes) return false;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
