@@ -40,6 +40,8 @@ export interface DomainConfig {
   initrd?: string | Uint8Array;
   /** Kernel command line, /chosen/bootargs (default: the machine's `cmdline`), as `cmdline=`. */
   cmdline?: string;
+  /** vCPUs (default: the machine's `cpus`, else 1), as `cpus=`: vCPU 0 boots, the others wait for PSCI CPU_ON. */
+  cpus?: number;
 }
 
 export interface MachineConfig {
@@ -56,6 +58,8 @@ export interface MachineConfig {
   /** Defaults for every domain, as `--initrd` and `--cmdline`. */
   initrd?: string | Uint8Array;
   cmdline?: string;
+  /** Default vCPUs of every domain, as `--cpus`. */
+  cpus?: number;
   /** Wall-clock bound on the whole run in ms (default: none); the run ends with `timeout`. */
   timeoutMs?: number;
   /** Bound on guest instructions, every domain together (exact). */
@@ -253,6 +257,7 @@ export class XenvmMachine {
         memoryMiB: d.memoryMiB ?? this.config.memoryMiB,
         initrd: d.initrd ?? this.config.initrd,
         cmdline: d.cmdline ?? this.config.cmdline,
+        cpus: d.cpus ?? this.config.cpus,
       },
       this.initrds,
     );

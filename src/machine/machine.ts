@@ -143,7 +143,8 @@ export class Machine {
 
   addDomain(spec: Omit<DomainSpec, 'exactCount' | 'counted'>): Result<MachineDomain> {
     const r = MachineDomain.create(
-      { ...spec, exactCount: this.opts.exactCount, counted: this.opts.counted !== false },
+      // Several vCPUs share the machine by quanta: they always count instructions.
+      { ...spec, exactCount: this.opts.exactCount, counted: this.opts.counted !== false || (spec.vcpus ?? 1) > 1 },
       {
         traps: this.trapsFor(() => this.current),
         onConsoleLine: (d, text, via) => {

@@ -35,6 +35,8 @@ export interface RunOptions {
   initrd?: string;
   /** Kernel command line for every domain (a domain's `cmdline=` overrides it). */
   cmdline?: string;
+  /** vCPUs of every domain (a domain's `cpus=` overrides it); default 1. */
+  cpus?: number;
   /** Count instructions even for a lone domain (virtual time in results; slower). */
   counted?: boolean;
   /** Per-domain overrides, `dN,key=value,...` each (see domain-options.ts). */
@@ -118,13 +120,13 @@ export const DEFAULT_DOMU_MEMORY_MIB = 64;
  * domU of this configuration (fdt/domu.ts: memory, one vCPU, PSCI, timer, the GIC, the vpl011,
  * /chosen; no hypervisor node, as for a domain that is not "enhanced").
  */
-export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB'>): Result<ResolvedDtb> {
+export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB' | 'cpus'>): Result<ResolvedDtb> {
   let path = opts.dtb;
   if (!path && image !== undefined) {
     const beside = join(dirname(image), 'board.dtb');
     if (existsSync(beside)) path = beside;
   }
-  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB);
+  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB, opts.cpus ?? 1);
   const blob = readImageFile(path, 'devicetree');
   if (!blob.ok) return blob;
   const board = describeBoard(blob.value);
@@ -140,15 +142,15 @@ export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dt
   return { ok: true, value: { path, blob: blob.value, board: board.value } };
 }
 
-function generatedDtb(gic: 2 | 3, memoryMiB: number): Result<ResolvedDtb> {
-  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus: 1, gic, vpl011: true };
+function generatedDtb(gic: 2 | 3, memoryMiB: number, vcpus: number): Result<ResolvedDtb> {
+  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus, gic, vpl011: true };
   const build: DtbBuilder = (chosen) => {
     const r = tryBuildDomUDeviceTree({ ...spec, bootargs: chosen.bootargs || undefined, initrd: chosen.initrd });
     return r.ok ? ok(r.dtb) : err(`the generated devicetree: ${r.error}`);
   };
   const blob = build({});
   if (!blob.ok) return blob;
-  const path = `the devicetree Xen 4.17 builds for a GICv${gic} domU with ${memoryMiB} MiB`;
+  const path = `the devicetree Xen 4.17 builds for a GICv${gic} domU with ${memoryMiB} MiB${vcpus > 1 ? ` and ${vcpus} vCPUs` : ''}`;
   const board = describeBoard(blob.value);
   if (!board.ok) return { ok: false, error: `${path}: ${board.error}` };
   return { ok: true, value: { path, blob: blob.value, board: board.value, build } };
@@ -167,6 +169,8 @@ export interface DomainSource {
   memoryMiB?: number;
   initrd?: string | Uint8Array;
   cmdline?: string;
+  /** vCPUs (default 1). */
+  cpus?: number;
 }
 
 /**
@@ -217,13 +221,14 @@ export function domainSpec(src: DomainSource, initrds: Map<string, Uint8Array>):
     cmdline: src.cmdline,
     board: dt.value.board,
     memoryBytes,
+    vcpus: src.cpus,
     symbolSource: path !== undefined ? (loaded) => siblingElfSymbols(path, loaded.entry) : undefined,
   });
 }
 
 /** A domain's devicetree given as bytes, or resolved from a path as resolveDtb does. */
 function deviceTreeOf(imagePath: string | undefined, src: DomainSource): Result<ResolvedDtb> {
-  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB });
+  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB, cpus: src.cpus });
   const board = describeBoard(src.dtb);
   if (!board.ok) return err(`devicetree (bytes): ${board.error}`);
   const memory = checkBoardMemory(board.value);
@@ -328,6 +333,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
           memoryMiB: o?.memoryMiB ?? opts.memoryMiB,
           initrd: o?.initrd ?? opts.initrd,
           cmdline: o?.cmdline ?? opts.cmdline,
+          cpus: o?.cpus ?? opts.cpus,
         },
         initrds,
       );
