@@ -210,7 +210,14 @@ export class Vcpu {
     // EL3/EL2 controls so HVC traps and ERET returns cleanly (DESIGN §3); IMO makes VI the IRQ line.
     e.writeCp(SysReg.SCR_EL3, SCR_NS | SCR_HCE | SCR_RW);
     e.writeCp(SysReg.HCR_EL2, HCR_RW | HCR_IMO);
-    if (cfg.mpidr !== undefined) e.writeCp(SysReg.MPIDR_EL1, (1n << 31n) | BigInt(cfg.mpidr));
+    if (cfg.mpidr !== undefined) {
+      // EL1 reads of MPIDR_EL1 return VMPIDR_EL2 when EL2 exists (as Xen sets it per vCPU):
+      // bit 31 RES1, the affinity fields below. Measured on 2.1.1: writing MPIDR_EL1 alone
+      // leaves the guest reading 0x80000000 on every vCPU.
+      const v = (1n << 31n) | BigInt(cfg.mpidr);
+      e.writeCp(SysReg.MPIDR_EL1, v);
+      e.writeCp(SysReg.VMPIDR_EL2, v);
+    }
     const hook = e.hookExceptions(() => v.onException(v.exc.intno));
     if (!hook.ok) {
       e.close();
