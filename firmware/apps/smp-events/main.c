@@ -332,7 +332,11 @@ static void test_vcpu_op(void)
 
 static bool bring_up_cpu1(uint64_t context, unsigned int alive_before)
 {
-	expect("cpu_on_cpu1", psci(PSCI_CPU_ON64, vaff(1), (uintptr_t)secondary_entry, context), 0);
+	long rc = psci(PSCI_CPU_ON64, vaff(1), (uintptr_t)secondary_entry, context);
+
+	expect("cpu_on_cpu1", rc, 0);
+	if (rc != 0)
+		return false;
 	bool up = wait_for(&cpu1_alive, alive_before + 1);
 
 	expect("cpu1_came_up", up, 1);
