@@ -65,6 +65,12 @@ class DomainTarget implements DebugTarget {
   /** The vCPU that stopped last, and the one a step runs. */
   private stoppedVcpu = 0;
   private stepVcpu = 0;
+  /**
+   * Each vCPU's PC when the debugger last stopped the machine (undefined once it ran since): a
+   * vCPU still there resumes by stepping off a breakpoint planted at it, while one that arrives
+   * at a breakpoint later (a PSCI CPU_ON entry point) stops on it.
+   */
+  private stoppedPcs: (bigint | undefined)[] = [];
 
   constructor(
     readonly domain: MachineDomain,
@@ -196,9 +202,15 @@ class DomainTarget implements DebugTarget {
     return `d${this.domain.domid} vcpu${thread - 1} (${this.domain.name}${what})`;
   }
 
+  /** Notes where every vCPU is while the debugger holds the domain. */
+  noteStopped(): void {
+    this.stoppedPcs = this.domain.vcpus.map((v) => v.cpu.pc);
+  }
+
   /** The domain stopped for the debugger: hold the machine and tell GDB why. */
   stop(reason: StopReason): void {
     this.state = 'stopped';
+    this.noteStopped();
     if (reason.kind === 'signal' && reason.thread !== undefined) this.stoppedVcpu = reason.thread - 1;
     this.server?.session?.stopped(reason);
   }
@@ -215,7 +227,7 @@ class DomainTarget implements DebugTarget {
     const pc64 = v.cpu.pc;
     const pc = pc64 <= MAX_SAFE ? Number(pc64) : -1;
     const orig = this.breakpoints.get(pc);
-    if (orig) {
+    if (orig && this.stoppedPcs[v.index] === pc64) {
       this.writeAll(pc, orig);
       this.lifted = pc;
       cap = 1;
@@ -224,6 +236,7 @@ class DomainTarget implements DebugTarget {
   }
 
   afterRun(v: DomainVcpu, exit: VcpuExit): void {
+    this.stoppedPcs[v.index] = undefined;
     if (this.lifted !== undefined) {
       if (this.breakpoints.has(this.lifted)) this.writeAll(this.lifted, BRK);
       this.lifted = undefined;
@@ -271,6 +284,7 @@ export class GdbController implements MachineDebugger {
         attach: () => {
           if (d.done) return endStop(t.domainEndReason());
           t.state = 'stopped';
+          t.noteStopped();
           return { kind: 'signal', signal: SIGTRAP };
         },
         detached: (how, midPacket) => {
