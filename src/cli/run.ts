@@ -36,8 +36,9 @@ options:
   --initrd FILE           initial ramdisk for every domain: placed after the devicetree as Xen
                           4.17 places it, and named in /chosen (linux,initrd-start/-end)
   --cmdline TEXT          kernel command line for every domain (/chosen/bootargs)
-  --cpus N                vCPUs per domain, 1 to 32 (8 with GICv2; default 1): vCPU 0 boots,
-                          the others start down until the guest starts them with PSCI CPU_ON
+  --cpus N                vCPUs per domain, 1 to 32 (8 with GICv2; default: the cpu nodes of a
+                          given devicetree, else 1; the generated devicetree gets N): vCPU 0
+                          boots, the others start down until the guest starts them with PSCI CPU_ON
   --xsm dummy|silo        XSM policy: dummy (upstream default) or silo (no domU<->domU channels)
   --timeout SECONDS       wall-clock bound (default 60; 0 = none)
   --max-instructions N    bound on guest instructions, all domains together

@@ -35,7 +35,7 @@ export interface RunOptions {
   initrd?: string;
   /** Kernel command line for every domain (a domain's `cmdline=` overrides it). */
   cmdline?: string;
-  /** vCPUs of every domain (a domain's `cpus=` overrides it); default 1. */
+  /** vCPUs of every domain (a domain's `cpus=` overrides it); default: the devicetree's cpu nodes, 1 for a generated tree. */
   cpus?: number;
   /** Count instructions even for a lone domain (virtual time in results; slower). */
   counted?: boolean;
@@ -169,7 +169,7 @@ export interface DomainSource {
   memoryMiB?: number;
   initrd?: string | Uint8Array;
   cmdline?: string;
-  /** vCPUs (default 1). */
+  /** vCPUs (default: the devicetree's cpu nodes; 1 for the generated tree). */
   cpus?: number;
 }
 
@@ -221,7 +221,9 @@ export function domainSpec(src: DomainSource, initrds: Map<string, Uint8Array>):
     cmdline: src.cmdline,
     board: dt.value.board,
     memoryBytes,
-    vcpus: src.cpus,
+    // A devicetree of the user's (or the firmware's board.dtb) says how many CPUs the guest
+    // expects; a generated one was built for `cpus` already.
+    vcpus: src.cpus ?? (dt.value.build ? undefined : dt.value.board.cpus),
     symbolSource: path !== undefined ? (loaded) => siblingElfSymbols(path, loaded.entry) : undefined,
   });
 }
