@@ -416,6 +416,30 @@ export class Vcpu {
     this.sys.pfr0Gic = on ? 1 : 0;
   }
 
+  /**
+   * Counts the guest's TLBI and IC instructions from now on (install before the first run).
+   * For a vCPU that shares memory with others: each engine has its own TLB and translated code,
+   * which the others' maintenance does not reach (see invalidate()).
+   */
+  watchMaintenance(): string | undefined {
+    const err = this.engine.hookMaintenance();
+    return err === UcErr.OK ? undefined : `cannot hook TLB/cache maintenance: ${this.engine.strerror(err)}`;
+  }
+
+  /** TLBI and IC instructions counted since watchMaintenance (0 without it). */
+  get maintenance(): { tlbi: number; ic: number } {
+    return { tlbi: this.sys.tlbiCount, ic: this.sys.icCount };
+  }
+
+  /**
+   * Drops what this engine cached of the guest's translations (`tlb`) and of its code (`code`),
+   * as another vCPU's TLBI or IC asked of every CPU. Between runs only.
+   */
+  invalidate(tlb: boolean, code: boolean): void {
+    if (tlb) this.engine.flushTlb();
+    if (code) this.engine.flushTranslations();
+  }
+
   /** VBAR_EL1 as the guest last wrote it (0 before it does), seen by the native MRS/MSR hook. */
   get guestVbar(): bigint {
     this.watch ??= this.engine.irqWatch();

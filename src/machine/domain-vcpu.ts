@@ -23,6 +23,9 @@ export class DomainVcpu {
   psciStop: 'cpu-off' | 'suspend' | undefined;
   /** "d1v0": how Xen names a vCPU in its logs (%pv), and the trace too. */
   readonly label: string;
+  /** The other vCPUs' TLBI / IC counts this vCPU's engine has caught up with. */
+  private peerTlbi = 0;
+  private peerIc = 0;
 
   constructor(
     readonly domain: MachineDomain,
@@ -59,6 +62,28 @@ export class DomainVcpu {
     v.pc = entry;
     this.xen.online = true;
     this.state = { kind: 'runnable' };
+  }
+
+  /**
+   * Before this vCPU runs: carry out the TLB and instruction-cache maintenance its sibling vCPUs
+   * did since it last ran. On hardware a TLBI ...IS or an IC to the point of unification reaches
+   * every CPU; here each vCPU is an engine with its own TLB and translated code, so a sibling's
+   * TLBI flushes this engine's TLB and its IC drops this engine's translations. Only domains
+   * with several vCPUs watch maintenance at all.
+   */
+  catchUp(): void {
+    let tlbi = 0;
+    let ic = 0;
+    for (const s of this.domain.vcpus) {
+      if (s === this) continue;
+      const m = s.cpu.maintenance;
+      tlbi += m.tlbi;
+      ic += m.ic;
+    }
+    if (tlbi === this.peerTlbi && ic === this.peerIc) return;
+    this.cpu.invalidate(tlbi !== this.peerTlbi, ic !== this.peerIc);
+    this.peerTlbi = tlbi;
+    this.peerIc = ic;
   }
 
   /** PSCI CPU_OFF: the vCPU goes down (Xen sets _VPF_down and puts it to sleep). */

@@ -226,6 +226,8 @@ export class MachineDomain {
         // Every redistributor frame (RD + SGI, 128 KiB each), one per vCPU.
         errs.push(gicWindow(g.distBase, 0x10000), gicWindow(g.redistBase, 0x20000 * nrVcpus));
       }
+      // Several vCPUs: each one's TLB and cache maintenance must reach the others (DomainVcpu.catchUp).
+      if (nrVcpus > 1) errs.push(cpu.watchMaintenance());
       const mapErr = errs.find((e) => e !== undefined);
       if (mapErr) {
         cpu.close();

@@ -515,6 +515,7 @@ export class Machine {
     this.lastRun = v;
     this.current = v;
     const cpu = v.cpu;
+    if (d.vcpus.length > 1) v.catchUp();
     // An uncounted vCPU (a lone domain) is bounded only by what is left of the wall-clock limit.
     const wallLimitUs =
       cpu.counted || limits.timeoutMs === undefined ? 0 : Math.max(1000, (limits.timeoutMs - (performance.now() - p.startWall)) * 1000);
