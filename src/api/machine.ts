@@ -504,7 +504,7 @@ export class XenvmMachine {
       result: d.result,
       end,
       ok: passed(d.result) && !failedEnd(end),
-      instructions: this.retiredAtClose?.get(d.domid) ?? d.vcpu.retired,
+      instructions: this.retiredAtClose?.get(d.domid) ?? d.retired,
       consoleLines: this.perDomainLines.get(d.domid) ?? 0,
     };
   }
@@ -567,7 +567,7 @@ export class XenvmMachine {
       await this.running.catch(() => {});
     }
     this.closed = true;
-    this.retiredAtClose = new Map(this.machine.domains.map((d) => [d.domid, d.vcpu.retired]));
+    this.retiredAtClose = new Map(this.machine.domains.map((d) => [d.domid, d.retired]));
     for (const w of [...this.waiters]) {
       this.settle(w);
       w.reject(new XenvmError('run-ended', `waitForLine ${w.re}: the machine was closed`));

@@ -133,6 +133,13 @@ export class MachineDomain {
     return this.vcpus[0].cpu;
   }
 
+  /** Guest instructions retired by all of this domain's vCPUs. */
+  get retired(): number {
+    let n = 0;
+    for (const v of this.vcpus) n += v.cpu.retired;
+    return n;
+  }
+
   /** vCPU 0's timers. */
   get timers(): GuestTimers {
     return this.vcpus[0].timers;
