@@ -175,6 +175,11 @@ class DomainTarget implements DebugTarget {
       return;
     }
     this.stepVcpu = thread !== undefined && thread >= 1 && thread <= this.domain.vcpus.length ? thread - 1 : this.stoppedVcpu;
+    if (how === 'step' && this.domain.vcpus[this.stepVcpu].state.kind === 'down') {
+      // A vCPU that is off executes nothing: the step ends where it is.
+      this.stop({ kind: 'signal', signal: SIGTRAP, thread: this.stepVcpu + 1 });
+      return;
+    }
     this.state = how === 'step' ? 'stepping' : 'running';
     this.ctl.released();
   }
