@@ -1,8 +1,3 @@
-/** A domain as PSCI sees it (smccc.ts): its vCPUs, their virtual affinity, which are up. */
-function psciView(d: MachineDomain) {
-  return { nrVcpus: d.vcpus.length, affinityOf: (v: number) => BigInt(vcpuAffinity(v)), online: (v: number) => d.vcpus[v]?.up ?? false };
-}
-
 /**
  * The machine: the one place that wires CPU, vGIC and Xen together, and the scheduler.
  *
@@ -20,12 +15,16 @@ import { EC, PSTATE_I } from '../cpu/arm64.ts';
 import { XEN_HYPERCALL_TAG } from '../xen/abi.ts';
 import { MachineDomain, type DomainSpec } from './domain.ts';
 import type { DomainVcpu } from './domain-vcpu.ts';
-import { PSCI_RET } from './smccc.ts';
-import { smcccCall } from './smccc.ts';
+import { PSCI_RET, smcccCall } from './smccc.ts';
 import { vcpuAffinity } from '../gic/index.ts';
 import { gicTraceObserver } from '../trace/gic.ts';
 import { GuestBitWatch } from './guest-bits.ts';
 import { hex, type Result } from './result.ts';
+
+/** A domain as PSCI sees it (smccc.ts): its vCPUs, their virtual affinity, which are up. */
+function psciView(d: MachineDomain) {
+  return { nrVcpus: d.vcpus.length, affinityOf: (v: number) => BigInt(vcpuAffinity(v)), online: (v: number) => d.vcpus[v]?.up ?? false };
+}
 
 export interface MachineOptions {
   xsm: XsmPolicy;
