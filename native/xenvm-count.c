@@ -84,7 +84,15 @@ struct xenvm_counter {
      * engine's CPU has no GIC attached and reads 0 there (QEMU's board would set it).
      */
     uint32_t pfr0_gic;     /* @112 */
-    uint32_t pad;          /* @116 */
+    /*
+     * TLB and instruction-cache maintenance the guest executed (TLBI, IC: SYS instructions with
+     * CRn 8 and CRn 7/CRm 1 or 5), counted only when `maint_watch` is set. Each vCPU of a domain
+     * is its own engine with its own TLB and translated code; what one vCPU invalidates (for all
+     * of them, as the *IS forms and a PoU IC promise) the machine carries out on the others.
+     */
+    uint32_t maint_tlbi;   /* @116 */
+    uint32_t maint_ic;     /* @120 */
+    uint32_t maint_watch;  /* @124 */
 };
 
 #define WATCH_TAKEN 1
@@ -318,6 +326,34 @@ int xenvm_sys_install(uc_engine *uc, struct xenvm_counter *c)
     if (err)
         return err;
     return uc_hook_add(uc, &hh, UC_HOOK_INSN, (void *)xenvm_msr, c, 1, 0, UC_ARM64_INS_MSR);
+}
+
+/*
+ * SYS instructions (op0 = 1): TLBI (CRn 8) and IC (CRn 7, CRm 1 = IALLUIS, CRm 5 = IALLU/IVAU)
+ * are counted for the machine, then performed by the engine as usual (return 0). Installed
+ * only for vCPUs of a domain with several: a single vCPU needs nothing of this.
+ */
+#define UC_ARM64_INS_SYS 3
+
+static uint32_t xenvm_sysinsn(uc_engine *uc, int reg, const struct uc_cp_reg *cp, void *user_data)
+{
+    struct xenvm_counter *c = user_data;
+    (void)uc;
+    (void)reg;
+    if (!c->maint_watch || cp->op0 != 1)
+        return 0;
+    if (cp->crn == 8)
+        c->maint_tlbi++;
+    else if (cp->crn == 7 && (cp->crm == 1 || cp->crm == 5))
+        c->maint_ic++;
+    return 0;
+}
+
+int xenvm_maint_install(uc_engine *uc, struct xenvm_counter *c)
+{
+    size_t hh;
+    c->maint_watch = 1;
+    return uc_hook_add(uc, &hh, UC_HOOK_INSN, (void *)xenvm_sysinsn, c, 1, 0, UC_ARM64_INS_SYS);
 }
 
 /*

@@ -42,6 +42,8 @@ export interface DomainConfig {
   cmdline?: string;
   /** Xen's `xen,enhanced` (default: the machine's `enhanced`, else no), as `enhanced=yes|no`. */
   enhanced?: boolean;
+  /** vCPUs (default: the machine's `cpus`, else 1), as `cpus=`: vCPU 0 boots, the others wait for PSCI CPU_ON. */
+  cpus?: number;
 }
 
 export interface MachineConfig {
@@ -60,6 +62,8 @@ export interface MachineConfig {
   cmdline?: string;
   /** Default for every domU, as `--enhanced`: the hypervisor node and xenstore HVM params. */
   enhanced?: boolean;
+  /** Default vCPUs of every domain, as `--cpus`. */
+  cpus?: number;
   /** Wall-clock bound on the whole run in ms (default: none); the run ends with `timeout`. */
   timeoutMs?: number;
   /** Bound on guest instructions, every domain together (exact). */
@@ -266,6 +270,7 @@ export class XenvmMachine {
         cmdline: d.cmdline ?? this.config.cmdline,
         // dom0 is the hardware domain, never a dom0less domU.
         enhanced: privileged ? undefined : (d.enhanced ?? this.config.enhanced),
+        cpus: d.cpus ?? this.config.cpus,
       },
       this.initrds,
     );
@@ -512,7 +517,7 @@ export class XenvmMachine {
       result: d.result,
       end,
       ok: passed(d.result) && !failedEnd(end),
-      instructions: this.retiredAtClose?.get(d.domid) ?? d.vcpu.retired,
+      instructions: this.retiredAtClose?.get(d.domid) ?? d.retired,
       consoleLines: this.perDomainLines.get(d.domid) ?? 0,
     };
   }
@@ -575,7 +580,7 @@ export class XenvmMachine {
       await this.running.catch(() => {});
     }
     this.closed = true;
-    this.retiredAtClose = new Map(this.machine.domains.map((d) => [d.domid, d.vcpu.retired]));
+    this.retiredAtClose = new Map(this.machine.domains.map((d) => [d.domid, d.retired]));
     for (const w of [...this.waiters]) {
       this.settle(w);
       w.reject(new XenvmError('run-ended', `waitForLine ${w.re}: the machine was closed`));

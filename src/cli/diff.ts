@@ -23,11 +23,6 @@ export async function diffMain(argv: string[]): Promise<number> {
     return 0;
   }
   const o = args.opts;
-  if (o.cpus !== undefined) {
-    // The emulator's domains have one vCPU: its side would silently run another configuration.
-    process.stderr.write('xenvm-emu diff: --cpus has no emulator side yet; use reference and run\n');
-    return 2;
-  }
   const bad = referenceInputProblem(o);
   if (bad) {
     process.stderr.write(`xenvm-emu diff: ${bad}\n`);
@@ -45,6 +40,7 @@ export async function diffMain(argv: string[]): Promise<number> {
     initrd: o.initrd,
     cmdline: o.cmdline,
     enhanced: o.enhanced,
+    cpus: o.cpus,
   });
   const real = await reference;
   if (args.raw) process.stderr.write(real.raw);

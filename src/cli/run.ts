@@ -3,7 +3,7 @@
 import { buildMachine, type DomainConfig, type MachineConfig } from '../api/machine.ts';
 import { XenvmError } from '../api/errors.ts';
 import type { RunOptions } from '../machine/run.ts';
-import { collectDomainOptions, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
+import { collectDomainOptions, MAX_CPUS, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
 import { emptyFilterError, FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
@@ -24,7 +24,7 @@ instruction limit; 4 deadlock (every domain waits and nothing can wake it).
 options:
   --dom0 IMAGE            also run IMAGE as the privileged dom0 (domid 0)
   --domain dN,KEY=VALUE,...  options for one domain (repeatable): memory=MiB, name=NAME,
-                          gic=2|3, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: "),
+                          gic=2|3, cpus=N, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: "),
                           initrd=FILE, enhanced=yes|no, cmdline=TEXT (last: it takes the rest,
                           commas included)
   --gic 2|3               GIC version (default: what the devicetree says)
@@ -41,6 +41,9 @@ options:
                           gets the hypervisor node, and with a dom0 the xenstore channel and
                           HVM params; without a dom0 as later Xen's no-xenstore mode (default:
                           plain domUs, as the firmware's goldens were recorded)
+  --cpus N                vCPUs per domain, 1 to 32 (8 with GICv2; default: the cpu nodes of a
+                          given devicetree, else 1; the generated devicetree gets N): vCPU 0
+                          boots, the others start down until the guest starts them with PSCI CPU_ON
   --xsm dummy|silo        XSM policy: dummy (upstream default) or silo (no domU<->domU channels)
   --timeout SECONDS       wall-clock bound (default 60; 0 = none)
   --max-instructions N    bound on guest instructions, all domains together
@@ -74,6 +77,7 @@ const SPEC: Record<string, OptionSpec> = {
   '--gic': { value: true },
   '--dtb': { value: true },
   '--memory': { value: true },
+  '--cpus': { value: true },
   '--initrd': { value: true },
   '--cmdline': { value: true },
   '--enhanced': { value: false },
@@ -145,6 +149,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   if (o.has('--enhanced')) opts.enhanced = true;
   const ints: [string, number, number, (v: number | undefined) => void][] = [
     ['--memory', 1, MAX_MEMORY_MIB, (v) => (opts.memoryMiB = v)],
+    ['--cpus', 1, MAX_CPUS, (v) => (opts.cpus = v)],
     ['--timeout', 0, 86400, (v) => (opts.timeoutMs = v === undefined ? 60_000 : v === 0 ? undefined : v * 1000)],
     ['--max-instructions', 1, Number.MAX_SAFE_INTEGER, (v) => (opts.maxInstructions = v)],
     ['--seed', 0, 0xffffffff, (v) => (opts.seed = v)],
@@ -180,7 +185,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
  * does not know, so a new option cannot be dropped silently on its way to the machine.
  */
 const WIRED = new Set([
-  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'enhanced', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
+  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'enhanced', 'cpus', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
   'maxHostMemoryMiB', 'maxConsoleBytes', 'traceText', 'traceFilter', 'traceFile', 'perfetto', 'traceMaxBytes',
 ]);
 
@@ -206,6 +211,7 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
       initrd: opts.initrd,
       cmdline: opts.cmdline,
       enhanced: opts.enhanced,
+      cpus: opts.cpus,
       timeoutMs: opts.timeoutMs,
       maxInstructions: opts.maxInstructions,
       quantum: opts.quantum,

@@ -17,6 +17,8 @@ export const SysReg = {
   ELR_EL1: sys(3, 0, 4, 0, 1),
   VBAR_EL1: sys(3, 0, 12, 0, 0),
   MPIDR_EL1: sys(3, 0, 0, 0, 5),
+  /** VMPIDR_EL2: what an EL1 read of MPIDR_EL1 returns while EL2 is implemented (D17.2.x). */
+  VMPIDR_EL2: sys(3, 4, 0, 0, 5),
   SCTLR_EL1: sys(3, 0, 1, 0, 0),
   TCR_EL1: sys(3, 0, 2, 0, 2),
   TTBR0_EL1: sys(3, 0, 2, 0, 0),

@@ -210,7 +210,14 @@ export class Vcpu {
     // EL3/EL2 controls so HVC traps and ERET returns cleanly (DESIGN §3); IMO makes VI the IRQ line.
     e.writeCp(SysReg.SCR_EL3, SCR_NS | SCR_HCE | SCR_RW);
     e.writeCp(SysReg.HCR_EL2, HCR_RW | HCR_IMO);
-    if (cfg.mpidr !== undefined) e.writeCp(SysReg.MPIDR_EL1, (1n << 31n) | BigInt(cfg.mpidr));
+    if (cfg.mpidr !== undefined) {
+      // EL1 reads of MPIDR_EL1 return VMPIDR_EL2 when EL2 exists (as Xen sets it per vCPU):
+      // bit 31 RES1, the affinity fields below. Measured on 2.1.1: writing MPIDR_EL1 alone
+      // leaves the guest reading 0x80000000 on every vCPU.
+      const v = (1n << 31n) | BigInt(cfg.mpidr);
+      e.writeCp(SysReg.MPIDR_EL1, v);
+      e.writeCp(SysReg.VMPIDR_EL2, v);
+    }
     const hook = e.hookExceptions(() => v.onException(v.exc.intno));
     if (!hook.ok) {
       e.close();
@@ -421,6 +428,30 @@ export class Vcpu {
    */
   set gicSystemRegisters(on: boolean) {
     this.sys.pfr0Gic = on ? 1 : 0;
+  }
+
+  /**
+   * Counts the guest's TLBI and IC instructions from now on (install before the first run).
+   * For a vCPU that shares memory with others: each engine has its own TLB and translated code,
+   * which the others' maintenance does not reach (see invalidate()).
+   */
+  watchMaintenance(): string | undefined {
+    const err = this.engine.hookMaintenance();
+    return err === UcErr.OK ? undefined : `cannot hook TLB/cache maintenance: ${this.engine.strerror(err)}`;
+  }
+
+  /** TLBI and IC instructions counted since watchMaintenance (0 without it). */
+  get maintenance(): { tlbi: number; ic: number } {
+    return { tlbi: this.sys.tlbiCount, ic: this.sys.icCount };
+  }
+
+  /**
+   * Drops what this engine cached of the guest's translations (`tlb`) and of its code (`code`),
+   * as another vCPU's TLBI or IC asked of every CPU. Between runs only.
+   */
+  invalidate(tlb: boolean, code: boolean): void {
+    if (tlb) this.engine.flushTlb();
+    if (code) this.engine.flushTranslations();
   }
 
   /** VBAR_EL1 as the guest last wrote it (0 before it does), seen by the native MRS/MSR hook. */

@@ -10,9 +10,14 @@
  * Breakpoints are BRK instructions written into guest RAM (the engine's translation cache
  * is dropped for those bytes); the vCPU recognises ours through `VcpuDebug` and stops with PC
  * at the BRK instead of injecting the exception. Memory reads show the original bytes.
+ *
+ * Threads are the domain's vCPUs (vCPU n = GDB thread n+1): registers follow the thread GDB
+ * selects, a breakpoint stops the domain in the thread that reached it, and a step runs one
+ * instruction of one vCPU.
  */
 import type { VcpuExit } from '../cpu/vcpu.ts';
 import type { MachineDomain } from '../machine/domain.ts';
+import type { DomainVcpu } from '../machine/domain-vcpu.ts';
 import type { Machine, MachineDebugger, RunEnd } from '../machine/machine.ts';
 import { GdbReg } from './aarch64.ts';
 import { GdbServer } from './server.ts';
@@ -55,17 +60,42 @@ class DomainTarget implements DebugTarget {
   private readonly breakpoints = new Map<number, Uint8Array>();
   /** A breakpoint lifted for one instruction so the domain can leave it. */
   private lifted: number | undefined;
+  /** The vCPU whose registers GDB reads and writes (Hg). */
+  private regVcpu = 0;
+  /** The vCPU that stopped last, and the one a step runs. */
+  private stoppedVcpu = 0;
+  private stepVcpu = 0;
+  /**
+   * Each vCPU's PC when the debugger last stopped the machine (undefined once it ran since): a
+   * vCPU still there resumes by stepping off a breakpoint planted at it, while one that arrives
+   * at a breakpoint later (a PSCI CPU_ON entry point) stops on it.
+   */
+  private stoppedPcs: (bigint | undefined)[] = [];
 
   constructor(
     readonly domain: MachineDomain,
     private readonly ctl: GdbController,
   ) {
     // Breakpoints are planted in guest RAM by address, which is below 2^53.
-    domain.vcpu.debug = { ownsBreakpoint: (pc) => pc <= MAX_SAFE && this.breakpoints.has(Number(pc)) };
+    for (const v of domain.vcpus) v.cpu.debug = { ownsBreakpoint: (pc) => pc <= MAX_SAFE && this.breakpoints.has(Number(pc)) };
   }
 
   private get vcpu() {
-    return this.domain.vcpu;
+    return this.domain.vcpus[this.regVcpu].cpu;
+  }
+
+  threads(): number[] {
+    return this.domain.vcpus.map((v) => v.index + 1);
+  }
+
+  selectThread(thread: number): void {
+    if (thread >= 1 && thread <= this.domain.vcpus.length) this.regVcpu = thread - 1;
+  }
+
+  /** The vCPU a single step runs, when it can run. */
+  get steppingVcpu(): DomainVcpu | undefined {
+    const v = this.domain.vcpus[this.stepVcpu];
+    return this.state === 'stepping' && v.state.kind === 'runnable' ? v : undefined;
   }
 
   readRegister(n: number): bigint | undefined {
@@ -104,7 +134,7 @@ class DomainTarget implements DebugTarget {
   }
 
   writeMemory(addr: number, data: Uint8Array): boolean {
-    if (!this.vcpu.debugWrite(addr, data)) return false;
+    if (!this.writeAll(addr, data)) return false;
     // Bytes written over a planted breakpoint become its new original; the BRK stays.
     for (const [at, orig] of this.breakpoints) {
       let touched = false;
@@ -114,7 +144,7 @@ class DomainTarget implements DebugTarget {
           touched = true;
         }
       }
-      if (touched) this.vcpu.debugWrite(at, BRK);
+      if (touched) this.writeAll(at, BRK);
     }
     return true;
   }
@@ -123,7 +153,7 @@ class DomainTarget implements DebugTarget {
     if (this.breakpoints.has(addr)) return true;
     if (addr % 4 !== 0) return false;
     const orig = this.domain.memory.read(addr, 4);
-    if (!orig || !this.vcpu.debugWrite(addr, BRK)) return false;
+    if (!orig || !this.writeAll(addr, BRK)) return false;
     this.breakpoints.set(addr, orig);
     return true;
   }
@@ -132,16 +162,22 @@ class DomainTarget implements DebugTarget {
     const orig = this.breakpoints.get(addr);
     if (!orig) return true;
     this.breakpoints.delete(addr);
-    return this.vcpu.debugWrite(addr, orig);
+    return this.writeAll(addr, orig);
   }
 
   removeAllBreakpoints(): void {
     for (const at of [...this.breakpoints.keys()]) this.removeBreakpoint(at);
   }
 
-  resume(how: 'continue' | 'step'): void {
+  resume(how: 'continue' | 'step', thread?: number): void {
     if (this.domain.done) {
       this.server?.session?.stopped(endStop(this.domainEndReason()));
+      return;
+    }
+    this.stepVcpu = thread !== undefined && thread >= 1 && thread <= this.domain.vcpus.length ? thread - 1 : this.stoppedVcpu;
+    if (how === 'step' && this.domain.vcpus[this.stepVcpu].state.kind === 'down') {
+      // A vCPU that is off executes nothing: the step ends where it is.
+      this.stop({ kind: 'signal', signal: SIGTRAP, thread: this.stepVcpu + 1 });
       return;
     }
     this.state = how === 'step' ? 'stepping' : 'running';
@@ -149,7 +185,7 @@ class DomainTarget implements DebugTarget {
   }
 
   interrupt(): void {
-    if (this.state === 'running' || this.state === 'stepping') this.stop({ kind: 'signal', signal: SIGINT });
+    if (this.state === 'running' || this.state === 'stepping') this.stop({ kind: 'signal', signal: SIGINT, thread: this.stoppedVcpu + 1 });
   }
 
   detach(): void {
@@ -165,13 +201,22 @@ class DomainTarget implements DebugTarget {
     this.ctl.released();
   }
 
-  describe(): string {
-    return `d${this.domain.domid} vcpu0 (${this.domain.name})`;
+  describe(thread = 1): string {
+    const v = this.domain.vcpus[thread - 1];
+    const what = v === undefined ? '' : v.state.kind === 'down' ? ', down' : '';
+    return `d${this.domain.domid} vcpu${thread - 1} (${this.domain.name}${what})`;
+  }
+
+  /** Notes where every vCPU is while the debugger holds the domain. */
+  noteStopped(): void {
+    this.stoppedPcs = this.domain.vcpus.map((v) => v.cpu.pc);
   }
 
   /** The domain stopped for the debugger: hold the machine and tell GDB why. */
   stop(reason: StopReason): void {
     this.state = 'stopped';
+    this.noteStopped();
+    if (reason.kind === 'signal' && reason.thread !== undefined) this.stoppedVcpu = reason.thread - 1;
     this.server?.session?.stopped(reason);
   }
 
@@ -181,29 +226,38 @@ class DomainTarget implements DebugTarget {
 
   // ------------------------------------------------------------ scheduler side
 
-  /** Before the domain runs: step off a breakpoint we planted at PC; a stepping domain runs one instruction. */
-  beforeRun(): number | undefined {
+  /** Before one of its vCPUs runs: step off a breakpoint we planted at its PC; a stepping vCPU runs one instruction. */
+  beforeRun(v: DomainVcpu): number | undefined {
     let cap: number | undefined = this.state === 'stepping' ? 1 : undefined;
-    const pc64 = this.vcpu.pc;
+    const pc64 = v.cpu.pc;
     const pc = pc64 <= MAX_SAFE ? Number(pc64) : -1;
     const orig = this.breakpoints.get(pc);
-    if (orig) {
-      this.vcpu.debugWrite(pc, orig);
+    if (orig && this.stoppedPcs[v.index] === pc64) {
+      this.writeAll(pc, orig);
       this.lifted = pc;
       cap = 1;
     }
     return cap;
   }
 
-  afterRun(exit: VcpuExit): void {
+  afterRun(v: DomainVcpu, exit: VcpuExit): void {
+    this.stoppedPcs[v.index] = undefined;
     if (this.lifted !== undefined) {
-      if (this.breakpoints.has(this.lifted)) this.vcpu.debugWrite(this.lifted, BRK);
+      if (this.breakpoints.has(this.lifted)) this.writeAll(this.lifted, BRK);
       this.lifted = undefined;
     }
     if (this.domain.done) return;
-    if (exit.kind === 'breakpoint' || this.state === 'stepping') {
-      if (this.state === 'running' || this.state === 'stepping') this.stop({ kind: 'signal', signal: SIGTRAP });
+    const stepped = this.state === 'stepping' && v.index === this.stepVcpu;
+    if (exit.kind === 'breakpoint' || stepped) {
+      if (this.state === 'running' || this.state === 'stepping') this.stop({ kind: 'signal', signal: SIGTRAP, thread: v.index + 1 });
     }
+  }
+
+  /** Writes guest RAM and drops every vCPU's translations of those bytes (each engine has its own cache). */
+  private writeAll(addr: number, data: Uint8Array): boolean {
+    let ok = true;
+    for (const v of this.domain.vcpus) ok = v.cpu.debugWrite(addr, data) && ok;
+    return ok;
   }
 }
 
@@ -235,6 +289,7 @@ export class GdbController implements MachineDebugger {
         attach: () => {
           if (d.done) return endStop(t.domainEndReason());
           t.state = 'stopped';
+          t.noteStopped();
           return { kind: 'signal', signal: SIGTRAP };
         },
         detached: (how, midPacket) => {
@@ -285,16 +340,20 @@ export class GdbController implements MachineDebugger {
     this.machine.kill(d, KILL_REASON);
   }
 
-  stepping(): MachineDomain | undefined {
-    return this.targets.find((t) => t.state === 'stepping' && t.domain.state.kind === 'runnable')?.domain;
+  stepping(): DomainVcpu | undefined {
+    for (const t of this.targets) {
+      const v = t.steppingVcpu;
+      if (v) return v;
+    }
+    return undefined;
   }
 
-  beforeRun(d: MachineDomain): number | undefined {
-    return this.byDomain.get(d)?.beforeRun();
+  beforeRun(v: DomainVcpu): number | undefined {
+    return this.byDomain.get(v.domain)?.beforeRun(v);
   }
 
-  afterRun(d: MachineDomain, exit: VcpuExit): void {
-    this.byDomain.get(d)?.afterRun(exit);
+  afterRun(v: DomainVcpu, exit: VcpuExit): void {
+    this.byDomain.get(v.domain)?.afterRun(v, exit);
   }
 
   domainEnded(d: MachineDomain, reason: string): void {
@@ -318,7 +377,7 @@ export class GdbController implements MachineDebugger {
   }
 
   async close(): Promise<void> {
-    for (const t of this.targets) t.domain.vcpu.debug = undefined;
+    for (const t of this.targets) for (const v of t.domain.vcpus) v.cpu.debug = undefined;
     await Promise.all(this.targets.map((t) => t.server?.close()));
   }
 }

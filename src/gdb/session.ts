@@ -4,15 +4,18 @@
  * carried out on a `DebugTarget`. It knows nothing of sockets (see server.ts) or of the
  * machine (see controller.ts), so it is tested against a fake target.
  *
- * The target is one thread (a domain's vCPU 0), thread id 1, in GDB's all-stop mode.
+ * Threads are the domain's vCPUs: vCPU n is thread n+1 (GDB reserves 0 and -1), in GDB's
+ * all-stop mode. `Hg` picks the thread whose registers g/G/p/P reach, `Hc` (or a vCont action's
+ * thread) the one a step runs; a stop reply names the thread that stopped.
  */
 import { GDB_REG_COUNT, regFromHex, regSize, regToHex, TARGET_XML } from './aarch64.ts';
 import { escapeBinary, frame, fromHex, PacketDecoder, toHex, unescapeBinary, type Incoming } from './packet.ts';
 
 /** Why the target is not running, as a stop reply names it. */
 export type StopReason =
-  /** Stopped with a signal (5 = SIGTRAP: breakpoint or step; 2 = SIGINT: interrupted). */
-  | { kind: 'signal'; signal: number }
+  /** Stopped with a signal (5 = SIGTRAP: breakpoint or step; 2 = SIGINT: interrupted), in
+   *  `thread` (default 1). */
+  | { kind: 'signal'; signal: number; thread?: number }
   /** The domain ended normally (shutdown) with this exit code. */
   | { kind: 'exited'; code: number }
   /** The domain ended abnormally (a fault, a kill) "by" this signal. */
@@ -25,6 +28,10 @@ export const SIGSEGV = 11;
 
 /** What the session needs from the thing being debugged. */
 export interface DebugTarget {
+  /** Thread ids (vCPU n = thread n+1); a target without it has the one thread 1. */
+  threads?(): number[];
+  /** Whose registers the register calls reach from now on (Hg). */
+  selectThread?(thread: number): void;
   /** GDB register `n` (see aarch64.ts), or undefined when unavailable. */
   readRegister(n: number): bigint | undefined;
   writeRegister(n: number, value: bigint): boolean;
@@ -33,8 +40,9 @@ export interface DebugTarget {
   writeMemory(addr: number, data: Uint8Array): boolean;
   insertBreakpoint(addr: number): boolean;
   removeBreakpoint(addr: number): boolean;
-  /** Lets the target go; it reports back with `GdbSession.stopped` (possibly at once). */
-  resume(how: 'continue' | 'step'): void;
+  /** Lets the target go; it reports back with `GdbSession.stopped` (possibly at once). A step
+   *  runs `thread` (default: the thread that last stopped). */
+  resume(how: 'continue' | 'step', thread?: number): void;
   /** Asks a running target to stop; it reports back with `GdbSession.stopped`. */
   interrupt(): void;
   /** The debugger leaves: remove its breakpoints and let the target run freely. */
@@ -42,7 +50,7 @@ export interface DebugTarget {
   /** The debugger ends the target. */
   kill(): void;
   /** One line about the thread, for `info threads`. */
-  describe(): string;
+  describe(thread?: number): string;
 }
 
 /** Largest payload we send or accept (advertised as PacketSize). */
@@ -63,7 +71,7 @@ export function stopReply(r: StopReason): string {
   const two = (n: number) => (n & 0xff).toString(16).padStart(2, '0');
   switch (r.kind) {
     case 'signal':
-      return `T${two(r.signal)}thread:1;`;
+      return `T${two(r.signal)}thread:${(r.thread ?? 1).toString(16)};`;
     case 'exited':
       return `W${two(r.code)}`;
     case 'terminated':
@@ -81,6 +89,8 @@ export class GdbSession {
   private isRunning = false;
   private lastStop: StopReason;
   private finished = false;
+  /** Hc: the thread a step runs (0 or -1: whichever stopped last). */
+  private stepThread = 0;
 
   constructor(target: DebugTarget, initial: StopReason, opts: SessionOptions) {
     this.target = target;
@@ -109,6 +119,8 @@ export class GdbSession {
   /** The target stopped or ended: send the stop reply if the debugger is waiting for one. */
   stopped(reason: StopReason): void {
     this.lastStop = reason;
+    // GDB makes the stopped thread current again (its registers are what 'g' reads next).
+    if (reason.kind === 'signal') this.target.selectThread?.(reason.thread ?? 1);
     if (!this.isRunning) return;
     this.isRunning = false;
     this.reply(stopReply(reason));
@@ -224,10 +236,20 @@ export class GdbSession {
         if (rest && !this.setPc(rest)) return this.reply('E01');
         return this.resume(head === 'c' || head === 'C' ? 'continue' : 'step');
       }
-      case 'H':
-      case 'T':
-        // One thread: selecting it (Hg, Hc) or asking whether it is alive always succeeds.
+      case 'H': {
+        // Hg<id> / Hc<id>: 0 is "any thread", -1 "all threads".
+        const m = /^H([gc])(-1|[0-9a-fA-F]+)$/.exec(p);
+        if (!m) return this.reply('E01');
+        const id = m[2] === '-1' ? -1 : parseInt(m[2], 16);
+        if (id > 0 && !this.threadIds().includes(id)) return this.reply('E01');
+        if (m[1] === 'g') this.target.selectThread?.(id > 0 ? id : this.stoppedThread());
+        else this.stepThread = id;
         return this.reply('OK');
+      }
+      case 'T': {
+        const id = parseInt(p.slice(1), 16);
+        return this.reply(this.threadIds().includes(id) ? 'OK' : 'E01');
+      }
       case 'D':
         this.reply('OK');
         t.detach();
@@ -267,10 +289,13 @@ export class GdbSession {
       return this.reply((off + len >= TARGET_XML.length ? 'l' : 'm') + escapeBinary(chunk));
     }
     if (p === 'qAttached' || p.startsWith('qAttached:')) return this.reply('1'); // quitting GDB detaches, never kills
-    if (p === 'qC') return this.reply('QC1');
-    if (p === 'qfThreadInfo') return this.reply('m1');
+    if (p === 'qC') return this.reply(`QC${this.stoppedThread().toString(16)}`);
+    if (p === 'qfThreadInfo') return this.reply(`m${this.threadIds().map((t) => t.toString(16)).join(',')}`);
     if (p === 'qsThreadInfo') return this.reply('l');
-    if (p.startsWith('qThreadExtraInfo,')) return this.reply(toHex(new TextEncoder().encode(this.target.describe())));
+    if (p.startsWith('qThreadExtraInfo,')) {
+      const id = parseInt(p.slice('qThreadExtraInfo,'.length), 16);
+      return this.reply(toHex(new TextEncoder().encode(this.target.describe(Number.isNaN(id) ? undefined : id))));
+    }
     if (p.startsWith('qSymbol')) return this.reply('OK'); // no symbols wanted
     return this.reply('');
   }
@@ -278,10 +303,12 @@ export class GdbSession {
   private vPacket(p: string): void {
     if (p === 'vCont?') return this.reply('vCont;c;C;s;S');
     if (p.startsWith('vCont;')) {
-      // Actions apply to threads; with one thread the first action is the one that counts.
-      const action = p.slice(6).split(';')[0].split(':')[0];
+      // All-stop: a step action (with its thread) wins over a continue of the others.
+      const actions = p.slice(6).split(';').map((a) => a.split(':'));
+      const step = actions.find(([a]) => a === 's' || a[0] === 'S');
+      if (step) return this.resume('step', step[1] !== undefined ? parseInt(step[1], 16) : undefined);
+      const action = actions[0][0];
       if (action === 'c' || action[0] === 'C') return this.resume('continue');
-      if (action === 's' || action[0] === 'S') return this.resume('step');
       return this.reply('E01');
     }
     if (p.startsWith('vKill')) {
@@ -298,13 +325,23 @@ export class GdbSession {
     return this.target.writeRegister(32, BigInt('0x' + hexAddr));
   }
 
-  private resume(how: 'continue' | 'step'): void {
+  private resume(how: 'continue' | 'step', thread?: number): void {
     if (this.lastStop.kind !== 'signal') {
       // The domain has ended: say so again rather than pretend it runs.
       return this.reply(stopReply(this.lastStop));
     }
     this.isRunning = true;
-    this.target.resume(how);
+    const t = thread !== undefined && thread > 0 ? thread : this.stepThread > 0 ? this.stepThread : undefined;
+    this.target.resume(how, how === 'step' ? t : undefined);
+  }
+
+  private threadIds(): number[] {
+    return this.target.threads?.() ?? [1];
+  }
+
+  /** The thread of the last stop (1 when it was not a signal stop). */
+  private stoppedThread(): number {
+    return this.lastStop.kind === 'signal' ? (this.lastStop.thread ?? 1) : 1;
   }
 }
 

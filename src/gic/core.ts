@@ -247,6 +247,19 @@ export class GicCore {
     else if (was && !now) this.emit(vcpu, intid, 'lower');
   }
 
+  /**
+   * Drops every pending latch of one vCPU: its SGIs and PPIs and the SPIs that target it. Xen does
+   * this when PSCI CPU_ON starts a vCPU (vgic_clear_pending_irqs empties its inflight list); a
+   * level line still high keeps its interrupt pending.
+   */
+  clearPendingOf(vcpu: number): void {
+    for (let i = 0; i < NR_BANKED; i++) if (this.latch[this.slot(vcpu, i)] !== 0) this.clearPending(vcpu, i);
+    const bit = 1 << vcpu;
+    for (let i = NR_BANKED; i < Math.min(this.nrIrqs, 1020); i++) {
+      if ((this.targets[i - NR_BANKED] & bit) !== 0 && this.latch[this.slot(0, i)] !== 0) this.clearPending(0, i);
+    }
+  }
+
   getTargets(spi: number): number {
     return this.targets[spi - NR_BANKED];
   }

@@ -46,6 +46,13 @@ export abstract class GicFrontEnd {
     this.core.update();
   }
 
+  /** See VirtualGic.clearPendingOf. */
+  clearPendingOf(vcpu: number): void {
+    if (!this.core.validVcpu(vcpu)) return;
+    this.core.clearPendingOf(vcpu);
+    this.core.update();
+  }
+
   inspect(vcpu: number, intid: number): { pending: boolean; active: boolean; enabled: boolean } {
     if (!this.core.validVcpu(vcpu) || !this.core.validIntid(intid)) return { pending: false, active: false, enabled: false };
     const v = intid < NR_BANKED ? vcpu : 0;

@@ -80,6 +80,9 @@ export interface VirtualGic {
   /** Device side: one edge. Latches pending whatever the configuration (as a write to
    *  ISPENDR would), so a level-configured PPI pulsed by a device is taken once per pulse. */
   pulse(vcpu: number, intid: number): void;
+  /** Drops the pending state of everything queued for `vcpu` (its SGIs/PPIs, SPIs that target
+   *  it), as Xen does when PSCI CPU_ON starts the vCPU. */
+  clearPendingOf(vcpu: number): void;
   /** The vCPU's IRQ output: some pending, enabled, group-enabled, not-active interrupt targets it,
    *  its priority is below PMR and its group priority beats the running priority. */
   irqLine(vcpu: number): boolean;

@@ -28,6 +28,8 @@ export const MATTERS: Rule[] = [
   { name: 'psci', re: /^psci: / },
   { name: 'gic', re: /^(GICv[23]: |GIC: |Root IRQ handler: |CPU features: detected: GIC system register)/ },
   { name: 'timer', re: /^arch_timer: / },
+  // How many CPUs came up (PSCI CPU_ON of the secondaries): "smp: Brought up 1 node, 2 CPUs".
+  { name: 'smp', re: /^(smp: Brought up |SMP: Total of |CPU\d+: Booted secondary processor )/ },
   { name: 'console', re: /^(earlycon: |printk: (boot)?console \[|Kernel command line: |[0-9a-f]+\.(sbsa-uart|pl011): ttyAMA\d+ at MMIO )/ },
   { name: 'init', re: /^(Run \/init as init process|Freeing unused kernel memory: |init: )/ },
   { name: 'poweroff', re: /^reboot: / },

@@ -8,6 +8,7 @@
  *     --domain d0,dtb=boards/my-dom0.dtb
  *     --domain d1,enhanced=yes
  *     --domain d1,initrd=initramfs.cpio.gz,cmdline=console=ttyAMA0 earlycon=pl011,0x22000000
+ *     --domain d1,cpus=2
  *
  * (repeatable; later keys win). A kernel command line has commas of its own, so `cmdline=`
  * takes the whole rest of the value and must come last. Parsing only: `runImages` applies
@@ -35,6 +36,8 @@ export interface DomainOverrides {
    * generated devicetree gets the hypervisor node and Xen's side gets the xenstore parameters.
    */
   enhanced?: boolean;
+  /** Number of vCPUs (instead of --cpus), as the dom0less `cpus` property. */
+  cpus?: number;
 }
 
 /**
@@ -46,7 +49,10 @@ export interface DomainOverrides {
 export const MAX_MEMORY_MIB = 3072;
 
 export const DOMAIN_OPTION_HELP =
-  'dN,key=value,... with keys memory (MiB), name, gic (2|3), dtb (file), prefix (console line prefix), enhanced (yes|no), initrd (file), cmdline (kernel command line: last, takes the rest)';
+  'dN,key=value,... with keys memory (MiB), name, gic (2|3), cpus (vCPUs), dtb (file), prefix (console line prefix), enhanced (yes|no), initrd (file), cmdline (kernel command line: last, takes the rest)';
+
+/** Most vCPUs a domain may have here (GICv2 allows 8; the vGIC's masks allow 32 with GICv3). */
+export const MAX_CPUS = 32;
 
 /** Highest domid a dom0less domU gets here (DOMID_FIRST_RESERVED is 0x7ff0). */
 const MAX_DOMID = 0x7fef;
@@ -75,6 +81,12 @@ export function parseDomainOption(text: string): Result<{ domid: number; overrid
         if (value === '') return { ok: false, error: `--domain d${domid}: name is empty` };
         overrides.name = value;
         break;
+      case 'cpus': {
+        const n = /^\d+$/.test(value) ? Number(value) : NaN;
+        if (!(n >= 1 && n <= MAX_CPUS)) return { ok: false, error: `--domain d${domid}: cpus takes a whole number from 1 to ${MAX_CPUS}, not '${value}'` };
+        overrides.cpus = n;
+        break;
+      }
       case 'gic':
         if (value !== '2' && value !== '3') return { ok: false, error: `--domain d${domid}: gic takes 2 or 3, not '${value}'` };
         overrides.gic = value === '2' ? 2 : 3;

@@ -1,13 +1,16 @@
 /**
- * One guest domain as the machine assembles it: its RAM, its vCPU on its own engine, its
- * vGIC, its console UART, and the Xen-side view (`XenDomain`). Nothing here schedules;
- * `Machine` does.
+ * One guest domain as the machine assembles it: its RAM, its vCPUs (each on its own engine,
+ * all mapping the same RAM buffer), its vGIC, its console UART, and the Xen-side view
+ * (`XenDomain`). Nothing here schedules; `Machine` does.
  */
 import { GUEST_PL011_BASE } from './fdt/domu.ts';
 import { Vcpu, type VcpuTraps } from '../cpu/vcpu.ts';
 import { createGic, type VirtualGic } from '../gic/index.ts';
 import { GuestMemory } from '../mem/guest-memory.ts';
 import type { XenDomain, XenVcpu } from '../xen/domain.ts';
+import { DomainVcpu } from './domain-vcpu.ts';
+import { vcpuAffinity } from '../gic/index.ts';
+import { SysReg } from '../cpu/arm64.ts';
 import { GuestTimers, type TimerEvent } from '../xen/vtimer.ts';
 import type { HypercallOutcome } from '../xen/hypercall.ts';
 import type { Board } from './fdt/board.ts';
@@ -29,6 +32,8 @@ export type RunState =
   | { kind: 'blocked'; pc: bigint }
   /** SCHEDOP_poll: wakes when a polled port becomes pending, an IRQ is signalled, or at `deadline` (virtual ns). */
   | { kind: 'poll'; pc: bigint; ports: number[]; deadline: VTime | undefined }
+  /** Powered off (Xen's _VPF_down): a secondary vCPU before PSCI CPU_ON, or after CPU_OFF. */
+  | { kind: 'down' }
   | { kind: 'done'; reason: string };
 
 export interface DomainSpec {
@@ -48,6 +53,8 @@ export interface DomainSpec {
   board: Board;
   /** RAM size in bytes (the base comes from the board's first memory bank). */
   memoryBytes: number;
+  /** Number of vCPUs (default 1): vCPU 0 boots, the others wait for PSCI CPU_ON. */
+  vcpus?: number;
   exactCount?: boolean;
   counted?: boolean;
   /** Symbols for an image without its own (an arm64 Image built from an ELF beside it). */
@@ -69,7 +76,7 @@ export interface DomainHooks {
    */
   onDeviceLog?: (domain: MachineDomain, text: string) => void;
   /** A generic timer was programmed or fired (only wired while a trace sink listens). */
-  onTimer?: (domain: MachineDomain, e: TimerEvent) => void;
+  onTimer?: (domain: MachineDomain, vcpu: number, e: TimerEvent) => void;
 }
 
 /**
@@ -82,11 +89,17 @@ function timerIntids(board: Board): { phys: number; virt: number } {
   return { phys: p[1] ?? 30, virt: p[2] ?? 27 };
 }
 
+/** Most vCPUs a domain may have: GICv2's CPU target lists have 8 bits; GICv3 is capped here. */
+export function maxVcpus(gicVersion: 2 | 3): number {
+  return gicVersion === 2 ? 8 : 32;
+}
+
 export class MachineDomain {
   readonly domid: number;
   readonly name: string;
   readonly memory: GuestMemory;
-  readonly vcpu: Vcpu;
+  /** Every vCPU, vCPU 0 first. */
+  readonly vcpus: DomainVcpu[] = [];
   readonly gic: VirtualGic;
   readonly xen: XenDomain;
   readonly image: LoadedImage;
@@ -97,31 +110,17 @@ export class MachineDomain {
   readonly symbols: readonly ElfSymbol[];
   readonly pl011: LineBuffer;
   readonly consoleIo: LineBuffer;
-  /** The vCPU's generic timers (virtual and physical), on virtual time. */
-  readonly timers: GuestTimers;
-  state: RunState = { kind: 'runnable' };
-  /** What the last hypercall asked of the scheduler (block, yield, poll, shutdown). */
-  outcome: HypercallOutcome | undefined;
+  /** Set once the domain has ended (shutdown, fault, every vCPU off, killed). */
+  ended: string | undefined;
   /** Text after "Test result:", once the domain printed it. */
   result: string | undefined;
   /** Guest-side shared_info bit changes, for the trace (only while a sink listens). */
   bits: GuestBitWatch | undefined;
 
-  private constructor(
-    spec: DomainSpec,
-    memory: GuestMemory,
-    vcpu: Vcpu,
-    gic: VirtualGic,
-    image: LoadedImage,
-    dtbAddress: number,
-    pl011: LineBuffer,
-    consoleIo: LineBuffer,
-    timers: GuestTimers,
-  ) {
+  private constructor(spec: DomainSpec, memory: GuestMemory, gic: VirtualGic, image: LoadedImage, dtbAddress: number, pl011: LineBuffer, consoleIo: LineBuffer) {
     this.domid = spec.domid;
     this.name = spec.name;
     this.memory = memory;
-    this.vcpu = vcpu;
     this.gic = gic;
     this.image = image;
     this.dtbAddress = dtbAddress;
@@ -129,43 +128,77 @@ export class MachineDomain {
     this.symbols = image.symbols.length ? image.symbols : (spec.symbolSource?.(image) ?? []);
     this.pl011 = pl011;
     this.consoleIo = consoleIo;
-    this.timers = timers;
-    const xenVcpu: XenVcpu = {
-      id: 0,
-      online: true,
-      // Xen on Arm injects the event-channel PPI on the 0->1 edge of evtchn_upcall_pending.
-      raiseUpcall: () => gic.pulse(0, this.eventIntid),
-    };
     this.xen = {
       domid: spec.domid,
       name: spec.name,
       privileged: spec.privileged,
       memory,
-      vcpus: [xenVcpu],
+      vcpus: [],
       dying: false,
-      // Grant frames and granted pages go into the vCPU's engine beside RAM.
-      physmap: { map: (gpa, bytes, w) => vcpu.mapHostPages(gpa, bytes, w), unmap: (gpa, size) => vcpu.unmapHostPages(gpa, size) },
+      // Grant frames and granted pages go into every vCPU's engine beside RAM (each vCPU has
+      // an engine of its own; all exist from domain creation, the down ones included).
+      physmap: {
+        map: (gpa, bytes, w) => {
+          for (let i = 0; i < this.vcpus.length; i++) {
+            const err = this.vcpus[i].cpu.mapHostPages(gpa, bytes, w);
+            if (err === undefined) continue;
+            // All or nothing: take the mapping back from the engines that took it.
+            for (let k = 0; k < i; k++) this.vcpus[k].cpu.unmapHostPages(gpa, bytes.length);
+            return err;
+          }
+          return undefined;
+        },
+        unmap: (gpa, size) => {
+          let first: string | undefined;
+          for (const v of this.vcpus) first ??= v.cpu.unmapHostPages(gpa, size);
+          return first;
+        },
+      },
     };
+  }
+
+  /** vCPU 0's engine: what single-vCPU callers (the library API, tests) mean by "the vCPU". */
+  get vcpu(): Vcpu {
+    return this.vcpus[0].cpu;
+  }
+
+  /** Guest instructions retired by all of this domain's vCPUs. */
+  get retired(): number {
+    let n = 0;
+    for (const v of this.vcpus) n += v.cpu.retired;
+    return n;
+  }
+
+  /** vCPU 0's timers. */
+  get timers(): GuestTimers {
+    return this.vcpus[0].timers;
+  }
+
+  /** The domain's state: 'done' once it ended, else vCPU 0's. */
+  get state(): RunState {
+    return this.ended !== undefined ? { kind: 'done', reason: this.ended } : this.vcpus[0].state;
   }
 
   static create(spec: DomainSpec, hooks: DomainHooks): Result<MachineDomain> {
     const bank = spec.board.memory[0];
     if (!bank) return { ok: false, error: `d${spec.domid}: the devicetree describes no memory` };
+    const g = spec.board.gic;
+    const nrVcpus = spec.vcpus ?? 1;
+    if (!Number.isInteger(nrVcpus) || nrVcpus < 1 || nrVcpus > maxVcpus(g.version)) {
+      return { ok: false, error: `d${spec.domid}: ${nrVcpus} vCPUs asked; a GICv${g.version} domain has 1 to ${maxVcpus(g.version)}` };
+    }
     const memory = new GuestMemory(bank.base, spec.memoryBytes);
     const boot = loadBootModules(memory, { kernel: spec.image, dtb: spec.dtb, initrd: spec.initrd, cmdline: spec.cmdline });
     if (!boot.ok) return { ok: false, error: `d${spec.domid} (${spec.imagePath}): ${boot.error}` };
     const { image, dtbAddress } = boot.value;
 
     let self: MachineDomain | undefined;
-    const v = Vcpu.create({ id: 0, memory, traps: hooks.traps, exactCount: spec.exactCount, counted: spec.counted, mpidr: 0 });
-    if (!v.ok) return { ok: false, error: v.error };
-    const g = spec.board.gic;
     // A dom0less domU gets as many SPIs as the host GIC has lines (Xen sizes its vGIC so):
     // QEMU's virt board has 288 lines with GICv2 and 256 with GICv3 (GICD_TYPER 0x8 / 0x480007).
     const gic = createGic(
       g.version === 2
-        ? { version: 2, nrVcpus: 1, distBase: g.distBase, cpuBase: g.cpuBase, nrSpis: 256 }
-        : { version: 3, nrVcpus: 1, distBase: g.distBase, redistBase: g.redistBase, nrSpis: 224 },
+        ? { version: 2, nrVcpus, distBase: g.distBase, cpuBase: g.cpuBase, nrSpis: 256 }
+        : { version: 3, nrVcpus, distBase: g.distBase, redistBase: g.redistBase, nrSpis: 224 },
     );
     if (hooks.onDeviceLog) gic.log = (vcpu, t) => self && hooks.onDeviceLog!(self, `d${spec.domid}v${vcpu}: ${t}`);
     gic.onLineChange = (vcpu, level) => {
@@ -175,59 +208,92 @@ export class MachineDomain {
 
     const pl011 = new LineBuffer((t) => self && hooks.onConsoleLine(self, t, 'pl011'));
     const consoleIo = new LineBuffer((t) => self && hooks.onConsoleLine(self, t, 'console_io'));
-    const errs: (string | undefined)[] = [];
     const uartBase = spec.board.uart?.base ?? Number(GUEST_PL011_BASE);
+    /** The vCPU whose access reaches a device: only the running engine calls its MMIO hooks. */
+    let accessor = 0;
     const uart = new Vpl011({
       out: pl011,
       raiseIrq: () => gic.pulse(0, GUEST_VPL011_SPI),
-      log: hooks.onDeviceLog ? (t) => self && hooks.onDeviceLog!(self, `d${spec.domid}v0 ${t}`) : undefined,
+      log: hooks.onDeviceLog ? (t) => self && hooks.onDeviceLog!(self, `d${spec.domid}v${accessor} ${t}`) : undefined,
     });
-    errs.push(v.vcpu.mapMmio(uartBase, PL011_SIZE, uart));
-    // A refused vGIC access is logged (Xen logs most of them too) for whoever debugs the guest.
-    const refused = (reason: string) => hooks.onDeviceLog && self && hooks.onDeviceLog(self, `d${spec.domid}v0 vGIC: ${reason} (Xen injects a data abort)`);
-    const gicWindow = (base: number, size: number) =>
-      v.vcpu.mapMmio(base, size, {
-        // Registers a guest must not touch read as zero and ignore writes (Xen would inject an
-        // abort); the vGIC reports them and the access is otherwise harmless.
-        read: (off, sz) => {
-          if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
-          const r = gic.mmioRead(0, base + off, sz as 1 | 2 | 4 | 8);
-          if (!r.ok) refused(r.reason);
-          return r.ok ? r.value : 0;
-        },
-        write: (off, sz, val) => {
-          if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
-          // The engine hands over a number below 2^53 (a bigint above): the low 32 bits either way.
-          const r = gic.mmioWrite(0, base + off, sz as 1 | 2 | 4 | 8, typeof val === 'number' ? val >>> 0 : Number(BigInt.asUintN(32, val)));
-          if (!r.ok) refused(r.reason);
-        },
-      });
-    if (g.version === 2) {
-      errs.push(gicWindow(g.distBase, 0x1000), gicWindow(g.cpuBase, 0x2000));
-    } else {
-      errs.push(gicWindow(g.distBase, 0x10000), gicWindow(g.redistBase, 0x20000));
-    }
-    const mapErr = errs.find((e) => e !== undefined);
-    if (mapErr) {
-      v.vcpu.close();
-      return { ok: false, error: `d${spec.domid}: ${mapErr}` };
-    }
-    v.vcpu.gicSystemRegisters = gic.version === 3;
-    v.vcpu.reset(image.entry, dtbAddress);
-    const ppis = timerIntids(spec.board);
-    const timers = new GuestTimers({
-      virtIntid: ppis.virt,
-      physIntid: ppis.phys,
-      raise: (intid) => gic.pulse(0, intid),
-      onEvent: hooks.onTimer ? (e) => self && hooks.onTimer!(self, e) : undefined,
-    });
-    self = new MachineDomain(spec, memory, v.vcpu, gic, image, dtbAddress, pl011, consoleIo, timers);
+    self = new MachineDomain(spec, memory, gic, image, dtbAddress, pl011, consoleIo);
     self.initrd = boot.value.initrd;
+    const ppis = timerIntids(spec.board);
+    const eventIntid = self.eventIntid;
+    for (let id = 0; id < nrVcpus; id++) {
+      const v = Vcpu.create({ id, memory, traps: hooks.traps, exactCount: spec.exactCount, counted: spec.counted, mpidr: vcpuAffinity(id) });
+      if (!v.ok) {
+        self.close();
+        return { ok: false, error: v.error };
+      }
+      const cpu = v.vcpu;
+      const errs: (string | undefined)[] = [];
+      errs.push(
+        cpu.mapMmio(uartBase, PL011_SIZE, {
+          read: (off, sz) => ((accessor = id), uart.read(off, sz)),
+          write: (off, sz, val) => {
+            accessor = id;
+            uart.write(off, sz, val);
+          },
+        }),
+      );
+      // A refused vGIC access is logged (Xen logs most of them too) for whoever debugs the guest.
+      const refused = (reason: string) => hooks.onDeviceLog && self && hooks.onDeviceLog(self, `d${spec.domid}v${id} vGIC: ${reason} (Xen injects a data abort)`);
+      const gicWindow = (base: number, size: number) =>
+        cpu.mapMmio(base, size, {
+          // Registers a guest must not touch read as zero and ignore writes (Xen would inject an
+          // abort); the vGIC reports them and the access is otherwise harmless.
+          read: (off, sz) => {
+            if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
+            const r = gic.mmioRead(id, base + off, sz as 1 | 2 | 4 | 8);
+            if (!r.ok) refused(r.reason);
+            return r.ok ? r.value : 0;
+          },
+          write: (off, sz, val) => {
+            if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
+            // The engine hands over a number below 2^53 (a bigint above): the low 32 bits either way.
+            const r = gic.mmioWrite(id, base + off, sz as 1 | 2 | 4 | 8, typeof val === 'number' ? val >>> 0 : Number(BigInt.asUintN(32, val)));
+            if (!r.ok) refused(r.reason);
+          },
+        });
+      if (g.version === 2) {
+        errs.push(gicWindow(g.distBase, 0x1000), gicWindow(g.cpuBase, 0x2000));
+      } else {
+        // Every redistributor frame (RD + SGI, 128 KiB each), one per vCPU.
+        errs.push(gicWindow(g.distBase, 0x10000), gicWindow(g.redistBase, 0x20000 * nrVcpus));
+      }
+      // Several vCPUs: each one's TLB and cache maintenance must reach the others (DomainVcpu.catchUp).
+      if (nrVcpus > 1) errs.push(cpu.watchMaintenance());
+      const mapErr = errs.find((e) => e !== undefined);
+      if (mapErr) {
+        cpu.close();
+        self.close();
+        return { ok: false, error: `d${spec.domid}: ${mapErr}` };
+      }
+      cpu.gicSystemRegisters = gic.version === 3;
+      const sctlrAtReset = cpu.readSys(SysReg.SCTLR_EL1);
+      if (id === 0) cpu.reset(image.entry, dtbAddress);
+      const timers = new GuestTimers({
+        virtIntid: ppis.virt,
+        physIntid: ppis.phys,
+        raise: (intid) => gic.pulse(id, intid),
+        onEvent: hooks.onTimer ? (e) => self && hooks.onTimer!(self, id, e) : undefined,
+      });
+      const xenVcpu: XenVcpu = {
+        id,
+        // Secondary vCPUs start down (Xen's _VPF_down) until PSCI CPU_ON.
+        online: id === 0,
+        // Xen on Arm injects the event-channel PPI on the 0->1 edge of evtchn_upcall_pending.
+        raiseUpcall: () => gic.pulse(id, eventIntid),
+      };
+      self.xen.vcpus.push(xenVcpu);
+      self.vcpus.push(new DomainVcpu(self, id, cpu, timers, xenVcpu, sctlrAtReset));
+    }
     return { ok: true, value: self };
   }
 
   get done(): boolean {
-    return this.state.kind === 'done';
+    return this.ended !== undefined;
   }
 
   /** "main+0x23", or undefined when no symbol covers `pc`. */
@@ -249,6 +315,6 @@ export class MachineDomain {
   }
 
   close(): void {
-    this.vcpu.close();
+    for (const v of this.vcpus) v.cpu.close();
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The machine: the one place that wires CPU, vGIC and Xen together, and the scheduler.
  *
- * Scheduling is round robin over domains in domid order. Each runnable vCPU gets a quantum of
- * guest instructions (virtual time = instructions retired, 1 instruction = 1 ns of guest time),
- * which makes every run with the same inputs identical: same transcript, same trace.
+ * Scheduling is round robin over every vCPU of every domain, in domid order and vCPU order
+ * within a domain (d1v0, d1v1, d2v0, ...). Each runnable vCPU gets a quantum of guest
+ * instructions (virtual time = instructions retired by all vCPUs, 1 instruction = 1 ns of guest
+ * time), which makes every run with the same inputs identical: same transcript, same trace.
  */
 import type { Vcpu, VcpuExit } from '../cpu/vcpu.ts';
 import type { SysregAccess } from '../cpu/decode.ts';
@@ -13,13 +14,19 @@ import { installXen, type XenServices } from '../xen/ops/install.ts';
 import { EC, PSTATE_I } from '../cpu/arm64.ts';
 import { XEN_HYPERCALL_TAG } from '../xen/abi.ts';
 import { MachineDomain, type DomainSpec } from './domain.ts';
-import { smcccCall } from './smccc.ts';
+import type { DomainVcpu } from './domain-vcpu.ts';
+import { PSCI_RET, smcccCall } from './smccc.ts';
 import { vcpuAffinity } from '../gic/index.ts';
 import { gicTraceObserver } from '../trace/gic.ts';
 import { GuestBitWatch } from './guest-bits.ts';
 import { hex, type Result } from './result.ts';
 import { residentBytes } from '../mem/resident.ts';
 import { vbig, vclampDistance, vmin, vsub, vtime, type VTime } from './vtime.ts';
+
+/** A domain as PSCI sees it (smccc.ts): its vCPUs, their virtual affinity, which are up. */
+function psciView(d: MachineDomain) {
+  return { nrVcpus: d.vcpus.length, affinityOf: (v: number) => BigInt(vcpuAffinity(v)), online: (v: number) => d.vcpus[v]?.up ?? false };
+}
 
 export interface MachineOptions {
   xsm: XsmPolicy;
@@ -77,12 +84,12 @@ export interface MachineDebugger {
   readonly holding: boolean;
   /** Resolves once the machine may run again (immediately when nothing holds it). */
   whenRunnable(): Promise<void>;
-  /** A domain a debugger wants to single-step: it alone runs, one instruction at a time. */
-  stepping(): MachineDomain | undefined;
-  /** Called before `d` runs; returns an instruction cap (1 to step off a planted breakpoint). */
-  beforeRun(d: MachineDomain): number | undefined;
-  /** Called after `d` ran with how its run ended (breakpoints, finished steps). */
-  afterRun(d: MachineDomain, exit: VcpuExit): void;
+  /** A vCPU a debugger wants to single-step: it alone runs, one instruction at a time. */
+  stepping(): DomainVcpu | undefined;
+  /** Called before `v` runs; returns an instruction cap (1 to step off a planted breakpoint). */
+  beforeRun(v: DomainVcpu): number | undefined;
+  /** Called after `v` ran with how its run ended (breakpoints, finished steps). */
+  afterRun(v: DomainVcpu, exit: VcpuExit): void;
   /** `d` ended (shutdown, fault, killed). */
   domainEnded(d: MachineDomain, reason: string): void;
 }
@@ -114,8 +121,12 @@ export class Machine {
   private idleTime = 0;
   private idleHigh = 0n;
   private rng: number;
-  private current: MachineDomain | undefined;
-  private lastRun: MachineDomain | undefined;
+  /** Every vCPU of every domain in scheduling order (domid, then vCPU id). */
+  private readonly slots: DomainVcpu[] = [];
+  /** Their engines, for the virtual-time sum. */
+  private readonly cpus: Vcpu[] = [];
+  private current: DomainVcpu | undefined;
+  private lastRun: DomainVcpu | undefined;
   /** Set only while `runAsync` runs under a debugger. */
   private debugger: MachineDebugger | undefined;
   /** Domains whose RAM exceeds the host memory limit: checked between runs, with when next. */
@@ -137,8 +148,8 @@ export class Machine {
     this.xen = installXen(this.hv, {
       // local_events_need_delivery(): PSTATE.I clear and the event interrupt signalled.
       eventsNeedDelivery: (dom, vcpuId) => {
-        const d = this.byDomid(dom.domid);
-        return d !== undefined && d.vcpu.irqLine && (d.vcpu.pstate & PSTATE_I) === 0 && vcpuId === 0;
+        const v = this.byDomid(dom.domid)?.vcpus[vcpuId]?.cpu;
+        return v !== undefined && v.irqLine && (v.pstate & PSTATE_I) === 0;
       },
     });
     opts.trace.clock = () => this.now();
@@ -147,7 +158,8 @@ export class Machine {
   /** Virtual time: instructions retired by every vCPU plus idle time skipped (exact). */
   now(): VTime {
     let t = this.idleTime;
-    for (const d of this.domains) t += d.vcpu.retired;
+    const cpus = this.cpus;
+    for (let i = 0; i < cpus.length; i++) t += cpus[i].retired;
     // Instructions retired stay far below 2^53 (years of guest time): only idle jumps leave it.
     return this.idleHigh === 0n ? t : vtime(this.idleHigh + BigInt(t));
   }
@@ -210,7 +222,8 @@ export class Machine {
 
   addDomain(spec: Omit<DomainSpec, 'exactCount' | 'counted'>): Result<MachineDomain> {
     const r = MachineDomain.create(
-      { ...spec, exactCount: this.opts.exactCount, counted: this.opts.counted !== false },
+      // Several vCPUs share the machine by quanta: they always count instructions.
+      { ...spec, exactCount: this.opts.exactCount, counted: this.opts.counted !== false || (spec.vcpus ?? 1) > 1 },
       {
         traps: this.trapsFor(() => this.current),
         onConsoleLine: (d, text, via) => {
@@ -221,18 +234,18 @@ export class Machine {
         },
         onDeviceLog: (_d, text) => this.opts.onStatus(text),
         onIrqLine: (d, vcpu, level) => {
-          d.vcpu.setIrqLine(level);
+          d.vcpus[vcpu].cpu.setIrqLine(level);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu, intid: -1, change: level ? 'line_up' : 'line_down' });
         },
         // GIC raise/ack/EOI/deactivate with the INTID, only when someone listens.
         observer: this.opts.trace.on ? gicTraceObserver(this.opts.trace, spec.domid) : undefined,
         beforeGicAccess: this.opts.trace.on ? (d) => d.bits?.check(d.xen.sharedInfoGpa) : undefined,
         onTimer: this.opts.trace.on
-          ? (d, e) =>
+          ? (d, vcpu, e) =>
               this.opts.trace.emit(
                 e.change === 'fire'
-                  ? { kind: 'timer', domid: d.domid, vcpu: 0, timer: e.timer, change: 'fire', intid: e.intid }
-                  : { kind: 'timer', domid: d.domid, vcpu: 0, timer: e.timer, change: 'set', ctl: e.ctl, cval: e.cval.toString() },
+                  ? { kind: 'timer', domid: d.domid, vcpu, timer: e.timer, change: 'fire', intid: e.intid }
+                  : { kind: 'timer', domid: d.domid, vcpu, timer: e.timer, change: 'set', ctl: e.ctl, cval: e.cval.toString() },
               )
           : undefined,
       },
@@ -246,13 +259,20 @@ export class Machine {
       r.value.vcpu.needVirtualTime();
       this.memoryWatch.set(r.value, 0);
     }
+    // Scheduling order: domains as added (domid order from runImages), each one's vCPUs in order.
+    for (const v of r.value.vcpus) {
+      this.slots.push(v);
+      this.cpus.push(v.cpu);
+    }
     if (this.opts.trace.on) {
       r.value.bits = new GuestBitWatch(r.value.domid, r.value.memory, this.opts.trace);
       // The CPU's side of each interrupt: vector entry and the return to the interrupted code.
       const d = r.value;
-      d.vcpu.watchInterrupts((step) =>
-        this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu: 0, intid: -1, change: step.kind === 'taken' ? 'taken' : 'return', pc: step.kind === 'taken' ? step.elr : step.pc }),
-      );
+      for (const v of d.vcpus) {
+        v.cpu.watchInterrupts((step) =>
+          this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu: v.index, intid: -1, change: step.kind === 'taken' ? 'taken' : 'return', pc: step.kind === 'taken' ? step.elr : step.pc }),
+        );
+      }
     }
     this.xen.createDomainState(r.value.xen, {
       isConsole: true,
@@ -267,47 +287,49 @@ export class Machine {
     return r;
   }
 
-  private trapsFor(current: () => MachineDomain | undefined) {
+  private trapsFor(current: () => DomainVcpu | undefined) {
     return {
       // What an HVC means is Xen's: #0xEA1 a hypercall, #0 an SMCCC call (PSCI), anything else
       // an undefined-instruction exception whose preferred return is the next instruction.
       hvc: (vcpu: Vcpu, imm: number, at: bigint) => {
-        const d = current()!;
-        if (imm === XEN_HYPERCALL_TAG) this.hypercall(d, vcpu, at);
-        else if (imm === 0) this.smccc(d, vcpu);
+        const v = current()!;
+        if (imm === XEN_HYPERCALL_TAG) this.hypercall(v, vcpu, at);
+        else if (imm === 0) this.smccc(v, vcpu);
         else {
           // Xen logs this on its console too ("d1v0 Invalid HVC imm 0x1234").
-          this.opts.onStatus(`d${d.domid}v0 invalid HVC imm 0x${imm.toString(16)} at ${d.where(at)}: undefined instruction injected`);
+          this.opts.onStatus(`${v.label} invalid HVC imm 0x${imm.toString(16)} at ${v.domain.where(at)}: undefined instruction injected`);
           vcpu.injectSync(EC.UNKNOWN, 0, at + 4n);
         }
       },
       smc: (vcpu: Vcpu, imm: number, at: bigint) => this.smc(current()!, vcpu, imm, at),
       sysreg: (vcpu: Vcpu, acc: SysregAccess) => {
-        const d = current()!;
+        const v = current()!;
+        const d = v.domain;
         if (acc.op0 === 3 && acc.op1 === 3 && acc.crn === 14) {
           // The generic timer, on virtual time. A lone vCPU that was running uncounted (no
           // virtual time) starts counting now: the answers begin at time 0.
           if (!vcpu.counted) vcpu.needVirtualTime();
-          return d.timers.access(acc, this.now());
+          return v.timers.access(acc, this.now());
         }
         d.bits?.check(d.xen.sharedInfoGpa);
         if (d.gic.version !== 3) return { ok: false as const };
         if (acc.read) {
-          const r = d.gic.sysregRead(0, acc);
+          const r = d.gic.sysregRead(v.index, acc);
           return r.ok ? { ok: true as const, value: BigInt(r.value) } : { ok: false as const };
         }
-        const r = d.gic.sysregWrite(0, acc, acc.value ?? d.vcpu.x(acc.rt));
+        const r = d.gic.sysregWrite(v.index, acc, acc.value ?? vcpu.x(acc.rt));
         return r.ok ? { ok: true as const } : { ok: false as const };
       },
     };
   }
 
-  private hypercall(d: MachineDomain, vcpu: Vcpu, at: bigint): void {
+  private hypercall(v: DomainVcpu, vcpu: Vcpu, at: bigint): void {
+    const d = v.domain;
     const { nr, a } = vcpu.hypercallArgs();
     // Trace: what the guest changed in its shared_info before this call is the guest's doing;
     // what changed during it (any domain's page) is the hypervisor's.
     d.bits?.check(d.xen.sharedInfoGpa);
-    const r = this.hv.hypercall(d.xen, d.xen.vcpus[0], nr, a, at, d.symbols.length ? d : undefined, vcpu.view.buffers());
+    const r = this.hv.hypercall(d.xen, v.xen, nr, a, at, d.symbols.length ? d : undefined, vcpu.view.buffers());
     if (d.bits) for (const x of this.domains) x.bits?.absorb(x.xen.sharedInfoGpa);
     if (r.outcome.kind === 'continuation') {
       // Re-execute the HVC with the call's new arguments, after this run ends.
@@ -318,7 +340,7 @@ export class Machine {
     }
     vcpu.setX(0, r.value);
     if (r.outcome.kind !== 'return') {
-      d.outcome = r.outcome;
+      v.outcome = r.outcome;
       vcpu.requestStop();
     }
   }
@@ -327,26 +349,36 @@ export class Machine {
    * SMCCC through HVC #0 or SMC #0 (function id in w0): PSCI and the SMCCC queries as Xen 4.17
    * answers them (smccc.ts). What Xen does not handle it logs, and so does this.
    */
-  private smccc(d: MachineDomain, vcpu: Vcpu): void {
-    const r = smcccCall({ x: [vcpu.x(0), vcpu.x(1), vcpu.x(2), vcpu.x(3)] }, this.smcccDomain);
+  private smccc(v: DomainVcpu, vcpu: Vcpu): void {
+    const d = v.domain;
+    const r = smcccCall({ x: [vcpu.x(0), vcpu.x(1), vcpu.x(2), vcpu.x(3)] }, psciView(d), v.index);
     switch (r.kind) {
       case 'return':
         for (let i = 0; i < r.regs.length; i++) vcpu.setX(i, r.regs[i]);
-        if (r.unhandled !== undefined) this.opts.onStatus(`d${d.domid}v0 Unhandled SMC/HVC: 0x${r.unhandled.toString(16)}`);
+        if (r.unhandled !== undefined) this.opts.onStatus(`${v.label} Unhandled SMC/HVC: 0x${r.unhandled.toString(16)}`);
         return;
       case 'shutdown':
-        d.outcome = { kind: 'shutdown', reason: r.reason, code: r.reason === 'poweroff' ? 0 : 1 };
+        v.outcome = { kind: 'shutdown', reason: r.reason, code: r.reason === 'poweroff' ? 0 : 1 };
         vcpu.requestStop();
         return;
+      case 'cpu-on': {
+        // Xen's do_common_cpu_on: the target's pending interrupts are dropped
+        // (vgic_clear_pending_irqs), it gets its boot registers and is woken.
+        const t = d.vcpus[r.vcpu];
+        d.gic.clearPendingOf(r.vcpu);
+        t.powerOn(r.entry, r.contextId);
+        vcpu.setX(0, PSCI_RET.SUCCESS);
+        if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: t.index, change: 'up' });
+        return;
+      }
       case 'cpu-off':
-        // The domain's only vCPU is down: Xen leaves the domain there, idle for ever; it ends here.
         vcpu.setX(0, 0);
-        this.psciStops.set(d, 'cpu-off');
+        v.psciStop = 'cpu-off';
         vcpu.requestStop();
         return;
       case 'suspend':
         vcpu.setX(0, 0);
-        this.psciStops.set(d, 'suspend');
+        v.psciStop = 'suspend';
         vcpu.requestStop();
         return;
     }
@@ -354,43 +386,40 @@ export class Machine {
 
   /** SMC: #0 is an SMCCC call; any other immediate is not, and Xen injects an undefined
    *  instruction whose return address is the SMC itself (a trapped SMC's preferred return). */
-  private smc(d: MachineDomain, vcpu: Vcpu, imm: number, at: bigint): void {
+  private smc(v: DomainVcpu, vcpu: Vcpu, imm: number, at: bigint): void {
     // The CPU read the immediate through the guest's translation (src/cpu/decode.ts).
     if (imm !== 0) {
       vcpu.injectSync(EC.UNKNOWN, 0, at);
       return;
     }
-    this.smccc(d, vcpu);
+    this.smccc(v, vcpu);
   }
-
-  /** A one-vCPU domain as PSCI sees it: vCPU 0, affinity 0, running. */
-  private readonly smcccDomain = { nrVcpus: 1, affinityOf: (v: number) => BigInt(vcpuAffinity(v)), online: () => true };
-  /** PSCI calls that stopped a vCPU, carried out once it has stopped. */
-  private readonly psciStops = new Map<MachineDomain, 'cpu-off' | 'suspend'>();
 
   // ---------------------------------------------------------------- scheduling
 
   /** Wakes a non-running vCPU whose wait is over. */
-  private wake(d: MachineDomain): void {
-    const s = d.state;
-    if (s.kind === 'runnable' || s.kind === 'done') return;
-    const irq = d.gic.wakeup(0);
-    let wake = irq;
-    if (s.kind === 'blocked') wake ||= this.xen.eventPendingFor(d.domid, 0);
+  private wake(v: DomainVcpu): void {
+    const s = v.state;
+    if (s.kind === 'runnable' || s.kind === 'down' || s.kind === 'done') return;
+    const d = v.domain;
+    const id = v.index;
+    let wake = d.gic.wakeup(id);
+    if (s.kind === 'blocked') wake ||= this.xen.eventPendingFor(d.domid, id);
     if (s.kind === 'poll') {
-      if (this.xen.pollSatisfied(d.domid, 0) || (s.deadline !== undefined && this.now() >= s.deadline)) wake = true;
-      if (wake) this.xen.endPoll(d.domid, 0);
+      if (this.xen.pollSatisfied(d.domid, id) || (s.deadline !== undefined && this.now() >= s.deadline)) wake = true;
+      if (wake) this.xen.endPoll(d.domid, id);
     }
     if (wake) {
-      d.state = { kind: 'runnable' };
-      if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'wake' });
+      v.state = { kind: 'runnable' };
+      if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: id, change: 'wake' });
     }
   }
 
   private end(d: MachineDomain, reason: string): void {
     // A shut-down domain stays allocated (Xen only destroys it when a toolstack asks, which
     // never happens for dom0less domUs): peers still see its ports, and XSM still answers first.
-    d.state = { kind: 'done', reason };
+    d.ended = reason;
+    for (const v of d.vcpus) v.state = { kind: 'done', reason };
     if (this.opts.trace.on) this.opts.trace.emit({ kind: 'domain_end', domid: d.domid, reason });
     this.debugger?.domainEnded(d, reason);
   }
@@ -401,24 +430,25 @@ export class Machine {
   }
 
   /** Carries out what a hypercall asked for once the vCPU has stopped. */
-  private applyOutcome(d: MachineDomain): void {
-    const o = d.outcome;
-    d.outcome = undefined;
-    if (!o) return;
-    const pc = d.vcpu.pc;
+  private applyOutcome(v: DomainVcpu): void {
+    const o = v.outcome;
+    v.outcome = undefined;
+    if (!o || v.domain.done) return;
+    const d = v.domain;
+    const pc = v.cpu.pc;
     switch (o.kind) {
       case 'return':
         return;
       case 'yield':
-        if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'yield' });
+        if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: v.index, change: 'yield' });
         return;
       case 'block':
         // Xen's SCHEDOP_block enables event delivery (clears PSTATE.I) before sleeping.
-        d.vcpu.pstate = d.vcpu.pstate & ~PSTATE_I;
-        d.state = { kind: 'blocked', pc };
+        v.cpu.pstate = v.cpu.pstate & ~PSTATE_I;
+        v.state = { kind: 'blocked', pc };
         break;
       case 'poll':
-        d.state = {
+        v.state = {
           kind: 'poll',
           pc,
           ports: o.ports,
@@ -432,13 +462,13 @@ export class Machine {
         this.end(d, `shutdown: ${o.reason}`);
         return;
     }
-    if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'block' });
-    this.wake(d);
+    if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: v.index, change: 'block' });
+    this.wake(v);
   }
 
-  /** Which domain runs first: d-order normally, rotated by the seed so that varies too. */
-  private firstDomainIndex(): number {
-    return this.opts.seed === undefined || this.domains.length === 0 ? 0 : this.opts.seed % this.domains.length;
+  /** Which vCPU runs first: d-order normally, rotated by the seed so that varies too. */
+  private firstSlotIndex(): number {
+    return this.opts.seed === undefined || this.slots.length === 0 ? 0 : this.opts.seed % this.slots.length;
   }
 
   private nextQuantum(): number {
@@ -458,7 +488,7 @@ export class Machine {
 
   /** Runs until every domain has finished, or a limit, or a deadlock. */
   run(limits: RunLimits = {}): RunEnd {
-    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: this.firstDomainIndex() };
+    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: this.firstSlotIndex() };
     for (;;) {
       const end = this.schedule(p, limits);
       if (end) return end;
@@ -471,7 +501,7 @@ export class Machine {
    * between decisions; the decisions are the same as `run`'s.
    */
   beginRun(limits: RunLimits = {}): () => RunEnd | undefined {
-    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: this.firstDomainIndex() };
+    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: this.firstSlotIndex() };
     return () => this.schedule(p, limits);
   }
 
@@ -481,7 +511,7 @@ export class Machine {
    * machine. Wall-clock time spent held does not count against the timeout.
    */
   async runAsync(limits: RunLimits, dbg: MachineDebugger): Promise<RunEnd> {
-    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: this.firstDomainIndex() };
+    const p: RunProgress = { startWall: performance.now(), graceLeft: GRACE_INSTRUCTIONS, rr: this.firstSlotIndex() };
     this.debugger = dbg;
     try {
       let lastYield = performance.now();
@@ -522,22 +552,23 @@ export class Machine {
     if (limits.maxInstructions !== undefined && now >= limits.maxInstructions) {
       return { kind: 'instruction-limit', limit: limits.maxInstructions };
     }
-    // A domain's due timer interrupts are raised before it is woken or runs (they may wake it).
+    const slots = this.slots;
+    // A vCPU's due timer interrupts are raised before it is woken or runs (they may wake it).
     let nextTimer: VTime | undefined;
-    for (let i = 0; i < doms.length; i++) {
-      const x = doms[i];
-      if (x.done) continue;
+    for (let i = 0; i < slots.length; i++) {
+      const x = slots[i];
+      if (x.domain.ended !== undefined) continue;
       x.timers.update(now);
       const t = x.timers.nextDeadline();
       if (t !== undefined && (nextTimer === undefined || t < nextTimer)) nextTimer = t;
       this.wake(x);
     }
-    // Round robin in domid order: the first runnable domain at or after p.rr, else the first.
+    // Round robin: the first runnable vCPU at or after p.rr, else the first.
     let nRunnable = 0;
     let first = -1;
     let next = -1;
-    for (let i = 0; i < doms.length; i++) {
-      if (doms[i].state.kind !== 'runnable') continue;
+    for (let i = 0; i < slots.length; i++) {
+      if (slots[i].state.kind !== 'runnable') continue;
       nRunnable++;
       if (first < 0) first = i;
       if (next < 0 && i >= p.rr) next = i;
@@ -547,23 +578,24 @@ export class Machine {
       const live = doms.filter((d) => !d.done);
       // Fast-forward virtual time to the earliest poll or timer deadline, if any.
       let wakeAt = nextTimer;
-      for (const d of live) if (d.state.kind === 'poll') wakeAt = vmin(wakeAt, d.state.deadline);
+      for (const v of slots) if (v.state.kind === 'poll') wakeAt = vmin(wakeAt, v.state.deadline);
       if (wakeAt !== undefined) {
         this.fastForward(now, wakeAt);
         return undefined;
       }
       return { kind: 'deadlock', report: this.deadlockReport(live) };
     }
-    // A debugger's single step runs only the stepped domain, one instruction.
+    // A debugger's single step runs only the stepped vCPU, one instruction.
     const stepped = this.debugger?.stepping();
-    const solo = stepped !== undefined && stepped.state.kind === 'runnable' && doms.includes(stepped) ? stepped : undefined;
-    // Round robin in domid order, starting after the last domain that ran.
-    const d = solo ?? doms[next >= 0 ? next : first];
-    p.rr = (solo ? doms.indexOf(solo) : next >= 0 ? next : first) + 1;
+    const solo = stepped !== undefined && stepped.state.kind === 'runnable' && slots.includes(stepped) ? stepped : undefined;
+    // Round robin in slot order, starting after the last vCPU that ran.
+    const v = solo ?? slots[next >= 0 ? next : first];
+    const d = v.domain;
+    p.rr = (solo ? slots.indexOf(solo) : next >= 0 ? next : first) + 1;
     // Alone, a vCPU may run long (the quantum only matters for interleaving); with a seed, the
     // quantum varies so that timing-dependent guest bugs show up reproducibly.
     let budget = nRunnable > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
-    // Run no further than the next timer deadline (any domain's), so it fires on time.
+    // Run no further than the next timer deadline (any vCPU's), so it fires on time.
     if (nextTimer !== undefined) budget = vclampDistance(nextTimer, now, 1, budget);
     if (limits.maxInstructions !== undefined) budget = vclampDistance(limits.maxInstructions, now, 0, budget);
     if (allReported) {
@@ -571,16 +603,18 @@ export class Machine {
       budget = Math.min(budget, p.graceLeft);
     }
     if (solo) budget = 1;
-    const cap = this.debugger?.beforeRun(d);
+    const cap = this.debugger?.beforeRun(v);
     if (cap !== undefined) budget = Math.min(budget, cap);
     const before = now;
-    if (this.opts.trace.on && this.lastRun !== d) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'switch' });
-    this.lastRun = d;
-    this.current = d;
+    if (this.opts.trace.on && this.lastRun !== v) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: v.index, change: 'switch' });
+    this.lastRun = v;
+    this.current = v;
+    const cpu = v.cpu;
+    if (d.vcpus.length > 1) v.catchUp();
     // An uncounted vCPU (a lone domain) is bounded only by what is left of the wall-clock limit.
     const wallLimitUs =
-      d.vcpu.counted || limits.timeoutMs === undefined ? 0 : Math.max(1000, (limits.timeoutMs - (performance.now() - p.startWall)) * 1000);
-    const exit = d.vcpu.run(Math.max(1, budget), allReported && !d.vcpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
+      cpu.counted || limits.timeoutMs === undefined ? 0 : Math.max(1000, (limits.timeoutMs - (performance.now() - p.startWall)) * 1000);
+    const exit = cpu.run(Math.max(1, budget), allReported && !cpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;
     d.bits?.check(d.xen.sharedInfoGpa);
     if (allReported) p.graceLeft -= Number(vsub(this.now(), before));
@@ -593,57 +627,76 @@ export class Machine {
         if (allReported) return { kind: 'finished' };
         return { kind: 'timeout', seconds: (limits.timeoutMs ?? 0) / 1000 };
       case 'stopped': {
-        const psci = this.psciStops.get(d);
-        this.psciStops.delete(d);
+        const psci = v.psciStop;
+        v.psciStop = undefined;
         if (psci === 'suspend') {
           // PSCI CPU_SUSPEND: Xen blocks the vCPU until an interrupt is pending for it.
-          d.state = { kind: 'wfi', pc: d.vcpu.pc };
-          this.wake(d);
+          v.state = { kind: 'wfi', pc: cpu.pc };
+          this.wake(v);
         } else if (psci === 'cpu-off') {
-          this.opts.onStatus(`d${d.domid}: its only vCPU is off (PSCI CPU_OFF); the domain ends`);
-          this.end(d, 'cpu off');
+          this.cpuOff(v);
         }
-        this.applyOutcome(d);
+        this.applyOutcome(v);
         break;
       }
       case 'wfi':
-        d.state = { kind: 'wfi', pc: d.vcpu.pc };
-        if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: 0, change: 'wfi' });
-        this.wake(d);
+        v.state = { kind: 'wfi', pc: cpu.pc };
+        if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: v.index, change: 'wfi' });
+        this.wake(v);
         break;
       case 'fault': {
         const f = exit.fault;
-        const parts = [`d${d.domid} fault: ${f.what}`];
+        const parts = [`d${d.domid}${d.vcpus.length > 1 ? `v${v.index}` : ''} fault: ${f.what}`];
         if (f.address !== undefined) parts.push(`address ${hex(f.address)}`);
         parts.push(`at ${d.where(f.pc)}${f.pcExact ? '' : ' (start of the faulting block)'}`);
         if (f.esr !== undefined) parts.push(`ESR ${hex(f.esr)}`);
         this.opts.onStatus(parts.join(', '));
         if (this.opts.trace.on) {
-          this.opts.trace.emit({ kind: 'fault', domid: d.domid, vcpu: 0, pc: f.pc, what: f.what, address: f.address, syndrome: f.esr });
+          this.opts.trace.emit({ kind: 'fault', domid: d.domid, vcpu: v.index, pc: f.pc, what: f.what, address: f.address, syndrome: f.esr });
         }
         this.end(d, `fault: ${f.what}`);
         break;
       }
     }
     if (this.memoryWatch.size !== 0) this.checkHostMemory(d);
-    this.debugger?.afterRun(d, exit);
+    this.debugger?.afterRun(v, exit);
     return undefined;
+  }
+
+  /**
+   * PSCI CPU_OFF, once the vCPU has stopped: it goes down (Xen's _VPF_down). When no vCPU of the
+   * domain is left up, Xen leaves the domain there, idle for ever; here it ends.
+   */
+  private cpuOff(v: DomainVcpu): void {
+    const d = v.domain;
+    v.powerOff();
+    if (this.opts.trace.on) this.opts.trace.emit({ kind: 'sched', domid: d.domid, vcpu: v.index, change: 'down' });
+    if (d.vcpus.some((x) => x.up)) return;
+    this.opts.onStatus(
+      d.vcpus.length === 1
+        ? `d${d.domid}: its only vCPU is off (PSCI CPU_OFF); the domain ends`
+        : `d${d.domid}: every vCPU is off (PSCI CPU_OFF); the domain ends`,
+    );
+    this.end(d, 'cpu off');
   }
 
   private deadlockReport(live: MachineDomain[]): string {
     const lines = ['every domain is waiting and nothing can wake them:'];
     for (const d of live) {
-      const s = d.state;
-      const what =
-        s.kind === 'wfi'
-          ? `WFI at ${d.where(s.pc)} with no interrupt signalled`
-          : s.kind === 'blocked'
-            ? `SCHEDOP_block at ${d.where(s.pc)} with no event pending`
-            : s.kind === 'poll'
-              ? `SCHEDOP_poll on ports [${s.ports.join(', ')}] at ${d.where(s.pc)}, no timeout`
-              : s.kind;
-      lines.push(`  d${d.domid}: ${what}`);
-      for (const t of d.timers.describe()) lines.push(`      ${t}`);
+      for (const v of d.vcpus) {
+        const s = v.state;
+        if (s.kind === 'down' && v.index > 0) continue;
+        const what =
+          s.kind === 'wfi'
+            ? `WFI at ${d.where(s.pc)} with no interrupt signalled`
+            : s.kind === 'blocked'
+              ? `SCHEDOP_block at ${d.where(s.pc)} with no event pending`
+              : s.kind === 'poll'
+                ? `SCHEDOP_poll on ports [${s.ports.join(', ')}] at ${d.where(s.pc)}, no timeout`
+                : s.kind;
+        lines.push(`  ${d.vcpus.length > 1 ? v.label : `d${d.domid}`}: ${what}`);
+        for (const t of v.timers.describe()) lines.push(`      ${t}`);
+      }
       const ports = this.xen.portStates(d.domid);
       if (ports.length) {
         lines.push(

@@ -42,6 +42,8 @@ export interface RunOptions {
    * dom0less domUs (its own board.dtb describes the hypervisor node it needs).
    */
   enhanced?: boolean;
+  /** vCPUs of every domain (a domain's `cpus=` overrides it); default: the devicetree's cpu nodes, 1 for a generated tree. */
+  cpus?: number;
   /** Count instructions even for a lone domain (virtual time in results; slower). */
   counted?: boolean;
   /** Per-domain overrides, `dN,key=value,...` each (see domain-options.ts). */
@@ -130,13 +132,13 @@ export const DEFAULT_DOMU_MEMORY_MIB = 64;
  * domU of this configuration (fdt/domu.ts: memory, one vCPU, PSCI, timer, the GIC, the vpl011,
  * /chosen; no hypervisor node, as for a domain that is not "enhanced").
  */
-export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB' | 'enhanced'>): Result<ResolvedDtb> {
+export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB' | 'enhanced' | 'cpus'>): Result<ResolvedDtb> {
   let path = opts.dtb;
   if (!path && image !== undefined) {
     const beside = join(dirname(image), 'board.dtb');
     if (existsSync(beside)) path = beside;
   }
-  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB, opts.enhanced ?? false);
+  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB, opts.enhanced ?? false, opts.cpus ?? 1);
   const blob = readImageFile(path, 'devicetree');
   if (!blob.ok) return blob;
   const board = describeBoard(blob.value);
@@ -152,16 +154,16 @@ export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dt
   return { ok: true, value: { path, blob: blob.value, board: board.value } };
 }
 
-function generatedDtb(gic: 2 | 3, memoryMiB: number, enhanced: boolean): Result<ResolvedDtb> {
+function generatedDtb(gic: 2 | 3, memoryMiB: number, enhanced: boolean, vcpus: number): Result<ResolvedDtb> {
   // An enhanced domU gets Xen's hypervisor node (grant-table region, extended regions, PPI 31).
-  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus: 1, gic, vpl011: true, hypervisor: enhanced ? {} : undefined };
+  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus, gic, vpl011: true, hypervisor: enhanced ? {} : undefined };
   const build: DtbBuilder = (chosen) => {
     const r = tryBuildDomUDeviceTree({ ...spec, bootargs: chosen.bootargs || undefined, initrd: chosen.initrd });
     return r.ok ? ok(r.dtb) : err(`the generated devicetree: ${r.error}`);
   };
   const blob = build({});
   if (!blob.ok) return blob;
-  const path = `the devicetree Xen 4.17 builds for a${enhanced ? 'n enhanced' : ''} GICv${gic} domU with ${memoryMiB} MiB`;
+  const path = `the devicetree Xen 4.17 builds for a${enhanced ? 'n enhanced' : ''} GICv${gic} domU with ${memoryMiB} MiB${vcpus > 1 ? ` and ${vcpus} vCPUs` : ''}`;
   const board = describeBoard(blob.value);
   if (!board.ok) return { ok: false, error: `${path}: ${board.error}` };
   return { ok: true, value: { path, blob: blob.value, board: board.value, build } };
@@ -182,6 +184,8 @@ export interface DomainSource {
   cmdline?: string;
   /** Xen's `xen,enhanced`: a hypervisor node in a generated tree, xenstore HVM params. */
   enhanced?: boolean;
+  /** vCPUs (default: the devicetree's cpu nodes; 1 for the generated tree). */
+  cpus?: number;
 }
 
 /**
@@ -233,13 +237,16 @@ export function domainSpec(src: DomainSource, initrds: Map<string, Uint8Array>):
     enhanced: src.enhanced,
     board: dt.value.board,
     memoryBytes,
+    // A devicetree of the user's (or the firmware's board.dtb) says how many CPUs the guest
+    // expects; a generated one was built for `cpus` already.
+    vcpus: src.cpus ?? (dt.value.build ? undefined : dt.value.board.cpus),
     symbolSource: path !== undefined ? (loaded) => siblingElfSymbols(path, loaded.entry) : undefined,
   });
 }
 
 /** A domain's devicetree given as bytes, or resolved from a path as resolveDtb does. */
 function deviceTreeOf(imagePath: string | undefined, src: DomainSource): Result<ResolvedDtb> {
-  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB, enhanced: src.enhanced });
+  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB, enhanced: src.enhanced, cpus: src.cpus });
   const board = describeBoard(src.dtb);
   if (!board.ok) return err(`devicetree (bytes): ${board.error}`);
   const memory = checkBoardMemory(board.value);
@@ -348,6 +355,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
           cmdline: o?.cmdline ?? opts.cmdline,
           // dom0 is the hardware domain, never a dom0less domU.
           enhanced: s.privileged ? undefined : (o?.enhanced ?? opts.enhanced),
+          cpus: o?.cpus ?? opts.cpus,
         },
         initrds,
       );

@@ -9,8 +9,11 @@
  *   this CPU and lets the guest switch SSBD at run time), ARCH_WORKAROUND_3 and everything else
  *   NOT_SUPPORTED. The workaround calls themselves clear x0/x1 (Xen answers them on its entry
  *   fast path); ARCH_WORKAROUND_2 clears x0..x3.
- * - PSCI 1.1 for a domain whose vCPU n has affinity n: CPU_ON of an absent vCPU is
- *   INVALID_PARAMETERS, of a running one ALREADY_ON (INVALID_ADDRESS first for a Thumb entry);
+ * - PSCI 1.1 for a domain whose vCPU n has Xen's virtual affinity (Aff0 = n % 16, Aff1 = n / 16):
+ *   CPU_ON names its target by affinity, decoded as Xen's vaffinity_to_vcpuid does (Aff0 | Aff1 << 4,
+ *   Aff2 and Aff3 ignored); an absent vCPU is INVALID_PARAMETERS, then a Thumb entry
+ *   INVALID_ADDRESS, then a vCPU that is not down ALREADY_ON; otherwise the vCPU starts at the
+ *   entry with x0 = the context id (a 'cpu-on' result the machine carries out);
  *   AFFINITY_INFO is ON/OFF per level, INVALID_PARAMETERS above level 3; MIGRATE_INFO_TYPE 2
  *   (no Trusted OS to migrate); CPU_SUSPEND waits for an interrupt and returns SUCCESS;
  *   SYSTEM_OFF/SYSTEM_RESET shut the domain down (poweroff / reboot); CPU_OFF takes the vCPU down.
@@ -107,6 +110,8 @@ export type SmcccResult =
   | { kind: 'shutdown'; reason: 'poweroff' | 'reboot' }
   /** CPU_OFF: the calling vCPU goes down (x0 = SUCCESS, never seen by it). */
   | { kind: 'cpu-off' }
+  /** CPU_ON accepted: vCPU `vcpu` starts at `entry` with x0 = `contextId`; the caller gets SUCCESS. */
+  | { kind: 'cpu-on'; vcpu: number; entry: bigint; contextId: bigint }
   /** CPU_SUSPEND: x0 = SUCCESS, and the vCPU waits until an interrupt is pending. */
   | { kind: 'suspend' };
 
@@ -181,8 +186,10 @@ function serviceQuery(fid: number, count: number, uid: readonly number[]): Smccc
 function legacyCall(fid: number, args: SmcccArgs, dom: SmcccDomain, caller: number): SmcccResult {
   if (fid === PSCI_0_1.CPU_OFF) return { kind: 'cpu-off' };
   if (fid === PSCI_0_1.CPU_ON) {
-    // PSCI 0.1 knows no ALREADY_ON or INVALID_ADDRESS: both become INVALID_PARAMETERS.
-    const r = cpuOn(BigInt(u32(args.x[1])), args.x[2], dom, caller);
+    // PSCI 0.1 has no context id (x0 starts 0) and knows no ALREADY_ON or INVALID_ADDRESS:
+    // both become INVALID_PARAMETERS.
+    const r = cpuOn(BigInt(u32(args.x[1])), args.x[2], 0n, dom, caller);
+    if (typeof r !== 'number') return r;
     return ret(r === PSCI_RET.ALREADY_ON || r === PSCI_RET.INVALID_ADDRESS ? PSCI_RET.INVALID_PARAMETERS : r);
   }
   return notSupported(fid);
@@ -201,8 +208,10 @@ function standardCall(fid: number, args: SmcccArgs, dom: SmcccDomain, caller: nu
     case PSCI.SYSTEM_RESET:
       return { kind: 'shutdown', reason: 'reboot' };
     case PSCI.CPU_ON:
-    case PSCI.CPU_ON64:
-      return ret(cpuOn(args.x[1], args.x[2], dom, caller));
+    case PSCI.CPU_ON64: {
+      const r = cpuOn(args.x[1], args.x[2], args.x[3], dom, caller);
+      return typeof r === 'number' ? ret(r) : r;
+    }
     case PSCI.CPU_SUSPEND:
     case PSCI.CPU_SUSPEND64:
       // Xen treats every power state as standby: wait for an interrupt, then SUCCESS.
@@ -219,22 +228,22 @@ function standardCall(fid: number, args: SmcccArgs, dom: SmcccDomain, caller: nu
 /** MPIDR affinity fields: Aff3 [39:32], Aff2..Aff0 [23:0]. */
 const MPIDR_HWID_MASK = 0xff_00ff_ffffn;
 
-/** The vCPU whose affinity is `target`, or -1. */
-function vcpuOf(target: bigint, dom: SmcccDomain): number {
-  for (let v = 0; v < dom.nrVcpus; v++) if (dom.affinityOf(v) === (target & MPIDR_HWID_MASK)) return v;
-  return -1;
+/**
+ * The vCPU id a virtual affinity names, as Xen decodes it (vaffinity_to_vcpuid): Aff0 | Aff1 << 4.
+ * Aff2 and Aff3 are ignored and Aff0 is not checked against 16, so e.g. 0x10000 names vCPU 0.
+ */
+export function vaffinityToVcpuid(target: bigint): number {
+  const a = target & MPIDR_HWID_MASK;
+  return Number(a & 0xffn) | (Number((a >> 8n) & 0xffn) << 4);
 }
 
-/**
- * CPU_ON. This machine starts no secondary vCPUs, so a vCPU that is down cannot be brought up:
- * every domain here has its vCPUs online, which leaves the checks Xen makes before starting one.
- */
-function cpuOn(target: bigint, entry: bigint, dom: SmcccDomain, _caller: number): number {
-  const v = vcpuOf(target, dom);
-  if (v < 0) return PSCI_RET.INVALID_PARAMETERS;
+/** CPU_ON with Xen's checks in Xen's order (do_common_cpu_on): a PSCI code, or the start. */
+function cpuOn(target: bigint, entry: bigint, contextId: bigint, dom: SmcccDomain, _caller: number): number | SmcccResult {
+  const v = vaffinityToVcpuid(target);
+  if (v >= dom.nrVcpus) return PSCI_RET.INVALID_PARAMETERS;
   if ((entry & 1n) !== 0n) return PSCI_RET.INVALID_ADDRESS; // no Thumb entry for a 64-bit domain
   if (dom.online(v)) return PSCI_RET.ALREADY_ON;
-  return PSCI_RET.INTERNAL_FAILURE; // not reached: see above
+  return { kind: 'cpu-on', vcpu: v, entry, contextId };
 }
 
 function affinityInfo(target: bigint, level: number, dom: SmcccDomain): number {

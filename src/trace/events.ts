@@ -40,7 +40,7 @@ export type IrqChange = 'raise' | 'lower' | 'ack' | 'eoi' | 'deactivate' | 'spur
  * sleeps in SCHEDOP_block or SCHEDOP_poll; `wake` it is runnable again; `yield` SCHEDOP_yield;
  * `switch` the machine starts running it (domain switch).
  */
-export type SchedChange = 'block' | 'wake' | 'yield' | 'switch' | 'wfi';
+export type SchedChange = 'block' | 'wake' | 'yield' | 'switch' | 'wfi' | 'up' | 'down';
 
 export type HypercallEvent = {
   kind: 'hypercall';

@@ -406,6 +406,16 @@ export class Engine {
     return w;
   }
 
+  /** Counts the guest's TLBI and IC instructions in the sysreg block (SysregBlock.tlbiCount/icCount). */
+  hookMaintenance(): number {
+    return this.native.installMaint(this.uc, this.block);
+  }
+
+  /** Drops every cached translation of guest addresses (uc_ctl UC_CTL_TLB_FLUSH = 11, no arguments). Between runs only. */
+  flushTlb(): number {
+    return this.api.uc_ctl(this.uc, ctlWrite(UcCtl.TLB_FLUSH, 0));
+  }
+
   /** Drops every translated block (uc_ctl UC_CTL_TB_FLUSH = 10, no arguments). Between runs only. */
   flushTranslations(): number {
     return this.api.uc_ctl(this.uc, ctlWrite(UcCtl.TB_FLUSH, 0));

@@ -14,6 +14,7 @@ export const UcCtl = {
   CPU_MODEL: 7,
   TB_REMOVE_CACHE: 9,
   TB_FLUSH: 10,
+  TLB_FLUSH: 11,
   TCG_BUFFER_SIZE: 13,
 } as const;
 

@@ -15,6 +15,7 @@ export interface NativeHelper {
   install: Install;
   installExc: InstallExc;
   installSys: InstallSys;
+  installMaint: InstallSys;
   /** The MMIO trampoline (see MmioBlock). */
   mapMmio: MapMmio;
   /** xenvm_run: deferred register write, uc_emu_start and PC read in one call. */
@@ -38,6 +39,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
       install: lib.func('int xenvm_counter_install(void *uc, void *counter, int per_instruction)') as Install,
       installExc: lib.func('int xenvm_exc_install(void *uc, void *block)') as InstallExc,
       installSys: lib.func('int xenvm_sys_install(void *uc, void *counter)') as InstallSys,
+      installMaint: lib.func('int xenvm_maint_install(void *uc, void *counter)') as InstallSys,
       run: lib.func('int xenvm_run(uintptr_t uc, uintptr_t deferred, uint64_t begin, uint64_t timeout, uintptr_t pc_after)') as Run,
       mapMmio: lib.func('int xenvm_mmio_map(void *uc, uint64_t address, size_t size, void *block)') as MapMmio,
     };
@@ -49,7 +51,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 120;
+export const VCPU_BLOCK_SIZE = 128;
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -200,6 +202,14 @@ export class SysregBlock extends NativeView {
   /** ID_AA64PFR0_EL1.GIC as the guest reads it (u32 pfr0_gic @112; the native hook answers the MRS). */
   set pfr0Gic(v: number) {
     this.words[28] = v;
+  }
+  /** TLBI instructions the guest executed (u32 maint_tlbi @116; counted once hookMaintenance ran). */
+  get tlbiCount(): number {
+    return this.words[29];
+  }
+  /** IC IALLU / IALLUIS / IVAU executed (u32 maint_ic @120). */
+  get icCount(): number {
+    return this.words[30];
   }
 }
 

@@ -20,22 +20,31 @@ import { runImages } from '../../src/machine/run.ts';
 
 const assets = await prepareLinuxBoot();
 const noAssets = assets.ok ? '' : ` [skipped: ${assets.error.split('\n')[0]}]`;
-const golden = (gic: 2 | 3) => readFileSync(join(REPO_ROOT, 'test', 'golden', `linux-cloud.gicv${gic}.txt`), 'utf8');
+/** The real Xen's transcript: one vCPU (issue 12), or two (`cpus = <2>`, issue 15). */
+const golden = (gic: 2 | 3, cpus = 1) =>
+  readFileSync(join(REPO_ROOT, 'test', 'golden', `linux-cloud.gicv${gic}${cpus > 1 ? `.${cpus}cpu` : ''}.txt`), 'utf8');
 
-describe.each([2, 3] as const)('Linux cloud kernel, GICv%i', (gic) => {
+describe.each([
+  [2, 1],
+  [3, 1],
+  [2, 2],
+  [3, 2],
+] as const)('Linux cloud kernel, GICv%i, %i vCPU(s)', (gic, cpus) => {
   it.skipIf(!assets.ok)(`boots under the emulator to /init and powers off, like under the real Xen${noAssets}`, async () => {
     if (!assets.ok) return;
     // No --dtb: the domU gets the devicetree Xen 4.17 builds for it (no hypervisor node).
     const r = await runImages({
       images: [assets.kernel.image],
       gic,
+      cpus,
       memoryMiB: assets.memoryMiB,
       initrd: assets.initrd,
       cmdline: assets.cmdline,
       timeoutMs: 120_000,
     });
-    const c = compareLinuxBoot(golden(gic), r.lines);
+    const c = compareLinuxBoot(golden(gic, cpus), r.lines);
     expect(c.ok, `${describeLinuxBootComparison(c)}\nstatus: ${r.status.join('\n')}`).toBe(true);
+    expect(r.lines.some((l) => l.endsWith(`smp: Brought up 1 node, ${cpus} CPU${cpus > 1 ? 's' : ''}`))).toBe(true);
     expect(r.status).toContain('d1 shut down (poweroff)');
     expect(r.exitCode).toBe(0);
   }, 150_000);
@@ -49,7 +58,12 @@ const liveSkip = !liveWanted
     ? ` [skipped: ${oracle.error.split('\n')[0]}]`
     : noAssets;
 
-describe.each([2, 3] as const)('Linux cloud kernel under the live real Xen, GICv%i', (gic) => {
+describe.each([
+  [2, 1],
+  [3, 1],
+  [2, 2],
+  [3, 2],
+] as const)('Linux cloud kernel under the live real Xen, GICv%i, %i vCPU(s)', (gic, cpus) => {
   it.skipIf(liveSkip !== '')(`still prints what the golden file says${liveSkip}`, async () => {
     if (!assets.ok) return;
     const r = await runReference({
@@ -58,11 +72,12 @@ describe.each([2, 3] as const)('Linux cloud kernel under the live real Xen, GICv
       cmdline: assets.cmdline,
       memoryMiB: assets.memoryMiB,
       gic,
+      cpus,
       xsm: 'dummy',
       timeoutMs: 120_000,
     });
     expect(r.ok, r.ok ? '' : r.error).toBe(true);
-    const c = compareLinuxBoot(golden(gic), r.lines);
+    const c = compareLinuxBoot(golden(gic, cpus), r.lines);
     expect(c.ok, describeLinuxBootComparison(c)).toBe(true);
   }, 150_000);
 });

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PSCI, SMCCC, smcccCall, type SmcccDomain } from '../../src/machine/smccc.ts';
+import { PSCI, SMCCC, smcccCall, vaffinityToVcpuid, type SmcccDomain } from '../../src/machine/smccc.ts';
 import { runImages, REPO_ROOT } from '../../src/machine/run.ts';
 import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
@@ -48,6 +48,35 @@ describe('smcccCall', () => {
     expect(call(PSCI.AFFINITY_INFO64, 1, 0)).toEqual(x0(1));
     expect(call(PSCI.AFFINITY_INFO64, 0x105, 2)).toEqual(x0(0)); // level 2 ignores Aff1 and Aff0
     expect(call(PSCI.AFFINITY_INFO64, 0, 4)).toEqual(x0(-2));
+  });
+});
+
+describe('smcccCall on a domain with several vCPUs', () => {
+  // 20 vCPUs, Xen's virtual affinity (Aff0 = n % 16, Aff1 = n / 16); 0 and 17 are up.
+  const up = new Set([0, 17]);
+  const MANY: SmcccDomain = { nrVcpus: 20, affinityOf: (v) => BigInt((v & 15) | ((v >> 4) << 8)), online: (v) => up.has(v) };
+  const on = (...x: (bigint | number)[]) => smcccCall({ x: [BigInt(x[0]), BigInt(x[1] ?? 0), BigInt(x[2] ?? 0), BigInt(x[3] ?? 0)] }, MANY, 0);
+  it('decodes the target as Xen does: Aff0 | Aff1 << 4, Aff2/Aff3 ignored', () => {
+    expect(vaffinityToVcpuid(0x102n)).toBe(18);
+    expect(vaffinityToVcpuid(0x1_0000_0003n)).toBe(3);
+    expect(vaffinityToVcpuid(0x10000n)).toBe(0);
+    expect(vaffinityToVcpuid(0x11n)).toBe(17); // Aff0 past 15 is not refused
+  });
+  it('CPU_ON starts a vCPU that is down, with its context id; errors in Xen\'s order', () => {
+    expect(on(PSCI.CPU_ON64, 0x102, 0x40001000, 0xabc)).toEqual({ kind: 'cpu-on', vcpu: 18, entry: 0x40001000n, contextId: 0xabcn });
+    expect(on(PSCI.CPU_ON, 0x101, 0x40001000, 7)).toEqual(x0(-4)); // vCPU 17 is up
+    expect(on(PSCI.CPU_ON64, 0x104, 0x40001001)).toEqual(x0(-2)); // vCPU 20 does not exist, before the Thumb check
+    expect(on(PSCI.CPU_ON64, 0x102, 0x40001001)).toEqual(x0(-9));
+    expect(on(PSCI.CPU_ON64, 0x10000, 0x40001000)).toEqual(x0(-4)); // Aff2 ignored: vCPU 0
+    // PSCI 0.1 CPU_ON: no context id; ALREADY_ON becomes INVALID_PARAMETERS.
+    expect(on(2, 1, 0x40001000, 0xabc)).toEqual({ kind: 'cpu-on', vcpu: 1, entry: 0x40001000n, contextId: 0n });
+    expect(on(2, 0x11, 0x40001000)).toEqual(x0(-2));
+  });
+  it('AFFINITY_INFO looks at every vCPU in the named affinity group', () => {
+    expect(on(PSCI.AFFINITY_INFO64, 0x101, 0)).toEqual(x0(0));
+    expect(on(PSCI.AFFINITY_INFO64, 0x102, 0)).toEqual(x0(1));
+    expect(on(PSCI.AFFINITY_INFO64, 0x1ff, 1)).toEqual(x0(0)); // Aff1 = 1 holds vCPU 17
+    expect(on(PSCI.AFFINITY_INFO64, 0x005, 1)).toEqual(x0(0)); // Aff1 = 0 holds vCPU 0
   });
 });
 

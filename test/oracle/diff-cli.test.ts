@@ -20,10 +20,17 @@ describe('xenvm-emu diff', () => {
     expect(r.status).toBe(0);
   });
 
-  it('refuses --cpus, which the emulator side cannot honour yet', () => {
-    const r = cli('--cpus', '2', image('xenvm-gicv2', 'hello'));
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--cpus has no emulator side yet');
+  it.skipIf(!pre.ok)(`passes --cpus to both sides: the devicetree with two cpu nodes and the SMP guest${noOracle}`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diff-cli-'));
+    const lone = join(dir, 'dtb-dump.img');
+    copyFileSync(image('xenvm-gicv3', 'dtb-dump'), lone);
+    const dtb = cli('--gic', '3', '--cpus', '2', lone);
+    rmSync(dir, { recursive: true, force: true });
+    expect(dtb.stdout).toContain('transcripts are equal');
+    expect(dtb.status).toBe(0);
+    const smp = cli('--gic', '2', '--cpus', '2', image('xenvm-gicv2', 'smp-events'));
+    expect(smp.stdout).toContain('transcripts are equal');
+    expect(smp.status).toBe(0);
   });
 
   it.skipIf(!pre.ok)(`passes --memory and --cmdline to both sides${noOracle}`, () => {

@@ -78,16 +78,26 @@ int gic_init(void)
 	if (nr_intids > 1020)
 		nr_intids = 1020;
 
-	for (unsigned int i = 0; i < nr_intids; i += 32) {
+	for (unsigned int i = GIC_SPI_BASE; i < nr_intids; i += 32) {
 		mmio_write32(GICD(GICD_ICENABLER + i / 8), 0xffffffffu);
 		mmio_write32(GICD(GICD_ICPENDR + i / 8), 0xffffffffu);
 	}
-	for (unsigned int i = 0; i < nr_intids; i += 4)
+	for (unsigned int i = GIC_SPI_BASE; i < nr_intids; i += 4)
 		mmio_write32(GICD(GICD_IPRIORITYR + i), GIC_PRIO_DEFAULT * 0x01010101u);
 	/* SPIs go to CPU 0 (ITARGETSR of SGIs/PPIs is read-only). */
 	for (unsigned int i = GIC_SPI_BASE; i < nr_intids; i += 4)
 		mmio_write32(GICD(GICD_ITARGETSR + i), 0x01010101u);
 	mmio_write32(GICD(GICD_CTLR), GICD_CTLR_ENABLE);
+	return gic_init_cpu();
+}
+
+int gic_init_cpu(void)
+{
+	/* The banked words of INTIDs 0..31 are this CPU's own (IHI0048B 4.3). */
+	mmio_write32(GICD(GICD_ICENABLER), 0xffffffffu);
+	mmio_write32(GICD(GICD_ICPENDR), 0xffffffffu);
+	for (unsigned int i = 0; i < GIC_SPI_BASE; i += 4)
+		mmio_write32(GICD(GICD_IPRIORITYR + i), GIC_PRIO_DEFAULT * 0x01010101u);
 
 	mmio_write32(GICC(GICC_PMR), GIC_PMR_ALLOW_ALL);
 	mmio_write32(GICC(GICC_BPR), 0);
@@ -136,6 +146,20 @@ void gic_send_sgi_self(unsigned int intid)
 {
 	dsb(ishst);
 	mmio_write32(GICD(GICD_SGIR), GICD_SGIR_TARGET_SELF | (intid & 0xf));
+}
+
+void gic_send_sgi_to(unsigned int intid, unsigned int cpu)
+{
+	/* TargetListFilter 0: the CPU interfaces named in CPUTargetList [23:16]. */
+	dsb(ishst);
+	mmio_write32(GICD(GICD_SGIR), (1u << (16 + (cpu & 7))) | (intid & 0xf));
+}
+
+void gic_send_sgi_others(unsigned int intid)
+{
+	/* TargetListFilter 1: every CPU interface but the requester's. */
+	dsb(ishst);
+	mmio_write32(GICD(GICD_SGIR), (1u << 24) | (intid & 0xf));
 }
 
 #endif /* BOARD_GIC_VERSION == 2 */

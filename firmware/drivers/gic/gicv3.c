@@ -69,7 +69,9 @@
 #define GICR_IPRIORITYR    0x0400
 #define GICR_ICFGR0        0x0c00
 
-static uintptr_t rd_base;  /* this CPU's RD_base, found by affinity */
+/* Each CPU's RD_base, found by affinity; rd_base is this CPU's. */
+static uintptr_t rd_bases[GIC_MAX_CPUS];
+#define rd_base (rd_bases[gic_cpu_index() % GIC_MAX_CPUS])
 static unsigned int nr_intids;
 
 unsigned int gic_version(void) { return 3; }
@@ -153,6 +155,11 @@ int gic_init(void)
 	mmio_write32(GICD(GICD_CTLR), GICD_CTLR_ARE_NS | GICD_CTLR_ENABLE_G1A | GICD_CTLR_ENABLE_G1);
 	wait_rwp();
 
+	return gic_init_cpu();
+}
+
+int gic_init_cpu(void)
+{
 	if (find_redistributor() != 0)
 		return -1;
 	/* Wake the redistributor (IHI0069 12.11.42) before using its PPIs/SGIs. */
@@ -244,6 +251,24 @@ void gic_send_sgi_self(unsigned int intid)
 
 	dsb(ishst);
 	write_icc(ICC_SGI1R_EL1, v);
+	isb();
+}
+
+void gic_send_sgi_to(unsigned int intid, unsigned int cpu)
+{
+	/* The CPU with Aff1 = cpu / 16, Aff0 = cpu % 16 (Aff2 = Aff3 = 0): its TargetList bit. */
+	uint64_t v = ((uint64_t)(intid & 0xf) << 24) | ((uint64_t)((cpu >> 4) & 0xff) << 16) | (1u << (cpu & 0xf));
+
+	dsb(ishst);
+	write_icc(ICC_SGI1R_EL1, v);
+	isb();
+}
+
+void gic_send_sgi_others(unsigned int intid)
+{
+	/* ICC_SGI1R_EL1.IRM (bit 40): every PE but the requester. */
+	dsb(ishst);
+	write_icc(ICC_SGI1R_EL1, (1ull << 40) | ((uint64_t)(intid & 0xf) << 24));
 	isb();
 }
 
