@@ -16,7 +16,8 @@ import { image } from '../helpers/firmware.ts';
 
 const assets = await prepareLinuxBoot();
 const noAssets = assets.ok ? '' : ` [skipped: ${assets.error.split('\n')[0]}]`;
-const golden = (gic: 2 | 3) => readFileSync(join(REPO_ROOT, 'test', 'golden', `linux-cloud-enhanced.gicv${gic}.txt`), 'utf8');
+const golden = (gic: 2 | 3, cpus = 1) =>
+  readFileSync(join(REPO_ROOT, 'test', 'golden', `linux-cloud-enhanced.gicv${gic}${cpus > 1 ? `.${cpus}cpu` : ''}.txt`), 'utf8');
 
 describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i', (gic) => {
   it.skipIf(!assets.ok)(`brings up its Xen support beside an idle dom0, like under the real Xen${noAssets}`, async () => {
@@ -60,6 +61,33 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i',
   }, 150_000);
 });
 
+// With two vCPUs (golden recorded with `reference --cpus 2 --enhanced --dom0 idle.img
+// --dom0-idle`): vCPU 1 comes up through PSCI CPU_ON, registers its vcpu_info and FIFO control
+// block, and Linux prints "Xen: initializing cpu1" and "smp: Brought up 1 node, 2 CPUs".
+describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU with 2 vCPUs, GICv%i', (gic) => {
+  it.skipIf(!assets.ok)(`brings up Xen support on both CPUs beside an idle dom0, like under the real Xen${noAssets}`, async () => {
+    if (!assets.ok) return;
+    const r = await runImages({
+      images: [assets.kernel.image],
+      dom0: image(gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3', 'idle'),
+      domainOptions: ['d1,enhanced=yes,cpus=2'],
+      gic,
+      memoryMiB: assets.memoryMiB,
+      initrd: assets.initrd,
+      cmdline: assets.cmdline,
+      timeoutMs: 120_000,
+    });
+    const c = compareLinuxBoot(golden(gic, 2), r.lines, { xen: true });
+    expect(c.ok, `${describeLinuxBootComparison(c)}\nstatus: ${r.status.join('\n')}`).toBe(true);
+    for (const want of ['Xen: initializing cpu1', 'smp: Brought up 1 node, 2 CPUs', 'xen:events: Using FIFO-based ABI']) {
+      expect(r.lines.some((l) => l.includes(want)), want).toBe(true);
+    }
+    expect(r.status).toContain('d1 shut down (poweroff)');
+    expect(r.exitCode).toBe(4);
+    expect(r.message).toMatch(/d0: WFI/);
+  }, 150_000);
+});
+
 const liveWanted = process.env.XENVM_LINUX_LIVE === '1';
 const oracle = liveWanted ? await ensureOraclePrereqs({ install: false }) : undefined;
 const liveSkip = !liveWanted
@@ -68,7 +96,12 @@ const liveSkip = !liveWanted
     ? ` [skipped: ${oracle.error.split('\n')[0]}]`
     : noAssets;
 
-describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU under the live real Xen, GICv%i', (gic) => {
+describe.each([
+  [2, 1],
+  [3, 1],
+  [2, 2],
+  [3, 2],
+] as const)('Linux cloud kernel as an enhanced domU under the live real Xen, GICv%i, %i vCPU(s)', (gic, cpus) => {
   it.skipIf(liveSkip !== '')(`still prints what the golden file says${liveSkip}`, async () => {
     if (!assets.ok) return;
     const r = await runReference({
@@ -76,6 +109,7 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU under the
       dom0: image(gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3', 'idle'),
       dom0Idle: true,
       enhanced: true,
+      cpus: cpus > 1 ? cpus : undefined,
       initrd: assets.initrd,
       cmdline: assets.cmdline,
       memoryMiB: assets.memoryMiB,
@@ -84,7 +118,7 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU under the
       timeoutMs: 600_000,
     });
     expect(r.ok, r.ok ? '' : r.error).toBe(true);
-    const c = compareLinuxBoot(golden(gic), r.lines, { xen: true });
+    const c = compareLinuxBoot(golden(gic, cpus), r.lines, { xen: true });
     expect(c.ok, describeLinuxBootComparison(c)).toBe(true);
   }, 650_000);
 });
