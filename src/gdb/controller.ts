@@ -18,8 +18,6 @@ import { GdbReg } from './aarch64.ts';
 import { GdbServer } from './server.ts';
 import { SIGINT, SIGKILL, SIGSEGV, SIGTRAP, type DebugTarget, type StopReason } from './session.ts';
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 export interface GdbOptions {
   /** Port of the first domain (0 = a free port for each). */
   port: number;
@@ -51,17 +49,16 @@ type DebugState = 'free' | 'stopped' | 'running' | 'stepping';
 class DomainTarget implements DebugTarget {
   state: DebugState = 'free';
   server: GdbServer | undefined;
-  /** Planted breakpoints: address -> the original instruction bytes. */
-  private readonly breakpoints = new Map<number, Uint8Array>();
+  /** Planted breakpoints: address (as the vCPU fetches it) -> the original instruction bytes. */
+  private readonly breakpoints = new Map<bigint, Uint8Array>();
   /** A breakpoint lifted for one instruction so the domain can leave it. */
-  private lifted: number | undefined;
+  private lifted: bigint | undefined;
 
   constructor(
     readonly domain: MachineDomain,
     private readonly ctl: GdbController,
   ) {
-    // Breakpoints are planted in guest RAM by address, which is below 2^53.
-    domain.vcpu.debug = { ownsBreakpoint: (pc) => pc <= MAX_SAFE && this.breakpoints.has(Number(pc)) };
+    domain.vcpu.debug = { ownsBreakpoint: (pc) => this.breakpoints.has(pc) };
   }
 
   private get vcpu() {
@@ -91,26 +88,35 @@ class DomainTarget implements DebugTarget {
     return true;
   }
 
-  readMemory(addr: number, len: number): Uint8Array | undefined {
-    const mem = this.domain.memory;
-    if (!mem.contains(addr, 1)) return undefined;
-    const n = Math.min(len, mem.base + mem.size - addr);
-    const data = mem.read(addr, n)!;
+  /**
+   * Addresses are the vCPU's: virtual through the guest's stage-1 tables when its MMU is on
+   * (Vcpu.debugRead/debugWrite), physical when it is off. Breakpoints are kept by that address,
+   * which is what PC is compared with.
+   */
+  readMemory(addr: bigint, len: number): Uint8Array | undefined {
+    const data = this.vcpu.debugRead(addr, len);
+    if (data.length === 0 && len > 0) return undefined;
     // Show the instructions our breakpoints replaced, not the BRKs.
+    const n = BigInt(data.length);
     for (const [at, orig] of this.breakpoints) {
-      for (let i = 0; i < 4; i++) if (at + i >= addr && at + i < addr + n) data[at + i - addr] = orig[i];
+      for (let i = 0; i < 4; i++) {
+        const d = at + BigInt(i) - addr;
+        if (d >= 0n && d < n) data[Number(d)] = orig[i];
+      }
     }
     return data;
   }
 
-  writeMemory(addr: number, data: Uint8Array): boolean {
+  writeMemory(addr: bigint, data: Uint8Array): boolean {
     if (!this.vcpu.debugWrite(addr, data)) return false;
     // Bytes written over a planted breakpoint become its new original; the BRK stays.
+    const n = BigInt(data.length);
     for (const [at, orig] of this.breakpoints) {
       let touched = false;
       for (let i = 0; i < 4; i++) {
-        if (at + i >= addr && at + i < addr + data.length) {
-          orig[i] = data[at + i - addr];
+        const d = at + BigInt(i) - addr;
+        if (d >= 0n && d < n) {
+          orig[i] = data[Number(d)];
           touched = true;
         }
       }
@@ -119,16 +125,16 @@ class DomainTarget implements DebugTarget {
     return true;
   }
 
-  insertBreakpoint(addr: number): boolean {
+  insertBreakpoint(addr: bigint): boolean {
     if (this.breakpoints.has(addr)) return true;
-    if (addr % 4 !== 0) return false;
-    const orig = this.domain.memory.read(addr, 4);
-    if (!orig || !this.vcpu.debugWrite(addr, BRK)) return false;
+    if (addr % 4n !== 0n) return false;
+    const orig = this.vcpu.debugRead(addr, 4);
+    if (orig.length !== 4 || !this.vcpu.debugWrite(addr, BRK)) return false;
     this.breakpoints.set(addr, orig);
     return true;
   }
 
-  removeBreakpoint(addr: number): boolean {
+  removeBreakpoint(addr: bigint): boolean {
     const orig = this.breakpoints.get(addr);
     if (!orig) return true;
     this.breakpoints.delete(addr);
@@ -184,8 +190,7 @@ class DomainTarget implements DebugTarget {
   /** Before the domain runs: step off a breakpoint we planted at PC; a stepping domain runs one instruction. */
   beforeRun(): number | undefined {
     let cap: number | undefined = this.state === 'stepping' ? 1 : undefined;
-    const pc64 = this.vcpu.pc;
-    const pc = pc64 <= MAX_SAFE ? Number(pc64) : -1;
+    const pc = this.vcpu.pc;
     const orig = this.breakpoints.get(pc);
     if (orig) {
       this.vcpu.debugWrite(pc, orig);
