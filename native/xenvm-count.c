@@ -168,15 +168,12 @@ static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, voi
 }
 
 /*
- * Per translation block: the block's instructions are counted when it starts, so a run may
- * overshoot its budget by less than one block (deterministically). Blocks end at every
- * exception-generating instruction (HVC, SVC, WFI), so counts at hypercalls and WFI are exact.
- * Much cheaper than a per-instruction hook; the first block of a run always executes, so a run
- * always makes progress.
+ * What a block start does besides counting (kept out of line so that the common path below is
+ * a leaf function that saves no registers): stop at the budget, the illegal-return check, the
+ * interrupt-entry watch.
  */
-static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+static __attribute__((noinline)) void xenvm_count_block_slow(uc_engine *uc, uint64_t address, uint32_t size, struct xenvm_counter *c)
 {
-    struct xenvm_counter *c = user_data;
     if (c->executed >= c->limit) {
         uc_emu_stop(uc);
         return;
@@ -189,6 +186,26 @@ static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, vo
      */
     if (c->watch)
         xenvm_watch(c, address);
+    c->executed += size / 4;
+}
+
+/*
+ * Per translation block: the block's instructions are counted when it starts, so a run may
+ * overshoot its budget by less than one block (deterministically). Blocks end at every
+ * exception-generating instruction (HVC, SVC, WFI), so counts at hypercalls and WFI are exact.
+ * Much cheaper than a per-instruction hook; the first block of a run always executes, so a run
+ * always makes progress. The engine calls this before every block the guest runs (a Linux boot:
+ * some 170 million times), so the usual case is two compares and an add, no stack frame
+ * (measured: bench-compute counted, 600M instructions, 286-303 -> 230-235 ms of CPU; the same
+ * image uncounted: 168-183 ms).
+ */
+static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    struct xenvm_counter *c = user_data;
+    if (__builtin_expect(c->executed >= c->limit || (c->il_armed | c->watch) != 0, 0)) {
+        xenvm_count_block_slow(uc, address, size, c);
+        return;
+    }
     c->executed += size / 4;
 }
 

@@ -48,6 +48,18 @@ export class GuestView {
     return r.ok && r.pa < PA_LIMIT ? this.memory.readU32(Number(r.pa)) : undefined;
   }
 
+  /**
+   * Guest-physical address of `va` as a debugger sees it: the EL1 translation regime (TTBR0 and
+   * TTBR1 both reachable, whatever EL the vCPU stopped at), needing only a valid mapping: a
+   * debugger reads any mapped page and may patch read-only code (breakpoints in kernel text).
+   * Identity with the MMU off. Undefined when stage 1 faults.
+   */
+  debugAddress(va: bigint): bigint | undefined {
+    if (!this.src.mmuOn()) return va < PA_LIMIT ? va : undefined;
+    const r = this.translate(va, 'read', 1);
+    return r.ok ? r.pa : undefined;
+  }
+
   /** Guest-physical address of `va` for a fetch at EL `el` (identity with the MMU off). */
   fetchAddress(va: bigint, el: 0 | 1): bigint | undefined {
     if (!this.src.mmuOn()) return va;

@@ -764,12 +764,52 @@ export class Vcpu {
   }
 
   /**
-   * Writes guest memory on a debugger's behalf (breakpoints, `M`/`X` packets) and drops any
-   * translated code for those bytes, so the engine does not keep running stale instructions.
+   * The guest-physical pieces of [va, va+len) as a debugger addresses it (GuestView.debugAddress:
+   * virtual addresses through the guest's stage-1 tables when its MMU is on), 4 KiB page by
+   * page, up to the first byte that does not translate or is not RAM.
    */
-  debugWrite(address: number, data: Uint8Array): boolean {
-    if (!this.memory.write(address, data)) return false;
-    this.engine.removeCache(address, address + data.length);
+  private debugPieces(va: bigint, len: number): { pa: number; off: number; n: number }[] {
+    const pieces: { pa: number; off: number; n: number }[] = [];
+    let done = 0;
+    while (done < len) {
+      const at = BigInt.asUintN(64, va + BigInt(done));
+      const n = Math.min(len - done, 4096 - Number(at & 0xfffn));
+      const pa = this.view.debugAddress(at);
+      if (pa === undefined || pa > BigInt(Number.MAX_SAFE_INTEGER) || !this.memory.contains(Number(pa), n)) break;
+      pieces.push({ pa: Number(pa), off: done, n });
+      done += n;
+    }
+    return pieces;
+  }
+
+  /** Guest memory at `va` for a debugger: the readable prefix (empty when none is). */
+  debugRead(va: bigint, len: number): Uint8Array {
+    const pieces = this.debugPieces(va, len);
+    const out = new Uint8Array(pieces.reduce((t, p) => t + p.n, 0));
+    for (const p of pieces) out.set(this.memory.read(p.pa, p.n)!, p.off);
+    return out;
+  }
+
+  /**
+   * Writes guest memory on a debugger's behalf (breakpoints, `M`/`X` packets) at `va` (see
+   * debugRead) and drops any translated code for those bytes, so the engine does not keep running
+   * stale instructions. All or nothing: false, with nothing written, when any byte does not
+   * translate or is not RAM.
+   */
+  debugWrite(va: bigint | number, data: Uint8Array): boolean {
+    const at = BigInt(va);
+    const pieces = this.debugPieces(at, data.length);
+    if (pieces.reduce((t, p) => t + p.n, 0) !== data.length) return false;
+    for (const p of pieces) this.memory.write(p.pa, data.subarray(p.off, p.off + p.n));
+    if (!this.sys.mmuOn) {
+      this.engine.removeCache(at, at + BigInt(data.length));
+    } else {
+      // The engine's per-range invalidation (UC_CTL_TB_REMOVE_CACHE) translates the address
+      // with the vCPU's current EL and drops nothing when that EL cannot fetch it (a kernel
+      // stopped at EL0, user code marked PXN for EL1): drop every translation instead. Only
+      // debugger writes pay this, between runs.
+      this.engine.flushTranslations();
+    }
     return true;
   }
 

@@ -15,15 +15,13 @@
  * selects, a breakpoint stops the domain in the thread that reached it, and a step runs one
  * instruction of one vCPU.
  */
-import type { VcpuExit } from '../cpu/vcpu.ts';
+import type { Vcpu, VcpuExit } from '../cpu/vcpu.ts';
 import type { MachineDomain } from '../machine/domain.ts';
 import type { DomainVcpu } from '../machine/domain-vcpu.ts';
 import type { Machine, MachineDebugger, RunEnd } from '../machine/machine.ts';
 import { GdbReg } from './aarch64.ts';
 import { GdbServer } from './server.ts';
 import { SIGINT, SIGKILL, SIGSEGV, SIGTRAP, type DebugTarget, type StopReason } from './session.ts';
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface GdbOptions {
   /** Port of the first domain (0 = a free port for each). */
@@ -56,10 +54,10 @@ type DebugState = 'free' | 'stopped' | 'running' | 'stepping';
 class DomainTarget implements DebugTarget {
   state: DebugState = 'free';
   server: GdbServer | undefined;
-  /** Planted breakpoints: address -> the original instruction bytes. */
-  private readonly breakpoints = new Map<number, Uint8Array>();
+  /** Planted breakpoints: address (as the vCPU fetches it) -> the original instruction bytes. */
+  private readonly breakpoints = new Map<bigint, Uint8Array>();
   /** A breakpoint lifted for one instruction so the domain can leave it. */
-  private lifted: number | undefined;
+  private lifted: bigint | undefined;
   /** The vCPU whose registers GDB reads and writes (Hg). */
   private regVcpu = 0;
   /** The vCPU that stopped last, and the one a step runs. */
@@ -76,8 +74,7 @@ class DomainTarget implements DebugTarget {
     readonly domain: MachineDomain,
     private readonly ctl: GdbController,
   ) {
-    // Breakpoints are planted in guest RAM by address, which is below 2^53.
-    for (const v of domain.vcpus) v.cpu.debug = { ownsBreakpoint: (pc) => pc <= MAX_SAFE && this.breakpoints.has(Number(pc)) };
+    for (const v of domain.vcpus) v.cpu.debug = { ownsBreakpoint: (pc) => this.breakpoints.has(pc) };
   }
 
   private get vcpu() {
@@ -121,26 +118,35 @@ class DomainTarget implements DebugTarget {
     return true;
   }
 
-  readMemory(addr: number, len: number): Uint8Array | undefined {
-    const mem = this.domain.memory;
-    if (!mem.contains(addr, 1)) return undefined;
-    const n = Math.min(len, mem.base + mem.size - addr);
-    const data = mem.read(addr, n)!;
+  /**
+   * Addresses are the vCPU's: virtual through the guest's stage-1 tables when its MMU is on
+   * (Vcpu.debugRead/debugWrite), physical when it is off. Breakpoints are kept by that address,
+   * which is what PC is compared with.
+   */
+  readMemory(addr: bigint, len: number): Uint8Array | undefined {
+    const data = this.vcpu.debugRead(addr, len);
+    if (data.length === 0 && len > 0) return undefined;
     // Show the instructions our breakpoints replaced, not the BRKs.
+    const n = BigInt(data.length);
     for (const [at, orig] of this.breakpoints) {
-      for (let i = 0; i < 4; i++) if (at + i >= addr && at + i < addr + n) data[at + i - addr] = orig[i];
+      for (let i = 0; i < 4; i++) {
+        const d = at + BigInt(i) - addr;
+        if (d >= 0n && d < n) data[Number(d)] = orig[i];
+      }
     }
     return data;
   }
 
-  writeMemory(addr: number, data: Uint8Array): boolean {
+  writeMemory(addr: bigint, data: Uint8Array): boolean {
     if (!this.writeAll(addr, data)) return false;
     // Bytes written over a planted breakpoint become its new original; the BRK stays.
+    const n = BigInt(data.length);
     for (const [at, orig] of this.breakpoints) {
       let touched = false;
       for (let i = 0; i < 4; i++) {
-        if (at + i >= addr && at + i < addr + data.length) {
-          orig[i] = data[at + i - addr];
+        const d = at + BigInt(i) - addr;
+        if (d >= 0n && d < n) {
+          orig[i] = data[Number(d)];
           touched = true;
         }
       }
@@ -149,16 +155,16 @@ class DomainTarget implements DebugTarget {
     return true;
   }
 
-  insertBreakpoint(addr: number): boolean {
+  insertBreakpoint(addr: bigint): boolean {
     if (this.breakpoints.has(addr)) return true;
-    if (addr % 4 !== 0) return false;
-    const orig = this.domain.memory.read(addr, 4);
-    if (!orig || !this.writeAll(addr, BRK)) return false;
+    if (addr % 4n !== 0n) return false;
+    const orig = this.vcpu.debugRead(addr, 4);
+    if (orig.length !== 4 || !this.writeAll(addr, BRK)) return false;
     this.breakpoints.set(addr, orig);
     return true;
   }
 
-  removeBreakpoint(addr: number): boolean {
+  removeBreakpoint(addr: bigint): boolean {
     const orig = this.breakpoints.get(addr);
     if (!orig) return true;
     this.breakpoints.delete(addr);
@@ -229,11 +235,10 @@ class DomainTarget implements DebugTarget {
   /** Before one of its vCPUs runs: step off a breakpoint we planted at its PC; a stepping vCPU runs one instruction. */
   beforeRun(v: DomainVcpu): number | undefined {
     let cap: number | undefined = this.state === 'stepping' ? 1 : undefined;
-    const pc64 = v.cpu.pc;
-    const pc = pc64 <= MAX_SAFE ? Number(pc64) : -1;
+    const pc = v.cpu.pc;
     const orig = this.breakpoints.get(pc);
-    if (orig && this.stoppedPcs[v.index] === pc64) {
-      this.writeAll(pc, orig);
+    if (orig && this.stoppedPcs[v.index] === pc) {
+      this.writeAll(pc, orig, v.cpu);
       this.lifted = pc;
       cap = 1;
     }
@@ -243,7 +248,7 @@ class DomainTarget implements DebugTarget {
   afterRun(v: DomainVcpu, exit: VcpuExit): void {
     this.stoppedPcs[v.index] = undefined;
     if (this.lifted !== undefined) {
-      if (this.breakpoints.has(this.lifted)) this.writeAll(this.lifted, BRK);
+      if (this.breakpoints.has(this.lifted)) this.writeAll(this.lifted, BRK, v.cpu);
       this.lifted = undefined;
     }
     if (this.domain.done) return;
@@ -253,11 +258,15 @@ class DomainTarget implements DebugTarget {
     }
   }
 
-  /** Writes guest RAM and drops every vCPU's translations of those bytes (each engine has its own cache). */
-  private writeAll(addr: number, data: Uint8Array): boolean {
-    let ok = true;
-    for (const v of this.domain.vcpus) ok = v.cpu.debugWrite(addr, data) && ok;
-    return ok;
+  /**
+   * Writes guest memory at `addr` as vCPU `via` addresses it (its translation, see
+   * Vcpu.debugWrite; by default the vCPU GDB selected), then drops the other vCPUs' translated
+   * code too: each engine has its own cache, and all of them share the RAM just written.
+   */
+  private writeAll(addr: bigint, data: Uint8Array, via: Vcpu = this.vcpu): boolean {
+    if (!via.debugWrite(addr, data)) return false;
+    for (const v of this.domain.vcpus) if (v.cpu !== via) v.cpu.invalidate(false, true);
+    return true;
   }
 }
 

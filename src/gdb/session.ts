@@ -35,11 +35,15 @@ export interface DebugTarget {
   /** GDB register `n` (see aarch64.ts), or undefined when unavailable. */
   readRegister(n: number): bigint | undefined;
   writeRegister(n: number, value: bigint): boolean;
-  /** Bytes at [addr, addr+len); may return fewer bytes (the readable prefix) or undefined. */
-  readMemory(addr: number, len: number): Uint8Array | undefined;
-  writeMemory(addr: number, data: Uint8Array): boolean;
-  insertBreakpoint(addr: number): boolean;
-  removeBreakpoint(addr: number): boolean;
+  /**
+   * Bytes at [addr, addr+len) as the debugged CPU addresses them (virtual addresses when its
+   * MMU is on); may return fewer bytes (the readable prefix) or undefined. Addresses are full
+   * 64-bit values: a Linux kernel runs at 0xffff8000_0000_0000 and above.
+   */
+  readMemory(addr: bigint, len: number): Uint8Array | undefined;
+  writeMemory(addr: bigint, data: Uint8Array): boolean;
+  insertBreakpoint(addr: bigint): boolean;
+  removeBreakpoint(addr: bigint): boolean;
   /** Lets the target go; it reports back with `GdbSession.stopped` (possibly at once). A step
    *  runs `thread` (default: the thread that last stopped). */
   resume(how: 'continue' | 'step', thread?: number): void;
@@ -198,32 +202,34 @@ export class GdbSession {
         const v = m && size !== undefined ? regFromHex(m[2], size) : undefined;
         return this.reply(v !== undefined && t.writeRegister(n, v) ? 'OK' : 'E01');
       }
+      // A malformed packet is E01; memory the target cannot reach (an address that does not
+      // translate, or is not RAM) is E14, errno EFAULT (GDB prints "Cannot access memory").
       case 'm': {
         const a = parseAddrLen(p.slice(1));
         if (!a) return this.reply('E01');
         const data = t.readMemory(a.addr, Math.min(a.len, MAX_READ));
-        return this.reply(data === undefined || (data.length === 0 && a.len > 0) ? 'E01' : toHex(data));
+        return this.reply(data === undefined || (data.length === 0 && a.len > 0) ? E_FAULT : toHex(data));
       }
       case 'M': {
         const colon = p.indexOf(':');
         const a = colon < 0 ? undefined : parseAddrLen(p.slice(1, colon));
         const data = a ? fromHex(p.slice(colon + 1)) : undefined;
         if (!a || !data || data.length !== a.len) return this.reply('E01');
-        return this.reply(t.writeMemory(a.addr, data) ? 'OK' : 'E01');
+        return this.reply(t.writeMemory(a.addr, data) ? 'OK' : E_FAULT);
       }
       case 'X': {
         const colon = p.indexOf(':');
         const a = colon < 0 ? undefined : parseAddrLen(p.slice(1, colon));
         const data = a ? unescapeBinary(p.slice(colon + 1)) : undefined;
         if (!a || !data || data.length !== a.len) return this.reply('E01');
-        return this.reply(a.len === 0 || t.writeMemory(a.addr, data) ? 'OK' : 'E01');
+        return this.reply(a.len === 0 || t.writeMemory(a.addr, data) ? 'OK' : E_FAULT);
       }
       case 'Z':
       case 'z': {
         // Only software breakpoints (type 0); an empty reply tells GDB the rest is unsupported.
-        const m = /^[Zz]([0-9]),([0-9a-fA-F]+),([0-9a-fA-F]+)/.exec(p);
+        const m = /^[Zz]([0-9]),([0-9a-fA-F]{1,16}),([0-9a-fA-F]+)/.exec(p);
         if (!m || m[1] !== '0') return this.reply('');
-        const addr = parseInt(m[2], 16);
+        const addr = BigInt('0x' + m[2]);
         const ok = head === 'Z' ? t.insertBreakpoint(addr) : t.removeBreakpoint(addr);
         return this.reply(ok ? 'OK' : 'E01');
       }
@@ -345,10 +351,12 @@ export class GdbSession {
   }
 }
 
-function parseAddrLen(text: string): { addr: number; len: number } | undefined {
+/** EFAULT (14): the reply for memory the target cannot read or write. */
+const E_FAULT = 'E14';
+
+/** "addr,len" of m/M/X: a 64-bit address (exact, as a bigint) and a length. */
+function parseAddrLen(text: string): { addr: bigint; len: number } | undefined {
   const m = /^([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,8})$/.exec(text);
   if (!m) return undefined;
-  const addr = Number(BigInt('0x' + m[1]));
-  const len = parseInt(m[2], 16);
-  return Number.isSafeInteger(addr) ? { addr, len } : undefined;
+  return { addr: BigInt('0x' + m[1]), len: parseInt(m[2], 16) };
 }

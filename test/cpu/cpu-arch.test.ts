@@ -26,8 +26,12 @@ const golden = (gic: 2 | 3) => goldenLines(`cpu-arch.gicv${gic}.txt`);
  */
 const KNOWN_DIFFERENT: Record<string, string> = {
   // Unicorn 2.1.1 (QEMU 5.0's translator) does not check SCTLR_EL1.A on ordinary loads and
-  // stores, and no exit tells us the access was unaligned: the load simply succeeds.
+  // stores, and no exit tells us the access was unaligned: the access simply succeeds and the
+  // routine ends in its SVC (test/cpu/alignment.test.ts pins this on the engine; README.md,
+  // "Not matched", says why the emulator cannot make up for it).
   'd1: EL1 ldr unaligned, SCTLR.A': 'engine: no SCTLR_EL1.A alignment check for plain LDR/STR',
+  'd1: EL1 str unaligned, SCTLR.A': 'engine: no SCTLR_EL1.A alignment check for plain LDR/STR',
+  'd1: EL0 ldr unaligned, SCTLR.A': 'engine: no SCTLR_EL1.A alignment check for plain LDR/STR',
 };
 const checkName = (l: string) => l.slice(0, l.indexOf(':', 4) < 0 ? l.length : l.indexOf(':', 4));
 
@@ -55,6 +59,11 @@ describe('cpu-arch: the emulator shows a guest what the real Xen 4.17 shows it',
     expect(line('EL0 jump, UXN')).toContain('esr=0x8200000f ');
     expect(line('EL0 jump, PC unaligned')).toContain('vector=+0x400 esr=0x8a000000 spsr=0x0 elr=t_svc+0x2');
     expect(line('eret to EL2h')).toContain('vector=+0x200 esr=0x3a000000 spsr=0x1003c5 elr=t_eret+0x14');
+    // SCTLR_EL1.A: unaligned plain accesses fault only with it set, reads and writes, EL1 and EL0.
+    expect(line('EL1 ldr unaligned, no SCTLR.A')).toContain('esr=0x560000ee');
+    expect(line('EL1 ldr unaligned, SCTLR.A')).toContain('esr=0x96000021 ');
+    expect(line('EL1 str unaligned, SCTLR.A')).toContain('esr=0x96000061 ');
+    expect(line('EL0 ldr unaligned, SCTLR.A')).toContain('vector=+0x400 esr=0x92000021 ');
     expect(g.at(-1)).toBe('d1: Test result: SUCCESS');
   });
 

@@ -9,7 +9,7 @@ const MEM_BASE = 0x1000;
 class FakeTarget implements DebugTarget {
   regs: bigint[] = Array.from({ length: 34 }, (_, i) => BigInt(i) * 0x0101010101n);
   mem = new Uint8Array(256).map((_, i) => i);
-  breakpoints = new Set<number>();
+  breakpoints = new Set<bigint>();
   resumed: string[] = [];
   detached = 0;
   killed = 0;
@@ -22,23 +22,27 @@ class FakeTarget implements DebugTarget {
     this.regs[n] = v;
     return true;
   }
-  readMemory(addr: number, len: number) {
-    const off = addr - MEM_BASE;
+  /** Addresses seen, to check they arrive whole (64-bit). */
+  addrs: bigint[] = [];
+  readMemory(addr: bigint, len: number) {
+    this.addrs.push(addr);
+    const off = Number(addr) - MEM_BASE;
     if (off < 0 || off >= this.mem.length) return undefined;
     return this.mem.slice(off, Math.min(off + len, this.mem.length));
   }
-  writeMemory(addr: number, data: Uint8Array) {
-    const off = addr - MEM_BASE;
+  writeMemory(addr: bigint, data: Uint8Array) {
+    this.addrs.push(addr);
+    const off = Number(addr) - MEM_BASE;
     if (off < 0 || off + data.length > this.mem.length) return false;
     this.mem.set(data, off);
     return true;
   }
-  insertBreakpoint(addr: number) {
-    if (addr % 4) return false;
+  insertBreakpoint(addr: bigint) {
+    if (addr % 4n) return false;
     this.breakpoints.add(addr);
     return true;
   }
-  removeBreakpoint(addr: number) {
+  removeBreakpoint(addr: bigint) {
     this.breakpoints.delete(addr);
     return true;
   }
@@ -158,11 +162,11 @@ describe('GdbSession', () => {
     expect(q('G' + changed.slice(0, 20))).toBe('E01');
   });
 
-  it('reads and writes memory with m, M and X (binary, escaped); outside memory is E01', () => {
+  it('reads and writes memory with m, M and X (binary, escaped); unreachable memory is E14, a bad packet E01', () => {
     const { q, target } = setup();
     expect(q('m1004,4')).toBe('04050607');
     expect(q('m10fe,8')).toBe('feff'); // a short read: the readable prefix
-    expect(q('m0,4')).toBe('E01');
+    expect(q('m0,4')).toBe('E14');
     expect(q('mzz')).toBe('E01');
     expect(q('M1000,2:abcd')).toBe('OK');
     expect(Array.from(target.mem.slice(0, 2))).toEqual([0xab, 0xcd]);
@@ -170,13 +174,22 @@ describe('GdbSession', () => {
     expect(q('X1010,0:')).toBe('OK');
     expect(q('X1010,3:' + '}\x03}\x04a')).toBe('OK');
     expect(Array.from(target.mem.slice(0x10, 0x13))).toEqual([0x23, 0x24, 0x61]);
-    expect(q('X0,1:a')).toBe('E01');
+    expect(q('X0,1:a')).toBe('E14');
+  });
+
+  it('passes kernel virtual addresses (above 2^53) to the target exactly', () => {
+    const { q, target } = setup();
+    expect(q('mffff800008010004,4')).toBe('E14');
+    expect(q('Mffff800008010008,1:00')).toBe('E14');
+    expect(target.addrs).toEqual([0xffff800008010004n, 0xffff800008010008n]);
+    expect(q('Z0,ffff800008010000,4')).toBe('OK');
+    expect(target.breakpoints.has(0xffff800008010000n)).toBe(true);
   });
 
   it('inserts and removes software breakpoints only (Z0/z0)', () => {
     const { q, target } = setup();
     expect(q('Z0,40002080,4')).toBe('OK');
-    expect(target.breakpoints.has(0x40002080)).toBe(true);
+    expect(target.breakpoints.has(0x40002080n)).toBe(true);
     expect(q('Z0,40002082,4')).toBe('E01');
     expect(q('z0,40002080,4')).toBe('OK');
     expect(target.breakpoints.size).toBe(0);

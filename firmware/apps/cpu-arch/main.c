@@ -188,8 +188,12 @@ int main(void)
 	check("EL0 jump, UXN", t_jump, SPSR_EL0T, VA_UXN + ((uint64_t)t_svc & 0xfff), 1);
 	check("EL0 read, no IPA", t_load, SPSR_EL0T, VA_NO_IPA, 1);
 	check("EL1 ldxr unaligned", t_ldxr, SPSR_EL1H, (uint64_t)rw_buf + 4, 1);
+	/* Normal memory without SCTLR_EL1.A: a plain unaligned access is allowed (ends in the SVC). */
+	check("EL1 ldr unaligned, no SCTLR.A", t_load, SPSR_EL1H, (uint64_t)rw_buf + 1, 0);
 	set_alignment_check(1);
 	check("EL1 ldr unaligned, SCTLR.A", t_load, SPSR_EL1H, (uint64_t)rw_buf + 1, 1);
+	check("EL1 str unaligned, SCTLR.A", t_store, SPSR_EL1H, (uint64_t)rw_buf + 3, 1);
+	check("EL0 ldr unaligned, SCTLR.A", t_load, SPSR_EL0T, VA_UXN + 1, 1);
 	set_alignment_check(0);
 
 	/* The routines' own pages still work after all that: a read through the L3 table. */
