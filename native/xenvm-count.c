@@ -85,6 +85,12 @@ struct xenvm_counter {
      */
     uint32_t pfr0_gic;     /* @112 */
     uint32_t pad;          /* @116 */
+    /*
+     * Address of the block (per-instruction counting: the instruction) that last started. The
+     * engine leaves PC at a stale block start inside memory hooks; the protocol checker
+     * (src/check) finds the storing instruction from here.
+     */
+    uint64_t block_pc;     /* @120 */
 };
 
 #define WATCH_TAKEN 1
@@ -156,6 +162,7 @@ static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, voi
         return;
     if (c->watch)
         xenvm_watch(c, address);
+    c->block_pc = address;
     c->executed++;
 }
 
@@ -181,6 +188,7 @@ static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, vo
      */
     if (c->watch)
         xenvm_watch(c, address);
+    c->block_pc = address;
     c->executed += size / 4;
 }
 

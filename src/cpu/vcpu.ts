@@ -177,6 +177,8 @@ export class Vcpu {
   private hvcAt = 0n;
   /** Notices a vector table that faults on itself forever. */
   private readonly loopGuard = new VectorLoopGuard();
+  /** Store watches asked for, added before the next run (watchWrites). */
+  private readonly pendingWatches: { begin: bigint; end: bigint; fn: (address: bigint, size: number, value: bigint) => void }[] = [];
 
   private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
     this.engine = engine;
@@ -366,6 +368,26 @@ export class Vcpu {
   }
 
   /**
+   * Watches guest stores to [begin, end] (inclusive guest addresses as the CPU issues them: the
+   * physical address with the MMU off). The hook is added before the next run, with the
+   * translations flushed (the engine decides per translation which hooks a block calls); call
+   * requestStop() first when asked from inside a trap so no store slips past. `fn` runs before
+   * the store lands (memory holds the old bytes) with the X registers as they are before the
+   * storing instruction. The protocol checker (src/check) uses it; nothing else pays for it.
+   */
+  watchWrites(begin: bigint, end: bigint, fn: (address: bigint, size: number, value: bigint) => void): void {
+    this.pendingWatches.push({ begin, end, fn });
+  }
+
+  /**
+   * Start address of the translation block running now (the instruction itself with exact
+   * counting), for a memory hook to find its storing instruction; undefined when uncounted.
+   */
+  get blockPc(): bigint | undefined {
+    return this.counter?.blockPc;
+  }
+
+  /**
    * Reports interrupt entry and return (counted vCPUs only: the counter's block hook sees the
    * first block at an IRQ vector and the first block back at the interrupted PC). The engine
    * takes IRQs without any callback, so this is the only way to see them; it costs a compare
@@ -415,6 +437,11 @@ export class Vcpu {
     return this.watch.vbar;
   }
 
+  private addWatches(): void {
+    for (const w of this.pendingWatches.splice(0)) this.engine.hookMemWrite(w.begin, w.end, w.fn);
+    this.engine.flushTranslations();
+  }
+
   private startCounting(): VcpuExit | undefined {
     this.countNext = false;
     const c = this.engine.attachCounter(this.exactCount);
@@ -443,6 +470,7 @@ export class Vcpu {
       const failed = this.startCounting();
       if (failed) return failed;
     }
+    if (this.pendingWatches.length) this.addWatches();
     this.stopRequested = false;
     this.fault = undefined;
     this.memFault = undefined;

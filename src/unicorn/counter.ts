@@ -49,7 +49,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 120;
+export const VCPU_BLOCK_SIZE = 128;
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -93,6 +93,10 @@ export class InstructionCounter extends NativeView {
   }
   set limit(v: number) {
     this.setU64(8, v);
+  }
+  /** Address of the block (per-instruction counting: the instruction) that last started (u64 @120). */
+  get blockPc(): bigint {
+    return this.big[15];
   }
 }
 

@@ -1,0 +1,385 @@
+/**
+ * The protocol checker (`xenvm-emu run --check`): watches each guest's side of the 2-level
+ * event-channel ABI while it runs and reports every rule it breaks (rules.ts) at the moment it
+ * happens, with domain, vCPU, PC, symbol, port and the trace events just before.
+ *
+ * What it watches, and nothing else (a run without --check builds none of this):
+ * - guest stores to its shared_info page and registered vcpu_info (an engine memory hook on
+ *   exactly those bytes, added when the guest maps them); each store's instruction is found
+ *   (store-locator.ts) and classified (insn-class.ts);
+ * - the trace stream the machine already produces: hypercalls with decoded arguments and
+ *   results, the vGIC's acknowledge/EOI of the event interrupt, and interrupt return. The
+ *   checker is one more trace sink, so the machine needs no hooks of its own for it.
+ */
+import type { Machine } from '../machine/machine.ts';
+import type { MachineDomain } from '../machine/domain.ts';
+import type { TraceBus } from '../trace/bus.ts';
+import type { Fields, TraceEvent } from '../trace/events.ts';
+import { formatEvent } from '../trace/text.ts';
+import { SharedInfo, VcpuInfo, PAGE_SIZE } from '../xen/evtchn/layout.ts';
+import { classifyStore, isAtomicUpdate, type StoreClass } from './insn-class.ts';
+import { StoreLocator } from './store-locator.ts';
+import { RULE_IDS, type CheckRule } from './rules.ts';
+import { GICC_EOIR } from '../gic/regs-v2.ts';
+
+export interface CheckReport {
+  domid: number;
+  vcpu: number;
+  /** The instruction that broke the rule (for a hypercall: its call site when the stub is known). */
+  pc: bigint;
+  symbol?: string;
+  port?: number;
+  rule: CheckRule;
+  message: string;
+  /** The domain's trace events just before, as text lines. */
+  context: string[];
+}
+
+/** One report as the command line prints it (after "xenvm-emu: "). */
+export function formatReport(r: CheckReport): string {
+  const sym = r.symbol ? ` <${r.symbol}>` : '';
+  const port = r.port !== undefined ? ` port=${r.port}` : '';
+  return `check: d${r.domid} v${r.vcpu} pc=0x${r.pc.toString(16)}${sym}${port} rule=${r.rule}: ${r.message}`;
+}
+
+/** An ELF symbol `xenvm_check_allow_<rule>` (dashes as underscores) turns a rule off for its domain. */
+export const ALLOW_PREFIX = 'xenvm_check_allow_';
+
+const CONTEXT_EVENTS = 4;
+const DOMID_SELF = 0x7ff0;
+const EINVAL = -22;
+const ESRCH = -3;
+
+/** An ABI field a guest byte belongs to; `bit` is the number of the byte's first bit (the port, for bitmaps). */
+type Field = { kind: 'pending' | 'mask'; word: number; bit: number } | { kind: 'sel'; bit: number } | { kind: 'upcall' } | { kind: 'other' };
+type Located = { pc: bigint; cls: StoreClass | 'unknown' };
+
+/** Interrupt-controller view of the event interrupt: idle, acknowledged (active), or priority dropped. */
+type UpcallIrq = 'idle' | 'acked' | 'dropped';
+
+class DomainCheck {
+  readonly locator = new StoreLocator();
+  readonly allowed = new Set<CheckRule>();
+  readonly reported = new Set<string>();
+  readonly recent: TraceEvent[] = [];
+  /** Ports this domain closed and has not been given again. */
+  readonly closed = new Set<number>();
+  sharedInfoGpa: number | undefined;
+  vcpuInfoGpa: number | undefined;
+  irq: UpcallIrq = 'idle';
+  /** The event interrupt was acknowledged and evtchn_upcall_pending not yet cleared. */
+  upcallToClear = false;
+  /** The event interrupt was acknowledged since the CPU last took an interrupt. */
+  ackedThisEntry = false;
+
+  constructor(readonly d: MachineDomain) {
+    for (const s of d.symbols) {
+      if (!s.name.startsWith(ALLOW_PREFIX)) continue;
+      const rule = s.name.slice(ALLOW_PREFIX.length).replace(/_/g, '-') as CheckRule;
+      if (RULE_IDS.includes(rule)) this.allowed.add(rule);
+    }
+  }
+}
+
+export class ProtocolChecker {
+  readonly reports: CheckReport[] = [];
+  private machine: Machine | undefined;
+  private readonly doms = new Map<number, DomainCheck>();
+
+  /** Listens on `bus` from now on (so a machine built on it counts instructions and traces what the checker reads). */
+  constructor(
+    private readonly bus: TraceBus,
+    /** Called once per report, as it happens. */
+    private readonly onReport: (r: CheckReport) => void = () => {},
+  ) {
+    bus.attach((e) => this.event(e));
+  }
+
+  /** The machine whose domains it checks: set before they are added. */
+  attach(machine: Machine): void {
+    this.machine = machine;
+  }
+
+  // ------------------------------------------------------------------ the trace stream
+
+  private event(e: TraceEvent): void {
+    if (e.kind === 'check') return;
+    if (e.kind === 'domain_start') {
+      const d = this.machine?.domains.find((x) => x.domid === e.domid);
+      if (d) {
+        const c = new DomainCheck(d);
+        this.doms.set(e.domid, c);
+        this.watchEoi(c);
+      }
+    }
+    const c = 'domid' in e ? this.doms.get(e.domid) : undefined;
+    if (!c) return;
+    if (e.kind === 'hypercall') this.hypercall(c, e);
+    else if (e.kind === 'irq') this.irq(c, e);
+    else if (e.kind === 'sched' && (e.change === 'block' || e.change === 'wfi') && c.irq === 'acked') {
+      this.report(c, 'upcall-eoi', c.d.vcpu.pc, undefined, `the vCPU waits for events (${e.change === 'wfi' ? 'WFI' : 'SCHEDOP_block/poll'}) with the event interrupt (INTID ${c.d.eventIntid}) acknowledged but never EOIed: it cannot be delivered again`);
+    }
+    c.recent.push(e);
+    if (c.recent.length > CONTEXT_EVENTS) c.recent.shift();
+  }
+
+  private hypercall(c: DomainCheck, e: Extract<TraceEvent, { kind: 'hypercall' }>): void {
+    this.syncWatches(c);
+    if (e.name !== 'event_channel_op') return;
+    const port = num(e.args.port);
+    const given = [num(e.out?.port), num(e.out?.local_port)].filter((p): p is number => p !== undefined);
+    if (e.result === 0) for (const p of given) c.closed.delete(p);
+    const at = this.callSite(c, e.pc, e.symbol);
+    switch (e.op) {
+      case 'EVTCHNOP_close':
+        if (e.result === 0 && port !== undefined) {
+          c.closed.add(port);
+          return;
+        }
+        if (port !== undefined && c.closed.has(port)) this.report(c, 'use-after-close', at, port, `EVTCHNOP_close of port ${port}, which this domain already closed (Xen: ${e.errno || e.result})`);
+        return;
+      case 'EVTCHNOP_send':
+        if (e.result >= 0 || port === undefined) return;
+        if (c.closed.has(port)) this.report(c, 'use-after-close', at, port, `EVTCHNOP_send on port ${port} after this domain closed it (Xen: ${e.errno})`);
+        else if (e.result === EINVAL) this.report(c, 'notify-unowned', at, port, `EVTCHNOP_send on port ${port}, which is not a bound port of this domain (Xen: ${e.errno})`);
+        return;
+      case 'EVTCHNOP_unmask':
+      case 'EVTCHNOP_bind_vcpu':
+        if (e.result < 0 && port !== undefined && c.closed.has(port)) this.report(c, 'use-after-close', at, port, `${e.op} on port ${port} after this domain closed it (Xen: ${e.errno})`);
+        return;
+      case 'EVTCHNOP_status': {
+        const dom = num(e.args.dom);
+        if (e.result < 0 && port !== undefined && (dom === DOMID_SELF || dom === c.d.domid) && c.closed.has(port)) {
+          this.report(c, 'use-after-close', at, port, `EVTCHNOP_status of port ${port} after this domain closed it (Xen: ${e.errno})`);
+        }
+        return;
+      }
+      case 'EVTCHNOP_bind_interdomain':
+        if (e.result === EINVAL || e.result === ESRCH) {
+          const rd = num(e.args.remote_dom);
+          const rp = num(e.args.remote_port);
+          this.report(c, 'bind-no-offer', at, rp, `EVTCHNOP_bind_interdomain to d${rd} port ${rp}, which is not an unbound port offered to d${c.d.domid} (Xen: ${e.errno})`);
+        }
+        return;
+    }
+  }
+
+  private irq(c: DomainCheck, e: Extract<TraceEvent, { kind: 'irq' }>): void {
+    const ev = c.d.eventIntid;
+    if (e.intid === ev) {
+      if (e.change === 'ack') {
+        c.irq = 'acked';
+        c.upcallToClear = true;
+        c.ackedThisEntry = true;
+      } else if (e.change === 'eoi') {
+        c.irq = 'dropped';
+      } else if (e.change === 'deactivate') {
+        c.irq = 'idle';
+      }
+      return;
+    }
+    if (e.intid >= 0) return;
+    if (e.change === 'taken') {
+      c.ackedThisEntry = false;
+    } else if (e.change === 'return' && c.ackedThisEntry) {
+      c.ackedThisEntry = false;
+      const pc = e.pc !== undefined ? BigInt(e.pc) : c.d.vcpu.pc;
+      if (c.irq === 'acked') {
+        this.report(c, 'upcall-eoi', pc, undefined, `the interrupt handler returned with the event interrupt (INTID ${ev}) acknowledged but never EOIed: it cannot be delivered again`);
+      }
+      const stuck = this.stuckPort(c);
+      if (stuck !== undefined) {
+        this.report(c, 'handler-pending', pc, stuck, `the upcall handler returned (to this pc) with port ${stuck} pending and unmasked and the event interrupt not pending: Xen will not signal it again`);
+      }
+    }
+  }
+
+  /**
+   * EOIs of the event interrupt as the guest writes them (GICC_EOIR, ICC_EOIR1_EL1): the vGIC
+   * ignores an EOI with nothing active, so its own events cannot show a second one. The
+   * domain's vGIC is wrapped, for this machine only.
+   */
+  private watchEoi(c: DomainCheck): void {
+    const gic = c.d.gic;
+    const ev = c.d.eventIntid;
+    const eoi = (intid: number, at: () => bigint) => {
+      if (intid !== ev) return;
+      if (c.irq !== 'acked') this.report(c, 'eoi-twice', at(), undefined, `EOI of the event interrupt (INTID ${ev}) that has no acknowledge of its own (${c.irq === 'idle' ? 'already EOIed' : 'priority already dropped'})`);
+    };
+    if (gic.version === 2) {
+      const cpuBase = (gic as unknown as { cpuBase?: number }).cpuBase;
+      if (cpuBase === undefined) return;
+      const write = gic.mmioWrite.bind(gic);
+      gic.mmioWrite = (vcpu, addr, size, value) => {
+        // The engine's PC is a stale block start inside MMIO callbacks: find the store itself.
+        if (addr === cpuBase + GICC_EOIR) eoi(value & 0x3ff, () => this.locate(c, BigInt(addr), size, BigInt(value >>> 0)).pc);
+        return write(vcpu, addr, size, value);
+      };
+    } else {
+      const write = gic.sysregWrite.bind(gic);
+      gic.sysregWrite = (vcpu, reg, value) => {
+        if (reg.op0 === 3 && reg.op1 === 0 && reg.crn === 12 && reg.crm === 12 && reg.op2 === 1) eoi(Number(value & 0xffffffn), () => c.d.vcpu.pc);
+        return write(vcpu, reg, value);
+      };
+    }
+  }
+
+  /** A port pending and unmasked while nothing will raise the upcall for it, if any. */
+  private stuckPort(c: DomainCheck): number | undefined {
+    if (c.sharedInfoGpa === undefined) return undefined;
+    if (c.d.gic.inspect(0, c.d.eventIntid).pending) return undefined;
+    const mem = c.d.memory;
+    for (let w = 0; w < 64; w++) {
+      const p = mem.readU64(c.sharedInfoGpa + SharedInfo.evtchnPending + w * 8) ?? 0n;
+      if (p === 0n) continue;
+      const live = p & ~(mem.readU64(c.sharedInfoGpa + SharedInfo.evtchnMask + w * 8) ?? 0n);
+      if (live !== 0n) return w * 64 + lowestBit(live);
+    }
+    return undefined;
+  }
+
+  /** For a call through a hypercall stub (HYPERVISOR_*), the caller: the BL before the return address. */
+  private callSite(c: DomainCheck, pc: number | bigint, symbol: string | undefined): bigint {
+    if (symbol && /^(HYPERVISOR_|xen_hypercall)/.test(symbol)) {
+      const lr = c.d.vcpu.x(30);
+      if (lr >= 4n) return lr - 4n;
+    }
+    return BigInt(pc);
+  }
+
+  // ------------------------------------------------------------------ shared_info stores
+
+  /** Watches shared_info and vcpu_info wherever the guest has them now (after a hypercall). */
+  private syncWatches(c: DomainCheck): void {
+    const x = c.d.xen;
+    const si = x.sharedInfoGpa;
+    const vi = x.vcpus[0]?.vcpuInfoGpa;
+    if (si !== c.sharedInfoGpa) {
+      c.sharedInfoGpa = si;
+      if (si !== undefined) this.watch(c, si, PAGE_SIZE);
+    }
+    if (vi !== c.vcpuInfoGpa) {
+      c.vcpuInfoGpa = vi;
+      if (vi !== undefined) this.watch(c, vi, VcpuInfo.size);
+    }
+  }
+
+  private watch(c: DomainCheck, gpa: number, len: number): void {
+    // Inside the hypercall: end this run so the hook is in place before the guest's next store.
+    c.d.vcpu.requestStop();
+    c.d.vcpu.watchWrites(BigInt(gpa), BigInt(gpa + len - 1), (a, s, v) => this.store(c, a, s, v));
+  }
+
+  /** What a guest address is, in the 2-level ABI's terms. */
+  private field(c: DomainCheck, gpa: number): Field {
+    const vi = c.vcpuInfoGpa ?? (c.sharedInfoGpa !== undefined ? c.sharedInfoGpa + SharedInfo.vcpuInfo : undefined);
+    if (vi !== undefined && gpa >= vi && gpa < vi + VcpuInfo.size) {
+      const o = gpa - vi;
+      if (o === VcpuInfo.upcallPending) return { kind: 'upcall' };
+      if (o >= VcpuInfo.pendingSel && o < VcpuInfo.pendingSel + 8) return { kind: 'sel', bit: (o - VcpuInfo.pendingSel) * 8 };
+      return { kind: 'other' };
+    }
+    const si = c.sharedInfoGpa;
+    if (si === undefined) return { kind: 'other' };
+    const o = gpa - si;
+    if (o >= SharedInfo.evtchnPending && o < SharedInfo.evtchnMask) return { kind: 'pending', word: (o - SharedInfo.evtchnPending) >> 3, bit: (o - SharedInfo.evtchnPending) * 8 };
+    if (o >= SharedInfo.evtchnMask && o < SharedInfo.evtchnMask + 512) return { kind: 'mask', word: (o - SharedInfo.evtchnMask) >> 3, bit: (o - SharedInfo.evtchnMask) * 8 };
+    return { kind: 'other' };
+  }
+
+  private store(c: DomainCheck, address: bigint, size: number, value: bigint): void {
+    const gpa = Number(address);
+    const old = c.d.memory.read(gpa, size);
+    if (!old) return;
+    // The instruction is looked for only when a byte of an ABI field is written.
+    let loc: Located | undefined;
+    const where = () => (loc ??= this.locate(c, address, size, value));
+    let racy: { kind: 'pending' | 'mask' | 'sel'; word: number; port?: number } | undefined;
+    for (let i = 0; i < size; i++) {
+      const was = old[i];
+      const is = Number((value >> BigInt(8 * i)) & 0xffn);
+      const f = this.field(c, gpa + i);
+      if (f.kind === 'other') continue;
+      if (f.kind === 'upcall') {
+        if (is === 0) c.upcallToClear = false;
+        else if (was === 0) this.report(c, 'guest-set', where().pc, undefined, 'the guest set evtchn_upcall_pending, which only Xen sets (the guest clears it)');
+        continue;
+      }
+      const firstBit = f.bit;
+      const l = where();
+      if (l.cls !== 'unknown' && !isAtomicUpdate(l.cls)) {
+        const changed = was ^ is;
+        if (!racy || (racy.port === undefined && changed)) {
+          racy = { kind: f.kind, word: f.kind === 'sel' ? 0 : f.word, port: changed && f.kind !== 'sel' ? firstBit + lowestBit(BigInt(changed)) : undefined };
+        }
+      }
+      for (let b = 0; b < 8; b++) {
+        const m = 1 << b;
+        if ((was & m) === (is & m)) continue;
+        const n = firstBit + b;
+        const set = (is & m) !== 0;
+        if (f.kind === 'mask' && !set && this.pendingBit(c, n)) {
+          this.report(c, 'local-unmask', l.pc, n, `mask bit of port ${n} cleared by the guest's own store while the port is pending: Xen never delivers this event (unmask with EVTCHNOP_unmask)`);
+        } else if (set && f.kind === 'pending') {
+          this.report(c, 'guest-set', l.pc, n, `the guest set the pending bit of port ${n}, which only Xen sets`);
+        } else if (set && f.kind === 'sel') {
+          this.report(c, 'guest-set', l.pc, undefined, `the guest set bit ${n} of evtchn_pending_sel, which only Xen sets`, `sel${n}`);
+        } else if (!set && f.kind === 'sel' && c.upcallToClear) {
+          this.report(c, 'upcall-order', l.pc, undefined, 'evtchn_pending_sel taken while evtchn_upcall_pending is still set from the interrupt: clear evtchn_upcall_pending first, then take the selector');
+        }
+      }
+    }
+    if (racy && loc && loc.cls !== 'unknown') {
+      const how = `a ${loc.cls} store (${loc.cls === 'release' ? 'STLR' : 'not an exclusive or LSE atomic'})`;
+      if (racy.kind === 'sel') this.report(c, 'selector-xchg', loc.pc, undefined, `evtchn_pending_sel changed by ${how}: take the selector with an atomic exchange`);
+      else this.report(c, 'plain-store', loc.pc, racy.port, `evtchn_${racy.kind}[${racy.word}] changed by ${how}, a read-modify-write that loses any bit Xen sets in between`);
+    }
+  }
+
+  private pendingBit(c: DomainCheck, port: number): boolean {
+    const b = c.d.memory.readU8(c.sharedInfoGpa! + SharedInfo.evtchnPending + (port >> 3));
+    return b !== undefined && (b & (1 << (port & 7))) !== 0;
+  }
+
+  private locate(c: DomainCheck, address: bigint, size: number, value: bigint): Located {
+    const v = c.d.vcpu;
+    const block = v.blockPc;
+    if (block === undefined) return { pc: v.pc, cls: 'unknown' };
+    const el = ((v.pstate >>> 2) & 3) === 0 ? 0 : 1;
+    const s = c.locator.locate(block, v.retired, address, size, value, (pc) => v.view.fetch(pc, el), (n) => (n === 31 ? v.sp : v.x(n)));
+    return s ? { pc: s.pc, cls: classifyStore(s.insn) } : { pc: block, cls: 'unknown' };
+  }
+
+  // ------------------------------------------------------------------ reports
+
+  private report(c: DomainCheck, rule: CheckRule, pc: bigint, port: number | undefined, message: string, key = ''): void {
+    if (c.allowed.has(rule)) return;
+    // Once per rule, instruction and port: a loop that breaks a rule says so once.
+    const k = `${rule}:${pc}:${port ?? ''}:${key}`;
+    if (c.reported.has(k)) return;
+    c.reported.add(k);
+    const r: CheckReport = {
+      domid: c.d.domid,
+      vcpu: 0,
+      pc,
+      symbol: c.d.symbolAt(pc),
+      port,
+      rule,
+      message,
+      context: c.recent.map(formatEvent),
+    };
+    this.reports.push(r);
+    this.bus.emit({ kind: 'check', domid: r.domid, vcpu: r.vcpu, pc: r.pc, symbol: r.symbol, port: r.port, rule: r.rule, message: r.message });
+    this.onReport(r);
+  }
+}
+
+function num(v: Fields[string] | undefined): number | undefined {
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
+}
+
+function lowestBit(v: bigint): number {
+  let n = 0;
+  while (n < 64 && ((v >> BigInt(n)) & 1n) === 0n) n++;
+  return n;
+}
