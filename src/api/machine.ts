@@ -415,6 +415,7 @@ export class XenvmMachine {
       end.kind === 'stopped'
         ? { exitCode: 3, message: `stopped: the machine was closed before every domain finished (${describeWaiting(domains)})` }
         : summarizeRun(end, domains);
+    this.checker?.finish();
     const checks = this.checker?.reports;
     const message = summary.message ?? (checks?.length ? `check: ${checks.length} violation${checks.length === 1 ? '' : 's'} of the event-channel ABI (docs/check.md)` : undefined);
     // A protocol violation fails a run that would otherwise pass; other failures keep their status.

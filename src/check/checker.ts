@@ -62,10 +62,14 @@ class DomainCheck {
   readonly allowed = new Set<CheckRule>();
   readonly reported = new Set<string>();
   readonly recent: TraceEvent[] = [];
+  /** Failed EVTCHNOP_bind_interdomain by "dom:port", kept until a bind there succeeds. */
+  readonly failedBinds = new Map<string, { pc: bigint; port: number | undefined; message: string; context: string[] }>();
   /** Ports this domain closed and has not been given again. */
   readonly closed = new Set<number>();
   sharedInfoGpa: number | undefined;
   vcpuInfoGpa: number | undefined;
+  /** Guest ranges [lo, hi) with a store hook. */
+  readonly hooked: { lo: number; hi: number }[] = [];
   irq: UpcallIrq = 'idle';
   /** The event interrupt was acknowledged and evtchn_upcall_pending not yet cleared. */
   upcallToClear = false;
@@ -114,6 +118,7 @@ export class ProtocolChecker {
     }
     const c = 'domid' in e ? this.doms.get(e.domid) : undefined;
     if (!c) return;
+    if (e.kind === 'domain_end') this.flush(c);
     if (e.kind === 'hypercall') this.hypercall(c, e);
     else if (e.kind === 'irq') this.irq(c, e);
     else if (e.kind === 'sched' && (e.change === 'block' || e.change === 'wfi') && c.irq === 'acked') {
@@ -154,13 +159,23 @@ export class ProtocolChecker {
         }
         return;
       }
-      case 'EVTCHNOP_bind_interdomain':
-        if (e.result === EINVAL || e.result === ESRCH) {
-          const rd = num(e.args.remote_dom);
-          const rp = num(e.args.remote_port);
-          this.report(c, 'bind-no-offer', at, rp, `EVTCHNOP_bind_interdomain to d${rd} port ${rp}, which is not an unbound port offered to d${c.d.domid} (Xen: ${e.errno})`);
+      case 'EVTCHNOP_bind_interdomain': {
+        // A binder may try until its peer has offered (there is no other way to wait for an
+        // offer): only a bind that never succeeds is reported, at the domain's or the run's end.
+        const rd = num(e.args.remote_dom);
+        const rp = num(e.args.remote_port);
+        const key = `${rd}:${rp}`;
+        if (e.result === 0) c.failedBinds.delete(key);
+        else if ((e.result === EINVAL || e.result === ESRCH) && !c.failedBinds.has(key)) {
+          c.failedBinds.set(key, {
+            pc: at,
+            port: rp,
+            message: `EVTCHNOP_bind_interdomain to d${rd} port ${rp} failed (Xen: ${e.errno}) and never succeeded: no unbound port there was offered to d${c.d.domid}`,
+            context: [...c.recent, e].map(formatEvent),
+          });
         }
         return;
+      }
     }
   }
 
@@ -265,9 +280,18 @@ export class ProtocolChecker {
   }
 
   private watch(c: DomainCheck, gpa: number, len: number): void {
+    // Hooks stay once added (the engine has no cheap removal), and store() resolves fields
+    // against where the pages are now: hook only bytes no earlier hook covers, so each store
+    // reports once (a vcpu_info registered inside shared_info, a page mapped back).
+    let parts = [{ lo: gpa, hi: gpa + len }];
+    for (const h of c.hooked) parts = parts.flatMap((p) => [{ lo: p.lo, hi: Math.min(p.hi, h.lo) }, { lo: Math.max(p.lo, h.hi), hi: p.hi }]).filter((p) => p.lo < p.hi);
+    if (!parts.length) return;
     // Inside the hypercall: end this run so the hook is in place before the guest's next store.
     c.d.vcpu.requestStop();
-    c.d.vcpu.watchWrites(BigInt(gpa), BigInt(gpa + len - 1), (a, s, v) => this.store(c, a, s, v));
+    for (const p of parts) {
+      c.hooked.push(p);
+      c.d.vcpu.watchWrites(BigInt(p.lo), BigInt(p.hi - 1), (a, s, v) => this.store(c, a, s, v));
+    }
   }
 
   /** What a guest address is, in the 2-level ABI's terms. */
@@ -352,7 +376,17 @@ export class ProtocolChecker {
 
   // ------------------------------------------------------------------ reports
 
-  private report(c: DomainCheck, rule: CheckRule, pc: bigint, port: number | undefined, message: string, key = ''): void {
+  /** The run is over: reports what could only be judged at the end. */
+  finish(): void {
+    for (const c of this.doms.values()) this.flush(c);
+  }
+
+  private flush(c: DomainCheck): void {
+    for (const f of c.failedBinds.values()) this.report(c, 'bind-no-offer', f.pc, f.port, f.message, '', f.context);
+    c.failedBinds.clear();
+  }
+
+  private report(c: DomainCheck, rule: CheckRule, pc: bigint, port: number | undefined, message: string, key = '', context?: string[]): void {
     if (c.allowed.has(rule)) return;
     // Once per rule, instruction and port: a loop that breaks a rule says so once.
     const k = `${rule}:${pc}:${port ?? ''}:${key}`;
@@ -366,7 +400,7 @@ export class ProtocolChecker {
       port,
       rule,
       message,
-      context: c.recent.map(formatEvent),
+      context: context ?? c.recent.map(formatEvent),
     };
     this.reports.push(r);
     this.bus.emit({ kind: 'check', domid: r.domid, vcpu: r.vcpu, pc: r.pc, symbol: r.symbol, port: r.port, rule: r.rule, message: r.message });

@@ -311,19 +311,23 @@ void show_bit_totals(const char *what)
 
 void clear_events(void)
 {
-	/* The order an upcall handler uses: the flag, the selector, then the words. */
+	/*
+	 * The order an upcall handler uses: the flag, the selector, then the
+	 * words. Xen may set bits in these words at any moment, so each word
+	 * is taken with an atomic exchange (`run --check`, docs/check.md).
+	 */
 	vinfo->evtchn_upcall_pending = 0;
-	vinfo->evtchn_pending_sel = 0;
+	__atomic_exchange_n(&vinfo->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
 	for (unsigned int w = 0; w < 64; w++)
-		shinfo->evtchn_pending[w] = 0;
+		__atomic_exchange_n(&shinfo->evtchn_pending[w], 0, __ATOMIC_SEQ_CST);
 }
 
 void mask_port(evtchn_port_t port)
 {
-	shinfo->evtchn_mask[port / 64] |= 1UL << (port % 64);
+	__atomic_fetch_or(&shinfo->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST);
 }
 
 void unmask_port_locally(evtchn_port_t port)
 {
-	shinfo->evtchn_mask[port / 64] &= ~(1UL << (port % 64));
+	__atomic_fetch_and(&shinfo->evtchn_mask[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST);
 }
