@@ -221,7 +221,7 @@ export class XenvmMachine {
       // A debugger steps one instruction at a time, which needs per-instruction counting too.
       exactCount: config.maxInstructions !== undefined || config.gdb !== undefined,
       // A lone domain with nothing that needs virtual time may run uncounted, at full engine speed.
-      counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false,
+      counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false || !!config.check,
       quantum: config.quantum ?? DEFAULT_QUANTUM,
       seed: config.seed,
       onConsole: (domid, text) => this.consoleLine(domid, prefixes.get(domid) ?? `d${domid}: `, text),
@@ -271,7 +271,9 @@ export class XenvmMachine {
     );
     if (!spec.ok) return spec;
     if (privileged) this.privileged.add(domid);
-    return this.machine.addDomain(spec.value);
+    const r = this.machine.addDomain(spec.value);
+    if (r.ok) this.checker?.domainAdded(r.value);
+    return r;
   }
 
   private consoleLine(domid: number, prefix: string, text: string): void {

@@ -3,22 +3,27 @@
  * event-channel ABI while it runs and reports every rule it breaks (rules.ts) at the moment it
  * happens, with domain, vCPU, PC, symbol, port and the trace events just before.
  *
- * What it watches, and nothing else (a run without --check builds none of this):
+ * What it watches, and nothing else (a run without --check builds none of this, and the
+ * machine has no code for it):
  * - guest stores to its shared_info page and registered vcpu_info (an engine memory hook on
- *   exactly those bytes, added when the guest maps them); each store's instruction is found
- *   (store-locator.ts) and classified (insn-class.ts);
- * - the trace stream the machine already produces: hypercalls with decoded arguments and
- *   results, the vGIC's acknowledge/EOI of the event interrupt, and interrupt return. The
- *   checker is one more trace sink, so the machine needs no hooks of its own for it.
+ *   exactly those bytes, added when the guest maps them); a store's instruction is found
+ *   (store-locator.ts) and classified (insn-class.ts) only when a rule needs it;
+ * - every hypercall, by wrapping the hypervisor's entry point (arguments read from the guest
+ *   after the call; the call itself is unchanged);
+ * - the vGIC's acknowledge/EOI of the event interrupt (its observer) and EOIR writes, and the
+ *   CPU's interrupt entry and return (the vCPU's interrupt watch).
+ * It does not turn the trace on: with no sink attached, the trace costs nothing as before.
  */
 import type { Machine } from '../machine/machine.ts';
 import type { MachineDomain } from '../machine/domain.ts';
 import type { TraceBus } from '../trace/bus.ts';
-import type { Fields, TraceEvent } from '../trace/events.ts';
-import { formatEvent } from '../trace/text.ts';
+import type { GicEvent } from '../gic/types.ts';
+import { Hypercall } from '../xen/abi.ts';
+import { errnoName } from '../xen/errno.ts';
+import { EVTCHNOP } from '../xen/evtchn/codec.ts';
 import { SharedInfo, VcpuInfo, PAGE_SIZE } from '../xen/evtchn/layout.ts';
 import { classifyStore, isAtomicUpdate, type StoreClass } from './insn-class.ts';
-import { StoreLocator } from './store-locator.ts';
+import { StoreLocator, blockStores, classBySize, type BlockStore } from './store-locator.ts';
 import { RULE_IDS, type CheckRule } from './rules.ts';
 import { GICC_EOIR } from '../gic/regs-v2.ts';
 
@@ -53,6 +58,8 @@ const ESRCH = -3;
 /** An ABI field a guest byte belongs to; `bit` is the number of the byte's first bit (the port, for bitmaps). */
 type Field = { kind: 'pending' | 'mask'; word: number; bit: number } | { kind: 'sel'; bit: number } | { kind: 'upcall' } | { kind: 'other' };
 type Located = { pc: bigint; cls: StoreClass | 'unknown' };
+/** One fact for a report's context: a hypercall (with result and pc) or an interrupt step. */
+type Noted = { t: number; what: string; detail: string | number | bigint; result?: number; pc?: bigint };
 
 /** Interrupt-controller view of the event interrupt: idle, acknowledged (active), or priority dropped. */
 type UpcallIrq = 'idle' | 'acked' | 'dropped';
@@ -61,13 +68,18 @@ class DomainCheck {
   readonly locator = new StoreLocator();
   readonly allowed = new Set<CheckRule>();
   readonly reported = new Set<string>();
-  readonly recent: TraceEvent[] = [];
+  /** The domain's last few ABI facts, rendered when a report needs them. */
+  readonly recent: Noted[] = [];
   /** Failed EVTCHNOP_bind_interdomain by "dom:port", kept until a bind there succeeds. */
   readonly failedBinds = new Map<string, { pc: bigint; port: number | undefined; message: string; context: string[] }>();
   /** Ports this domain closed and has not been given again. */
   readonly closed = new Set<number>();
   sharedInfoGpa: number | undefined;
   vcpuInfoGpa: number | undefined;
+  /** The stores of each translation block seen storing here, by its start (blockStores). */
+  readonly blocks = new Map<bigint, BlockStore[]>();
+  /** shared_info as 32-bit words (little-endian host: bit n of word i is port 32i + n). */
+  words: Uint32Array | undefined;
   /** Guest ranges [lo, hi) with a store hook. */
   readonly hooked: { lo: number; hi: number }[] = [];
   irq: UpcallIrq = 'idle';
@@ -87,118 +99,164 @@ class DomainCheck {
 
 export class ProtocolChecker {
   readonly reports: CheckReport[] = [];
-  private machine: Machine | undefined;
   private readonly doms = new Map<number, DomainCheck>();
 
-  /** Listens on `bus` from now on (so a machine built on it counts instructions and traces what the checker reads). */
   constructor(
+    /** Where `check` trace events go (when a sink listens; the checker itself needs no trace). */
     private readonly bus: TraceBus,
     /** Called once per report, as it happens. */
     private readonly onReport: (r: CheckReport) => void = () => {},
-  ) {
-    bus.attach((e) => this.event(e));
-  }
+  ) {}
 
-  /** The machine whose domains it checks: set before they are added. */
+  /**
+   * Starts checking `machine`: its hypervisor's hypercall entry is wrapped (the call itself is
+   * unchanged) so every hypercall's arguments and result are seen. Call before domains run.
+   */
   attach(machine: Machine): void {
-    this.machine = machine;
+    const hv = machine.hv;
+    const call = hv.hypercall.bind(hv);
+    hv.hypercall = (domain, vcpu, nr, a, pc, symbols) => {
+      const r = call(domain, vcpu, nr, a, pc, symbols);
+      const c = this.doms.get(domain.domid);
+      if (c) this.hypercall(c, nr, a, r.value, BigInt(pc));
+      return r;
+    };
+    this.now = () => machine.now();
   }
 
-  // ------------------------------------------------------------------ the trace stream
+  private now: () => number = () => 0;
 
-  private event(e: TraceEvent): void {
-    if (e.kind === 'check') return;
-    if (e.kind === 'domain_start') {
-      const d = this.machine?.domains.find((x) => x.domid === e.domid);
-      if (d) {
-        const c = new DomainCheck(d);
-        this.doms.set(e.domid, c);
-        this.watchEoi(c);
-      }
-    }
-    const c = 'domid' in e ? this.doms.get(e.domid) : undefined;
-    if (!c) return;
-    if (e.kind === 'domain_end') this.flush(c);
-    if (e.kind === 'hypercall') this.hypercall(c, e);
-    else if (e.kind === 'irq') this.irq(c, e);
-    else if (e.kind === 'sched' && (e.change === 'block' || e.change === 'wfi') && c.irq === 'acked') {
-      this.report(c, 'upcall-eoi', c.d.vcpu.pc, undefined, `the vCPU waits for events (${e.change === 'wfi' ? 'WFI' : 'SCHEDOP_block/poll'}) with the event interrupt (INTID ${c.d.eventIntid}) acknowledged but never EOIed: it cannot be delivered again`);
-    }
-    c.recent.push(e);
+  /** Starts watching a domain of the attached machine (after Machine.addDomain, before it runs). */
+  domainAdded(d: MachineDomain): void {
+    const c = new DomainCheck(d);
+    this.doms.set(d.domid, c);
+    this.watchEoi(c);
+    const prev = d.gic.observer;
+    const mine = (e: GicEvent) => this.irq(c, e.intid, e.change);
+    d.gic.observer = prev ? (e) => (prev(e), mine(e)) : mine;
+    d.vcpu.watchInterrupts((step) => this.irq(c, -1, step.kind === 'taken' ? 'taken' : 'return', step.kind === 'taken' ? step.elr : step.pc));
+  }
+
+  /** Keeps the domain's last few ABI facts, rendered only if a report needs them. */
+  private note(c: DomainCheck, what: string, detail: string | number | bigint = '', result?: number, pc?: bigint): void {
+    const n: Noted = { t: this.now(), what, detail, result, pc };
+    c.recent.push(n);
     if (c.recent.length > CONTEXT_EVENTS) c.recent.shift();
   }
 
-  private hypercall(c: DomainCheck, e: Extract<TraceEvent, { kind: 'hypercall' }>): void {
-    this.syncWatches(c);
-    if (e.name !== 'event_channel_op') return;
-    const port = num(e.args.port);
-    const given = [num(e.out?.port), num(e.out?.local_port)].filter((p): p is number => p !== undefined);
-    if (e.result === 0) for (const p of given) c.closed.delete(p);
-    const at = this.callSite(c, e.pc, e.symbol);
-    switch (e.op) {
-      case 'EVTCHNOP_close':
-        if (e.result === 0 && port !== undefined) {
-          c.closed.add(port);
-          return;
-        }
-        if (port !== undefined && c.closed.has(port)) this.report(c, 'use-after-close', at, port, `EVTCHNOP_close of port ${port}, which this domain already closed (Xen: ${e.errno || e.result})`);
+  private context(c: DomainCheck): string[] {
+    return c.recent.map((n) => {
+      const res = n.result === undefined ? '' : ` = ${n.result}${n.result < 0 ? ` ${errnoName(n.result)}` : ''}`;
+      const at = n.pc === undefined ? '' : `  @0x${n.pc.toString(16)}${c.d.symbolAt(n.pc) ? ` <${c.d.symbolAt(n.pc)}>` : ''}`;
+      const detail = typeof n.detail === 'bigint' ? `0x${n.detail.toString(16)}` : n.detail;
+      return `[${String(n.t).padStart(10)}] d${c.d.domid}v0 ${n.what}${detail === '' ? '' : ` ${detail}`}${res}${at}`;
+    });
+  }
+
+  // ------------------------------------------------------------------ hypercalls
+
+  private hypercall(c: DomainCheck, nr: number, a: readonly bigint[], result: number, pc: bigint): void {
+    if (nr === Hypercall.memory_op || nr === Hypercall.vcpu_op) this.syncWatches(c);
+    if (nr === Hypercall.sched_op && (a[0] === SCHEDOP_block || a[0] === SCHEDOP_poll) && c.irq === 'acked') {
+      this.report(c, 'upcall-eoi', pc, undefined, `the vCPU waits for events (${a[0] === SCHEDOP_block ? 'SCHEDOP_block' : 'SCHEDOP_poll'}) with the event interrupt (INTID ${c.d.eventIntid}) acknowledged but never EOIed: it cannot be delivered again`);
+    }
+    if (nr !== Hypercall.event_channel_op) return;
+    const cmd = Number(a[0]);
+    const arg = Number(a[1]);
+    const mem = c.d.memory;
+    const errno = result < 0 ? errnoName(result) : '';
+    const op = evtchnOpName(cmd);
+    const at = result < 0 ? this.callSite(c, pc) : pc;
+    switch (cmd) {
+      case EVTCHNOP.close: {
+        const port = mem.readU32(arg + 0);
+        this.note(c, op, port ?? '', result, pc);
+        if (port === undefined) return;
+        if (result === 0) c.closed.add(port);
+        else if (c.closed.has(port)) this.report(c, 'use-after-close', at, port, `EVTCHNOP_close of port ${port}, which this domain already closed (Xen: ${errno || result})`);
         return;
-      case 'EVTCHNOP_send':
-        if (e.result >= 0 || port === undefined) return;
-        if (c.closed.has(port)) this.report(c, 'use-after-close', at, port, `EVTCHNOP_send on port ${port} after this domain closed it (Xen: ${e.errno})`);
-        else if (e.result === EINVAL) this.report(c, 'notify-unowned', at, port, `EVTCHNOP_send on port ${port}, which is not a bound port of this domain (Xen: ${e.errno})`);
+      }
+      case EVTCHNOP.send: {
+        const port = mem.readU32(arg + 0);
+        this.note(c, op, port ?? '', result, pc);
+        if (result >= 0 || port === undefined) return;
+        if (c.closed.has(port)) this.report(c, 'use-after-close', at, port, `EVTCHNOP_send on port ${port} after this domain closed it (Xen: ${errno})`);
+        else if (result === EINVAL) this.report(c, 'notify-unowned', at, port, `EVTCHNOP_send on port ${port}, which is not a bound port of this domain (Xen: ${errno})`);
         return;
-      case 'EVTCHNOP_unmask':
-      case 'EVTCHNOP_bind_vcpu':
-        if (e.result < 0 && port !== undefined && c.closed.has(port)) this.report(c, 'use-after-close', at, port, `${e.op} on port ${port} after this domain closed it (Xen: ${e.errno})`);
+      }
+      case EVTCHNOP.unmask:
+      case EVTCHNOP.bind_vcpu: {
+        const port = mem.readU32(arg + 0);
+        this.note(c, op, port ?? '', result, pc);
+        if (result < 0 && port !== undefined && c.closed.has(port)) this.report(c, 'use-after-close', at, port, `${op} on port ${port} after this domain closed it (Xen: ${errno})`);
         return;
-      case 'EVTCHNOP_status': {
-        const dom = num(e.args.dom);
-        if (e.result < 0 && port !== undefined && (dom === DOMID_SELF || dom === c.d.domid) && c.closed.has(port)) {
-          this.report(c, 'use-after-close', at, port, `EVTCHNOP_status of port ${port} after this domain closed it (Xen: ${e.errno})`);
+      }
+      case EVTCHNOP.status: {
+        const dom = mem.readU16(arg + 0);
+        const port = mem.readU32(arg + 4);
+        this.note(c, op, port ?? '', result, pc);
+        if (result < 0 && port !== undefined && (dom === DOMID_SELF || dom === c.d.domid) && c.closed.has(port)) {
+          this.report(c, 'use-after-close', at, port, `EVTCHNOP_status of port ${port} after this domain closed it (Xen: ${errno})`);
         }
         return;
       }
-      case 'EVTCHNOP_bind_interdomain': {
+      case EVTCHNOP.alloc_unbound:
+      case EVTCHNOP.bind_virq:
+      case EVTCHNOP.bind_ipi: {
+        // The port Xen hands out is a fresh one: using it again is fine.
+        const port = mem.readU32(arg + cmd === EVTCHNOP.alloc_unbound ? 4 : cmd === EVTCHNOP.bind_virq ? 8 : 4);
+        this.note(c, op, port ?? '', result, pc);
+        if (result === 0 && port !== undefined) c.closed.delete(port);
+        return;
+      }
+      case EVTCHNOP.bind_interdomain: {
         // A binder may try until its peer has offered (there is no other way to wait for an
         // offer): only a bind that never succeeds is reported, at the domain's or the run's end.
-        const rd = num(e.args.remote_dom);
-        const rp = num(e.args.remote_port);
+        const rd = mem.readU16(arg + 0);
+        const rp = mem.readU32(arg + 4);
+        const local = mem.readU32(arg + 8);
+        this.note(c, op, `d${rd}:${rp}`, result, pc);
         const key = `${rd}:${rp}`;
-        if (e.result === 0) c.failedBinds.delete(key);
-        else if ((e.result === EINVAL || e.result === ESRCH) && !c.failedBinds.has(key)) {
+        if (result === 0) {
+          c.failedBinds.delete(key);
+          if (local !== undefined) c.closed.delete(local);
+        } else if ((result === EINVAL || result === ESRCH) && !c.failedBinds.has(key)) {
           c.failedBinds.set(key, {
             pc: at,
             port: rp,
-            message: `EVTCHNOP_bind_interdomain to d${rd} port ${rp} failed (Xen: ${e.errno}) and never succeeded: no unbound port there was offered to d${c.d.domid}`,
-            context: [...c.recent, e].map(formatEvent),
+            message: `EVTCHNOP_bind_interdomain to d${rd} port ${rp} failed (Xen: ${errno}) and never succeeded: no unbound port there was offered to d${c.d.domid}`,
+            context: this.context(c),
           });
         }
         return;
       }
+      default:
+        this.note(c, op, '', result, pc);
     }
   }
 
-  private irq(c: DomainCheck, e: Extract<TraceEvent, { kind: 'irq' }>): void {
+  private irq(c: DomainCheck, intid: number, change: string, at?: bigint): void {
     const ev = c.d.eventIntid;
-    if (e.intid === ev) {
-      if (e.change === 'ack') {
+    if (intid === ev) {
+      if (change !== 'raise') this.note(c, `irq ${intid}`, change);
+      if (change === 'ack') {
         c.irq = 'acked';
         c.upcallToClear = true;
         c.ackedThisEntry = true;
-      } else if (e.change === 'eoi') {
+      } else if (change === 'eoi') {
         c.irq = 'dropped';
-      } else if (e.change === 'deactivate') {
+      } else if (change === 'deactivate') {
         c.irq = 'idle';
       }
       return;
     }
-    if (e.intid >= 0) return;
-    if (e.change === 'taken') {
+    if (intid >= 0) return;
+    if (change === 'taken') {
       c.ackedThisEntry = false;
-    } else if (e.change === 'return' && c.ackedThisEntry) {
+    } else if (change === 'return' && c.ackedThisEntry) {
       c.ackedThisEntry = false;
-      const pc = e.pc !== undefined ? BigInt(e.pc) : c.d.vcpu.pc;
+      this.note(c, 'irq return to', at ?? 0n);
+      const pc = at ?? c.d.vcpu.pc;
       if (c.irq === 'acked') {
         this.report(c, 'upcall-eoi', pc, undefined, `the interrupt handler returned with the event interrupt (INTID ${ev}) acknowledged but never EOIed: it cannot be delivered again`);
       }
@@ -244,22 +302,27 @@ export class ProtocolChecker {
     if (c.sharedInfoGpa === undefined) return undefined;
     if (c.d.gic.inspect(0, c.d.eventIntid).pending) return undefined;
     const mem = c.d.memory;
-    for (let w = 0; w < 64; w++) {
-      const p = mem.readU64(c.sharedInfoGpa + SharedInfo.evtchnPending + w * 8) ?? 0n;
-      if (p === 0n) continue;
-      const live = p & ~(mem.readU64(c.sharedInfoGpa + SharedInfo.evtchnMask + w * 8) ?? 0n);
-      if (live !== 0n) return w * 64 + lowestBit(live);
+    const base = mem.offsetOf(c.sharedInfoGpa, PAGE_SIZE);
+    if (base < 0) return undefined;
+    if (c.words?.byteOffset !== mem.bytes.byteOffset + base) c.words = new Uint32Array(mem.bytes.buffer, mem.bytes.byteOffset + base, PAGE_SIZE / 4);
+    const w = c.words;
+    const pend = SharedInfo.evtchnPending / 4;
+    const mask = SharedInfo.evtchnMask / 4;
+    for (let i = 0; i < 128; i++) {
+      const live = (w[pend + i] & ~w[mask + i]) >>> 0;
+      if (live) return i * 32 + lowestBit(BigInt(live));
     }
     return undefined;
   }
 
   /** For a call through a hypercall stub (HYPERVISOR_*), the caller: the BL before the return address. */
-  private callSite(c: DomainCheck, pc: number | bigint, symbol: string | undefined): bigint {
+  private callSite(c: DomainCheck, pc: bigint): bigint {
+    const symbol = c.d.symbolAt(pc);
     if (symbol && /^(HYPERVISOR_|xen_hypercall)/.test(symbol)) {
       const lr = c.d.vcpu.x(30);
       if (lr >= 4n) return lr - 4n;
     }
-    return BigInt(pc);
+    return pc;
   }
 
   // ------------------------------------------------------------------ shared_info stores
@@ -313,25 +376,36 @@ export class ProtocolChecker {
 
   private store(c: DomainCheck, address: bigint, size: number, value: bigint): void {
     const gpa = Number(address);
-    const old = c.d.memory.read(gpa, size);
-    if (!old) return;
-    // The instruction is looked for only when a byte of an ABI field is written.
+    // Most stores to the page are the ABI's; others (the rest of the page) leave at once.
+    if (this.field(c, gpa).kind === 'other' && this.field(c, gpa + size - 1).kind === 'other') return;
+    const mem = c.d.memory;
+    const off = mem.offsetOf(gpa, size);
+    if (off < 0) return;
+    const ram = mem.bytes;
+    const lo = Number(value & 0xffffffffn);
+    const hi = Number((value >> 32n) & 0xffffffffn);
+    // The instruction is looked for only when a rule needs it: its class usually follows from
+    // the block alone (one kind of store in it); its exact PC only when a report is made.
     let loc: Located | undefined;
-    const where = () => (loc ??= this.locate(c, address, size, value));
+    let cls: StoreClass | 'unknown' | undefined;
     let racy: { kind: 'pending' | 'mask' | 'sel'; word: number; port?: number } | undefined;
     for (let i = 0; i < size; i++) {
-      const was = old[i];
-      const is = Number((value >> BigInt(8 * i)) & 0xffn);
+      const was = ram[off + i];
+      const is = ((i < 4 ? lo : hi) >>> (8 * (i & 3))) & 0xff;
       const f = this.field(c, gpa + i);
       if (f.kind === 'other') continue;
       if (f.kind === 'upcall') {
         if (is === 0) c.upcallToClear = false;
-        else if (was === 0) this.report(c, 'guest-set', where().pc, undefined, 'the guest set evtchn_upcall_pending, which only Xen sets (the guest clears it)');
+        else if (was === 0) this.report(c, 'guest-set', (loc ??= this.locate(c, address, size, value)).pc, undefined, 'the guest set evtchn_upcall_pending, which only Xen sets (the guest clears it)');
         continue;
       }
       const firstBit = f.bit;
-      const l = where();
-      if (l.cls !== 'unknown' && !isAtomicUpdate(l.cls)) {
+      if (cls === undefined) {
+        cls = this.blockClass(c, size);
+        if (cls === undefined) cls = (loc ??= this.locate(c, address, size, value)).cls;
+      }
+      const k = cls;
+      if (k !== 'unknown' && !isAtomicUpdate(k)) {
         const changed = was ^ is;
         if (!racy || (racy.port === undefined && changed)) {
           racy = { kind: f.kind, word: f.kind === 'sel' ? 0 : f.word, port: changed && f.kind !== 'sel' ? firstBit + lowestBit(BigInt(changed)) : undefined };
@@ -343,26 +417,40 @@ export class ProtocolChecker {
         const n = firstBit + b;
         const set = (is & m) !== 0;
         if (f.kind === 'mask' && !set && this.pendingBit(c, n)) {
-          this.report(c, 'local-unmask', l.pc, n, `mask bit of port ${n} cleared by the guest's own store while the port is pending: Xen never delivers this event (unmask with EVTCHNOP_unmask)`);
+          this.report(c, 'local-unmask', (loc ??= this.locate(c, address, size, value)).pc, n, `mask bit of port ${n} cleared by the guest's own store while the port is pending: Xen never delivers this event (unmask with EVTCHNOP_unmask)`);
         } else if (set && f.kind === 'pending') {
-          this.report(c, 'guest-set', l.pc, n, `the guest set the pending bit of port ${n}, which only Xen sets`);
+          this.report(c, 'guest-set', (loc ??= this.locate(c, address, size, value)).pc, n, `the guest set the pending bit of port ${n}, which only Xen sets`);
         } else if (set && f.kind === 'sel') {
-          this.report(c, 'guest-set', l.pc, undefined, `the guest set bit ${n} of evtchn_pending_sel, which only Xen sets`, `sel${n}`);
+          this.report(c, 'guest-set', (loc ??= this.locate(c, address, size, value)).pc, undefined, `the guest set bit ${n} of evtchn_pending_sel, which only Xen sets`, `sel${n}`);
         } else if (!set && f.kind === 'sel' && c.upcallToClear) {
-          this.report(c, 'upcall-order', l.pc, undefined, 'evtchn_pending_sel taken while evtchn_upcall_pending is still set from the interrupt: clear evtchn_upcall_pending first, then take the selector');
+          this.report(c, 'upcall-order', (loc ??= this.locate(c, address, size, value)).pc, undefined, 'evtchn_pending_sel taken while evtchn_upcall_pending is still set from the interrupt: clear evtchn_upcall_pending first, then take the selector');
         }
       }
     }
-    if (racy && loc && loc.cls !== 'unknown') {
-      const how = `a ${loc.cls} store (${loc.cls === 'release' ? 'STLR' : 'not an exclusive or LSE atomic'})`;
-      if (racy.kind === 'sel') this.report(c, 'selector-xchg', loc.pc, undefined, `evtchn_pending_sel changed by ${how}: take the selector with an atomic exchange`);
-      else this.report(c, 'plain-store', loc.pc, racy.port, `evtchn_${racy.kind}[${racy.word}] changed by ${how}, a read-modify-write that loses any bit Xen sets in between`);
+    if (racy && cls !== undefined && cls !== 'unknown') {
+      const how = `a ${cls} store (${cls === 'release' ? 'STLR' : 'not an exclusive or LSE atomic'})`;
+      if (racy.kind === 'sel') this.report(c, 'selector-xchg', (loc ??= this.locate(c, address, size, value)).pc, undefined, `evtchn_pending_sel changed by ${how}: take the selector with an atomic exchange`);
+      else this.report(c, 'plain-store', (loc ??= this.locate(c, address, size, value)).pc, racy.port, `evtchn_${racy.kind}[${racy.word}] changed by ${how}, a read-modify-write that loses any bit Xen sets in between`);
     }
   }
 
   private pendingBit(c: DomainCheck, port: number): boolean {
     const b = c.d.memory.readU8(c.sharedInfoGpa! + SharedInfo.evtchnPending + (port >> 3));
     return b !== undefined && (b & (1 << (port & 7))) !== 0;
+  }
+
+  /** The class of the running block's stores of `size` bytes, when they are all of one class. */
+  private blockClass(c: DomainCheck, size: number): StoreClass | undefined {
+    const v = c.d.vcpu;
+    const block = v.blockPc;
+    if (block === undefined) return undefined;
+    let k = c.blocks.get(block);
+    if (k === undefined) {
+      const el = ((v.pstate >>> 2) & 3) === 0 ? 0 : 1;
+      k = blockStores(block, (pc) => v.view.fetch(pc, el));
+      c.blocks.set(block, k);
+    }
+    return classBySize(k, size);
   }
 
   private locate(c: DomainCheck, address: bigint, size: number, value: bigint): Located {
@@ -400,7 +488,7 @@ export class ProtocolChecker {
       port,
       rule,
       message,
-      context: context ?? c.recent.map(formatEvent),
+      context: context ?? this.context(c),
     };
     this.reports.push(r);
     this.bus.emit({ kind: 'check', domid: r.domid, vcpu: r.vcpu, pc: r.pc, symbol: r.symbol, port: r.port, rule: r.rule, message: r.message });
@@ -408,9 +496,10 @@ export class ProtocolChecker {
   }
 }
 
-function num(v: Fields[string] | undefined): number | undefined {
-  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
-}
+const SCHEDOP_block = 1n;
+const SCHEDOP_poll = 3n;
+const EVTCHNOP_NAMES = new Map<number, string>(Object.entries(EVTCHNOP).map(([k, v]) => [v, `EVTCHNOP_${k}`]));
+const evtchnOpName = (cmd: number) => EVTCHNOP_NAMES.get(cmd) ?? `EVTCHNOP_${cmd}`;
 
 function lowestBit(v: bigint): number {
   let n = 0;

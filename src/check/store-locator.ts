@@ -11,6 +11,7 @@
  * order, so each execution of a block keeps a cursor past the last store it matched.
  */
 import { decodeMemAccess, type ReadReg } from '../cpu/decode-ls.ts';
+import { classifyStore, type StoreClass } from './insn-class.ts';
 
 /** Longest block the engine translates (QEMU's TCG_MAX_INSNS). */
 const MAX_BLOCK_INSNS = 512;
@@ -91,4 +92,46 @@ export class StoreLocator {
     const data = rt === 31 ? 0n : reg(rt);
     return (data & mask) === (value & mask) || a.read;
   }
+}
+
+/** A store of a translation block, known without registers. */
+export interface BlockStore {
+  cls: StoreClass;
+  /** Bytes one hook report of it covers: the access size, or each register's for a pair. */
+  unit: number;
+}
+
+/**
+ * The stores of the block starting at `blockPc` (up to its first branch), with their class and
+ * size: decoded once per block and cached by the caller. A hook report of `size` bytes can
+ * only come from a store of that size, which usually leaves one class (an LDXR/STXR loop, a
+ * plain store next to a release store of another width); only otherwise do the registers
+ * have to tell (StoreLocator).
+ */
+export function blockStores(blockPc: bigint, fetch: (pc: bigint) => number | undefined): BlockStore[] {
+  const out: BlockStore[] = [];
+  for (let i = 0; i < MAX_BLOCK_INSNS; i++) {
+    const insn = fetch(blockPc + BigInt(i * 4));
+    if (insn === undefined) break;
+    const cls = classifyStore(insn);
+    // Rn is bits [9:5] in every load/store encoding; 31 is SP, and the stack is never the
+    // shared_info page, so those stores (spills, frame set-up) cannot be the one reported.
+    if (cls !== 'none' && ((insn >>> 5) & 31) !== 31) {
+      const a = decodeMemAccess(insn, () => 0n, 0n);
+      if (a) out.push({ cls, unit: a.pair ? a.size / 2 : a.size });
+    }
+    if (endsBlock(insn)) break;
+  }
+  return out;
+}
+
+/** The one class among `stores` of `size` bytes, or undefined when there is none or several. */
+export function classBySize(stores: readonly BlockStore[], size: number): StoreClass | undefined {
+  let found: StoreClass | undefined;
+  for (const s of stores) {
+    if (s.unit !== size) continue;
+    if (found !== undefined && found !== s.cls) return undefined;
+    found = s.cls;
+  }
+  return found;
 }

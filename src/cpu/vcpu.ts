@@ -177,6 +177,8 @@ export class Vcpu {
   private hvcAt = 0n;
   /** Notices a vector table that faults on itself forever. */
   private readonly loopGuard = new VectorLoopGuard();
+  /** Who watches interrupt entry and return (watchInterrupts). */
+  private readonly irqListeners: ((step: InterruptStep) => void)[] = [];
   /** Store watches asked for, added before the next run (watchWrites). */
   private readonly pendingWatches: { begin: bigint; end: bigint; fn: (address: bigint, size: number, value: bigint) => void }[] = [];
 
@@ -395,6 +397,12 @@ export class Vcpu {
    */
   watchInterrupts(fn: (step: InterruptStep) => void): boolean {
     if (!this.counter) return false;
+    // One native watch; every caller (the trace, the protocol checker) gets each step.
+    this.irqListeners.push(fn);
+    if (this.irqListeners.length > 1) return true;
+    const each = (step: InterruptStep) => {
+      for (const l of this.irqListeners) l(step);
+    };
     const w: IrqWatch = this.engine.irqWatch(() => {
       if (w.event === WATCH_TAKEN) {
         const elr = this.engine.readCp(SysReg.ELR_EL1);
@@ -403,17 +411,17 @@ export class Vcpu {
         // without running a block at its return address.
         if (top === elr) {
           this.irqReturns.pop();
-          fn({ kind: 'returned', pc: elr });
+          each({ kind: 'returned', pc: elr });
         }
         // A handler that never returns (a context switch) must not grow this without bound.
         if (this.irqReturns.length >= 16) this.irqReturns.shift();
         this.irqReturns.push(elr);
         w.returnAddress = elr;
-        fn({ kind: 'taken', vector: w.eventPc, elr });
+        each({ kind: 'taken', vector: w.eventPc, elr });
       } else if (w.event === WATCH_RETURNED) {
         const pc = this.irqReturns.pop() ?? w.eventPc;
         w.returnAddress = this.irqReturns.at(-1) ?? 0n;
-        fn({ kind: 'returned', pc });
+        each({ kind: 'returned', pc });
       }
     });
     this.watch = w;
