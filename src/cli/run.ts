@@ -51,7 +51,8 @@ options:
                           report every violation as "xenvm-emu: check: dN vV pc=... rule=...";
                           any report makes the exit status 1 (docs/check.md)
   --seeds A..B            with --check: explore the schedules of seeds A to B in parallel
-                          processes and report each distinct failure once (xenvm-emu check)
+                          processes and report each distinct failure once (xenvm-emu check);
+                          --jobs N sets the number of processes
   --trace                 print one line per hypercall and event to stderr
   --trace-filter EXPR     with --trace (implied): print only matching events; may be repeated.
                           ${FILTER_HELP}
@@ -82,6 +83,7 @@ const SPEC: Record<string, OptionSpec> = {
   '--quantum': { value: true },
   '--check': { value: false },
   '--seeds': { value: true },
+  '--jobs': { value: true },
   '--trace': { value: false },
   '--trace-filter': { value: true, repeat: true },
   '--trace-file': { value: true },
