@@ -24,8 +24,8 @@ export function endsBlock(insn: number): boolean {
     (insn & 0x7e000000) === 0x34000000 || // CBZ, CBNZ
     (insn & 0x7e000000) === 0x36000000 || // TBZ, TBNZ
     (insn & 0xff000010) === 0x54000000 || // B.cond
-    (insn & 0xfe000000) === 0xd6000000 || // BR, BLR, RET, ERET (unconditional branch, register)
-    (insn & 0xff000000) === 0xd4000000 // SVC, HVC, SMC, BRK, HLT
+    (insn & 0xfe000000) >>> 0 === 0xd6000000 || // BR, BLR, RET, ERET (unconditional branch, register)
+    (insn & 0xff000000) >>> 0 === 0xd4000000 // SVC, HVC, SMC, BRK, HLT
   );
 }
 
