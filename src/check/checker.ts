@@ -148,7 +148,7 @@ export class ProtocolChecker {
     return c.recent.map((n) => {
       const res = n.result === undefined ? '' : ` = ${n.result}${n.result < 0 ? ` ${errnoName(n.result)}` : ''}`;
       const at = n.pc === undefined ? '' : `  @0x${n.pc.toString(16)}${c.d.symbolAt(n.pc) ? ` <${c.d.symbolAt(n.pc)}>` : ''}`;
-      const detail = typeof n.detail === 'bigint' ? `0x${n.detail.toString(16)}` : n.detail;
+      const detail = typeof n.detail === 'bigint' ? `0x${n.detail.toString(16)}` : typeof n.detail === 'number' ? `port=${n.detail}` : n.detail;
       return `[${String(n.t).padStart(10)}] d${c.d.domid}v0 ${n.what}${detail === '' ? '' : ` ${detail}`}${res}${at}`;
     });
   }
@@ -158,7 +158,7 @@ export class ProtocolChecker {
   private hypercall(c: DomainCheck, nr: number, a: readonly bigint[], result: number, pc: bigint): void {
     if (nr === Hypercall.memory_op || nr === Hypercall.vcpu_op) this.syncWatches(c);
     if (nr === Hypercall.sched_op && (a[0] === SCHEDOP_block || a[0] === SCHEDOP_poll) && c.irq === 'acked') {
-      this.report(c, 'upcall-eoi', pc, undefined, `the vCPU waits for events (${a[0] === SCHEDOP_block ? 'SCHEDOP_block' : 'SCHEDOP_poll'}) with the event interrupt (INTID ${c.d.eventIntid}) acknowledged but never EOIed: it cannot be delivered again`);
+      this.report(c, 'upcall-eoi', this.callSite(c, pc), undefined, `the vCPU waits for events (${a[0] === SCHEDOP_block ? 'SCHEDOP_block' : 'SCHEDOP_poll'}) with the event interrupt (INTID ${c.d.eventIntid}) acknowledged but never EOIed: it cannot be delivered again`);
     }
     if (nr !== Hypercall.event_channel_op) return;
     const cmd = Number(a[0]);
@@ -215,7 +215,7 @@ export class ProtocolChecker {
         const rd = mem.readU16(arg + 0);
         const rp = mem.readU32(arg + 4);
         const local = mem.readU32(arg + 8);
-        this.note(c, op, `d${rd}:${rp}`, result, pc);
+        this.note(c, op, `remote=d${rd}:${rp}`, result, pc);
         const key = `${rd}:${rp}`;
         if (result === 0) {
           c.failedBinds.delete(key);

@@ -23,7 +23,7 @@ const WHERE: Record<CheckRule, RegExp> = {
   'selector-xchg': /^upcall_isr\+/,
   'guest-set': /^main\+/,
   'upcall-order': /^upcall_isr\+/,
-  'upcall-eoi': /^HYPERVISOR_sched_op\+/,
+  'upcall-eoi': /^main\+/,
   'eoi-twice': /^gic_eoi\+/,
   'handler-pending': /./,
   'use-after-close': /^main\+/,
