@@ -1,7 +1,8 @@
 /**
  * The protocol checker (`xenvm-emu run --check`): watches each guest's side of the 2-level
  * event-channel ABI while it runs and reports every rule it breaks (rules.ts) at the moment it
- * happens, with domain, vCPU, PC, symbol, port and the trace events just before.
+ * happens, with domain, vCPU, PC, symbol, port and the domain's last few hypercalls and
+ * event-interrupt steps.
  *
  * What it watches, and nothing else (a run without --check builds none of this, and the
  * machine has no code for it):
@@ -36,7 +37,7 @@ export interface CheckReport {
   port?: number;
   rule: CheckRule;
   message: string;
-  /** The domain's trace events just before, as text lines. */
+  /** The domain's last hypercalls and event-interrupt steps before it, as trace-like lines. */
   context: string[];
 }
 
