@@ -20,6 +20,7 @@ const LAYOUTS: Record<string, { domUs: string[]; dom0?: string }> = {
   'dom-broker': { domUs: ['dom-broker', 'dom-broker'], dom0: 'dom-broker' },
   'demo-offer': { domUs: ['demo-offer', 'demo-bind'] },
   'bench-pong': { domUs: ['bench-pong', 'bench-ping'] },
+  'check-race': { domUs: ['check-race', 'check-race'] },
 };
 /** Halves of a pair, run with their partner above. */
 const PAIRED = new Set(['demo-bind', 'bench-ping']);
