@@ -69,8 +69,10 @@ export class ProtocolChecker implements Reporter {
   attach(machine: Machine): void {
     const hv = machine.hv;
     const call = hv.hypercall.bind(hv);
-    hv.hypercall = (domain, vcpu, nr, a, pc, symbols) => {
-      const r = call(domain, vcpu, nr, a, pc, symbols);
+    // Every argument is passed on as it came (the entry's signature is the hypervisor's).
+    hv.hypercall = (...args: Parameters<typeof hv.hypercall>) => {
+      const r = call(...args);
+      const [domain, , nr, a, pc] = args;
       const c = this.doms.get(domain.domid);
       if (c) checkHypercall(c, this, nr, a, r.value, BigInt(pc));
       return r;
