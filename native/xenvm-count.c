@@ -93,6 +93,15 @@ struct xenvm_counter {
     uint32_t maint_tlbi;   /* @116 */
     uint32_t maint_ic;     /* @120 */
     uint32_t maint_watch;  /* @124 */
+    /*
+     * Address of the block (per-instruction counting: the instruction) that last started. The
+     * engine leaves PC at a stale block start inside memory hooks; the protocol checker
+     * (src/check) finds the storing instruction from here. Recorded while `pc_watch` is set
+     * (the checker's store watches), so the usual block start stays two compares and an add.
+     */
+    uint64_t block_pc;     /* @128 */
+    uint32_t pc_watch;     /* @136 */
+    uint32_t pad1;         /* @140 */
 };
 
 #define WATCH_TAKEN 1
@@ -164,6 +173,7 @@ static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, voi
         return;
     if (c->watch)
         xenvm_watch(c, address);
+    c->block_pc = address;
     c->executed++;
 }
 
@@ -186,6 +196,7 @@ static __attribute__((noinline)) void xenvm_count_block_slow(uc_engine *uc, uint
      */
     if (c->watch)
         xenvm_watch(c, address);
+    c->block_pc = address;
     c->executed += size / 4;
 }
 
@@ -202,7 +213,7 @@ static __attribute__((noinline)) void xenvm_count_block_slow(uc_engine *uc, uint
 static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct xenvm_counter *c = user_data;
-    if (__builtin_expect(c->executed >= c->limit || (c->il_armed | c->watch) != 0, 0)) {
+    if (__builtin_expect(c->executed >= c->limit || (c->il_armed | c->watch | c->pc_watch) != 0, 0)) {
         xenvm_count_block_slow(uc, address, size, c);
         return;
     }

@@ -15,6 +15,8 @@
 //   trace cost               bench-hypercall with no trace sink vs. with a sink attached
 //   grant copy               bench-gntcopy: 100,000 GNTTABOP_copy calls of a whole 4 KiB page
 //                            (source a grant reference), MB/s and us per call
+//   protocol checker         bench-pong + bench-ping again under `run --check` (docs/check.md)
+//   schedule exploration     `xenvm-emu check --seeds 0..39` on check-race (two domains), schedules/s
 //   Linux boot               Debian's arm64 cloud kernel + the test initramfs (src/linux):
 //                            run start to `Run /init` and to init's last line, beside the real
 //                            Xen 4.17 in QEMU on the same inputs (ratio = real Xen / emulator)
@@ -169,6 +171,27 @@ const pp = await best({ images: [img('bench-pong'), img('bench-ping')] });
 const rt = 100_000;
 row('interdomain ping-pong', `${Math.round(rt / ((pp.ms - hello.ms) / 1000))} rt/s`, 'target >= 50,000 round trips/s (100,000 round trips)');
 row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`);
+
+// The same ping-pong under the protocol checker, and schedule exploration.
+{
+  const { createMachine } = await import('../src/api/index.ts');
+  let ms = Infinity;
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = performance.now();
+    const m = createMachine({ domains: [{ image: img('bench-pong') }, { image: img('bench-ping') }], check: true, timeoutMs: 600_000 });
+    const r = await m.run();
+    await m.close();
+    if ((r.checks ?? []).length || r.exitCode !== 0) console.error(`bench: ping-pong under --check: exit ${r.exitCode}, ${(r.checks ?? []).length} reports`);
+    ms = Math.min(ms, performance.now() - t0);
+  }
+  row('  under run --check', `${Math.round(rt / ((ms - hello.ms) / 1000))} rt/s`, `${((ms - hello.ms) / (pp.ms - hello.ms)).toFixed(2)}x the time without the checker`);
+  const cli = existsSync(join(REPO_ROOT, 'dist', 'cli.js')) ? join(REPO_ROOT, 'dist', 'cli.js') : join(REPO_ROOT, 'bin', 'xenvm-emu.mjs');
+  const seeds = 40;
+  const x = spawnSync(process.execPath, [cli, 'check', '--seeds', `0..${seeds - 1}`, img('check-race'), img('check-race')], { encoding: 'utf8', timeout: 600_000 });
+  const m = /in ([\d.]+) s on (\d+) workers?: ([\d.]+) schedules\/s; (\d+) failed/.exec(x.stderr);
+  if (m) row('schedule exploration', `${m[3]} sched/s`, `check --seeds 0..${seeds - 1} on check-race (2 domains), ${m[2]} worker processes, ${m[1]} s; ${m[4]} schedules hit its race`);
+  else row('schedule exploration', 'failed', x.stderr.split('\n')[0]);
+}
 
 // Event delivery under FIFO vs 2-level: the same ping-pong with the events library on the FIFO
 // ABI (bench-pong-fifo + bench-ping-fifo; issue 15). Runs alternate with fresh 2-level runs so

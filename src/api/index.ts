@@ -16,6 +16,7 @@ export {
   type WaitOptions,
 } from './machine.ts';
 export { XenvmError, type XenvmErrorKind } from './errors.ts';
+export type { CheckReport } from '../check/checker.ts';
 export type { TraceEvent } from '../trace/events.ts';
 export type { GdbRunOptions } from '../machine/run.ts';
 export type { Result } from '../machine/result.ts';

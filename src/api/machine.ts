@@ -9,6 +9,7 @@
  * an `injectEvent` there lands at a deterministic point of the guest's execution.
  */
 import { TraceBus } from '../trace/bus.ts';
+import { ProtocolChecker, type CheckReport } from '../check/checker.ts';
 import type { TraceEvent } from '../trace/events.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import type { PortReport } from '../xen/ops/install.ts';
@@ -91,6 +92,12 @@ export interface MachineConfig {
   onStatus?: (text: string) => void;
   /** Serve GDB's remote protocol (docs/gdb.md), as `--gdb`. */
   gdb?: GdbRunOptions;
+  /**
+   * Check the guests' side of the event-channel ABI as they run (docs/check.md), as `--check`:
+   * `true`, or a function called with each report as it happens. Reports are in the run's
+   * `checks`, and any report makes an otherwise successful exit status 1.
+   */
+  check?: boolean | ((r: CheckReport) => void);
   /** @internal An existing trace bus with sinks attached (the command line's text/JSONL/Perfetto views). */
   traceBus?: TraceBus;
 }
@@ -156,6 +163,8 @@ export interface RunReport {
    *  (exact: a bigint once a far deadline moved it past 2^53). */
   instructions: number | bigint;
   wallMs: number;
+  /** Protocol-checker reports, in order (only with `check`). */
+  checks?: CheckReport[];
 }
 
 /** Wall-clock time the scheduler runs before it lets timers and I/O in. */
@@ -190,6 +199,7 @@ export class XenvmMachine {
   private readonly machine: Machine;
   private readonly config: MachineConfig;
   private readonly bus: TraceBus;
+  private checker: ProtocolChecker | undefined;
   private readonly privileged = new Set<number>();
   /** Initrd files read once however many domains share them. */
   private readonly initrds = new Map<string, Uint8Array>();
@@ -224,7 +234,7 @@ export class XenvmMachine {
       // A debugger steps one instruction at a time, which needs per-instruction counting too.
       exactCount: config.maxInstructions !== undefined || config.gdb !== undefined,
       // A lone domain with nothing that needs virtual time may run uncounted, at full engine speed.
-      counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false,
+      counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false || !!config.check,
       quantum: config.quantum ?? DEFAULT_QUANTUM,
       seed: config.seed,
       maxHostMemory: config.maxHostMemoryMiB === undefined ? undefined : config.maxHostMemoryMiB * 1024 * 1024,
@@ -245,7 +255,10 @@ export class XenvmMachine {
     const bus = config.traceBus ?? new TraceBus();
     if (typeof config.trace === 'function') bus.attach(config.trace);
     else if (config.trace === true && !bus.on) bus.attach(() => {});
+    const checker = config.check ? new ProtocolChecker(bus, typeof config.check === 'function' ? config.check : undefined) : undefined;
     const m = new XenvmMachine(config, bus);
+    m.checker = checker;
+    checker?.attach(m.machine);
     for (const s of specs) {
       const r = m.addDomain(s.domid, s.d, s.privileged);
       if (!r.ok) {
@@ -276,7 +289,9 @@ export class XenvmMachine {
     );
     if (!spec.ok) return spec;
     if (privileged) this.privileged.add(domid);
-    return this.machine.addDomain(spec.value);
+    const r = this.machine.addDomain(spec.value);
+    if (r.ok) this.checker?.domainAdded(r.value);
+    return r;
   }
 
   private consoleLine(domid: number, prefix: string, text: string): void {
@@ -416,11 +431,17 @@ export class XenvmMachine {
     }
     const domains = this.domains();
     // A run the host stopped early counts as a limit; every other end is the command line's.
-    const { exitCode, message } =
+    const summary =
       end.kind === 'stopped'
         ? { exitCode: 3, message: `stopped: the machine was closed before every domain finished (${describeWaiting(domains)})` }
         : summarizeRun(end, domains);
+    this.checker?.finish();
+    const checks = this.checker?.reports;
+    const message = summary.message ?? (checks?.length ? `check: ${checks.length} violation${checks.length === 1 ? '' : 's'} of the event-channel ABI (docs/check.md)` : undefined);
+    // A protocol violation fails a run that would otherwise pass; other failures keep their status.
+    const exitCode = checks?.length && summary.exitCode === 0 ? 1 : summary.exitCode;
     const report: RunReport = {
+      checks: checks ? [...checks] : undefined,
       exitCode,
       end,
       message,

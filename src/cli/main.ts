@@ -7,6 +7,7 @@ commands:
   demo                  two domains exchanging event-channel notifications, with a hypercall trace
   reference IMAGE...    run the same images under the real Xen 4.17 (in QEMU) and print the transcript
   diff IMAGE...         run both and show per-domain differences (exit 0 only when equal)
+  check --seeds A..B IMAGE...  run under many schedules with the protocol checker (docs/check.md)
   trace FILE.jsonl      re-render a saved JSONL trace as text, with a summary
   fetch-engine          fetch Unicorn 2.1 (Debian trixie's package) into ~/.cache/xenvm-emu/engine
 
@@ -21,6 +22,7 @@ const commands: Record<string, () => Promise<Main>> = {
   reference: async () => (await import('./reference.ts')).referenceMain,
   diff: async () => (await import('./diff.ts')).diffMain,
   trace: async () => (await import('./trace.ts')).traceMain,
+  check: async () => (await import('./check.ts')).checkMain,
   'fetch-engine': async () => (await import('./fetch-engine.ts')).fetchEngineMain,
 };
 

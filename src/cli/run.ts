@@ -8,6 +8,12 @@ import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
 import { emptyFilterError, FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
+import { formatReport, type CheckReport } from '../check/checker.ts';
+
+/** A check report on stderr: its line, then the domain's trace events just before it. */
+export function formatReportLines(r: CheckReport): string {
+  return [`xenvm-emu: ${formatReport(r)}`, ...r.context.map((c) => `xenvm-emu:   before: ${c.trim()}`)].join('\n') + '\n';
+}
 
 export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
 
@@ -54,6 +60,12 @@ options:
                           report (domain, vCPU, PC); the others go on
   --max-console-bytes N   console output one domain may print (default 16777216; 0 = no
                           limit); past it, one "console output truncated" line, then nothing
+  --check                 check each guest's side of the event-channel ABI as it runs and
+                          report every violation as "xenvm-emu: check: dN vV pc=... rule=...";
+                          any report makes the exit status 1 (docs/check.md)
+  --seeds A..B            with --check: explore the schedules of seeds A to B in parallel
+                          processes and report each distinct failure once (xenvm-emu check);
+                          --jobs N sets the number of processes
   --trace                 print one line per hypercall and event to stderr
   --trace-filter EXPR     with --trace (implied): print only matching events; may be repeated.
                           ${FILTER_HELP}
@@ -89,6 +101,9 @@ const SPEC: Record<string, OptionSpec> = {
   '--max-host-memory': { value: true },
   '--max-console-bytes': { value: true },
   '--trace-max-bytes': { value: true },
+  '--check': { value: false },
+  '--seeds': { value: true },
+  '--jobs': { value: true },
   '--trace': { value: false },
   '--trace-filter': { value: true, repeat: true },
   '--trace-file': { value: true },
@@ -109,6 +124,10 @@ export type RunCliOptions = RunOptions & {
   perfetto?: string;
   /** Size limit of each trace file (--trace-max-bytes). */
   traceMaxBytes?: number;
+  /** The protocol checker (--check). */
+  check?: boolean;
+  /** Schedule exploration (--seeds A..B): handled by the check command. */
+  seeds?: string;
 };
 
 /** Parses `run` arguments; shared with `demo` and `diff`. */
@@ -139,6 +158,9 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
     opts.traceText = true;
   }
   opts.traceFile = one('--trace-file');
+  if (o.has('--check')) opts.check = true;
+  opts.seeds = one('--seeds');
+  if (opts.seeds !== undefined && !opts.check) return { ok: false, error: '--seeds needs --check' };
   opts.perfetto = one('--perfetto');
   opts.dom0 = one('--dom0');
   opts.domainOptions = o.get('--domain');
@@ -186,7 +208,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
  */
 const WIRED = new Set([
   'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'enhanced', 'cpus', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
-  'maxHostMemoryMiB', 'maxConsoleBytes', 'traceText', 'traceFilter', 'traceFile', 'perfetto', 'traceMaxBytes',
+  'maxHostMemoryMiB', 'maxConsoleBytes', 'traceText', 'traceFilter', 'traceFile', 'perfetto', 'traceMaxBytes', 'check',
 ]);
 
 /** The machine a `run` command line describes, for the library API (src/api). */
@@ -257,6 +279,7 @@ export async function runWithOutput(opts: RunCliOptions): Promise<number> {
     }
     const built = buildMachine({
       ...config.value,
+      check: opts.check ? (r) => process.stderr.write(formatReportLines(r)) : undefined,
       onLine: (l) => process.stdout.write(l.line + '\n'),
       onStatus: (s) => process.stderr.write(`xenvm-emu: ${s}\n`),
     });
@@ -290,6 +313,10 @@ export async function runMain(argv: string[]): Promise<number> {
   if (p.help) {
     process.stdout.write(RUN_USAGE + '\n');
     return 0;
+  }
+  if (p.opts.seeds !== undefined) {
+    const { checkMain } = await import('./check.ts');
+    return checkMain(argv.filter((a) => a !== '--check'));
   }
   return runWithOutput(p.opts);
 }

@@ -177,6 +177,12 @@ export class Vcpu {
   private hvcAt = 0n;
   /** Notices a vector table that faults on itself forever. */
   private readonly loopGuard = new VectorLoopGuard();
+  /** Who watches interrupt entry and return (watchInterrupts). */
+  private readonly irqListeners: ((step: InterruptStep) => void)[] = [];
+  /** Store watches asked for, added before the next run (watchWrites). */
+  /** Set once a store watch exists: every counter this vCPU attaches then records blockPc. */
+  private storeWatched = false;
+  private readonly pendingWatches: { begin: bigint; end: bigint; fn: (address: bigint, size: number, value: bigint) => void }[] = [];
 
   private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
     this.engine = engine;
@@ -387,6 +393,26 @@ export class Vcpu {
   }
 
   /**
+   * Watches guest stores to [begin, end] (inclusive guest addresses as the CPU issues them: the
+   * physical address with the MMU off). The hook is added before the next run, with the
+   * translations flushed (the engine decides per translation which hooks a block calls); call
+   * requestStop() first when asked from inside a trap so no store slips past. `fn` runs before
+   * the store lands (memory holds the old bytes) with the X registers as they are before the
+   * storing instruction. The protocol checker (src/check) uses it; nothing else pays for it.
+   */
+  watchWrites(begin: bigint, end: bigint, fn: (address: bigint, size: number, value: bigint) => void): void {
+    this.pendingWatches.push({ begin, end, fn });
+  }
+
+  /**
+   * Start address of the translation block running now (the instruction itself with exact
+   * counting), for a memory hook to find its storing instruction; undefined when uncounted.
+   */
+  get blockPc(): bigint | undefined {
+    return this.counter?.blockPc;
+  }
+
+  /**
    * Reports interrupt entry and return (counted vCPUs only: the counter's block hook sees the
    * first block at an IRQ vector and the first block back at the interrupted PC). The engine
    * takes IRQs without any callback, so this is the only way to see them; it costs a compare
@@ -394,6 +420,12 @@ export class Vcpu {
    */
   watchInterrupts(fn: (step: InterruptStep) => void): boolean {
     if (!this.counter) return false;
+    // One native watch; every caller (the trace, the protocol checker) gets each step.
+    this.irqListeners.push(fn);
+    if (this.irqListeners.length > 1) return true;
+    const each = (step: InterruptStep) => {
+      for (const l of this.irqListeners) l(step);
+    };
     const w: IrqWatch = this.engine.irqWatch(() => {
       if (w.event === WATCH_TAKEN) {
         const elr = this.engine.readCp(SysReg.ELR_EL1);
@@ -402,17 +434,17 @@ export class Vcpu {
         // without running a block at its return address.
         if (top === elr) {
           this.irqReturns.pop();
-          fn({ kind: 'returned', pc: elr });
+          each({ kind: 'returned', pc: elr });
         }
         // A handler that never returns (a context switch) must not grow this without bound.
         if (this.irqReturns.length >= 16) this.irqReturns.shift();
         this.irqReturns.push(elr);
         w.returnAddress = elr;
-        fn({ kind: 'taken', vector: w.eventPc, elr });
+        each({ kind: 'taken', vector: w.eventPc, elr });
       } else if (w.event === WATCH_RETURNED) {
         const pc = this.irqReturns.pop() ?? w.eventPc;
         w.returnAddress = this.irqReturns.at(-1) ?? 0n;
-        fn({ kind: 'returned', pc });
+        each({ kind: 'returned', pc });
       }
     });
     this.watch = w;
@@ -460,12 +492,21 @@ export class Vcpu {
     return this.watch.vbar;
   }
 
+  private addWatches(): void {
+    // The store hooks find their instruction from the block start, which is then recorded.
+    this.storeWatched = true;
+    if (this.counter) this.counter.pcWatch = true;
+    for (const w of this.pendingWatches.splice(0)) this.engine.hookMemWrite(w.begin, w.end, w.fn);
+    this.engine.flushTranslations();
+  }
+
   private startCounting(): VcpuExit | undefined {
     this.countNext = false;
     const c = this.engine.attachCounter(this.exactCount);
     if (!c.ok) return { kind: 'fault', fault: { what: c.error, pc: this.pc, pcExact: false } };
     this.counter = c.counter;
     this.counter.executed = 0;
+    if (this.storeWatched) this.counter.pcWatch = true;
     // Blocks translated so far do not call the new hook.
     this.engine.flushTranslations();
     return undefined;
@@ -488,6 +529,7 @@ export class Vcpu {
       const failed = this.startCounting();
       if (failed) return failed;
     }
+    if (this.pendingWatches.length) this.addWatches();
     this.stopRequested = false;
     this.fault = undefined;
     this.memFault = undefined;

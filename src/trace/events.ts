@@ -86,7 +86,14 @@ export type TraceEvent = Stamp &
     | IrqEvent
     | { kind: 'sched'; domid: number; vcpu: number; change: SchedChange }
     | TimerTraceEvent
+    | CheckEvent
   );
+
+/**
+ * A protocol-checker report (src/check, `run --check`): the guest broke `rule` (docs/check.md)
+ * at `pc` (its call site, for a hypercall through a stub), on `port` when one is involved.
+ */
+export type CheckEvent = { kind: 'check'; domid: number; vcpu: number; pc: number | bigint; symbol?: string; port?: number; rule: string; message: string };
 
 /**
  * The vCPU's generic timers (src/xen/vtimer.ts): `set` after every CTL/CVAL/TVAL write, with
@@ -99,7 +106,7 @@ export type TimerTraceEvent =
 
 export type TraceKind = TraceEvent['kind'];
 
-export const TRACE_KINDS: readonly TraceKind[] = ['hypercall', 'console', 'domain_start', 'domain_end', 'fault', 'evtchn', 'irq', 'sched', 'timer'];
+export const TRACE_KINDS: readonly TraceKind[] = ['hypercall', 'console', 'domain_start', 'domain_end', 'fault', 'evtchn', 'irq', 'sched', 'timer', 'check'];
 
 /** The part a producer supplies; the bus adds seq and time. */
 export type TraceEventBody = TraceEvent extends infer E ? (E extends TraceEvent ? Omit<E, 'seq' | 'time'> : never) : never;

@@ -8,7 +8,7 @@
  *   NAME                 a hypercall by name or sub-op: event_channel_op, EVTCHNOP_send, sched_op
  *   hypercall=NAME       the same, spelled out
  *   kind=K               an event kind: hypercall, console, domain_start, domain_end, fault,
- *                        evtchn, irq, sched, timer
+ *                        evtchn, irq, sched, timer, check
  * Terms of one category are alternatives (OR); categories must all match (AND). So
  * `d1,d2,kind=irq` is every irq event of d1 or d2, and `d2,port=1,EVTCHNOP_send` is d2's sends
  * on its port 1. A hypercall term matches hypercall events only; a port term matches only events
@@ -28,7 +28,7 @@ export type FilterParse = { ok: true; filter: TraceFilter } | { ok: false; error
 export const FILTER_HELP = `EXPR: comma-separated terms, dN or dom=N (domain), port=P (event-channel
                           port), NAME or hypercall=NAME (hypercall or sub-op: event_channel_op,
                           EVTCHNOP_send), kind=K (hypercall, console, domain_start, domain_end,
-                          fault, evtchn, irq, sched, timer). Terms of one category are ORed, categories
+                          fault, evtchn, irq, sched, timer, check). Terms of one category are ORed, categories
                           ANDed: 'd2,port=1,kind=evtchn,kind=irq'.`;
 
 function nonNegInt(s: string): number | undefined {
@@ -81,6 +81,7 @@ const PORT_FIELDS = ['port', 'local_port', 'remote_port'];
 
 function portsOf(e: TraceEvent): number[] {
   if (e.kind === 'evtchn') return [e.port];
+  if (e.kind === 'check') return e.port !== undefined ? [e.port] : [];
   if (e.kind !== 'hypercall') return [];
   const out: number[] = [];
   for (const f of [e.args, e.out]) {

@@ -55,6 +55,7 @@ const REQUIRED: Record<TraceEvent['kind'], Record<string, 'int' | 'addr' | 'stri
   irq: { domid: 'int', vcpu: 'int', intid: 'int', change: 'string' },
   sched: { domid: 'int', vcpu: 'int', change: 'string' },
   timer: { domid: 'int', vcpu: 'int', timer: 'string', change: 'string' },
+  check: { domid: 'int', vcpu: 'int', pc: 'addr', rule: 'string', message: 'string' },
 };
 
 /** Parses one JSONL line into an event, checking the fields every view relies on. */

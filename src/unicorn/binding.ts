@@ -6,7 +6,7 @@
  * library itself cannot be loaded, which is reported once with the package to install.
  */
 import koffi from 'koffi';
-import { ctlWrite, UC_ARCH_ARM64, UC_CPU_ARM64_A57, UC_MODE_ARM, UcCtl, UcErr, Reg } from './constants.ts';
+import { ctlWrite, UC_ARCH_ARM64, UC_CPU_ARM64_A57, UC_MODE_ARM, UcCtl, UcErr, UcHook, Reg } from './constants.ts';
 // @ts-ignore -- plain ESM shared with scripts/setup.mjs, which runs before npm dependencies exist
 import { engineCandidates, ENGINE_MIN, ENGINE_PACKAGE } from '../../scripts/engine.mjs';
 import { allocVcpuBlock, DeferredCpWrite, ExceptionBlock, InstructionCounter, IrqWatch, loadCounter, MmioBlock, SysregBlock, type NativeHelper } from './counter.ts';
@@ -31,6 +31,7 @@ interface Api {
 export const Proto = {
   eventMem: koffi.proto('bool uc_cb_eventmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)'),
   excHandler: koffi.proto('void xenvm_exc_handler(void)'),
+  hookMem: koffi.proto('void uc_cb_hookmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)'),
 };
 
 let api: Api | undefined;
@@ -365,6 +366,22 @@ export class Engine {
       koffi.pointer(Proto.eventMem),
     );
     return this.addHook(type, cb);
+  }
+
+  /**
+   * Calls `fn` before every guest store to [begin, end] (inclusive), with the address, size and
+   * value; memory still holds the old bytes then, and the X registers are those before the
+   * storing instruction (PC is not: see InstructionCounter.blockPc). Blocks translated before
+   * the hook was added do not call it: add it between runs and flush translations.
+   */
+  hookMemWrite(begin: bigint, end: bigint, fn: (address: bigint, size: number, value: bigint) => void): number {
+    const cb = koffi.register(
+      (_uc: unknown, _t: number, addr: number | bigint, size: number, value: number | bigint) => fn(BigInt(addr), size, BigInt.asUintN(64, BigInt(value))),
+      koffi.pointer(Proto.hookMem),
+    );
+    this.callbacks.push(cb);
+    const out: unknown[] = [0];
+    return this.api.uc_hook_add(this.uc, out, UcHook.MEM_WRITE, cb, null, begin, end);
   }
 
   private addHook(type: number, cb: unknown): number {

@@ -364,11 +364,15 @@ void clear_events(void)
 			fifo_words[p] &= FIFO_BIT(EVTCHN_FIFO_MASKED);
 		return;
 	}
-	/* The order an upcall handler uses: the flag, the selector, then the words. */
+	/*
+	 * The order an upcall handler uses: the flag, the selector, then the
+	 * words. Xen may set bits in these words at any moment, so each word
+	 * is taken with an atomic exchange (`run --check`, docs/check.md).
+	 */
 	vinfo->evtchn_upcall_pending = 0;
-	vinfo->evtchn_pending_sel = 0;
+	__atomic_exchange_n(&vinfo->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
 	for (unsigned int w = 0; w < 64; w++)
-		shinfo->evtchn_pending[w] = 0;
+		__atomic_exchange_n(&shinfo->evtchn_pending[w], 0, __ATOMIC_SEQ_CST);
 }
 
 void mask_port(evtchn_port_t port)
@@ -378,7 +382,7 @@ void mask_port(evtchn_port_t port)
 			fifo_words[port] |= FIFO_BIT(EVTCHN_FIFO_MASKED);
 		return;
 	}
-	shinfo->evtchn_mask[port / 64] |= 1UL << (port % 64);
+	__atomic_fetch_or(&shinfo->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST);
 }
 
 void unmask_port_locally(evtchn_port_t port)
@@ -388,5 +392,5 @@ void unmask_port_locally(evtchn_port_t port)
 			fifo_words[port] &= ~FIFO_BIT(EVTCHN_FIFO_MASKED);
 		return;
 	}
-	shinfo->evtchn_mask[port / 64] &= ~(1UL << (port % 64));
+	__atomic_fetch_and(&shinfo->evtchn_mask[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST);
 }

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check-rules: test guests for the protocol checker (`xenvm-emu run --check`,
+ * docs/check.md). With no `rule=` on the command line it uses the 2-level
+ * event-channel ABI correctly; with `--cmdline rule=NAME` it breaks rule NAME
+ * once, the way a real driver bug would:
+ *
+ *   local-unmask     clears a pending port's mask bit itself (no EVTCHNOP_unmask)
+ *   plain-store      masks a port with a plain load/modify/store
+ *   selector-xchg    the handler takes evtchn_pending_sel with plain accesses
+ *   guest-set        sets a pending bit, which only Xen does
+ *   upcall-order     the handler takes the selector before clearing upcall_pending
+ *   upcall-eoi       acknowledges the upcall interrupt and never EOIs it
+ *   eoi-twice        the handler EOIs the upcall itself; the dispatcher EOIs again
+ *   handler-pending  the handler returns with the port still pending
+ *   use-after-close  notifies a port after closing it
+ *   notify-unowned   notifies a port it never had
+ *   bind-no-offer    binds to a port nobody offered
+ *
+ * Everything is raw (hypercalls, shared_info, the GIC driver) so each mode
+ * differs from the correct one in exactly one place. One domain, loopback
+ * channel: port 1 (alloc_unbound for ourselves) <-> port 2 (bind_interdomain).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <board.h>
+#include <xen/hypercall.h>
+#include <xen/public/event_channel.h>
+#include <xen/public/memory.h>
+#include <xen/public/sched.h>
+#include <xenvm/arch.h>
+#include <xenvm/boot.h>
+#include <xenvm/gic.h>
+#include <xenvm/irq.h>
+#include <xenvm/printk.h>
+
+#define EVT_INTID  BOARD_XEN_EVTCHN_INTID
+#define SPIN_LIMIT 20000000UL
+#define PORT_A     1
+#define PORT_B     2
+#define BIT(p)     ((xen_ulong_t)1 << ((p) % 64))
+
+static uint8_t si_frame[4096] __attribute__((aligned(4096)));
+static struct shared_info *si;
+static char mode[32];
+static volatile unsigned int handled[8];
+
+static bool is(const char *m)
+{
+	unsigned int i = 0;
+
+	for (; m[i] && mode[i] == m[i]; i++)
+		;
+	return m[i] == 0 && mode[i] == 0;
+}
+
+/* ---- /chosen/bootargs: "rule=NAME" (devicetree spec v0.4, 5.4 structure block) */
+
+static uint32_t be32(const volatile uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static bool str_eq(const volatile uint8_t *a, const char *b)
+{
+	unsigned int i = 0;
+
+	for (; b[i] && a[i] == (uint8_t)b[i]; i++)
+		;
+	return b[i] == 0 && a[i] == 0;
+}
+
+static void read_mode(void)
+{
+	const volatile uint8_t *fdt = (const volatile uint8_t *)(uintptr_t)boot_dtb_addr;
+
+	if (fdt == 0 || be32(fdt) != 0xd00dfeed)
+		return;
+	const volatile uint8_t *st = fdt + be32(fdt + 8);
+	const volatile uint8_t *strs = fdt + be32(fdt + 12);
+	uint32_t off = 0;
+	int depth = 0;
+	bool in_chosen = false;
+
+	for (;;) {
+		uint32_t tok = be32(st + off);
+
+		off += 4;
+		if (tok == 1) { /* FDT_BEGIN_NODE */
+			const volatile uint8_t *name = st + off;
+			uint32_t n = 0;
+
+			while (name[n])
+				n++;
+			depth++;
+			in_chosen = depth == 2 && str_eq(name, "chosen");
+			off += (n + 4) & ~3u;
+		} else if (tok == 2) { /* FDT_END_NODE */
+			depth--;
+			in_chosen = false;
+		} else if (tok == 3) { /* FDT_PROP */
+			uint32_t len = be32(st + off), nameoff = be32(st + off + 4);
+			const volatile uint8_t *val = st + off + 8;
+
+			if (in_chosen && str_eq(strs + nameoff, "bootargs")) {
+				for (uint32_t i = 0; i + 5 <= len; i++) {
+					if (val[i] == 'r' && val[i + 1] == 'u' && val[i + 2] == 'l' && val[i + 3] == 'e' && val[i + 4] == '=') {
+						uint32_t j = 0;
+
+						for (i += 5; i < len && val[i] && val[i] != ' ' && j + 1 < sizeof(mode); i++)
+							mode[j++] = (char)val[i];
+						mode[j] = 0;
+						return;
+					}
+				}
+			}
+			off += 8 + ((len + 3) & ~3u);
+		} else if (tok == 4) { /* FDT_NOP */
+		} else {
+			return; /* FDT_END or damage */
+		}
+	}
+}
+
+/* ---- hypercalls */
+
+static long evtchn_op(unsigned int cmd, void *arg)
+{
+	return HYPERVISOR_event_channel_op(cmd, arg);
+}
+
+static long send(evtchn_port_t p)
+{
+	struct evtchn_send s = { .port = p };
+
+	return evtchn_op(EVTCHNOP_send, &s);
+}
+
+/* ---- the upcall handler, run by the GIC dispatcher between its ack and EOI */
+
+/* Handle every pending, unmasked port of the words in `sel`, clearing each pending bit first. */
+static void scan(xen_ulong_t sel, bool clear)
+{
+	while (sel) {
+		unsigned int w = (unsigned int)__builtin_ctzl(sel);
+
+		sel &= sel - 1;
+		for (;;) {
+			xen_ulong_t live = __atomic_load_n(&si->evtchn_pending[w], __ATOMIC_SEQ_CST) &
+					   ~__atomic_load_n(&si->evtchn_mask[w], __ATOMIC_SEQ_CST);
+
+			if (!live)
+				break;
+			unsigned int b = (unsigned int)__builtin_ctzl(live);
+
+			if (!clear) { /* handler-pending: look, count, leave it pending */
+				handled[(w * 64 + b) & 7]++;
+				return;
+			}
+			if (__atomic_fetch_and(&si->evtchn_pending[w], ~BIT(b), __ATOMIC_SEQ_CST) & BIT(b))
+				handled[(w * 64 + b) & 7]++;
+		}
+	}
+}
+
+static void upcall_isr(void *arg)
+{
+	struct vcpu_info *v = &si->vcpu_info[0];
+
+	(void)arg;
+	do {
+		xen_ulong_t sel;
+
+		if (is("upcall-order")) {
+			sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		} else if (is("selector-xchg")) {
+			__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+			volatile xen_ulong_t *s = &v->evtchn_pending_sel;
+
+			sel = *s;
+			*s = 0;
+		} else {
+			__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+		}
+		scan(sel, !is("handler-pending"));
+		if (is("handler-pending"))
+			break;
+	} while (__atomic_load_n(&v->evtchn_upcall_pending, __ATOMIC_SEQ_CST));
+	if (is("eoi-twice"))
+		gic_eoi(EVT_INTID);
+}
+
+static bool wait_handled(evtchn_port_t p, unsigned int n)
+{
+	for (unsigned long i = 0; i < SPIN_LIMIT; i++) {
+		if (handled[p] >= n)
+			return true;
+	}
+	return false;
+}
+
+__attribute__((noreturn)) static void finish(bool ok)
+{
+	irq_disable();
+	printk("Test result: %s\n", ok ? "SUCCESS" : "FAILURE");
+	xen_shutdown(SHUTDOWN_poweroff);
+}
+
+int main(void)
+{
+	bool ok = true;
+
+	read_mode();
+	printk("check-rules: %s\n", mode[0] ? mode : "none (correct use)");
+	if (gic_init() != 0)
+		finish(false);
+	struct xen_add_to_physmap xatp = {
+		.domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .idx = 0,
+		.gpfn = (uintptr_t)si_frame >> 12,
+	};
+	if (HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp) != 0)
+		finish(false);
+	si = (struct shared_info *)(void *)si_frame;
+	irq_connect(EVT_INTID, upcall_isr, NULL);
+	gic_irq_enable(EVT_INTID);
+	irq_enable();
+
+	/* Loopback: port 1 offered to ourselves, port 2 bound to it (Xen leaves port 2 pending). */
+	struct evtchn_alloc_unbound alloc = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+	struct evtchn_bind_interdomain bind = { .remote_dom = DOMID_SELF, .remote_port = PORT_A };
+
+	ok &= evtchn_op(EVTCHNOP_alloc_unbound, &alloc) == 0 && alloc.port == PORT_A;
+	ok &= evtchn_op(EVTCHNOP_bind_interdomain, &bind) == 0 && bind.local_port == PORT_B;
+	ok &= wait_handled(PORT_B, 1) || is("handler-pending");
+	ok &= send(PORT_A) == 0;
+	ok &= wait_handled(PORT_B, 2) || is("handler-pending");
+	printk("loopback: %s\n", ok ? "ok" : "broken");
+
+	if (is("local-unmask")) {
+		__atomic_fetch_or(&si->evtchn_mask[0], BIT(PORT_B), __ATOMIC_SEQ_CST);
+		send(PORT_A);
+		/* The bug: clearing the mask bit locally never re-raises the pending event. */
+		__atomic_fetch_and(&si->evtchn_mask[0], ~BIT(PORT_B), __ATOMIC_SEQ_CST);
+	} else if (is("plain-store")) {
+		volatile xen_ulong_t *m = &si->evtchn_mask[0];
+
+		*m = *m | BIT(PORT_B);
+		__atomic_fetch_and(&si->evtchn_mask[0], ~BIT(PORT_B), __ATOMIC_SEQ_CST);
+	} else if (is("guest-set")) {
+		__atomic_fetch_or(&si->evtchn_pending[0], BIT(5), __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&si->evtchn_pending[0], ~BIT(5), __ATOMIC_SEQ_CST);
+	} else if (is("upcall-eoi")) {
+		/* Take the upcall by polling the GIC with IRQs masked, and never EOI it. */
+		irq_disable();
+		send(PORT_A);
+		uint32_t iar = gic_ack();
+
+		printk("acked: %u\n", gic_iar_intid(iar));
+		evtchn_port_t ports[1] = { PORT_A };
+		struct sched_poll poll = { .nr_ports = 1, .timeout = 1 };
+
+		set_xen_guest_handle(poll.ports, ports);
+		HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+	} else if (is("use-after-close")) {
+		struct evtchn_close c = { .port = PORT_A };
+
+		evtchn_op(EVTCHNOP_close, &c);
+		send(PORT_A);
+	} else if (is("notify-unowned")) {
+		send(7);
+	} else if (is("bind-no-offer")) {
+		struct evtchn_bind_interdomain b = { .remote_dom = DOMID_SELF, .remote_port = 9 };
+
+		evtchn_op(EVTCHNOP_bind_interdomain, &b);
+	} else if (!mode[0]) {
+		/* Correct use: mask atomically, post while masked, EVTCHNOP_unmask re-raises it. */
+		__atomic_fetch_or(&si->evtchn_mask[0], BIT(PORT_B), __ATOMIC_SEQ_CST);
+		ok &= send(PORT_A) == 0;
+		struct evtchn_unmask u = { .port = PORT_B };
+
+		ok &= evtchn_op(EVTCHNOP_unmask, &u) == 0;
+		ok &= wait_handled(PORT_B, 3);
+		struct evtchn_close c1 = { .port = PORT_A }, c2 = { .port = PORT_B };
+
+		ok &= evtchn_op(EVTCHNOP_close, &c1) == 0 && evtchn_op(EVTCHNOP_close, &c2) == 0;
+		printk("mask_unmask: %s\n", ok ? "ok" : "broken");
+	}
+	finish(ok);
+}

@@ -1,0 +1,108 @@
+/**
+ * The rules seen at hypercalls (rules.ts: use-after-close, notify-unowned, bind-no-offer, and
+ * upcall-eoi when a vCPU waits for events): arguments and outputs are read from the guest
+ * after the call, from the buffer the call used (guest-physical, as the hypervisor reads it).
+ */
+import { Hypercall } from '../xen/abi.ts';
+import { errnoName } from '../xen/errno.ts';
+import { EVTCHNOP } from '../xen/evtchn/codec.ts';
+import type { DomainCheck, Reporter } from './domain-check.ts';
+import { watchSharedPages } from './store-rules.ts';
+
+const DOMID_SELF = 0x7ff0;
+const EINVAL = -22;
+const ESRCH = -3;
+const SCHEDOP_block = 1n;
+const SCHEDOP_poll = 3n;
+const EVTCHNOP_NAMES = new Map<number, string>(Object.entries(EVTCHNOP).map(([k, v]) => [v, `EVTCHNOP_${k}`]));
+const evtchnOpName = (cmd: number) => EVTCHNOP_NAMES.get(cmd) ?? `EVTCHNOP_${cmd}`;
+
+export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: readonly bigint[], result: number, pc: bigint): void {
+  if (nr === Hypercall.memory_op || nr === Hypercall.vcpu_op) watchSharedPages(c, r);
+  if (nr === Hypercall.sched_op && (a[0] === SCHEDOP_block || a[0] === SCHEDOP_poll) && c.irq === 'acked') {
+    r.report(c, 'upcall-eoi', callSite(c, pc), undefined, `the vCPU waits for events (${a[0] === SCHEDOP_block ? 'SCHEDOP_block' : 'SCHEDOP_poll'}) with the event interrupt (INTID ${c.d.eventIntid}) acknowledged but never EOIed: it cannot be delivered again`);
+  }
+  if (nr !== Hypercall.event_channel_op) return;
+  const cmd = Number(a[0]);
+  const arg = Number(a[1]);
+  const mem = c.d.memory;
+  const errno = result < 0 ? errnoName(result) : '';
+  const op = evtchnOpName(cmd);
+  const at = result < 0 ? callSite(c, pc) : pc;
+  switch (cmd) {
+    case EVTCHNOP.close: {
+      const port = mem.readU32(arg);
+      r.note(c, op, port ?? '', result, pc);
+      if (port === undefined) return;
+      if (result === 0) c.closed.add(port);
+      else if (c.closed.has(port)) r.report(c, 'use-after-close', at, port, `EVTCHNOP_close of port ${port}, which this domain already closed (Xen: ${errno || result})`);
+      return;
+    }
+    case EVTCHNOP.send: {
+      const port = mem.readU32(arg);
+      r.note(c, op, port ?? '', result, pc);
+      if (result >= 0 || port === undefined) return;
+      if (c.closed.has(port)) r.report(c, 'use-after-close', at, port, `EVTCHNOP_send on port ${port} after this domain closed it (Xen: ${errno})`);
+      else if (result === EINVAL) r.report(c, 'notify-unowned', at, port, `EVTCHNOP_send on port ${port}, which is not a bound port of this domain (Xen: ${errno})`);
+      return;
+    }
+    case EVTCHNOP.unmask:
+    case EVTCHNOP.bind_vcpu: {
+      const port = mem.readU32(arg);
+      r.note(c, op, port ?? '', result, pc);
+      if (result < 0 && port !== undefined && c.closed.has(port)) r.report(c, 'use-after-close', at, port, `${op} on port ${port} after this domain closed it (Xen: ${errno})`);
+      return;
+    }
+    case EVTCHNOP.status: {
+      const dom = mem.readU16(arg);
+      const port = mem.readU32(arg + 4);
+      r.note(c, op, port ?? '', result, pc);
+      if (result < 0 && port !== undefined && (dom === DOMID_SELF || dom === c.d.domid) && c.closed.has(port)) {
+        r.report(c, 'use-after-close', at, port, `EVTCHNOP_status of port ${port} after this domain closed it (Xen: ${errno})`);
+      }
+      return;
+    }
+    case EVTCHNOP.alloc_unbound:
+    case EVTCHNOP.bind_virq:
+    case EVTCHNOP.bind_ipi: {
+      // The port Xen hands out is a fresh one: using it again is fine.
+      const port = mem.readU32(arg + (cmd === EVTCHNOP.bind_virq ? 8 : 4));
+      r.note(c, op, port ?? '', result, pc);
+      if (result === 0 && port !== undefined) c.closed.delete(port);
+      return;
+    }
+    case EVTCHNOP.bind_interdomain: {
+      // A binder may try until its peer has offered (there is no other way to wait for an
+      // offer): only a bind that never succeeds is reported, at the domain's or the run's end.
+      const rd = mem.readU16(arg);
+      const rp = mem.readU32(arg + 4);
+      const local = mem.readU32(arg + 8);
+      r.note(c, op, `remote=d${rd}:${rp}`, result, pc);
+      const key = `${rd}:${rp}`;
+      if (result === 0) {
+        c.failedBinds.delete(key);
+        if (local !== undefined) c.closed.delete(local);
+      } else if ((result === EINVAL || result === ESRCH) && !c.failedBinds.has(key)) {
+        c.failedBinds.set(key, {
+          pc: at,
+          port: rp,
+          message: `EVTCHNOP_bind_interdomain to d${rd} port ${rp} failed (Xen: ${errno}) and never succeeded: no unbound port there was offered to d${c.d.domid}`,
+          context: r.context(c),
+        });
+      }
+      return;
+    }
+    default:
+      r.note(c, op, '', result, pc);
+  }
+}
+
+/** For a call through a hypercall stub (HYPERVISOR_*), the caller: the BL before the return address. */
+export function callSite(c: DomainCheck, pc: bigint): bigint {
+  const symbol = c.d.symbolAt(pc);
+  if (symbol && /^(HYPERVISOR_|xen_hypercall)/.test(symbol)) {
+    const lr = c.d.vcpu.x(30);
+    if (lr >= 4n) return lr - 4n;
+  }
+  return pc;
+}

@@ -1,0 +1,58 @@
+// Each protocol-checker rule against firmware/apps/check-rules, which breaks exactly that rule
+// when booted with `rule=NAME` on its command line and uses the ABI correctly without one.
+import { describe, expect, it } from 'vitest';
+import { createMachine } from '../../src/api/index.ts';
+import type { CheckReport } from '../../src/check/checker.ts';
+import { RULE_IDS, type CheckRule } from '../../src/check/rules.ts';
+import { image, type BoardName } from '../helpers/firmware.ts';
+
+async function runRule(board: BoardName, rule: CheckRule | undefined) {
+  const m = createMachine({ domains: [{ image: image(board, 'check-rules') }], cmdline: rule ? `rule=${rule}` : undefined, check: true, timeoutMs: 20_000 });
+  try {
+    const r = await m.run();
+    return { exitCode: r.exitCode, checks: r.checks ?? [], lines: r.lines };
+  } finally {
+    await m.close();
+  }
+}
+
+/** Where each violation happens in check-rules (the function holding the offending instruction). */
+const WHERE: Record<CheckRule, RegExp> = {
+  'local-unmask': /^main\+/,
+  'plain-store': /^main\+/,
+  'selector-xchg': /^upcall_isr\+/,
+  'guest-set': /^main\+/,
+  'upcall-order': /^upcall_isr\+/,
+  'upcall-eoi': /^main\+/,
+  'eoi-twice': /^gic_eoi\+/,
+  'handler-pending': /./,
+  'use-after-close': /^main\+/,
+  'notify-unowned': /^main\+/,
+  'bind-no-offer': /^main\+/,
+};
+const PORT: Partial<Record<CheckRule, number>> = { 'local-unmask': 2, 'plain-store': 2, 'guest-set': 5, 'handler-pending': 2, 'use-after-close': 1, 'notify-unowned': 7, 'bind-no-offer': 9 };
+
+describe('run --check on firmware/apps/check-rules', () => {
+  it('correct use of the ABI: no report, exit 0', async () => {
+    const r = await runRule('xenvm-gicv2', undefined);
+    expect(r.checks).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    expect(r.lines).toContain('d1: mask_unmask: ok');
+  });
+
+  it.each(RULE_IDS)('%s: one report of that rule, at the offending instruction, exit 1', async (rule) => {
+    const r = await runRule('xenvm-gicv2', rule);
+    const mine = r.checks.filter((c: CheckReport) => c.rule === rule);
+    expect(r.checks.map((c) => c.rule)).toEqual([rule]);
+    expect(mine[0].domid).toBe(1);
+    expect(mine[0].symbol).toMatch(WHERE[rule]);
+    if (PORT[rule] !== undefined) expect(mine[0].port).toBe(PORT[rule]);
+    expect(mine[0].context.length).toBeGreaterThan(0);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it.each(['local-unmask', 'eoi-twice', 'upcall-eoi', 'selector-xchg'] as CheckRule[])('GICv3 (ICC_* system registers): %s', async (rule) => {
+    const r = await runRule('xenvm-gicv3', rule);
+    expect(r.checks.map((c) => c.rule)).toEqual([rule]);
+  });
+});
