@@ -12,6 +12,8 @@ import { image, type BoardName } from '../helpers/firmware.ts';
 /** Apps that run as more than one domain: their images, d1 first (and dom0). */
 const LAYOUTS: Record<string, { domUs: string[]; dom0?: string }> = {
   'events-api': { domUs: ['events-api', 'events-api'] },
+  'events-api-fifo': { domUs: ['events-api-fifo', 'events-api-fifo'] },
+  'gnttab-share': { domUs: ['gnttab-share', 'gnttab-share'] },
   'evtchn-pair': { domUs: ['evtchn-pair', 'evtchn-pair'] },
   'dom-crash': { domUs: ['dom-crash', 'dom-crash'] },
   'dom-poll': { domUs: ['dom-poll', 'dom-poll'] },
@@ -20,10 +22,11 @@ const LAYOUTS: Record<string, { domUs: string[]; dom0?: string }> = {
   'dom-broker': { domUs: ['dom-broker', 'dom-broker'], dom0: 'dom-broker' },
   'demo-offer': { domUs: ['demo-offer', 'demo-bind'] },
   'bench-pong': { domUs: ['bench-pong', 'bench-ping'] },
+  'bench-pong-fifo': { domUs: ['bench-pong-fifo', 'bench-ping-fifo'] },
   'check-race': { domUs: ['check-race', 'check-race'] },
 };
 /** Halves of a pair, run with their partner above. */
-const PAIRED = new Set(['demo-bind', 'bench-ping']);
+const PAIRED = new Set(['demo-bind', 'bench-ping', 'bench-ping-fifo']);
 
 const APPS = readdirSync(join(REPO_ROOT, 'firmware', 'apps')).filter((a) => !PAIRED.has(a)).sort();
 
