@@ -111,7 +111,14 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
   let step = 0;
   while (step < cfg.steps) {
     const wrng = rng.fork();
-    const world = makeWorld({ xsm: cfg.xsm, domUs: wrng.range(2, 4), vcpus: wrng.range(1, 2), dom0: wrng.chance(0.3) });
+    const world = makeWorld({
+      xsm: cfg.xsm,
+      domUs: wrng.range(2, 4),
+      vcpus: wrng.range(1, 2),
+      dom0: wrng.chance(0.3),
+      // Now and then a small port space, so that running out of ports is reached too.
+      maxEvtchnPort: wrng.chance(0.2) ? wrng.range(1, 70) : undefined,
+    });
     report.worlds++;
     const c = new WorldCampaign(world, wrng, cfg.abi ?? twoLevelModel, coverage, report);
     const n = Math.min(worldSteps, cfg.steps - step);

@@ -97,14 +97,15 @@ export class Generator {
       default: {
         // A hypercall number nobody implements, or garbage in x16.
         const n = r.chance(0.7) ? r.range(0, 63) : r.u32();
-        return { kind: 'call', dom: d.domid, vcpu, nr: n, args: [r.u64(), this.pointer(d, 64), r.u64(), r.u64(), r.u64()], prep };
+        return { kind: 'call', dom: d.domid, vcpu, nr: n, args: [r.u64(), this.pointer(d, 64), r.u64(), r.u64(), r.u64()].map((x) => BigInt.asUintN(64, x)), prep };
       }
     }
     while (args.length < 5) args.push(r.chance(0.8) ? 0n : r.u64());
     // Now and then a register is plain garbage (the upper halves matter: Xen truncates some).
     if (r.chance(0.05)) args[r.below(3)] = r.u64();
     if (r.chance(0.03)) args[0] = BigInt.asUintN(64, args[0] | (r.u64() << 32n));
-    return { kind: 'call', dom: d.domid, vcpu, nr, args, prep };
+    // Registers are 64 bits wide.
+    return { kind: 'call', dom: d.domid, vcpu, nr, args: args.map((x) => BigInt.asUintN(64, x)), prep };
   }
 
   // ---- values -------------------------------------------------------------------------

@@ -32,6 +32,8 @@ export interface WorldOptions {
   vcpus: number;
   /** Adds a privileged dom0 (domid 0), which may act on other domains. */
   dom0: boolean;
+  /** d->max_evtchn_port of the domUs (default 1023, as dom0less gives them). */
+  maxEvtchnPort?: number;
 }
 
 export interface World {
@@ -70,7 +72,7 @@ export function makeWorld(opts: WorldOptions): World {
   for (const d of doms) {
     hv.addDomain(d);
     // As the machine does: dom0less domUs get max_evtchn_port 1023, dom0 the 2-level limit.
-    xen.createDomainState(d, { isConsole: true, maxEvtchnPort: d.privileged ? undefined : 1023 });
+    xen.createDomainState(d, { isConsole: true, maxEvtchnPort: d.privileged ? undefined : (opts.maxEvtchnPort ?? 1023) });
   }
   return { opts, hv, xen, doms };
 }
