@@ -4,7 +4,7 @@ import { EVTCHNOP } from '../xen/evtchn/codec.ts';
 import { Errno } from '../xen/errno.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import { physicalHandles } from '../xen/guest-handle.ts';
-import { VCPUOP } from '../xen/ops/vcpu-op.ts';
+import { VCPUOP, VCPU_RUNSTATE_INFO_SIZE } from '../xen/ops/vcpu-op.ts';
 import { XENMEM } from '../xen/ops/memory-op.ts';
 import { Shadow, twoLevelModel, type EventAbiModel } from './event-model.ts';
 import { callKey, copyOutWindows, Generator, type Knowledge, type Patch, type Step } from './generator.ts';
@@ -223,6 +223,12 @@ class WorldCampaign {
       const b = physicalHandles(d.memory).copyFrom(BigInt.asUintN(64, a[1]), 4);
       if (b) argPort = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
     }
+    // A nested handle: the runstate area named inside the struct, which Xen writes at once.
+    const windows = copyOutWindows(nr, a);
+    if (nr === Hypercall.vcpu_op && Number(BigInt.asIntN(32, a[0])) === VCPUOP.register_runstate_memory_area) {
+      const b = physicalHandles(d.memory).copyFrom(BigInt.asUintN(64, a[2]), 8);
+      if (b) windows.push({ ptr: new DataView(b.buffer, b.byteOffset).getBigUint64(0, true), len: VCPU_RUNSTATE_INFO_SIZE });
+    }
     const before = new Map(this.ports);
 
     const t0 = performance.now();
@@ -276,7 +282,7 @@ class WorldCampaign {
 
     // The copy-out of the call's own result: whatever Xen wrote there is the call's answer.
     const ram = sh.ram.get(domid)!;
-    for (const win of copyOutWindows(nr, a)) {
+    for (const win of windows) {
       const lo = win.ptr < BigInt(FUZZ_RAM_BASE) ? FUZZ_RAM_BASE : win.ptr > BigInt(FUZZ_RAM_BASE + FUZZ_RAM_SIZE) ? FUZZ_RAM_BASE + FUZZ_RAM_SIZE : Number(win.ptr);
       const hi = Math.min(FUZZ_RAM_BASE + FUZZ_RAM_SIZE, Number(win.ptr) + win.len);
       if (hi > lo && win.ptr <= BigInt(FUZZ_RAM_BASE + FUZZ_RAM_SIZE)) {
