@@ -85,6 +85,12 @@ struct xenvm_counter {
      */
     uint32_t pfr0_gic;     /* @112 */
     uint32_t pad;          /* @116 */
+    /*
+     * Address of the last translation block that started. The engine's PC at a stop is only
+     * brought up to date when it leaves its chained blocks, so after a branch from one block
+     * straight into the next it can name an earlier block than the one that faulted.
+     */
+    uint64_t block_pc;     /* @120 */
 };
 
 #define WATCH_TAKEN 1
@@ -169,6 +175,7 @@ static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, voi
 static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct xenvm_counter *c = user_data;
+    c->block_pc = address;
     if (c->executed >= c->limit) {
         uc_emu_stop(uc);
         return;

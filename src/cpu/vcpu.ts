@@ -537,7 +537,7 @@ export class Vcpu {
       return false;
     };
     if (target === undefined) return fail(`${name} taken from PSTATE 0x${from.toString(16)}, which is not EL0 or EL1`);
-    const loop = this.loopGuard.check(vbar, target, elr, syndrome, name);
+    const loop = this.loopGuard.check(vbar, target, elr, syndrome, name, this.engine.readCp(SysReg.ELR_EL1));
     if (loop) return fail(loop);
     if (this.view.fetchAddress(target, 1) === undefined || this.insnAtEl1(target) === undefined) {
       return fail(`${name} with no vector (VBAR_EL1=0x${vbar.toString(16)})`);
@@ -702,6 +702,7 @@ export class Vcpu {
         { view: this.view, mmuOn: this.sys.mmuOn, el: currentEl(pstate), reg: (n) => (n === 31 ? this.sp : this.x(n)), insnAt: (a) => this.insnAt(a) },
         pcNow,
         mf.address,
+        this.exactCount ? undefined : this.counter?.blockPc,
       );
       const exact = va !== undefined;
       const a = stage2Abort(pstate, va ?? mf.address, 'data');

@@ -49,7 +49,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 120;
+export const VCPU_BLOCK_SIZE = 128;
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -93,6 +93,10 @@ export class InstructionCounter extends NativeView {
   }
   set limit(v: number) {
     this.setU64(8, v);
+  }
+  /** The last translation block that started (u64 block_pc @120; per-block counting only). */
+  get blockPc(): bigint {
+    return this.big[15];
   }
 }
 
