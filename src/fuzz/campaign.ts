@@ -7,6 +7,8 @@ import { physicalHandles } from '../xen/guest-handle.ts';
 import { VCPUOP, VCPU_RUNSTATE_INFO_SIZE } from '../xen/ops/vcpu-op.ts';
 import { XENMEM } from '../xen/ops/memory-op.ts';
 import { Shadow, twoLevelModel, type EventAbiModel } from './event-model.ts';
+import { ShuffledPaging } from './paging.ts';
+import type { GuestHandles } from '../xen/guest-handle.ts';
 import { callKey, copyOutWindows, Generator, type Knowledge, type Patch, type Step } from './generator.ts';
 import { Rng } from './rng.ts';
 import { FUZZ_RAM_BASE, FUZZ_RAM_SIZE, makeWorld, type FuzzDomain, type World } from './world.ts';
@@ -120,7 +122,9 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
       maxEvtchnPort: wrng.chance(0.2) ? wrng.range(1, 70) : undefined,
     });
     report.worlds++;
-    const c = new WorldCampaign(world, wrng, cfg.abi ?? twoLevelModel, coverage, report);
+    // Half the worlds' guests have their MMU on: handles go through shuffled, partly read-only pages.
+    const paging = wrng.chance(0.5);
+    const c = new WorldCampaign(world, wrng, cfg.abi ?? twoLevelModel, coverage, report, paging);
     const n = Math.min(worldSteps, cfg.steps - step);
     for (let i = 0; i < n; i++, step++) {
       let s: Step | undefined;
@@ -149,6 +153,10 @@ class WorldCampaign {
   private readonly shadow: Shadow;
   private ports = new Map<number, PortSnap>();
   private readonly byId = new Map<number, FuzzDomain>();
+  /** How each domain's handles translate (the identity for a guest with its MMU off). */
+  private readonly paging = new Map<number, ShuffledPaging>();
+  /** What the hypervisor is handed for the domain's handles. */
+  private readonly handles = new Map<number, GuestHandles>();
 
   constructor(
     private readonly w: World,
@@ -156,9 +164,13 @@ class WorldCampaign {
     abi: EventAbiModel,
     private readonly coverage: Coverage,
     private readonly report: FuzzReport,
+    mmuOn: boolean,
   ) {
     for (const d of w.doms) {
       this.byId.set(d.domid, d);
+      const p = new ShuffledPaging(d.memory, mmuOn ? rng : undefined);
+      this.paging.set(d.domid, p);
+      this.handles.set(d.domid, mmuOn ? p : physicalHandles(d.memory));
       this.ports.set(d.domid, snapPorts(w, d.domid));
     }
     this.shadow = new Shadow(w, abi);
@@ -193,7 +205,7 @@ class WorldCampaign {
       sh.pollWoken.get(s.dom)!.delete(s.vcpu);
       this.w.xen.endPoll(s.dom, s.vcpu);
     } else {
-      for (const p of s.prep) this.patch(s.dom, p);
+      for (const p of s.prep) this.patchVirtual(s.dom, p);
       let args = s.args;
       for (let round = 0; ; round++) {
         if (round > 64) broken(`a continued call did not finish in 64 rounds (last args [${args.map(HEX).join(', ')}])`);
@@ -203,6 +215,13 @@ class WorldCampaign {
       }
     }
     this.checkEverything();
+  }
+
+  /** The guest writes a buffer at a virtual address, through its own mapping (the shadow sees it too). */
+  private patchVirtual(domid: number, p: Patch): void {
+    this.paging.get(domid)!.pieces(BigInt(p.gpa), p.bytes.length, (pos, n, t) => {
+      if (t && t.access !== 'none') this.patch(domid, { gpa: t.gpa, bytes: p.bytes.subarray(pos, pos + n) });
+    });
   }
 
   /** The guest writes its own RAM (the shadow sees the same write). */
@@ -220,19 +239,19 @@ class WorldCampaign {
     const evCmd = nr === Hypercall.event_channel_op ? Number(BigInt.asIntN(32, a[0])) : -1;
     let argPort = -1;
     if (evCmd === EVTCHNOP.send || evCmd === EVTCHNOP.unmask || evCmd === EVTCHNOP.close) {
-      const b = physicalHandles(d.memory).copyFrom(BigInt.asUintN(64, a[1]), 4);
+      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[1]), 4);
       if (b) argPort = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
     }
     // A nested handle: the runstate area named inside the struct, which Xen writes at once.
     const windows = copyOutWindows(nr, a);
     if (nr === Hypercall.vcpu_op && Number(BigInt.asIntN(32, a[0])) === VCPUOP.register_runstate_memory_area) {
-      const b = physicalHandles(d.memory).copyFrom(BigInt.asUintN(64, a[2]), 8);
+      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[2]), 8);
       if (b) windows.push({ ptr: new DataView(b.buffer, b.byteOffset).getBigUint64(0, true), len: VCPU_RUNSTATE_INFO_SIZE });
     }
     const before = new Map(this.ports);
 
     const t0 = performance.now();
-    const res = w.hv.hypercall(d, d.vcpus[vcpuId], nr, a, FUZZ_RAM_BASE);
+    const res = w.hv.hypercall(d, d.vcpus[vcpuId], nr, a, FUZZ_RAM_BASE, undefined, this.handles.get(domid));
     const ms = performance.now() - t0;
     if (ms > this.report.maxCallMs) this.report.maxCallMs = ms;
     this.report.calls++;
@@ -282,12 +301,11 @@ class WorldCampaign {
 
     // The copy-out of the call's own result: whatever Xen wrote there is the call's answer.
     const ram = sh.ram.get(domid)!;
+    const paging = this.paging.get(domid)!;
     for (const win of windows) {
-      const lo = win.ptr < BigInt(FUZZ_RAM_BASE) ? FUZZ_RAM_BASE : win.ptr > BigInt(FUZZ_RAM_BASE + FUZZ_RAM_SIZE) ? FUZZ_RAM_BASE + FUZZ_RAM_SIZE : Number(win.ptr);
-      const hi = Math.min(FUZZ_RAM_BASE + FUZZ_RAM_SIZE, Number(win.ptr) + win.len);
-      if (hi > lo && win.ptr <= BigInt(FUZZ_RAM_BASE + FUZZ_RAM_SIZE)) {
-        ram.set(d.memory.bytes.subarray(lo - FUZZ_RAM_BASE, hi - FUZZ_RAM_BASE), lo - FUZZ_RAM_BASE);
-      }
+      paging.pieces(win.ptr, win.len, (_pos, n, t) => {
+        if (t && t.access === 'rw') ram.set(d.memory.bytes.subarray(t.gpa - FUZZ_RAM_BASE, t.gpa - FUZZ_RAM_BASE + n), t.gpa - FUZZ_RAM_BASE);
+      });
     }
     if (res.outcome.kind === 'continuation') {
       const next = [...a];
