@@ -102,9 +102,10 @@ export function enterException(engine: Engine, e: ExceptionEntry, from: number, 
  * forever. The vector's own first instruction raising the exception is that at once; the same
  * exception from the same place inside the vector table, unchanged, a few times in a row is
  * that too. So is the same exception at the same address, taken again and again while ELR_EL1
- * still holds what the previous entry put there: the handler (wherever it is: a vector that
- * branches out, a stack push with a bad SP) faulted before it could return, or returned to the
- * same fault without changing anything. A handler that skips or fixes the fault changes ELR_EL1
+ * still holds what the previous entry put there, for an exception whose return runs the faulting
+ * instruction again: the handler (wherever it is: a vector that branches out, a stack push with
+ * a bad SP) faulted before it could return, or returned to the same fault without changing
+ * anything. A handler that skips or fixes the fault changes ELR_EL1
  * or stops faulting, so it is never taken for a loop. Returns what to report, or undefined to
  * go ahead with the entry.
  */
@@ -118,11 +119,16 @@ export class VectorLoopGuard {
   /** Entries in a row, with ELR_EL1 untouched in between, that make a loop (a few microseconds' worth). */
   static readonly STUCK_LIMIT = 64;
 
-  /** `elrNow` is ELR_EL1 just before this entry (what the guest left there). */
-  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string, elrNow?: bigint): string | undefined {
+  /**
+   * `elrNow` is ELR_EL1 just before this entry (what the guest left there). `reexecutes` tells
+   * whether returning to `elr` runs the instruction that raised the exception again (a fault);
+   * not for a call (SVC, HVC, SMC, or the undefined instruction Xen injects for an HVC it does
+   * not know): a loop of those returns past them each time, which is progress.
+   */
+  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string, elrNow?: bigint, reexecutes?: () => boolean): string | undefined {
     const same = vector === this.vector && elr === this.elr && esr === this.esr;
     this.repeats = same ? this.repeats + 1 : 0;
-    this.stuck = same && elrNow === this.elr ? this.stuck + 1 : 0;
+    this.stuck = same && elrNow === this.elr && (reexecutes?.() ?? true) ? this.stuck + 1 : 0;
     this.vector = vector;
     this.elr = elr;
     this.esr = esr;

@@ -5,8 +5,8 @@
 // on. (Under the real Xen such a guest spins for ever; the emulator promises a report.)
 // The machine turns this exit into the one "dN fault: ..." line (test/run/boot.test.ts).
 import { describe, expect, it } from 'vitest';
-import { SysReg } from '../../src/cpu/arm64.ts';
-import { Vcpu, type VcpuExit } from '../../src/cpu/vcpu.ts';
+import { EC, SysReg } from '../../src/cpu/arm64.ts';
+import { Vcpu, type VcpuExit, type VcpuTraps } from '../../src/cpu/vcpu.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { PhysMem, TableBuilder, tcr } from './page-tables.ts';
 
@@ -24,10 +24,10 @@ const MOV_SP = (rn: number) => (0x9100001f | (rn << 5)) >>> 0; // mov sp, xn
 const B_TO = (from: number, to: number) => (0x14000000 | (((to - from) / 4) & 0x3ffffff)) >>> 0;
 
 /** A vCPU at BASE running `code`, with `extra` words placed at other addresses. */
-function guest(code: number[], extra: Record<number, number[]> = {}, mem = new GuestMemory(BASE, 1 << 20)) {
+function guest(code: number[], extra: Record<number, number[]> = {}, mem = new GuestMemory(BASE, 1 << 20), traps: Partial<VcpuTraps> = {}) {
   code.forEach((w, i) => mem.writeU32(BASE + 4 * i, w));
   for (const [at, words] of Object.entries(extra)) words.forEach((w, i) => mem.writeU32(Number(at) + 4 * i, w));
-  const r = Vcpu.create({ id: 0, memory: mem, traps: { hvc: () => {}, smc: () => {}, sysreg: () => ({ ok: false }) } });
+  const r = Vcpu.create({ id: 0, memory: mem, traps: { hvc: () => {}, smc: () => {}, sysreg: () => ({ ok: false }), ...traps } });
   if (!r.ok) throw new Error(r.error);
   r.vcpu.reset(BASE, 0);
   return r.vcpu;
@@ -130,6 +130,27 @@ describe('a guest whose exception handling faults again', () => {
     const vcpu = guest(code, { [VBAR + 0x200]: [B_TO(VBAR + 0x200, HANDLER)], [HANDLER]: handler });
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(VBAR));
     expect(runOn(vcpu, 50_000_000).kind).toBe('wfi');
+    expect(vcpu.x(3)).toBe(0n);
+  });
+});
+
+describe('calls in a loop are not exception loops', () => {
+  // loop: <call>; subs x3, x3, #1; b.ne loop; wfi — the handler returns with ELR_EL1 untouched.
+  const ERET = 0xd69f03e0;
+  const loop = (call: number) => [MOVZ(3, 1000), call, 0xf1000463, 0x54ffffc1, WFI];
+
+  it('SVC #0 a thousand times from the same place', () => {
+    const vcpu = guest(loop(0xd4000001), { [VBAR + 0x200]: [ERET] });
+    vcpu.writeSys(SysReg.VBAR_EL1, BigInt(VBAR));
+    expect(runOn(vcpu, 1_000_000).kind).toBe('wfi');
+    expect(vcpu.x(3)).toBe(0n);
+  });
+
+  it('an HVC Xen does not know (undefined instruction taken past it) a thousand times', () => {
+    const HVC_1 = 0xd4000022;
+    const vcpu = guest(loop(HVC_1), { [VBAR + 0x200]: [ERET] }, undefined, { hvc: (v, _imm, at) => void v.injectSync(EC.UNKNOWN, 0, at + 4n) });
+    vcpu.writeSys(SysReg.VBAR_EL1, BigInt(VBAR));
+    expect(runOn(vcpu, 1_000_000).kind).toBe('wfi');
     expect(vcpu.x(3)).toBe(0n);
   });
 });
