@@ -102,7 +102,7 @@ export function enterException(engine: Engine, e: ExceptionEntry, from: number, 
  * forever. The vector's own first instruction raising the exception is that at once; the same
  * exception from the same place inside the vector table, unchanged, a few times in a row is
  * that too. So is the same exception at the same address, taken again and again while ELR_EL1
- * still holds what the previous entry put there, for an exception whose return runs the faulting
+ * still holds what the previous entry put there (and the same fault address), for an exception whose return runs the faulting
  * instruction again: the handler (wherever it is: a vector that branches out, a stack push with
  * a bad SP) faulted before it could return, or returned to the same fault without changing
  * anything. A handler that skips or fixes the fault changes ELR_EL1
@@ -113,6 +113,7 @@ export class VectorLoopGuard {
   private vector = -1n;
   private elr = -1n;
   private esr = -1;
+  private far: bigint | undefined;
   private repeats = 0;
   private stuck = 0;
 
@@ -125,10 +126,13 @@ export class VectorLoopGuard {
    * not for a call (SVC, HVC, SMC, or the undefined instruction Xen injects for an HVC it does
    * not know): a loop of those returns past them each time, which is progress.
    */
-  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string, elrNow?: bigint, reexecutes?: () => boolean): string | undefined {
+  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string, elrNow?: bigint, reexecutes?: () => boolean, far?: bigint): string | undefined {
     const same = vector === this.vector && elr === this.elr && esr === this.esr;
     this.repeats = same ? this.repeats + 1 : 0;
-    this.stuck = same && elrNow === this.elr && (reexecutes?.() ?? true) ? this.stuck + 1 : 0;
+    // The fault address too: a handler that maps page after page for the same instruction (a
+    // memset over fresh memory) returns to it unchanged each time, but never for the same page.
+    this.stuck = same && far === this.far && elrNow === this.elr && (reexecutes?.() ?? true) ? this.stuck + 1 : 0;
+    this.far = far;
     this.vector = vector;
     this.elr = elr;
     this.esr = esr;

@@ -543,7 +543,7 @@ export class Vcpu {
       const before = this.insnAt(elr - 4n);
       const call = before === undefined ? -1 : (before & 0xffe0001f) >>> 0;
       return call !== 0xd4000001 && call !== 0xd4000002 && call !== 0xd4000003;
-    });
+    }, far);
     if (loop) return fail(loop);
     if (this.view.fetchAddress(target, 1) === undefined || this.insnAtEl1(target) === undefined) {
       return fail(`${name} with no vector (VBAR_EL1=0x${vbar.toString(16)})`);

@@ -134,6 +134,21 @@ describe('a guest whose exception handling faults again', () => {
   });
 });
 
+describe('a handler that fixes each fault is not a loop', () => {
+  it('the same store faulting on ever new addresses, returned to unchanged each time', () => {
+    // loop: str x1, [x2]; add x2, x2, #8; subs x3, x3, #1; b.ne loop — x2 walks addresses with
+    // nothing behind them. The handler moves x2 on by 8 and returns to the store (ELR_EL1
+    // untouched), as a handler that maps each page and retries would: every entry has the same
+    // instruction and syndrome but a new fault address, so it is not a loop, and it runs on.
+    const code = [MOVZ(2, 0x10), MOVZ(3, 1000), 0xf9000041, 0x91002042, 0xf1000463, 0x54ffffa1, WFI];
+    const handler = [0x91002042 /* add x2, x2, #8 */, 0xd69f03e0 /* eret */];
+    const vcpu = guest(code, { [VBAR + 0x200]: [B_TO(VBAR + 0x200, HANDLER)], [HANDLER]: handler });
+    vcpu.writeSys(SysReg.VBAR_EL1, BigInt(VBAR));
+    expect(runOn(vcpu, 2_000_000).kind).toBe('budget');
+    expect(vcpu.x(2)).toBeGreaterThan(0x10n + 64n * 8n);
+  });
+});
+
 describe('calls in a loop are not exception loops', () => {
   // loop: <call>; subs x3, x3, #1; b.ne loop; wfi — the handler returns with ELR_EL1 untouched.
   const ERET = 0xd69f03e0;
