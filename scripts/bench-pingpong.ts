@@ -23,6 +23,6 @@ for (let i = 0; i < repeat; i++) {
   if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode} ${r.message ?? ''}`);
   best = Math.min(best, ms);
   const digest = createHash('sha256').update(r.lines.join('\n')).update(String(r.instructions)).digest('hex').slice(0, 12);
-  console.log(`run ${i}: ${ms.toFixed(0)} ms  ${Math.round(rt / (ms / 1000))} rt/s  (cpu ${cpuMs.toFixed(0)} ms)  ${(r.instructions / rt).toFixed(1)} instr/rt  digest ${digest}`);
+  console.log(`run ${i}: ${ms.toFixed(0)} ms  ${Math.round(rt / (ms / 1000))} rt/s  (cpu ${cpuMs.toFixed(0)} ms)  ${(Number(r.instructions) / rt).toFixed(1)} instr/rt  digest ${digest}`);
 }
 console.log(`best: ${best.toFixed(0)} ms  ${Math.round(rt / (best / 1000))} rt/s  (${((best * 1000) / rt).toFixed(2)} us/rt)`);

@@ -10,7 +10,11 @@
 //                            QEMU and the cached Xen are there, the real Xen's boot-to-result
 //                            time for the same image (the oracle's own timing of a reference run)
 //   interdomain ping-pong    bench-pong + bench-ping: 100,000 round trips
+//   event delivery, FIFO     the same ping-pong with the events library on the FIFO ABI
+//                            (bench-pong-fifo + bench-ping-fifo), beside 2-level runs
 //   trace cost               bench-hypercall with no trace sink vs. with a sink attached
+//   grant copy               bench-gntcopy: 100,000 GNTTABOP_copy calls of a whole 4 KiB page
+//                            (source a grant reference), MB/s and us per call
 //   Linux boot               Debian's arm64 cloud kernel + the test initramfs (src/linux):
 //                            run start to `Run /init` and to init's last line, beside the real
 //                            Xen 4.17 in QEMU on the same inputs (ratio = real Xen / emulator)
@@ -39,7 +43,7 @@ async function timed(opts: RunOptions): Promise<{ ms: number; instructions: numb
   });
   const ms = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`${opts.images.join(' ')}: exit ${r.exitCode} ${r.message ?? ''}`);
-  return { ms, instructions: r.instructions, firstLineMs };
+  return { ms, instructions: Number(r.instructions), firstLineMs };
 }
 
 /** Best of REPEAT runs: the least disturbed by the rest of the machine. */
@@ -165,6 +169,31 @@ const pp = await best({ images: [img('bench-pong'), img('bench-ping')] });
 const rt = 100_000;
 row('interdomain ping-pong', `${Math.round(rt / ((pp.ms - hello.ms) / 1000))} rt/s`, 'target >= 50,000 round trips/s (100,000 round trips)');
 row('  guest instructions per round trip', `${Math.round(pp.instructions / rt)}`);
+
+// Event delivery under FIFO vs 2-level: the same ping-pong with the events library on the FIFO
+// ABI (bench-pong-fifo + bench-ping-fifo; issue 15). Runs alternate with fresh 2-level runs so
+// that the shared machine's load hits both alike; best of each.
+{
+  let fifoBest: Awaited<ReturnType<typeof timed>> | undefined;
+  let twoBest = pp;
+  for (let i = 0; i < REPEAT; i++) {
+    const f = await timed({ images: [img('bench-pong-fifo'), img('bench-ping-fifo')] });
+    if (!fifoBest || f.ms < fifoBest.ms) fifoBest = f;
+    const t = await timed({ images: [img('bench-pong'), img('bench-ping')] });
+    if (t.ms < twoBest.ms) twoBest = t;
+  }
+  const perSec = (ms: number) => rt / ((ms - hello.ms) / 1000);
+  const fifoRt = perSec(fifoBest!.ms);
+  const twoRt = perSec(twoBest.ms);
+  row('event delivery, FIFO ABI', `${Math.round(fifoRt)} rt/s`, `ping-pong on FIFO; 2-level alongside: ${Math.round(twoRt)} rt/s`);
+  row('  FIFO / 2-level', `${((fifoRt / twoRt) * 100).toFixed(0)} %`, `${Math.round(fifoBest!.instructions / rt)} vs ${Math.round(twoBest.instructions / rt)} guest instructions per round trip`);
+}
+
+// Grant copies: one 4 KiB page per GNTTABOP_copy, the source a grant reference.
+const gc = await best({ images: [img('bench-gntcopy')] });
+const copies = 100_000;
+const gcSec = (gc.ms - hello.ms) / 1000;
+row('grant copy (4 KiB per call)', `${((copies * 4096) / gcSec / 1e6).toFixed(0)} MB/s`, `${((gcSec * 1e6) / copies).toFixed(2)} us per GNTTABOP_copy (100,000 calls)`);
 
 // Linux: Debian's arm64 cloud kernel with the test's initramfs (src/linux/boot-case.ts), from
 // the start of the run to `Run /init as init process` and to init's last line, beside the real

@@ -26,6 +26,8 @@ export const FIRMWARE_DIR = join(REPO_ROOT, 'firmware');
 const APPS: Array<{ app: string; domains: number }> = [
   { app: 'evtchn-conformance', domains: 1 },
   { app: 'evtchn-pair', domains: 2 },
+  // evtchn-conformance after a switch to the FIFO ABI (issue 15).
+  { app: 'evtchn-conformance-fifo', domains: 1 },
 ];
 
 export const GOLDEN_CASES: GoldenCase[] = APPS.flatMap(({ app, domains }) =>

@@ -40,6 +40,8 @@ export interface DomainConfig {
   initrd?: string | Uint8Array;
   /** Kernel command line, /chosen/bootargs (default: the machine's `cmdline`), as `cmdline=`. */
   cmdline?: string;
+  /** Xen's `xen,enhanced` (default: the machine's `enhanced`, else no), as `enhanced=yes|no`. */
+  enhanced?: boolean;
 }
 
 export interface MachineConfig {
@@ -56,10 +58,16 @@ export interface MachineConfig {
   /** Defaults for every domain, as `--initrd` and `--cmdline`. */
   initrd?: string | Uint8Array;
   cmdline?: string;
+  /** Default for every domU, as `--enhanced`: the hypervisor node and xenstore HVM params. */
+  enhanced?: boolean;
   /** Wall-clock bound on the whole run in ms (default: none); the run ends with `timeout`. */
   timeoutMs?: number;
   /** Bound on guest instructions, every domain together (exact). */
   maxInstructions?: number;
+  /** Host memory one domain's RAM may use, in MiB (default 2048; 0 = no limit), as `--max-host-memory`. */
+  maxHostMemoryMiB?: number;
+  /** Console bytes one domain may print (default 16 MiB; 0 = no limit), as `--max-console-bytes`. */
+  maxConsoleBytes?: number;
   /** Guest instructions per scheduling quantum (default 100,000). */
   quantum?: number;
   /** Varies the quanta reproducibly (as `--seed`). */
@@ -140,8 +148,9 @@ export interface RunReport {
   lines: string[];
   /** Status messages, in order. */
   status: string[];
-  /** Virtual time at the end: instructions retired by every domain plus idle time skipped. */
-  instructions: number;
+  /** Virtual time at the end: instructions retired by every domain plus idle time skipped
+   *  (exact: a bigint once a far deadline moved it past 2^53). */
+  instructions: number | bigint;
   wallMs: number;
 }
 
@@ -149,7 +158,7 @@ export interface RunReport {
 const SLICE_MS = 10;
 
 const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
-const failedEnd = (end: string | undefined) => end !== undefined && /fault|crash|killed by the debugger/.test(end);
+const failedEnd = (end: string | undefined) => end !== undefined && /fault|crash|killed by the debugger|limit:/.test(end);
 
 interface Waiter {
   re: RegExp;
@@ -214,6 +223,8 @@ export class XenvmMachine {
       counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false,
       quantum: config.quantum ?? DEFAULT_QUANTUM,
       seed: config.seed,
+      maxHostMemory: config.maxHostMemoryMiB === undefined ? undefined : config.maxHostMemoryMiB * 1024 * 1024,
+      maxConsoleBytes: config.maxConsoleBytes,
       onConsole: (domid, text) => this.consoleLine(domid, prefixes.get(domid) ?? `d${domid}: `, text),
       onStatus: (s) => this.status(s),
     });
@@ -253,6 +264,8 @@ export class XenvmMachine {
         memoryMiB: d.memoryMiB ?? this.config.memoryMiB,
         initrd: d.initrd ?? this.config.initrd,
         cmdline: d.cmdline ?? this.config.cmdline,
+        // dom0 is the hardware domain, never a dom0less domU.
+        enhanced: privileged ? undefined : (d.enhanced ?? this.config.enhanced),
       },
       this.initrds,
     );
@@ -505,7 +518,7 @@ export class XenvmMachine {
   }
 
   /** Virtual time: guest instructions retired by every domain plus idle time skipped. */
-  now(): number {
+  now(): number | bigint {
     if (this.retiredAtClose) return this.finalReport?.instructions ?? [...this.retiredAtClose.values()].reduce((a, b) => a + b, 0);
     return this.machine.now();
   }

@@ -3,7 +3,7 @@
 import { runImages } from '../machine/run.ts';
 import { runReference } from '../oracle/reference.ts';
 import { diffTranscripts, formatDiff } from '../oracle/transcript-diff.ts';
-import { REFERENCE_USAGE, parseReferenceArgs } from './reference.ts';
+import { REFERENCE_USAGE, parseReferenceArgs, referenceInputProblem } from './reference.ts';
 
 export const DIFF_USAGE = REFERENCE_USAGE.replace('xenvm-emu reference', 'xenvm-emu diff').replace(
   /Boots the arm64[\s\S]*?lines\./,
@@ -23,10 +23,14 @@ export async function diffMain(argv: string[]): Promise<number> {
     return 0;
   }
   const o = args.opts;
-  if (o.cpus !== undefined || o.enhanced) {
-    // The emulator's domains have one vCPU and no hypervisor node of Xen's making yet: its side
-    // would silently run another configuration and every line would differ.
-    process.stderr.write('xenvm-emu diff: --cpus and --enhanced have no emulator side yet; use reference and run\n');
+  if (o.cpus !== undefined) {
+    // The emulator's domains have one vCPU: its side would silently run another configuration.
+    process.stderr.write('xenvm-emu diff: --cpus has no emulator side yet; use reference and run\n');
+    return 2;
+  }
+  const bad = referenceInputProblem(o);
+  if (bad) {
+    process.stderr.write(`xenvm-emu diff: ${bad}\n`);
     return 2;
   }
   // The real Xen run is the slow one; start it first and run the emulator meanwhile.
@@ -40,6 +44,7 @@ export async function diffMain(argv: string[]): Promise<number> {
     memoryMiB: o.memoryMiB,
     initrd: o.initrd,
     cmdline: o.cmdline,
+    enhanced: o.enhanced,
   });
   const real = await reference;
   if (args.raw) process.stderr.write(real.raw);

@@ -1,5 +1,8 @@
 // `xenvm-emu reference`: run guest images under the real Xen 4.17 (in QEMU) and print the
 // transcript, one `dN: text` line per guest console line.
+import { readFileSync, statSync } from 'node:fs';
+import { checkArm64Image } from '../oracle/devicetree.ts';
+import { MAX_INPUT_BYTES } from '../machine/loader/read-file.ts';
 import { runReference, type ReferenceOptions } from '../oracle/reference.ts';
 
 export const REFERENCE_USAGE = `usage: xenvm-emu reference [options] IMAGE...
@@ -11,6 +14,7 @@ options:
   --gic 2|3            QEMU virt GIC version (default 2)
   --xsm dummy|silo     Xen's XSM policy (default dummy)
   --dom0 IMAGE         also boot IMAGE as the privileged dom0 (best effort; d0 lines)
+  --dom0-idle          the dom0 never finishes (e.g. apps/idle): end when the domUs do
   --timeout S          give up after S seconds (default 60)
   --memory MiB         memory per domain (default 64)
   --initrd FILE        give every domU FILE as its ramdisk (multiboot,ramdisk)
@@ -85,6 +89,9 @@ export function parseReferenceArgs(argv: string[]): ParsedArgs {
         opts.cpus = v;
         break;
       }
+      case '--dom0-idle':
+        opts.dom0Idle = true;
+        break;
       case '--enhanced':
         opts.enhanced = true;
         break;
@@ -103,6 +110,36 @@ export function parseReferenceArgs(argv: string[]): ParsedArgs {
   return { ok: true, help: false, opts, raw };
 }
 
+/**
+ * Why the input files of a reference run are bad input (exit 2), found before QEMU starts: each
+ * must be a regular file of bounded size (a device such as /dev/zero would be read for ever),
+ * and each kernel an arm64 Image, as Xen's dom0less loader needs (the oracle checks it again).
+ */
+export function referenceInputProblem(o: ReferenceOptions): string | undefined {
+  const inputs = [...o.images.map((p) => [p, 'image'] as const), ...(o.dom0 ? [[o.dom0, 'dom0 image'] as const] : []), ...(o.initrd ? [[o.initrd, 'initrd'] as const] : [])];
+  for (const [path, what] of inputs) {
+    const bad = inputFileProblem(path, what);
+    if (bad) return bad;
+    if (what === 'initrd') continue;
+    const check = checkArm64Image(new Uint8Array(readFileSync(path)), path);
+    if (!check.ok) return check.error;
+  }
+  return undefined;
+}
+
+/** Why `path` cannot be an input file (missing, not a regular file, too large), or undefined. */
+function inputFileProblem(path: string, what: string): string | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return `cannot read ${what} '${path}': not a regular file${st.isDirectory() ? ' (a directory)' : st.isFIFO() ? ' (a FIFO)' : st.isCharacterDevice() ? ' (a character device)' : ''}`;
+    if (st.size > MAX_INPUT_BYTES) return `cannot read ${what} '${path}': too large: ${st.size} bytes, limit ${MAX_INPUT_BYTES}`;
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return `cannot read ${what} '${path}': ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`;
+  }
+}
+
 export async function referenceMain(argv: string[]): Promise<number> {
   const args = parseReferenceArgs(argv);
   if (!args.ok) {
@@ -112,6 +149,11 @@ export async function referenceMain(argv: string[]): Promise<number> {
   if (args.help) {
     process.stdout.write(REFERENCE_USAGE + '\n');
     return 0;
+  }
+  const bad = referenceInputProblem(args.opts);
+  if (bad) {
+    process.stderr.write(`xenvm-emu reference: ${bad}\n`);
+    return 2;
   }
   const r = await runReference(args.opts);
   for (const l of r.lines) process.stdout.write(l + '\n');

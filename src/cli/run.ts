@@ -6,7 +6,7 @@ import type { RunOptions } from '../machine/run.ts';
 import { collectDomainOptions, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
-import { FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
+import { emptyFilterError, FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
 export const RUN_USAGE = `usage: xenvm-emu run [options] IMAGE...
@@ -25,7 +25,8 @@ options:
   --dom0 IMAGE            also run IMAGE as the privileged dom0 (domid 0)
   --domain dN,KEY=VALUE,...  options for one domain (repeatable): memory=MiB, name=NAME,
                           gic=2|3, dtb=FILE, prefix=TEXT (console line prefix instead of "dN: "),
-                          initrd=FILE, cmdline=TEXT (last: it takes the rest, commas included)
+                          initrd=FILE, enhanced=yes|no, cmdline=TEXT (last: it takes the rest,
+                          commas included)
   --gic 2|3               GIC version (default: what the devicetree says)
   --dtb FILE              devicetree for every domain (default: board.dtb beside each image,
                           else the tree Xen 4.17 builds for a plain dom0less domU of this
@@ -36,11 +37,20 @@ options:
   --initrd FILE           initial ramdisk for every domain: placed after the devicetree as Xen
                           4.17 places it, and named in /chosen (linux,initrd-start/-end)
   --cmdline TEXT          kernel command line for every domain (/chosen/bootargs)
+  --enhanced              every domU is "enhanced" (Xen's xen,enhanced): the generated devicetree
+                          gets the hypervisor node, and with a dom0 the xenstore channel and
+                          HVM params; without a dom0 as later Xen's no-xenstore mode (default:
+                          plain domUs, as the firmware's goldens were recorded)
   --xsm dummy|silo        XSM policy: dummy (upstream default) or silo (no domU<->domU channels)
   --timeout SECONDS       wall-clock bound (default 60; 0 = none)
   --max-instructions N    bound on guest instructions, all domains together
   --seed N                vary scheduling quanta reproducibly (printed, for replay)
   --quantum N             instructions per scheduling quantum (default 100000)
+  --max-host-memory MiB   host memory one domain's RAM may use, counted in pages the guest
+                          touched (default 2048; 0 = no limit). A domain past it ends with a
+                          report (domain, vCPU, PC); the others go on
+  --max-console-bytes N   console output one domain may print (default 16777216; 0 = no
+                          limit); past it, one "console output truncated" line, then nothing
   --trace                 print one line per hypercall and event to stderr
   --trace-filter EXPR     with --trace (implied): print only matching events; may be repeated.
                           ${FILTER_HELP}
@@ -48,6 +58,8 @@ options:
                           it with 'xenvm-emu trace FILE'
   --perfetto FILE         write every event to FILE as Chrome trace-event JSON for
                           ui.perfetto.dev or chrome://tracing (1 us on its axis = 1 instruction)
+  --trace-max-bytes N     stop writing --trace-file and --perfetto files at N bytes each
+                          (whole events only; a Perfetto file stays valid JSON); default none
   --gdb PORT              serve GDB's remote protocol on 127.0.0.1, one port per domain: the
                           first domain (dom0 if given, else d1) on PORT, the next on PORT+1, ...
                           (0 = free ports; each is printed). Connect with gdb-multiarch:
@@ -64,11 +76,15 @@ const SPEC: Record<string, OptionSpec> = {
   '--memory': { value: true },
   '--initrd': { value: true },
   '--cmdline': { value: true },
+  '--enhanced': { value: false },
   '--xsm': { value: true },
   '--timeout': { value: true },
   '--max-instructions': { value: true },
   '--seed': { value: true },
   '--quantum': { value: true },
+  '--max-host-memory': { value: true },
+  '--max-console-bytes': { value: true },
+  '--trace-max-bytes': { value: true },
   '--trace': { value: false },
   '--trace-filter': { value: true, repeat: true },
   '--trace-file': { value: true },
@@ -87,6 +103,8 @@ export type RunCliOptions = RunOptions & {
   traceFile?: string;
   /** Perfetto output file (--perfetto). */
   perfetto?: string;
+  /** Size limit of each trace file (--trace-max-bytes). */
+  traceMaxBytes?: number;
 };
 
 /** Parses `run` arguments; shared with `demo` and `diff`. */
@@ -109,6 +127,8 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   }
   const filters = o.get('--trace-filter');
   if (filters) {
+    const empty = emptyFilterError(filters);
+    if (empty) return { ok: false, error: empty };
     const f = parseFilter(filters);
     if (!f.ok) return f;
     opts.traceFilter = f.filter;
@@ -122,12 +142,16 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   opts.initrd = one('--initrd');
   if (opts.initrd === '') return { ok: false, error: '--initrd needs a file name' };
   opts.cmdline = one('--cmdline');
+  if (o.has('--enhanced')) opts.enhanced = true;
   const ints: [string, number, number, (v: number | undefined) => void][] = [
     ['--memory', 1, MAX_MEMORY_MIB, (v) => (opts.memoryMiB = v)],
     ['--timeout', 0, 86400, (v) => (opts.timeoutMs = v === undefined ? 60_000 : v === 0 ? undefined : v * 1000)],
     ['--max-instructions', 1, Number.MAX_SAFE_INTEGER, (v) => (opts.maxInstructions = v)],
     ['--seed', 0, 0xffffffff, (v) => (opts.seed = v)],
     ['--quantum', 1000, 1e9, (v) => (opts.quantum = v)],
+    ['--max-host-memory', 0, 1 << 20, (v) => (opts.maxHostMemoryMiB = v)],
+    ['--max-console-bytes', 0, Number.MAX_SAFE_INTEGER, (v) => (opts.maxConsoleBytes = v)],
+    ['--trace-max-bytes', 1024, Number.MAX_SAFE_INTEGER, (v) => (opts.traceMaxBytes = v)],
   ];
   for (const [name, min, max, set] of ints) {
     const r = intOption(one(name), name, min, max);
@@ -143,6 +167,9 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   } else if (o.has('--gdb-wait')) {
     return { ok: false, error: '--gdb-wait needs --gdb PORT' };
   }
+  if (opts.traceMaxBytes !== undefined && opts.traceFile === undefined && opts.perfetto === undefined) {
+    return { ok: false, error: '--trace-max-bytes needs --trace-file or --perfetto' };
+  }
   if (!help && opts.images.length === 0 && !opts.dom0) return { ok: false, error: 'no IMAGE given' };
   return { ok: true, help, opts };
 }
@@ -153,8 +180,8 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
  * does not know, so a new option cannot be dropped silently on its way to the machine.
  */
 const WIRED = new Set([
-  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
-  'traceText', 'traceFilter', 'traceFile', 'perfetto',
+  'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'enhanced', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
+  'maxHostMemoryMiB', 'maxConsoleBytes', 'traceText', 'traceFilter', 'traceFile', 'perfetto', 'traceMaxBytes',
 ]);
 
 /** The machine a `run` command line describes, for the library API (src/api). */
@@ -178,10 +205,13 @@ export function runConfig(opts: RunCliOptions, trace: TraceBus | undefined): Res
       memoryMiB: opts.memoryMiB,
       initrd: opts.initrd,
       cmdline: opts.cmdline,
+      enhanced: opts.enhanced,
       timeoutMs: opts.timeoutMs,
       maxInstructions: opts.maxInstructions,
       quantum: opts.quantum,
       seed: opts.seed,
+      maxHostMemoryMiB: opts.maxHostMemoryMiB,
+      maxConsoleBytes: opts.maxConsoleBytes,
       // A lone domain with nothing that needs virtual time runs at full engine speed.
       counted: opts.counted ?? false,
       gdb: opts.gdb,
@@ -203,6 +233,8 @@ export async function runWithOutput(opts: RunCliOptions): Promise<number> {
       filter: opts.traceFilter,
       jsonl: opts.traceFile,
       perfetto: opts.perfetto,
+      maxBytes: opts.traceMaxBytes,
+      onTruncated: (path, limit) => process.stderr.write(`xenvm-emu: trace file ${path} truncated at ${limit} bytes (--trace-max-bytes); later events are not in it\n`),
     });
     if (!outputs.ok) {
       process.stderr.write(`xenvm-emu: ${outputs.error}\n`);

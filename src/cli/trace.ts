@@ -1,7 +1,6 @@
 // `xenvm-emu trace FILE.jsonl`: re-render a saved trace as text, filtered, with a summary.
-import { readFileSync } from 'node:fs';
-import { FILTER_HELP, matchesFilter, parseFilter } from '../trace/filter.ts';
-import { parseJsonl } from '../trace/jsonl.ts';
+import { emptyFilterError, FILTER_HELP, matchesFilter, parseFilter } from '../trace/filter.ts';
+import { parseJsonlFile } from '../trace/jsonl.ts';
 import { formatSummary, summarize } from '../trace/summary.ts';
 import { formatEvent } from '../trace/text.ts';
 import { parseArgs, type OptionSpec } from './args.ts';
@@ -44,19 +43,14 @@ export async function traceMain(argv: string[]): Promise<number> {
   }
   if (p.positional.length !== 1) return usageError(p.positional.length ? 'one FILE.jsonl at a time' : 'no FILE.jsonl given');
   if (o.has('--summary-only') && o.has('--no-summary')) return usageError('--summary-only and --no-summary exclude each other');
+  const empty = emptyFilterError(o.get('--trace-filter') ?? []);
+  if (empty) return usageError(empty);
   const f = parseFilter(o.get('--trace-filter') ?? []);
   if (!f.ok) return usageError(f.error);
   const path = p.positional[0];
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    process.stderr.write(`xenvm-emu trace: cannot read ${path}: ${(e as Error).message}\n`);
-    return 2;
-  }
-  const parsed = parseJsonl(text);
+  const parsed = parseJsonlFile(path);
   if (!parsed.ok) {
-    process.stderr.write(`xenvm-emu trace: ${path}:${parsed.line}: ${parsed.error}\n`);
+    process.stderr.write(`xenvm-emu trace: ${parsed.line ? `${path}:${parsed.line}: ` : ''}${parsed.error}\n`);
     return 2;
   }
   const out: string[] = [];

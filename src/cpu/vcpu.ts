@@ -239,6 +239,20 @@ export class Vcpu {
     this.pcNow = BigInt(entry);
   }
 
+  /**
+   * Host memory at guest-physical `gpa` beside RAM (a grant frame, another domain's granted
+   * page): the guest's loads and stores reach `bytes` directly. Read-only pages fault on writes.
+   */
+  mapHostPages(gpa: bigint, bytes: Uint8Array, writable: boolean): string | undefined {
+    const err = this.engine.mapPtr(gpa, bytes, writable ? UcProt.ALL : UcProt.READ | UcProt.EXEC);
+    return err === UcErr.OK ? undefined : `cannot map 0x${gpa.toString(16)}: ${this.engine.strerror(err)}`;
+  }
+
+  unmapHostPages(gpa: bigint, size: number): string | undefined {
+    const err = this.engine.unmap(gpa, size);
+    return err === UcErr.OK ? undefined : `cannot unmap 0x${gpa.toString(16)}: ${this.engine.strerror(err)}`;
+  }
+
   mapMmio(base: number, size: number, dev: MmioDevice): string | undefined {
     const err = this.engine.mmioMap(base, size, (o, s) => dev.read(o, s), (o, s, v) => dev.write(o, s, v));
     return err === UcErr.OK ? undefined : `cannot map MMIO at 0x${base.toString(16)}: ${this.engine.strerror(err)}`;

@@ -248,6 +248,12 @@ class WorldCampaign {
       const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[2]), 8);
       if (b) windows.push({ ptr: new DataView(b.buffer, b.byteOffset).getBigUint64(0, true), len: VCPU_RUNSTATE_INFO_SIZE });
     }
+    // FIFO: the frames a domain hands Xen for its control blocks and event arrays (PAGE numbers).
+    let fifoFrame: bigint | undefined;
+    if (evCmd === EVTCHNOP.init_control || evCmd === EVTCHNOP.expand_array) {
+      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[1]), 8);
+      if (b) fifoFrame = new DataView(b.buffer, b.byteOffset).getBigUint64(0, true);
+    }
     const before = new Map(this.ports);
 
     const t0 = performance.now();
@@ -289,6 +295,12 @@ class WorldCampaign {
       });
     }
 
+    // Read in whole, so -EFAULT can only be the copy-out of link_bits: the switch is done anyway.
+    if (fifoFrame !== undefined && (r === 0 || r === -Errno.EFAULT)) {
+      let frames = sh.unmodelled.get(domid);
+      if (!frames) sh.unmodelled.set(domid, (frames = new Set()));
+      if (fifoFrame < 1n << 40n) frames.add(Number(fifoFrame));
+    }
     // Event bits the call should have set or cleared.
     if (nr === Hypercall.event_channel_op) this.predictEvtchn(d, evCmd, argPort, r, before);
 
@@ -408,11 +420,40 @@ class WorldCampaign {
     }
   }
 
+  /** A FIFO domain's event state, taken as it is (no FIFO model yet): see Shadow.unmodelled. */
+  private takeEventState(d: FuzzDomain, frames: Set<number>): void {
+    const sh = this.shadow;
+    const ram = sh.ram.get(d.domid)!;
+    const take = (gpa: number, len: number) => {
+      const off = gpa - FUZZ_RAM_BASE;
+      if (off >= 0 && off + len <= FUZZ_RAM_SIZE) ram.set(d.memory.bytes.subarray(off, off + len), off);
+    };
+    for (const f of frames) take(f * 4096, 4096);
+    if (d.sharedInfoGpa !== undefined) take(d.sharedInfoGpa, 4096);
+    d.vcpus.forEach((v, i) => {
+      if (v.vcpuInfoGpa !== undefined) take(v.vcpuInfoGpa, 48);
+      sh.upcalls.get(d.domid)![i] = v.upcalls;
+      if (this.w.xen.pollSatisfied(d.domid, i)) sh.pollWoken.get(d.domid)!.add(i);
+      if (!this.w.xen.evtchn.isPolling(d.domid, i)) sh.polling.get(d.domid)!.delete(i);
+    });
+    const pages = this.w.xen.evtchn.pages(d);
+    sh.xenPage.get(d.domid)!.set(pages.xenPage);
+    d.vcpus.forEach((_v, i) => {
+      if (!pages.usesDummy(i)) return;
+      const ref = pages.vcpuInfo(i);
+      sh.dummy.set(ref.buf.subarray(ref.off, ref.off + sh.dummy.length));
+    });
+  }
+
   /** Every byte Xen can write, compared with the shadow; upcalls and polls with the model's. */
   private checkEverything(): void {
     const w = this.w;
     const sh = this.shadow;
     let dummyChecked = false;
+    for (const d of w.doms) {
+      const frames = sh.unmodelled.get(d.domid);
+      if (frames) this.takeEventState(d, frames);
+    }
     for (const d of w.doms) {
       const want = sh.ram.get(d.domid)!;
       const got = d.memory.bytes;

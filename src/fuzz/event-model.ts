@@ -44,6 +44,13 @@ export class Shadow {
   /** SCHEDOP_poll: vCPUs polling and their poll_evtchn (-1: several ports). */
   readonly polling = new Map<number, Map<number, number>>();
   readonly pollWoken = new Map<number, Set<number>>();
+  /**
+   * Domains that switched to the FIFO ABI (EVTCHNOP_init_control succeeded), with the frames
+   * they gave Xen for it. No FIFO model is plugged in yet: their event state (these frames,
+   * shared_info, vcpu_infos, upcalls, polls) is taken as it is, the rest of their RAM and
+   * every other invariant still checked.
+   */
+  readonly unmodelled = new Map<number, Set<number>>();
 
   constructor(
     world: World,
@@ -145,7 +152,7 @@ function setBit(buf: Uint8Array, base: number, n: number): boolean {
 export const twoLevelModel: EventAbiModel = {
   name: '2-level',
   setPending(sh, d, v, port) {
-    if (port >= EVTCHN_2L_NR_CHANNELS) return;
+    if (port >= EVTCHN_2L_NR_CHANNELS || sh.unmodelled.has(d)) return;
     const si = sh.sharedInfo(d);
     if (setBit(si.buf, si.off + SharedInfo.evtchnPending, port)) return;
     if (!bit(si.buf, si.off + SharedInfo.evtchnMask, port)) {
@@ -155,12 +162,12 @@ export const twoLevelModel: EventAbiModel = {
     sh.checkPollers(d, port);
   },
   clearPending(sh, d, port) {
-    if (port >= EVTCHN_2L_NR_CHANNELS) return;
+    if (port >= EVTCHN_2L_NR_CHANNELS || sh.unmodelled.has(d)) return;
     const si = sh.sharedInfo(d);
     si.buf[si.off + SharedInfo.evtchnPending + (port >>> 3)] &= ~(1 << (port & 7));
   },
   unmask(sh, d, v, port) {
-    if (port >= EVTCHN_2L_NR_CHANNELS) return;
+    if (port >= EVTCHN_2L_NR_CHANNELS || sh.unmodelled.has(d)) return;
     const si = sh.sharedInfo(d);
     const mi = si.off + SharedInfo.evtchnMask + (port >>> 3);
     const m = 1 << (port & 7);

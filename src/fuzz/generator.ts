@@ -502,7 +502,7 @@ export function copyOutWindows(nr: number, a: readonly bigint[]): { ptr: bigint;
   const at = (len: number) => [{ ptr: BigInt.asUintN(64, a[1] ?? 0n), len }];
   switch (nr) {
     case Hypercall.event_channel_op: {
-      const sizes: Record<number, number> = { [EVTCHNOP.alloc_unbound]: 8, [EVTCHNOP.bind_interdomain]: 12, [EVTCHNOP.bind_virq]: 12, [EVTCHNOP.bind_ipi]: 8, [EVTCHNOP.status]: 24 };
+      const sizes: Record<number, number> = { [EVTCHNOP.alloc_unbound]: 8, [EVTCHNOP.bind_interdomain]: 12, [EVTCHNOP.bind_virq]: 12, [EVTCHNOP.bind_ipi]: 8, [EVTCHNOP.status]: 24, [EVTCHNOP.init_control]: 24 };
       return sizes[i32] ? at(sizes[i32]) : [];
     }
     case Hypercall.xen_version: {

@@ -73,6 +73,29 @@ export function linuxLinesThatMatter(transcript: string | string[]): string[] {
   return out;
 }
 
+/**
+ * An enhanced domU (issue 15) adds Linux's Xen support: every line from its Xen drivers
+ * ("Xen 4.17 support found", "xen:grant_table: ...", "Grant table initialized", "xen:events:
+ * Using ... ABI", "Xen: initializing cpu0", "xen:balloon: ...", xenbus) must match as well.
+ */
+export const XEN_MATTERS: Rule[] = [{ name: 'xen', re: /^([Xx]en[: ]|xen[-_a-z]*: |Grant table |xenbus)/ }];
+
+export interface CompareOptions {
+  /** Also compare the Xen drivers' lines (XEN_MATTERS). */
+  xen?: boolean;
+}
+
+function selectLines(transcript: string | string[], o: CompareOptions): string[] {
+  const rules = o.xen ? [...MATTERS, ...XEN_MATTERS] : MATTERS;
+  const out: string[] = [];
+  for (const line of splitTranscript(transcript)) {
+    const text = kernelText(line);
+    if (!rules.some((r) => r.re.test(text))) continue;
+    out.push(normaliseLine(text));
+  }
+  return out;
+}
+
 /** Every line that reports a kernel problem (WARNING, Oops, BUG:, Call trace:, ...). */
 export function linuxProblems(transcript: string | string[]): string[] {
   return splitTranscript(transcript).map(kernelText).filter((t) => PROBLEM.test(t));
@@ -87,9 +110,9 @@ export type LinuxBootComparison =
  * On a difference: the first position where they part, the expected lines `actual` lacks
  * and the lines it has that were not expected (as multisets, so reordering shows as both).
  */
-export function compareLinuxBoot(expected: string | string[], actual: string | string[]): LinuxBootComparison {
-  const want = linuxLinesThatMatter(expected);
-  const got = linuxLinesThatMatter(actual);
+export function compareLinuxBoot(expected: string | string[], actual: string | string[], opts: CompareOptions = {}): LinuxBootComparison {
+  const want = selectLines(expected, opts);
+  const got = selectLines(actual, opts);
   const problems = linuxProblems(actual);
   let index = 0;
   while (index < want.length && index < got.length && want[index] === got[index]) index++;

@@ -1,11 +1,12 @@
 /**
  * Per-domain options (issue 6): what one domain gets that differs from the run's defaults —
  * its RAM, its name, its board (GIC version or a devicetree of its own), the prefix of its
- * console lines, its initrd and its kernel command line. The command line spells one
- * domain's options as
+ * console lines, its initrd, whether it is "enhanced" (Xen's xen,enhanced) and its kernel
+ * command line. The command line spells one domain's options as
  *
  *     --domain d2,memory=32,name=right,gic=3,prefix=R:
  *     --domain d0,dtb=boards/my-dom0.dtb
+ *     --domain d1,enhanced=yes
  *     --domain d1,initrd=initramfs.cpio.gz,cmdline=console=ttyAMA0 earlycon=pl011,0x22000000
  *
  * (repeatable; later keys win). A kernel command line has commas of its own, so `cmdline=`
@@ -29,6 +30,11 @@ export interface DomainOverrides {
   initrd?: string;
   /** Kernel command line, /chosen/bootargs (instead of --cmdline); '' = none. */
   cmdline?: string;
+  /**
+   * Xen's `xen,enhanced` dom0less option (`enhanced=yes|no`, instead of --enhanced): the
+   * generated devicetree gets the hypervisor node and Xen's side gets the xenstore parameters.
+   */
+  enhanced?: boolean;
 }
 
 /**
@@ -40,7 +46,7 @@ export interface DomainOverrides {
 export const MAX_MEMORY_MIB = 3072;
 
 export const DOMAIN_OPTION_HELP =
-  'dN,key=value,... with keys memory (MiB), name, gic (2|3), dtb (file), prefix (console line prefix), initrd (file), cmdline (kernel command line: last, takes the rest)';
+  'dN,key=value,... with keys memory (MiB), name, gic (2|3), dtb (file), prefix (console line prefix), enhanced (yes|no), initrd (file), cmdline (kernel command line: last, takes the rest)';
 
 /** Highest domid a dom0less domU gets here (DOMID_FIRST_RESERVED is 0x7ff0). */
 const MAX_DOMID = 0x7fef;
@@ -84,6 +90,10 @@ export function parseDomainOption(text: string): Result<{ domid: number; overrid
       case 'initrd':
         if (value === '') return { ok: false, error: `--domain d${domid}: initrd is empty` };
         overrides.initrd = value;
+        break;
+      case 'enhanced':
+        if (value !== 'yes' && value !== 'no') return { ok: false, error: `--domain d${domid}: enhanced takes yes or no, not '${value}'` };
+        overrides.enhanced = value === 'yes';
         break;
       case 'cmdline':
         // The rest of the value, commas included ("earlycon=pl011,0x22000000").

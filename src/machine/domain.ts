@@ -18,6 +18,7 @@ import type { GuestRange } from './loader/place-modules.ts';
 import { GUEST_VPL011_SPI, LineBuffer, PL011_SIZE, Vpl011 } from './pl011.ts';
 import { hex, type Result } from './result.ts';
 import type { GuestBitWatch } from './guest-bits.ts';
+import type { VTime } from './vtime.ts';
 
 /** Why a vCPU is not running right now. */
 export type RunState =
@@ -27,7 +28,7 @@ export type RunState =
   /** SCHEDOP_block: wakes when an event is pending (evtchn_upcall_pending) or an IRQ is signalled. */
   | { kind: 'blocked'; pc: bigint }
   /** SCHEDOP_poll: wakes when a polled port becomes pending, an IRQ is signalled, or at `deadline` (virtual ns). */
-  | { kind: 'poll'; pc: bigint; ports: number[]; deadline: number | undefined }
+  | { kind: 'poll'; pc: bigint; ports: number[]; deadline: VTime | undefined }
   | { kind: 'done'; reason: string };
 
 export interface DomainSpec {
@@ -42,6 +43,8 @@ export interface DomainSpec {
   initrd?: Uint8Array;
   /** Kernel command line: /chosen/bootargs. */
   cmdline?: string;
+  /** Xen's `xen,enhanced` dom0less option: the xenstore HVM params (and a grant table in use). */
+  enhanced?: boolean;
   board: Board;
   /** RAM size in bytes (the base comes from the board's first memory bank). */
   memoryBytes: number;
@@ -133,7 +136,16 @@ export class MachineDomain {
       // Xen on Arm injects the event-channel PPI on the 0->1 edge of evtchn_upcall_pending.
       raiseUpcall: () => gic.pulse(0, this.eventIntid),
     };
-    this.xen = { domid: spec.domid, name: spec.name, privileged: spec.privileged, memory, vcpus: [xenVcpu], dying: false };
+    this.xen = {
+      domid: spec.domid,
+      name: spec.name,
+      privileged: spec.privileged,
+      memory,
+      vcpus: [xenVcpu],
+      dying: false,
+      // Grant frames and granted pages go into the vCPU's engine beside RAM.
+      physmap: { map: (gpa, bytes, w) => vcpu.mapHostPages(gpa, bytes, w), unmap: (gpa, size) => vcpu.unmapHostPages(gpa, size) },
+    };
   }
 
   static create(spec: DomainSpec, hooks: DomainHooks): Result<MachineDomain> {

@@ -18,6 +18,8 @@ import { vcpuAffinity } from '../gic/index.ts';
 import { gicTraceObserver } from '../trace/gic.ts';
 import { GuestBitWatch } from './guest-bits.ts';
 import { hex, type Result } from './result.ts';
+import { residentBytes } from '../mem/resident.ts';
+import { vbig, vclampDistance, vmin, vsub, vtime, type VTime } from './vtime.ts';
 
 export interface MachineOptions {
   xsm: XsmPolicy;
@@ -37,7 +39,23 @@ export interface MachineOptions {
   onConsole(domid: number, text: string): void;
   /** Status messages (shutdowns, faults, limits), not part of the transcript. */
   onStatus(text: string): void;
+  /**
+   * Host memory one domain's RAM may use, in bytes (default DEFAULT_MAX_HOST_MEMORY; 0 = no
+   * limit): the pages its guest touched (src/mem/resident.ts). A domain whose RAM is larger is
+   * counted (so its runs end regularly) and checked between runs; past the limit it ends.
+   */
+  maxHostMemory?: number;
+  /** Console bytes one domain may print (default DEFAULT_MAX_CONSOLE_BYTES; 0 = no limit);
+   *  past it, one "output truncated" status line and nothing more from that domain. */
+  maxConsoleBytes?: number;
 }
+
+/** Default per-domain host memory limit: 2 GiB. */
+export const DEFAULT_MAX_HOST_MEMORY = 2048 * 1024 * 1024;
+/** Default per-domain console output limit: 16 MiB. */
+export const DEFAULT_MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
+/** Shortest wall time between two host memory checks of one domain. */
+const MEMORY_CHECK_MS = 10;
 
 export type RunEnd =
   | { kind: 'finished' }
@@ -88,13 +106,22 @@ export class Machine {
   readonly xen: XenServices;
   readonly domains: MachineDomain[] = [];
   private readonly opts: MachineOptions;
-  /** Virtual time spent with every vCPU idle (poll timeouts fast-forward it). */
+  /**
+   * Virtual time spent with every vCPU idle (poll timeouts and timer deadlines fast-forward it),
+   * exact: a number while the whole clock stays below 2^53 ns, and from the first jump past that
+   * (a guest's far deadline) `idleHigh` holds the rest, so `now()` stays exact (src/machine/vtime.ts).
+   */
   private idleTime = 0;
+  private idleHigh = 0n;
   private rng: number;
   private current: MachineDomain | undefined;
   private lastRun: MachineDomain | undefined;
   /** Set only while `runAsync` runs under a debugger. */
   private debugger: MachineDebugger | undefined;
+  /** Domains whose RAM exceeds the host memory limit: checked between runs, with when next. */
+  private readonly memoryWatch = new Map<MachineDomain, number>();
+  /** Console bytes printed per domain (up to the limit), and the domains cut off. */
+  private readonly consoleBytes = new Map<MachineDomain, number>();
 
   constructor(opts: MachineOptions) {
     this.opts = opts;
@@ -117,11 +144,64 @@ export class Machine {
     opts.trace.clock = () => this.now();
   }
 
-  /** Virtual time: instructions retired by every vCPU plus idle time skipped. */
-  now(): number {
+  /** Virtual time: instructions retired by every vCPU plus idle time skipped (exact). */
+  now(): VTime {
     let t = this.idleTime;
     for (const d of this.domains) t += d.vcpu.retired;
-    return t;
+    // Instructions retired stay far below 2^53 (years of guest time): only idle jumps leave it.
+    return this.idleHigh === 0n ? t : vtime(this.idleHigh + BigInt(t));
+  }
+
+  /** Skips idle virtual time forward to `t` (a deadline after now). */
+  private fastForward(now: VTime, t: VTime): void {
+    if (t <= now) return;
+    if (typeof t === 'number' && this.idleHigh === 0n) {
+      // Both safe integers, and so is their difference: the number path stays exact.
+      this.idleTime += t - (now as number);
+      return;
+    }
+    // Past 2^53: all idle time moves to the bigint, and the number part restarts at 0 so that
+    // retired + idleTime (now()'s sum) is always a small, exact number.
+    this.idleHigh = this.idleHigh + BigInt(this.idleTime) + vbig(vsub(t, now));
+    this.idleTime = 0;
+  }
+
+  /** Counts a console line against the domain's limit; false once it is cut off. */
+  private consoleAllowed(d: MachineDomain, text: string): boolean {
+    const cap = this.opts.maxConsoleBytes ?? DEFAULT_MAX_CONSOLE_BYTES;
+    if (cap <= 0) return true;
+    const used = this.consoleBytes.get(d) ?? 0;
+    if (used > cap) return false;
+    const now = used + text.length + 1;
+    this.consoleBytes.set(d, now);
+    if (now <= cap) return true;
+    this.opts.onStatus(`d${d.domid}: console output truncated: more than ${cap} bytes printed (--max-console-bytes); the rest of its output is dropped`);
+    return false;
+  }
+
+  /**
+   * Ends `d` if its RAM now uses more host memory than the limit. Checked after its runs, every
+   * 10 to 100 ms of wall time (a scan of 1 GiB takes a few ms), so a guest can pass the limit by
+   * what it touches in between before it is stopped.
+   */
+  private checkHostMemory(d: MachineDomain): void {
+    const next = this.memoryWatch.get(d);
+    if (next === undefined || d.done) return;
+    const t = performance.now();
+    if (t < next) return;
+    const used = residentBytes(d.memory.bytes) ?? 0;
+    const t2 = performance.now();
+    // At most ~5% of the time on scans, but never more than 100 ms apart (a loaded host makes
+    // one slow scan look expensive).
+    this.memoryWatch.set(d, t2 + Math.min(100, Math.max(MEMORY_CHECK_MS, 20 * (t2 - t))));
+    const cap = this.opts.maxHostMemory ?? DEFAULT_MAX_HOST_MEMORY;
+    if (used <= cap) return;
+    const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) ? 1 : 0)} MiB`;
+    this.opts.onStatus(
+      `d${d.domid}v0 host memory limit: its RAM uses ${mib(used)} of host memory, over the limit of ${mib(cap)} (--max-host-memory); ` +
+        `the domain ends at ${d.where(d.vcpu.pc)}`,
+    );
+    this.end(d, 'limit: host memory');
   }
 
   private byDomid(domid: number): MachineDomain | undefined {
@@ -135,6 +215,7 @@ export class Machine {
         traps: this.trapsFor(() => this.current),
         onConsoleLine: (d, text, via) => {
           if (text.startsWith('Test result:') && d.result === undefined) d.result = text.slice('Test result:'.length).trim();
+          if (!this.consoleAllowed(d, text)) return;
           this.opts.onConsole(d.domid, text);
           if (this.opts.trace.on) this.opts.trace.emit({ kind: 'console', domid: d.domid, text, via });
         },
@@ -158,6 +239,13 @@ export class Machine {
     );
     if (!r.ok) return r;
     this.domains.push(r.value);
+    const memCap = this.opts.maxHostMemory ?? DEFAULT_MAX_HOST_MEMORY;
+    if (memCap > 0 && r.value.memory.size > memCap && residentBytes(r.value.memory.bytes) !== undefined) {
+      // Only a domain with more RAM than the limit can pass it. It is counted so that its runs
+      // end every quantum (an uncounted lone vCPU would run until the timeout in one go).
+      r.value.vcpu.needVirtualTime();
+      this.memoryWatch.set(r.value, 0);
+    }
     if (this.opts.trace.on) {
       r.value.bits = new GuestBitWatch(r.value.domid, r.value.memory, this.opts.trace);
       // The CPU's side of each interrupt: vector entry and the return to the interrupted code.
@@ -166,7 +254,12 @@ export class Machine {
         this.opts.trace.emit({ kind: 'irq', domid: d.domid, vcpu: 0, intid: -1, change: step.kind === 'taken' ? 'taken' : 'return', pc: step.kind === 'taken' ? step.elr : step.pc }),
       );
     }
-    this.xen.createDomainState(r.value.xen, { isConsole: true, maxEvtchnPort: spec.privileged ? undefined : 1023 });
+    this.xen.createDomainState(r.value.xen, {
+      isConsole: true,
+      maxEvtchnPort: spec.privileged ? undefined : 1023,
+      // Xen's xenstore domain is the hardware domain, when there is one (added first).
+      enhanced: spec.enhanced ? { xenstoreDomid: this.byDomid(0)?.xen.privileged ? 0 : undefined } : undefined,
+    });
     this.hv.addDomain(r.value.xen);
     if (this.opts.trace.on) {
       this.opts.trace.emit({ kind: 'domain_start', domid: r.value.domid, name: r.value.name, entry: r.value.image.entry, dtb: r.value.dtbAddress });
@@ -329,7 +422,9 @@ export class Machine {
           kind: 'poll',
           pc,
           ports: o.ports,
-          deadline: o.timeoutNs > 0n ? Number(o.timeoutNs) : undefined,
+          // Xen hands the timeout to set_timer() as an s_time_t (signed 64-bit ns): all-ones
+          // is -1, a time already past, so the poll times out at once (test/golden/time-jump.*).
+          deadline: o.timeoutNs !== 0n ? vtime(BigInt.asIntN(64, o.timeoutNs)) : undefined,
         };
         break;
       case 'shutdown':
@@ -428,12 +523,13 @@ export class Machine {
       return { kind: 'instruction-limit', limit: limits.maxInstructions };
     }
     // A domain's due timer interrupts are raised before it is woken or runs (they may wake it).
-    let nextTimer = Infinity;
+    let nextTimer: VTime | undefined;
     for (let i = 0; i < doms.length; i++) {
       const x = doms[i];
       if (x.done) continue;
       x.timers.update(now);
-      nextTimer = Math.min(nextTimer, x.timers.nextDeadline());
+      const t = x.timers.nextDeadline();
+      if (t !== undefined && (nextTimer === undefined || t < nextTimer)) nextTimer = t;
       this.wake(x);
     }
     // Round robin in domid order: the first runnable domain at or after p.rr, else the first.
@@ -451,9 +547,9 @@ export class Machine {
       const live = doms.filter((d) => !d.done);
       // Fast-forward virtual time to the earliest poll or timer deadline, if any.
       let wakeAt = nextTimer;
-      for (const d of live) if (d.state.kind === 'poll' && d.state.deadline !== undefined) wakeAt = Math.min(wakeAt, d.state.deadline);
-      if (wakeAt !== Infinity) {
-        this.idleTime += Math.max(0, wakeAt - now);
+      for (const d of live) if (d.state.kind === 'poll') wakeAt = vmin(wakeAt, d.state.deadline);
+      if (wakeAt !== undefined) {
+        this.fastForward(now, wakeAt);
         return undefined;
       }
       return { kind: 'deadlock', report: this.deadlockReport(live) };
@@ -468,8 +564,8 @@ export class Machine {
     // quantum varies so that timing-dependent guest bugs show up reproducibly.
     let budget = nRunnable > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
     // Run no further than the next timer deadline (any domain's), so it fires on time.
-    if (nextTimer !== Infinity) budget = Math.min(budget, Math.max(1, Math.ceil(nextTimer - now)));
-    if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - now);
+    if (nextTimer !== undefined) budget = vclampDistance(nextTimer, now, 1, budget);
+    if (limits.maxInstructions !== undefined) budget = vclampDistance(limits.maxInstructions, now, 0, budget);
     if (allReported) {
       if (p.graceLeft <= 0) return { kind: 'finished' };
       budget = Math.min(budget, p.graceLeft);
@@ -487,7 +583,7 @@ export class Machine {
     const exit = d.vcpu.run(Math.max(1, budget), allReported && !d.vcpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;
     d.bits?.check(d.xen.sharedInfoGpa);
-    if (allReported) p.graceLeft -= this.now() - before;
+    if (allReported) p.graceLeft -= Number(vsub(this.now(), before));
     switch (exit.kind) {
       case 'budget':
       case 'breakpoint':
@@ -529,6 +625,7 @@ export class Machine {
         break;
       }
     }
+    if (this.memoryWatch.size !== 0) this.checkHostMemory(d);
     this.debugger?.afterRun(d, exit);
     return undefined;
   }

@@ -42,6 +42,9 @@ export const PL011_SIZE = 0x1000;
 export { GUEST_VPL011_SPI } from './fdt/domu.ts';
 
 /** Collects bytes into lines; `onLine` gets each line without its newline (and without a CR before it). */
+/** Longest console line kept whole (bytes). */
+const MAX_LINE = 65536;
+
 export class LineBuffer {
   private pending = '';
   constructor(private readonly onLine: (text: string) => void) {}
@@ -53,6 +56,13 @@ export class LineBuffer {
       this.onLine(line);
     } else {
       this.pending += String.fromCharCode(byte);
+      // A guest that never prints a newline must not grow this without bound: a very long
+      // line goes out in pieces (console output as a whole is capped by the machine).
+      if (this.pending.length >= MAX_LINE) {
+        const line = this.pending;
+        this.pending = '';
+        this.onLine(line);
+      }
     }
   }
 

@@ -2,6 +2,7 @@
  * Running images end to end: resolve each image's board devicetree, build the machine, run it,
  * and summarise. Used by the CLI (`run`, `demo`, `diff`) and by the tests.
  */
+import type { VTime } from './vtime.ts';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { packageRoot } from '../package-root.ts';
@@ -35,12 +36,22 @@ export interface RunOptions {
   initrd?: string;
   /** Kernel command line for every domain (a domain's `cmdline=` overrides it). */
   cmdline?: string;
+  /**
+   * Make every domU "enhanced" (Xen's `xen,enhanced`; a domain's `enhanced=` overrides it).
+   * Default false: the project's firmware is run, and its goldens were recorded, as plain
+   * dom0less domUs (its own board.dtb describes the hypervisor node it needs).
+   */
+  enhanced?: boolean;
   /** Count instructions even for a lone domain (virtual time in results; slower). */
   counted?: boolean;
   /** Per-domain overrides, `dN,key=value,...` each (see domain-options.ts). */
   domainOptions?: string[];
   timeoutMs?: number;
   maxInstructions?: number;
+  /** Host memory one domain's RAM may use, in MiB (default 2048; 0 = no limit). */
+  maxHostMemoryMiB?: number;
+  /** Console bytes one domain may print (default 16 MiB; 0 = no limit). */
+  maxConsoleBytes?: number;
   /** Instructions per scheduling quantum. */
   quantum?: number;
   seed?: number;
@@ -78,8 +89,9 @@ export interface RunOutcome {
   message?: string;
   end?: RunEnd;
   domains: DomainSummary[];
-  /** Virtual time at the end (guest instructions retired by every domain). */
-  instructions: number;
+  /** Virtual time at the end (guest instructions retired by every domain, plus idle time
+   *  skipped); exact, so a bigint once a far deadline moved it past 2^53 (src/machine/vtime.ts). */
+  instructions: VTime;
   wallMs: number;
 }
 
@@ -118,13 +130,13 @@ export const DEFAULT_DOMU_MEMORY_MIB = 64;
  * domU of this configuration (fdt/domu.ts: memory, one vCPU, PSCI, timer, the GIC, the vpl011,
  * /chosen; no hypervisor node, as for a domain that is not "enhanced").
  */
-export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB'>): Result<ResolvedDtb> {
+export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dtb' | 'gic' | 'memoryMiB' | 'enhanced'>): Result<ResolvedDtb> {
   let path = opts.dtb;
   if (!path && image !== undefined) {
     const beside = join(dirname(image), 'board.dtb');
     if (existsSync(beside)) path = beside;
   }
-  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB);
+  if (!path) return generatedDtb(opts.gic ?? 2, opts.memoryMiB ?? DEFAULT_DOMU_MEMORY_MIB, opts.enhanced ?? false);
   const blob = readImageFile(path, 'devicetree');
   if (!blob.ok) return blob;
   const board = describeBoard(blob.value);
@@ -140,15 +152,16 @@ export function resolveDtb(image: string | undefined, opts: Pick<RunOptions, 'dt
   return { ok: true, value: { path, blob: blob.value, board: board.value } };
 }
 
-function generatedDtb(gic: 2 | 3, memoryMiB: number): Result<ResolvedDtb> {
-  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus: 1, gic, vpl011: true };
+function generatedDtb(gic: 2 | 3, memoryMiB: number, enhanced: boolean): Result<ResolvedDtb> {
+  // An enhanced domU gets Xen's hypervisor node (grant-table region, extended regions, PPI 31).
+  const spec: DomUDeviceTreeSpec = { memory: memoryBanks(BigInt(memoryMiB) << 20n), vcpus: 1, gic, vpl011: true, hypervisor: enhanced ? {} : undefined };
   const build: DtbBuilder = (chosen) => {
     const r = tryBuildDomUDeviceTree({ ...spec, bootargs: chosen.bootargs || undefined, initrd: chosen.initrd });
     return r.ok ? ok(r.dtb) : err(`the generated devicetree: ${r.error}`);
   };
   const blob = build({});
   if (!blob.ok) return blob;
-  const path = `the devicetree Xen 4.17 builds for a GICv${gic} domU with ${memoryMiB} MiB`;
+  const path = `the devicetree Xen 4.17 builds for a${enhanced ? 'n enhanced' : ''} GICv${gic} domU with ${memoryMiB} MiB`;
   const board = describeBoard(blob.value);
   if (!board.ok) return { ok: false, error: `${path}: ${board.error}` };
   return { ok: true, value: { path, blob: blob.value, board: board.value, build } };
@@ -167,6 +180,8 @@ export interface DomainSource {
   memoryMiB?: number;
   initrd?: string | Uint8Array;
   cmdline?: string;
+  /** Xen's `xen,enhanced`: a hypervisor node in a generated tree, xenstore HVM params. */
+  enhanced?: boolean;
 }
 
 /**
@@ -215,6 +230,7 @@ export function domainSpec(src: DomainSource, initrds: Map<string, Uint8Array>):
     dtb: dt.value.build ?? blob,
     initrd,
     cmdline: src.cmdline,
+    enhanced: src.enhanced,
     board: dt.value.board,
     memoryBytes,
     symbolSource: path !== undefined ? (loaded) => siblingElfSymbols(path, loaded.entry) : undefined,
@@ -223,7 +239,7 @@ export function domainSpec(src: DomainSource, initrds: Map<string, Uint8Array>):
 
 /** A domain's devicetree given as bytes, or resolved from a path as resolveDtb does. */
 function deviceTreeOf(imagePath: string | undefined, src: DomainSource): Result<ResolvedDtb> {
-  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB });
+  if (!(src.dtb instanceof Uint8Array)) return resolveDtb(imagePath, { dtb: src.dtb, gic: src.gic, memoryMiB: src.memoryMiB, enhanced: src.enhanced });
   const board = describeBoard(src.dtb);
   if (!board.ok) return err(`devicetree (bytes): ${board.error}`);
   const memory = checkBoardMemory(board.value);
@@ -306,6 +322,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
     counted: specs.length > 1 || opts.maxInstructions !== undefined || opts.gdb !== undefined || trace.on || opts.seed !== undefined || opts.counted === true,
     quantum: opts.quantum ?? DEFAULT_QUANTUM,
     seed: opts.seed,
+    maxHostMemory: opts.maxHostMemoryMiB === undefined ? undefined : opts.maxHostMemoryMiB * 1024 * 1024,
+    maxConsoleBytes: opts.maxConsoleBytes,
     onConsole: (domid, text) => {
       const line = consolePrefix(domid, per.get(domid)) + text;
       lines.push(line);
@@ -328,6 +346,8 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
           memoryMiB: o?.memoryMiB ?? opts.memoryMiB,
           initrd: o?.initrd ?? opts.initrd,
           cmdline: o?.cmdline ?? opts.cmdline,
+          // dom0 is the hardware domain, never a dom0less domU.
+          enhanced: s.privileged ? undefined : (o?.enhanced ?? opts.enhanced),
         },
         initrds,
       );
@@ -357,7 +377,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
       name: d.name,
       result: d.result,
       end: d.state.kind === 'done' ? d.state.reason : undefined,
-      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger/.test(d.state.reason)),
+      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger|limit:/.test(d.state.reason)),
     }));
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);

@@ -23,6 +23,11 @@ export interface MonitorOptions {
   /** Number of dom0less domUs; they are domains 1..domUs. */
   domUs: number;
   dom0: boolean;
+  /**
+   * The dom0 only has to exist (an idle one, which Xen 4.17 wants before it builds an
+   * enhanced domU): the run is over when the domUs are, whatever dom0 does.
+   */
+  dom0Idle?: boolean;
   /** Quiet time before the first 'q' probe; doubles per probe up to maxProbeMs. */
   quietMs: number;
   maxProbeMs: number;
@@ -69,7 +74,7 @@ export class RunMonitor {
 
   constructor(private readonly opts: MonitorOptions) {
     this.assembler = new TranscriptAssembler({ rejoinLongLines: opts.rejoinLongLines, dom0: opts.dom0 });
-    this.domains = [...(opts.dom0 ? [0] : []), ...Array.from({ length: opts.domUs }, (_, i) => i + 1)];
+    this.domains = [...(opts.dom0 && !opts.dom0Idle ? [0] : []), ...Array.from({ length: opts.domUs }, (_, i) => i + 1)];
     this.probeDelay = opts.quietMs;
   }
 

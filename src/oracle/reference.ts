@@ -13,6 +13,8 @@ import { DEFAULT_MACHINE, bootArgs, dumpDtbArgs, runToEnd, startQemu, type Machi
 export interface ReferenceOptions {
   images: string[];
   dom0?: string;
+  /** The dom0 never finishes (e.g. firmware/apps/idle): the run ends when the domUs do. */
+  dom0Idle?: boolean;
   gic: 2 | 3;
   xsm: 'dummy' | 'silo';
   memoryMiB?: number;
@@ -140,7 +142,7 @@ export async function runReference(opts: ReferenceOptions): Promise<ReferenceRes
 }
 
 async function boot(qemu: string, args: string[], opts: ReferenceOptions, timeoutMs: number): Promise<ReferenceResult> {
-  const monitor = new RunMonitor({ ...DEFAULT_MONITOR, domUs: opts.images.length, dom0: opts.dom0 !== undefined });
+  const monitor = new RunMonitor({ ...DEFAULT_MONITOR, domUs: opts.images.length, dom0: opts.dom0 !== undefined, dom0Idle: opts.dom0Idle });
   const started = Date.now();
   let raw = '';
   let stderr = '';

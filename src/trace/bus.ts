@@ -1,4 +1,5 @@
 import type { TraceEvent, TraceEventBody } from './events.ts';
+import type { VTime } from '../machine/vtime.ts';
 
 export type TraceSink = (e: TraceEvent) => void;
 
@@ -11,8 +12,8 @@ export class TraceBus {
   private seq = 0;
   /** True when at least one sink listens. */
   on = false;
-  /** Virtual-time source (guest instructions retired so far); set by the machine. */
-  clock: () => number = () => 0;
+  /** Virtual-time source (guest instructions retired so far, exact: a bigint past 2^53); set by the machine. */
+  clock: () => VTime = () => 0;
 
   attach(sink: TraceSink): void {
     this.sinks.push(sink);

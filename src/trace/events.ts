@@ -4,18 +4,22 @@
  *
  * Every event carries `seq` (order across all domains, from 0, no gaps in a complete trace) and
  * `time` (virtual time in guest instructions retired by every vCPU together, plus idle time the
- * scheduler skipped, at the moment of the event), both filled by the bus. Events caused by one
+ * scheduler skipped, at the moment of the event; exact, so a bigint once a far deadline has
+ * moved it past 2^53), both filled by the bus. Events caused by one
  * guest instruction share its `time`; `seq` orders them. A hypercall's own event comes *after*
  * the events its handler caused (the handler runs first, then the result is known).
  *
  * Field names are part of the JSONL format (docs/trace.md): change them only with the docs.
  */
+import type { VTime } from '../machine/vtime.ts';
+
 export type FieldValue = number | bigint | string | boolean | FieldValue[] | { [k: string]: FieldValue };
 export type Fields = Record<string, FieldValue>;
 
 interface Stamp {
   seq: number;
-  time: number;
+  /** Exact: a number while it is a safe integer, a bigint beyond 2^53 (src/machine/vtime.ts). */
+  time: VTime;
 }
 
 /**

@@ -36,6 +36,15 @@ function nonNegInt(s: string): number | undefined {
 }
 
 /** Parses one or more EXPRs (each may hold several comma-separated terms). */
+/**
+ * The command lines' check that each `--trace-filter` value says something: an empty one is
+ * almost always a mistake (an unset shell variable), though `parseFilter` reads it as "all".
+ */
+export function emptyFilterError(exprs: readonly string[]): string | undefined {
+  const empty = exprs.find((x) => x.split(',').every((t) => t.trim() === ''));
+  return empty === undefined ? undefined : `--trace-filter '${empty}' has no terms (e.g. d1, port=3, kind=irq, EVTCHNOP_send)`;
+}
+
 export function parseFilter(exprs: string | string[]): FilterParse {
   const f: TraceFilter = { domains: new Set(), ports: new Set(), hypercalls: new Set(), kinds: new Set() };
   const terms = (Array.isArray(exprs) ? exprs : [exprs]).flatMap((x) => x.split(',')).map((t) => t.trim());

@@ -20,9 +20,16 @@
  * - flow arrows ('s' then 'f' with bp "e", one id per arrow) follow each notification from
  *   EVTCHNOP_send through every step notify.ts links.
  * Slices still open at the end are closed at the last moment.
+ *
+ * Idle jumps: the axis is a double in every Trace Event Format reader, and virtual time can
+ * jump past 2^53 (a far poll or timer deadline), where a double no longer counts in single
+ * instructions. A gap longer than MAX_GAP instructions between two moments is therefore cut to
+ * SHOWN_GAP on the axis, with a global "virtual time skipped" instant that gives both exact
+ * times; every event's `args.time` stays exact (a decimal string past 2^53).
  */
 import { irqRole, vcpuOf, type TraceEvent } from './events.ts';
-import { bigintReplacer } from './jsonl.ts';
+import { bigintReplacer, timeJson } from './jsonl.ts';
+import { vsub, vtime, vbig, type VTime } from '../machine/vtime.ts';
 import { causalOrder, MomentBuffer, NotificationLinker, type Arrow } from './notify.ts';
 
 /** Axis nanoseconds per guest instruction (1 instruction = 1 µs). */
@@ -34,6 +41,10 @@ const MARK_AT = 1;
 const MARK_DUR = 4;
 const POINT_AT = 2;
 const END_AT = 6;
+/** Longest gap between moments drawn to scale (2^40 instructions: about 18 min of guest time). */
+const MAX_GAP = 2 ** 40;
+/** What a longer gap is drawn as (instructions). */
+const SHOWN_GAP = 1_000_000;
 /** Positions kept for flow arrows (candidate events only), pruned oldest-first beyond this. */
 const MAX_POSITIONS = 200_000;
 
@@ -75,8 +86,12 @@ export class PerfettoWriter {
   private first = true;
   private lastNs = 0;
   private closed = false;
+  /** Virtual time at axis 0 (moves forward at every cut gap). */
+  private axisOrigin: VTime = 0;
+  /** Axis instruction of the last moment. */
+  private lastAxis = 0;
 
-  constructor(private readonly write: (chunk: string) => void) {
+  constructor(private readonly write: (chunk: string, closing?: boolean) => void) {
     this.write(
       '{"displayTimeUnit":"ns","otherData":{"generator":"xenvm-emu","time":"1 us on the axis = 1 guest instruction of virtual time"},"traceEvents":[\n',
     );
@@ -99,7 +114,7 @@ export class PerfettoWriter {
       const at = Math.max(t.cursor, this.lastNs);
       while (t.stack.length) this.end(t, t.stack.pop()!, at);
     }
-    this.write('\n]}\n');
+    this.write('\n]}\n', true);
   }
 
   private emit(o: object): void {
@@ -135,7 +150,7 @@ export class PerfettoWriter {
       if (list) list.push(e);
       else byThread.set(t, [e]);
     }
-    const base = events[0].time * NS_PER_INSTRUCTION;
+    const base = this.axisOf(events[0].time) * NS_PER_INSTRUCTION;
     for (const [t, list] of byThread) {
       let c = Math.max(base, t.cursor);
       const calls = list.filter((e) => e.kind === 'hypercall');
@@ -166,6 +181,29 @@ export class PerfettoWriter {
     this.linker.moment(events);
   }
 
+  /** The axis position (in instructions) of virtual time `time`, cutting gaps over MAX_GAP. */
+  private axisOf(time: VTime): number {
+    let rel = vsub(time, this.axisOrigin);
+    if (rel > this.lastAxis + MAX_GAP) {
+      const to = this.lastAxis + SHOWN_GAP;
+      const origin = vtime(vbig(time) - BigInt(to));
+      if (!this.named.has(0)) {
+        // Process 0 holds the machine-wide markers (domains are pid domid + 1).
+        this.named.add(0);
+        this.emit({ ph: 'M', name: 'process_name', pid: 0, tid: 0, args: { name: 'virtual time' } });
+        this.emit({ ph: 'M', name: 'thread_name', pid: 0, tid: 0, args: { name: 'idle jumps' } });
+      }
+      this.emit({
+        ph: 'i', s: 'g', cat: 'time', name: 'virtual time skipped', pid: 0, tid: 0, ts: us(to * NS_PER_INSTRUCTION),
+        args: { from: timeJson(vtime(vbig(this.axisOrigin) + BigInt(this.lastAxis))), to: timeJson(time) },
+      });
+      this.axisOrigin = origin;
+      rel = to;
+    }
+    this.lastAxis = Number(rel);
+    return this.lastAxis;
+  }
+
   private remember(e: TraceEvent, t: Thread, at: number): void {
     if (e.kind !== 'hypercall' && e.kind !== 'evtchn' && e.kind !== 'irq') return;
     this.positions.set(e.seq, { pid: t.pid, tid: t.tid, at });
@@ -186,18 +224,18 @@ export class PerfettoWriter {
     args.result = e.errno ? `${e.result} ${e.errno}` : e.result;
     args.pc = `0x${e.pc.toString(16)}${e.symbol ? ` <${e.symbol}>` : ''}`;
     args.seq = e.seq;
-    args.time = e.time;
+    args.time = timeJson(e.time);
     this.emit({ ph: 'X', cat: 'hypercall', name: e.op ?? e.name, pid: t.pid, tid: t.tid, ts: us(start), dur: us(dur), args });
     this.remember(e, t, start + POINT_AT);
   }
 
   private mark(t: Thread, s: number, cat: string, name: string, e: TraceEvent, args: Record<string, unknown>): void {
-    this.emit({ ph: 'X', cat, name, pid: t.pid, tid: t.tid, ts: us(s + MARK_AT), dur: us(MARK_DUR), args: { ...args, seq: e.seq, time: e.time } });
+    this.emit({ ph: 'X', cat, name, pid: t.pid, tid: t.tid, ts: us(s + MARK_AT), dur: us(MARK_DUR), args: { ...args, seq: e.seq, time: timeJson(e.time) } });
     this.remember(e, t, s + POINT_AT);
   }
 
   private instant(t: Thread, s: number, cat: string, name: string, e: TraceEvent, args: Record<string, unknown>): void {
-    this.emit({ ph: 'i', s: 't', cat, name, pid: t.pid, tid: t.tid, ts: us(s + POINT_AT), args: { ...args, seq: e.seq, time: e.time } });
+    this.emit({ ph: 'i', s: 't', cat, name, pid: t.pid, tid: t.tid, ts: us(s + POINT_AT), args: { ...args, seq: e.seq, time: timeJson(e.time) } });
   }
 
   private begin(t: Thread, scope: Scope, name: string, at: number): void {

@@ -17,23 +17,53 @@ export class BufferedFile {
   private readonly fd: number;
   private parts: string[] = [];
   private size = 0;
+  /** Bytes accepted so far (counted only under a limit). */
+  private written = 0;
+  /** Set once a write did not fit under the limit. */
+  truncated = false;
 
-  private constructor(fd: number) {
+  private constructor(
+    fd: number,
+    /** Size limit in bytes (undefined: none). */
+    private readonly limit?: number,
+  ) {
     this.fd = fd;
   }
 
-  static open(path: string): { ok: true; file: BufferedFile } | { ok: false; error: string } {
+  static open(path: string, limit?: number): { ok: true; file: BufferedFile } | { ok: false; error: string } {
     try {
-      return { ok: true, file: new BufferedFile(openSync(path, 'w')) };
+      return { ok: true, file: new BufferedFile(openSync(path, 'w'), limit) };
     } catch (e) {
-      return { ok: false, error: `cannot write ${path}: ${(e as Error).message}` };
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such directory' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+      return { ok: false, error: `cannot write ${path}: ${why}` };
     }
   }
 
-  write(s: string): void {
+  /**
+   * Appends `s` whole, or not at all when it would take the file past its limit less `reserve`
+   * bytes (kept for a closing part); false when it was dropped.
+   */
+  write(s: string, reserve = 0): boolean {
+    if (this.limit !== undefined) {
+      const n = Buffer.byteLength(s);
+      if (this.truncated || this.written + n > this.limit - reserve) {
+        this.truncated = true;
+        return false;
+      }
+      this.written += n;
+    }
     this.parts.push(s);
     this.size += s.length;
     if (this.size >= FLUSH_AT) this.flush();
+    return true;
+  }
+
+  /** Appends `s` even past the limit (a format's closing bytes, within the reserve kept for them). */
+  writeClosing(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+    this.flush();
   }
 
   flush(): void {
@@ -57,7 +87,14 @@ export interface TraceOutputs {
   jsonl?: string;
   /** Perfetto / Chrome trace-event JSON file (every event). */
   perfetto?: string;
+  /** Each file stops at this many bytes, at an event boundary (undefined: no limit). */
+  maxBytes?: number;
+  /** Called once per file that reached `maxBytes`. */
+  onTruncated?: (path: string, limit: number) => void;
 }
+
+/** Bytes kept free in a capped Perfetto file for its closing "\n]}\n". */
+const PERFETTO_CLOSE = 8;
 
 export type Attached = { ok: true; close(): void } | { ok: false; error: string };
 
@@ -69,15 +106,30 @@ export function attachTraceOutputs(bus: TraceBus, o: TraceOutputs): Attached {
     return { ok: false, error };
   };
   if (o.jsonl !== undefined) {
-    const f = BufferedFile.open(o.jsonl);
+    const f = BufferedFile.open(o.jsonl, o.maxBytes);
     if (!f.ok) return fail(f.error);
-    bus.attach((e) => f.file.write(encodeEvent(e) + '\n'));
+    const path = o.jsonl;
+    let told = false;
+    bus.attach((e) => {
+      if (f.file.write(encodeEvent(e) + '\n') || told) return;
+      told = true;
+      o.onTruncated?.(path, o.maxBytes!);
+    });
     closers.push(() => f.file.close());
   }
   if (o.perfetto !== undefined) {
-    const f = BufferedFile.open(o.perfetto);
+    const f = BufferedFile.open(o.perfetto, o.maxBytes);
     if (!f.ok) return fail(f.error);
-    const w = new PerfettoWriter((s) => f.file.write(s));
+    const path = o.perfetto;
+    let told = false;
+    // Whole Trace Event objects are dropped past the limit; the closing bytes always fit.
+    const w = new PerfettoWriter((s, closing) => {
+      if (closing) f.file.writeClosing(s);
+      else if (!f.file.write(s, PERFETTO_CLOSE) && !told) {
+        told = true;
+        o.onTruncated?.(path, o.maxBytes!);
+      }
+    });
     bus.attach((e) => w.event(e));
     closers.push(() => {
       w.close();

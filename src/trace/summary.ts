@@ -4,6 +4,7 @@
  * instructions of virtual time. The latency comes from the notification linker (notify.ts); the
  * summary says which events it found, since a trace holds only what its producers emitted.
  */
+import { vsub, type VTime } from '../machine/vtime.ts';
 import type { TraceEvent, TraceKind } from './events.ts';
 import { ISR_ENTRY_ROLES, MomentBuffer, NotificationLinker, sendPort, type Notification, type NotifyRole } from './notify.ts';
 
@@ -28,10 +29,10 @@ export interface PortCount {
 
 export interface Latency {
   /** One sample per linked send that reached an ISR entry: entry.time - send.time. */
-  samples: number[];
-  min?: number;
-  median?: number;
-  max?: number;
+  samples: VTime[];
+  min?: VTime;
+  median?: VTime;
+  max?: VTime;
   notifications: number;
   /** Linked sends whose receiver never showed an ISR entry in the trace. */
   unhandled: number;
@@ -43,8 +44,9 @@ export interface Latency {
 
 export interface TraceSummary {
   events: number;
-  firstTime: number;
-  lastTime: number;
+  /** Exact virtual times (bigints past 2^53). */
+  firstTime: VTime;
+  lastTime: VTime;
   kinds: [TraceKind, number][];
   hypercalls: HypercallCount[];
   ports: PortCount[];
@@ -57,7 +59,7 @@ function bump<K>(m: Map<K, number>, k: K, by = 1): void {
 }
 
 /** Lower median for an even count: an integer number of instructions that really occurred. */
-function median(sorted: number[]): number | undefined {
+function median(sorted: VTime[]): VTime | undefined {
   return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : undefined;
 }
 
@@ -77,8 +79,8 @@ const ROLE_EVENT: Record<NotifyRole, string> = {
 
 export function summarize(events: Iterable<TraceEvent>): TraceSummary {
   let count = 0;
-  let firstTime = 0;
-  let lastTime = 0;
+  let firstTime: VTime = 0;
+  let lastTime: VTime = 0;
   const kinds = new Map<TraceKind, number>();
   const calls = new Map<string, { total: number; results: Map<string, number> }>();
   const ports = new Map<string, { domid: number; port: number; sent: number; received: number; changes: Map<string, number> }>();
@@ -115,7 +117,7 @@ export function summarize(events: Iterable<TraceEvent>): TraceSummary {
   moments.flush();
   linker.finish();
 
-  const samples: number[] = [];
+  const samples: VTime[] = [];
   const entries = new Map<NotifyRole, number>();
   const used = new Set<NotifyRole>();
   let unhandled = 0;
@@ -128,9 +130,9 @@ export function summarize(events: Iterable<TraceEvent>): TraceSummary {
       continue;
     }
     bump(entries, entry.role, n.sends.length);
-    for (const s of n.sends) samples.push(entry.event.time - s.time);
+    for (const s of n.sends) samples.push(vsub(entry.event.time, s.time));
   }
-  const sorted = [...samples].sort((a, b) => a - b);
+  const sorted = [...samples].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     events: count,
     firstTime,

@@ -19,6 +19,7 @@ interface Api {
   uc_strerror: (code: number) => string;
   uc_mem_map: (uc: UcHandle, addr: number | bigint, size: number, perms: number) => number;
   uc_mem_map_ptr: (uc: UcHandle, addr: number | bigint, size: number, perms: number, ptr: Uint8Array) => number;
+  uc_mem_unmap: (uc: UcHandle, addr: number | bigint, size: number) => number;
   uc_reg_read: (uc: UcHandle, reg: number, buf: Uint8Array) => number;
   uc_reg_write: (uc: UcHandle, reg: number, buf: Uint8Array) => number;
   uc_emu_start: (uc: UcHandle, begin: number | bigint, until: number | bigint, timeout: number | bigint, count: number) => number;
@@ -105,6 +106,7 @@ function bind(lib: ReturnType<typeof koffi.load>): Api {
     uc_strerror: f('const char *uc_strerror(int code)'),
     uc_mem_map: f('int uc_mem_map(void *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_mem_map_ptr: f('int uc_mem_map_ptr(void *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)'),
+    uc_mem_unmap: f('int uc_mem_unmap(void *uc, uint64_t address, size_t size)'),
     uc_reg_read: f('int uc_reg_read(uintptr_t uc, int regid, _Out_ void *value)'),
     uc_reg_write: f('int uc_reg_write(uintptr_t uc, int regid, const void *value)'),
     uc_emu_start: f('int uc_emu_start(uintptr_t uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
@@ -216,9 +218,14 @@ export class Engine {
   }
 
   /** Maps host memory into the guest physical space (no copies later on either side). */
-  mapPtr(addr: number, buf: Uint8Array, perms: number): number {
+  mapPtr(addr: number | bigint, buf: Uint8Array, perms: number): number {
     this.pinned.push(buf);
     return this.api.uc_mem_map_ptr(this.uc, addr, buf.length, perms, buf);
+  }
+
+  /** Removes a mapping made with mapPtr or map (whole pages). */
+  unmap(addr: number | bigint, size: number): number {
+    return this.api.uc_mem_unmap(this.uc, addr, size);
   }
 
   map(addr: number, size: number, perms: number): number {

@@ -18,6 +18,17 @@ export interface XenVcpu {
 export type ShutdownReason = 'poweroff' | 'reboot' | 'suspend' | 'crash' | 'watchdog' | 'soft_reset';
 export const SHUTDOWN_REASONS: readonly ShutdownReason[] = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
 
+/**
+ * What the machine can do to a domain's stage 2 beyond its RAM: put pages of host memory
+ * (grant-table frames, another domain's granted page) at a guest-physical address, where the
+ * guest's loads and stores reach them directly, and take them away again.
+ */
+export interface ForeignPhysmap {
+  /** Maps whole pages of `bytes` at `gpa`; an error text when the engine refuses (already mapped). */
+  map(gpa: bigint, bytes: Uint8Array, writable: boolean): string | undefined;
+  unmap(gpa: bigint, size: number): string | undefined;
+}
+
 /** A domain as the hypervisor sees it. Owned by the Xen layer; created by the machine. */
 export interface XenDomain {
   readonly domid: number;
@@ -28,6 +39,8 @@ export interface XenDomain {
   readonly vcpus: XenVcpu[];
   /** Where the guest placed shared_info with XENMEM_add_to_physmap, if it did. */
   sharedInfoGpa?: number;
+  /** Pages outside RAM (grant frames, grant mappings); absent for a domain with no CPU (tests). */
+  physmap?: ForeignPhysmap;
   /** Set once the domain is dying or dead; hypercalls naming it then fail as in Xen. */
   dying: boolean;
 }

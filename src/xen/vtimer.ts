@@ -18,6 +18,8 @@
  *   CVAL/TVAL write while enabled), unless IMASK is set.
  */
 
+import { vtime, type VTime } from '../machine/vtime.ts';
+
 export const CNTFRQ_HZ = 62_500_000;
 export const NS_PER_TICK = 1_000_000_000 / CNTFRQ_HZ;
 
@@ -50,15 +52,20 @@ export interface TimerAccess {
 }
 
 const MASK64 = (1n << 64n) - 1n;
+const NS_PER_TICK_BIG = BigInt(NS_PER_TICK);
 
-function ticksAt(nowNs: number): bigint {
-  return BigInt(Math.floor(nowNs / NS_PER_TICK));
+/**
+ * The counter at virtual time `nowNs`, exact (virtual time is a bigint past 2^53 ns, see
+ * src/machine/vtime.ts). Not wrapped to 64 bits: comparisons with CVAL use the full value, and
+ * only what the guest reads is the low 64 bits (the counter would wrap after 2^64 ticks).
+ */
+function ticksAt(nowNs: VTime): bigint {
+  return typeof nowNs === 'number' ? BigInt(Math.floor(nowNs / NS_PER_TICK)) : nowNs / NS_PER_TICK_BIG;
 }
 
 /** The first virtual ns at which the counter reaches `cval`. */
-function nsOf(cval: bigint): number {
-  const ns = Number(cval) * NS_PER_TICK;
-  return Number.isFinite(ns) ? ns : Infinity;
+function nsOf(cval: bigint): VTime {
+  return vtime(cval * NS_PER_TICK_BIG);
 }
 
 class Timer {
@@ -67,8 +74,8 @@ class Timer {
   cval = 0n;
   /** phys only: a deadline is pending (Xen's software timer is set). */
   armed = false;
-  /** Virtual ns at which `update` has something to do; Infinity when nothing. */
-  due = Infinity;
+  /** Virtual ns at which `update` has something to do; undefined when nothing. */
+  due: VTime | undefined = undefined;
 
   constructor(
     readonly name: TimerName,
@@ -92,13 +99,13 @@ export class GuestTimers {
    * Emulates one access to the timer block; `{ ok: false }` for a register this model does not
    * own (the engine then performs it, e.g. CNTFRQ_EL0 writes, which are undefined at EL1).
    */
-  access(a: TimerAccess, nowNs: number): { ok: true; value?: bigint } | { ok: false } {
+  access(a: TimerAccess, nowNs: VTime): { ok: true; value?: bigint } | { ok: false } {
     this.update(nowNs);
     const count = ticksAt(nowNs);
     if (a.crm === 0) {
       if (!a.read) return { ok: false };
       if (a.op2 === 0) return { ok: true, value: BigInt(CNTFRQ_HZ) }; // CNTFRQ_EL0
-      if (a.op2 === 1 || a.op2 === 2) return { ok: true, value: count }; // CNTPCT_EL0, CNTVCT_EL0
+      if (a.op2 === 1 || a.op2 === 2) return { ok: true, value: count & MASK64 }; // CNTPCT_EL0, CNTVCT_EL0
       return { ok: false };
     }
     const t = a.crm === 3 ? this.virt : a.crm === 2 ? this.phys : undefined;
@@ -121,14 +128,21 @@ export class GuestTimers {
   }
 
   /** Fires what is due at `nowNs` (call before a vCPU runs and after virtual time moves). */
-  update(nowNs: number): void {
-    if (nowNs >= this.virt.due) this.fire(this.virt, nowNs);
-    if (nowNs >= this.phys.due) this.fire(this.phys, nowNs);
+  update(nowNs: VTime): void {
+    // A number compares exactly with a bigint: no conversion on this per-decision path.
+    const v = this.virt.due;
+    if (v !== undefined && nowNs >= v) this.fire(this.virt, nowNs);
+    const p = this.phys.due;
+    if (p !== undefined && nowNs >= p) this.fire(this.phys, nowNs);
   }
 
-  /** The earliest virtual ns at which a timer interrupt is due (Infinity: none). */
-  nextDeadline(): number {
-    return Math.min(this.virt.due, this.phys.due);
+  /** The earliest virtual ns at which a timer interrupt is due (undefined: none). */
+  nextDeadline(): VTime | undefined {
+    const v = this.virt.due;
+    const p = this.phys.due;
+    if (v === undefined) return p;
+    if (p === undefined) return v;
+    return p < v ? p : v;
   }
 
   /** "virt 0x1 cval=123" for each enabled timer: deadlock reports and debugging. */
@@ -144,7 +158,7 @@ export class GuestTimers {
     return t.ctl | (met ? CTL_ISTATUS : 0);
   }
 
-  private setCtl(t: Timer, ctl: number, nowNs: number): void {
+  private setCtl(t: Timer, ctl: number, nowNs: VTime): void {
     if (t.name === 'phys') {
       // Xen keeps the latch while the timer stays enabled, and re-arms on every enabling write.
       t.ctl = ctl & CTL_ENABLE ? ctl | (t.ctl & CTL_ISTATUS) : ctl;
@@ -155,7 +169,7 @@ export class GuestTimers {
     this.changed(t, nowNs);
   }
 
-  private setCval(t: Timer, cval: bigint, nowNs: number): void {
+  private setCval(t: Timer, cval: bigint, nowNs: VTime): void {
     t.cval = cval;
     if (t.name === 'phys') {
       t.ctl &= ~CTL_ISTATUS;
@@ -164,19 +178,19 @@ export class GuestTimers {
     this.changed(t, nowNs);
   }
 
-  private changed(t: Timer, nowNs: number): void {
+  private changed(t: Timer, nowNs: VTime): void {
     this.cfg.onEvent?.({ timer: t.name, change: 'set', ctl: t.ctl, cval: t.cval });
     this.schedule(t);
-    if (nowNs >= t.due) this.fire(t, nowNs);
+    if (t.due !== undefined && nowNs >= t.due) this.fire(t, nowNs);
   }
 
   /** When `t` next needs attention. */
   private schedule(t: Timer): void {
     const live = t.name === 'phys' ? t.armed : (t.ctl & (CTL_ENABLE | CTL_IMASK)) === CTL_ENABLE;
-    t.due = live ? nsOf(t.cval) : Infinity;
+    t.due = live ? nsOf(t.cval) : undefined;
   }
 
-  private fire(t: Timer, nowNs: number): void {
+  private fire(t: Timer, nowNs: VTime): void {
     if (ticksAt(nowNs) < t.cval) {
       // Not yet: `due` was rounded; look again later.
       this.schedule(t);

@@ -1,6 +1,6 @@
 // Live differential check: the same conformance images under the real Xen 4.17 (QEMU) and under
-// our emulator, right now. Two runs only (each ~2 s under QEMU), chosen to cover both GICs,
-// both XSM policies and both guests. Also catches a golden file that no longer matches the
+// our emulator, right now. Three runs only (each ~2 s under QEMU), chosen to cover both GICs,
+// both XSM policies, both guests and both event-channel ABIs. Also catches a golden file that no longer matches the
 // real Xen. Skipped, with the reason in the test name, when the oracle is not installed.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ const pre = await ensureOraclePrereqs({ install: false });
 const LIVE: GoldenCase[] = [
   GOLDEN_CASES.find((c) => c.app === 'evtchn-conformance' && c.gic === 3 && c.xsm === 'silo')!,
   GOLDEN_CASES.find((c) => c.app === 'evtchn-pair' && c.gic === 2 && c.xsm === 'dummy')!,
+  GOLDEN_CASES.find((c) => c.app === 'evtchn-conformance-fifo' && c.gic === 2 && c.xsm === 'dummy')!,
 ];
 
 function skipReason(c: GoldenCase): string {

@@ -10,6 +10,8 @@ describe('parseDomainOption', () => {
     });
     expect(parseDomainOption('d0')).toEqual({ ok: true, value: { domid: 0, overrides: {} } });
     expect(parseDomainOption('d1,prefix=')).toEqual({ ok: true, value: { domid: 1, overrides: { consolePrefix: '' } } });
+    expect(parseDomainOption('d1,enhanced=yes')).toEqual({ ok: true, value: { domid: 1, overrides: { enhanced: true } } });
+    expect(parseDomainOption('d1,enhanced=no')).toEqual({ ok: true, value: { domid: 1, overrides: { enhanced: false } } });
   });
 
   it.each([
@@ -22,6 +24,7 @@ describe('parseDomainOption', () => {
     ['d1,gic=4', /gic takes 2 or 3, not '4'/],
     ['d1,name=', /name is empty/],
     ['d1,colour=red', /unknown key 'colour'/],
+    ['d1,enhanced=1', /enhanced takes yes or no, not '1'/],
   ])('%s is refused', (text, error) => {
     const r = parseDomainOption(text);
     expect(r.ok).toBe(false);

@@ -12,11 +12,13 @@ export type Gic = 2 | 3;
 export type Xsm = 'dummy' | 'silo';
 /** A golden transcript: an app name plus the images (one per domain) it runs as. */
 export interface Scenario {
-  name: 'events-api' | 'demo';
+  name: 'events-api' | 'events-api-fifo' | 'demo';
   apps: [string, string];
 }
 export const SCENARIOS: Scenario[] = [
   { name: 'events-api', apps: ['events-api', 'events-api'] },
+  // The same script with the events library on the FIFO ABI (issue 15).
+  { name: 'events-api-fifo', apps: ['events-api-fifo', 'events-api-fifo'] },
   { name: 'demo', apps: ['demo-offer', 'demo-bind'] },
 ];
 

@@ -20,10 +20,10 @@ describe('xenvm-emu diff', () => {
     expect(r.status).toBe(0);
   });
 
-  it('refuses --cpus and --enhanced, which the emulator side cannot honour yet', () => {
+  it('refuses --cpus, which the emulator side cannot honour yet', () => {
     const r = cli('--cpus', '2', image('xenvm-gicv2', 'hello'));
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--cpus and --enhanced have no emulator side yet');
+    expect(r.stderr).toContain('--cpus has no emulator side yet');
   });
 
   it.skipIf(!pre.ok)(`passes --memory and --cmdline to both sides${noOracle}`, () => {

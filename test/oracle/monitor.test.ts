@@ -22,6 +22,19 @@ describe('RunMonitor', () => {
     expect(m.ended()).toBe('all-results');
   });
 
+  it('with an idle dom0 (dom0Idle), ends when the domUs are done, whatever dom0 does', () => {
+    const idle = new RunMonitor({ ...DEFAULT_MONITOR, quietMs: 100, maxProbeMs: 400, settleMs: 50, domUs: 1, dom0: true, dom0Idle: true });
+    const waiting = monitor(1, true);
+    for (const m of [idle, waiting]) {
+      m.feed(BOOT, 0);
+      m.feed('(XEN) DOM1: Test result: SUCCESS\r\n', 10);
+    }
+    expect(idle.done(100)).toBe(true);
+    expect(idle.unfinished()).toEqual([]);
+    expect(waiting.done(100)).toBe(false);
+    expect(waiting.unfinished()).toEqual([0]);
+  });
+
   it('does not probe before Xen has finished booting', () => {
     const m = monitor(1);
     expect(m.tick(10_000)).toBe('');

@@ -1,6 +1,9 @@
 // JSONL: the saved form of the trace. Writing and reading back must lose nothing a view uses.
 import { describe, expect, it } from 'vitest';
-import { decodeEvent, encodeEvent, parseJsonl } from '../../src/trace/jsonl.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeEvent, encodeEvent, parseJsonl, parseJsonlFile } from '../../src/trace/jsonl.ts';
 import { formatEvent } from '../../src/trace/text.ts';
 import { runDemo, stream } from './helpers.ts';
 
@@ -97,5 +100,28 @@ describe('JSONL round trip, any argument values', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('parseJsonlFile (what `xenvm-emu trace` reads)', () => {
+  it('reads a file in chunks to the same events, across chunk boundaries and past 2^53', () => {
+    const events = Array.from({ length: 40_000 }, (_, i) => ({
+      seq: i,
+      time: i < 20_000 ? i * 7 : (1n << 62n) + BigInt(i),
+      kind: 'console' as const,
+      domid: 1,
+      text: `line ${i} ${'é✓'.repeat(i % 13)}`,
+      via: 'pl011' as const,
+    }));
+    const text = events.map((e) => encodeEvent(e)).join('\n') + '\n';
+    expect(Buffer.byteLength(text)).toBeGreaterThan(2 << 20);
+    const p = join(mkdtempSync(join(tmpdir(), 'xenvm-jsonl-')), 'big.jsonl');
+    writeFileSync(p, text);
+    const fromFile = parseJsonlFile(p);
+    const fromText = parseJsonl(text);
+    expect(fromFile.ok && fromText.ok).toBe(true);
+    if (!fromFile.ok || !fromText.ok) return;
+    expect(fromFile.events).toEqual(fromText.events);
+    expect(fromFile.events[39_999].time).toBe((1n << 62n) + 39_999n);
   });
 });

@@ -108,20 +108,42 @@ describe('event_channel_op at the hypercall edge', () => {
     // Ours: the 72-byte control block must fit; misaligned and unmapped frames are refused.
     expect(init(ram, 4096 - 72 + 8, 0)).toBe(-Errno.EINVAL);
     expect(init(ram, 4, 0)).toBe(-Errno.EINVAL);
-    expect(init(ram, 4096 - 72, 0)).toBe(-Errno.ENOSYS);
     expect(m.readU8(ARG + 16)).toBe(0xaa); // link_bits only written back on success
+    expect(init(ram, 4096 - 72, 0)).toBe(0); // the last offset that fits: the domain is FIFO now
+    expect(m.readU8(ARG + 16)).toBe(17);
+    expect(init(ram, 0, 0)).toBe(-Errno.EINVAL); // one control block per vCPU
+    expect(m.readU8(ARG + 16)).toBe(0xaa);
   });
 
-  it('FIFO ops: init_control -ENOSYS, expand_array -EOPNOTSUPP, set_priority -ENOSYS', () => {
+  it('FIFO ops: 2-level refuses expand_array and set_priority; after init_control they work', () => {
     const r = rig();
     const m = r.doms[0].memory;
+    const gfn = BigInt((RAM_BASE + 0x4000) >>> 12);
     m.write(ARG, new Uint8Array(24));
-    m.writeU64(ARG, BigInt((RAM_BASE + 0x4000) >>> 12));
-    expect(r.call(0, EC, EVTCHNOP.init_control, ARG)).toBe(-Errno.ENOSYS);
+    m.writeU64(ARG, gfn);
     expect(r.call(0, EC, EVTCHNOP.expand_array, ARG)).toBe(-Errno.EOPNOTSUPP);
     m.writeU32(ARG, 1);
+    m.writeU32(ARG + 4, 7);
     expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(-Errno.ENOSYS);
     m.writeU32(ARG, 64);
+    expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(-Errno.EINVAL);
+
+    m.write(ARG, new Uint8Array(24));
+    m.writeU64(ARG, gfn);
+    expect(r.call(0, EC, EVTCHNOP.init_control, ARG)).toBe(0);
+    m.writeU64(ARG, gfn + 1n);
+    expect(r.call(0, EC, EVTCHNOP.expand_array, ARG)).toBe(0);
+    m.writeU64(ARG, 0x10000n); // not RAM
+    expect(r.call(0, EC, EVTCHNOP.expand_array, ARG)).toBe(-Errno.EINVAL);
+    m.writeU32(ARG, 1);
+    m.writeU32(ARG + 4, 15);
+    expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(-Errno.EACCES); // port 1 is free
+    r.xen.evtchn.allocUnbound(r.doms[0], 0x7ff0, 0x7ff0);
+    expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(0);
+    m.writeU32(ARG + 4, 16);
+    expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(-Errno.EINVAL);
+    m.writeU32(ARG, 64);
+    m.writeU32(ARG + 4, 0);
     expect(r.call(0, EC, EVTCHNOP.set_priority, ARG)).toBe(-Errno.EINVAL);
   });
 

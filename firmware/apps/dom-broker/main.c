@@ -49,7 +49,7 @@ static void dom0_wait(evtchn_port_t port)
 	set_xen_guest_handle(poll.ports, ports);
 	while (!xenvm_evtchn_is_pending(port))
 		HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
-	clear_event_channel(port);
+	zc_clear_event_channel(port);
 }
 
 /* Binds another domain's port; the new local port, or -errno. */
@@ -61,7 +61,7 @@ static int dom0_bind(domid_t dom, evtchn_port_t port)
 	if (rc != 0)
 		return (int)rc;
 	/* Xen leaves a freshly bound port pending; the domU has not notified yet. */
-	clear_event_channel(bind.local_port);
+	zc_clear_event_channel(bind.local_port);
 	return (int)bind.local_port;
 }
 
@@ -105,8 +105,8 @@ static void dom0_role(void)
 	st = (evtchn_status_t){ .dom = 1, .port = BROKERED_PORT };
 	evtchn_status(&st);
 	dom_out("d1 port %d: %s\n", BROKERED_PORT, dom_describe(&st, desc, sizeof(desc)));
-	dom_out("telling d1: %d\n", notify_evtchn(control[1]));
-	dom_out("telling d2: %d\n", notify_evtchn(control[2]));
+	dom_out("telling d1: %s\n", dom_notify(control[1]));
+	dom_out("telling d2: %s\n", dom_notify(control[2]));
 
 	/*
 	 * Each line carries one notification at a time: two sends in a row may
@@ -118,7 +118,7 @@ static void dom0_role(void)
 	dom0_wait(control[1]);
 	dom_out("d1 acknowledged\n");
 	dom0_wait(control[2]);
-	dom_out("d2 is done; telling d1: %d\n", notify_evtchn(control[1]));
+	dom_out("d2 is done; telling d1: %s\n", dom_notify(control[1]));
 	dom0_wait(control[1]);
 	dom_out("both domUs finished\n");
 	/*
@@ -150,7 +150,7 @@ static void domU_role(int me)
 	const char *result = "SUCCESS";
 
 	if (me == 1) {
-		dom_out("acknowledging: %d\n", notify_evtchn(CONTROL_PORT));
+		dom_out("acknowledging: %s\n", dom_notify(CONTROL_PORT));
 		/* d2's ping, or d0 passing on that d2 is done (it could not bind). */
 		unsigned int key = irq_lock();
 
@@ -160,7 +160,7 @@ static void domU_role(int me)
 		}
 		irq_unlock(key);
 		if (from_peer > 0) {
-			dom_out("got d2's ping; answering: %d\n", notify_evtchn(BROKERED_PORT));
+			dom_out("got d2's ping; answering: %s\n", dom_notify(BROKERED_PORT));
 			dom_wait_count(&from_dom0, 2);
 		} else {
 			result = "SKIPPED (d2 could not bind)";
@@ -179,12 +179,12 @@ static void domU_role(int me)
 		} else {
 			dom_out("bound to d1 port %d as local port %d\n", BROKERED_PORT, p);
 			dom_drain_bind_event(&from_peer, (evtchn_port_t)p);
-			dom_out("ping d1: %d\n", notify_evtchn((evtchn_port_t)p));
+			dom_out("ping d1: %s\n", dom_notify((evtchn_port_t)p));
 			dom_wait_count(&from_peer, 1);
 			dom_out("got d1's answer\n");
 		}
 	}
-	dom_out("telling d0 I am done: %d\n", notify_evtchn(CONTROL_PORT));
+	dom_out("telling d0 I am done: %s\n", dom_notify(CONTROL_PORT));
 	dom_finish(result);
 }
 

@@ -37,7 +37,7 @@ static void role_d1(domid_t peer)
 	dom_out("offered port %d to d%u\n", port, peer);
 	dom_wait_count(&events, 1);
 	dom_out("got the ping; answering, then crashing on purpose\n");
-	dom_out("goodbye sent: %d\n", notify_evtchn((evtchn_port_t)port));
+	dom_out("goodbye sent: %s\n", dom_notify((evtchn_port_t)port));
 	xen_shutdown(SHUTDOWN_crash);
 }
 
@@ -63,7 +63,7 @@ static void role_d2(domid_t peer)
 	}
 	dom_out("bound to d%u port %d as local port %d\n", peer, OFFER_PORT, port);
 	dom_drain_bind_event(&events, (evtchn_port_t)port);
-	dom_out("ping sent: %d\n", notify_evtchn((evtchn_port_t)port));
+	dom_out("ping sent: %s\n", dom_notify((evtchn_port_t)port));
 	dom_wait_count(&events, 1);
 	dom_out("got d%u's goodbye\n", peer);
 	for (int i = 0; i < SETTLE_YIELDS; i++)
@@ -72,7 +72,7 @@ static void role_d2(domid_t peer)
 	dom_port_state((evtchn_port_t)port, &st);
 	dom_out("after the crash, port %d: %s\n", port, dom_describe(&st, desc, sizeof(desc)));
 	for (int i = 1; i <= 3; i++)
-		dom_out("send %d to the crashed d%u: %d\n", i, peer, notify_evtchn((evtchn_port_t)port));
+		dom_out("send %d to the crashed d%u: %s\n", i, peer, dom_notify((evtchn_port_t)port));
 	int again = alloc_unbound_event_channel(peer);
 
 	dom_out("new offer to the crashed d%u: %s%d\n", peer, again >= 0 ? "port " : "", again);

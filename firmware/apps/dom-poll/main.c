@@ -87,7 +87,7 @@ static void role_d2(domid_t peer)
 	dom_out("bound to d%u port 2 as local port %d\n", peer, port);
 	if (port < 0)
 		dom_finish("FAILURE (bind_interdomain_event_channel)");
-	dom_out("notify d%u: %d\n", peer, notify_evtchn((evtchn_port_t)port));
+	dom_out("notify d%u: %s\n", peer, dom_notify((evtchn_port_t)port));
 	dom_finish("SUCCESS");
 }
 

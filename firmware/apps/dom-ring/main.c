@@ -64,7 +64,7 @@ int main(void)
 	}
 	dom_out("bound to d%u port %d as local port %d\n", prev, OFFER_PORT, in);
 	dom_drain_bind_event(&tokens, (evtchn_port_t)in);
-	dom_out("telling d%u I am ready: %d\n", prev, notify_evtchn((evtchn_port_t)in));
+	dom_out("telling d%u I am ready: %s\n", prev, dom_notify((evtchn_port_t)in));
 
 	dom_wait_count(&ready, 1);
 	dom_port_state(OFFER_PORT, &st);
@@ -73,16 +73,13 @@ int main(void)
 
 	for (unsigned int r = 1; r <= RING_ROUNDS; r++) {
 		if (me == 1) {
-			int rc = notify_evtchn(OFFER_PORT);
-
-			dom_out("round %u: sent the token to d%u (%d)\n", r, next, rc);
+			dom_out("round %u: sent the token to d%u (%s)\n", r, next, dom_notify(OFFER_PORT));
 			dom_wait_count(&tokens, r);
 			dom_out("round %u: the token came back from d%u\n", r, prev);
 		} else {
 			dom_wait_count(&tokens, r);
-			int rc = notify_evtchn(OFFER_PORT);
-
-			dom_out("round %u: got the token from d%u, passed it to d%u (%d)\n", r, prev, next, rc);
+			dom_out("round %u: got the token from d%u, passed it to d%u (%s)\n", r, prev, next,
+				dom_notify(OFFER_PORT));
 		}
 	}
 	dom_out("closing port %d: %d\n", in, evtchn_close((evtchn_port_t)in));

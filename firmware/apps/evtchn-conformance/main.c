@@ -37,6 +37,67 @@ static uint8_t shinfo_page_b[4096] PAGE_ALIGNED;
 static uint8_t vcpu_info_page[4096] PAGE_ALIGNED;
 static uint8_t fifo_page[4096] PAGE_ALIGNED;
 
+#ifdef CONFORMANCE_FIFO
+/*
+ * evtchn-conformance-fifo builds this file with CONFORMANCE_FIFO: the domain
+ * switches to the FIFO ABI right after the xen_version section (and again
+ * after the reset section, which takes it back to 2-level), so every later
+ * observation is of FIFO event words (probe.c prints them as "bits: ... fifo").
+ */
+static uint8_t fifo_cb_page[4096] PAGE_ALIGNED;
+static uint8_t fifo_array_page[4096] PAGE_ALIGNED;
+
+static void fifo_switch(const char *when)
+{
+	struct evtchn_init_control c = { .control_gfn = (uintptr_t)fifo_cb_page >> 12, .vcpu = 0, .link_bits = 0xaa };
+	struct evtchn_expand_array e = { .array_gfn = PROBE_BAD_GFN };
+	long rc;
+
+	for (unsigned int i = 0; i < sizeof(fifo_cb_page); i++)
+		fifo_cb_page[i] = 0;
+	/* Words start at 0 (unmasked), like the ports of a fresh 2-level domain. */
+	for (unsigned int i = 0; i < sizeof(fifo_array_page); i++)
+		fifo_array_page[i] = 0;
+	say(HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &e), "expand_array: %s, before init_control", when);
+	/*
+	 * With shared_info mapped: a loopback pair whose bound end Xen leaves pending
+	 * under 2-level, to see what the switch does with 2-level pending state.
+	 */
+	evtchn_port_t lp = 0, bp = 0;
+
+	if (shinfo != NULL) {
+		o_alloc_unbound(DOMID_SELF, DOMID_SELF, &lp);
+		o_bind_interdomain(DOMID_SELF, lp, &bp);
+		show_bits("2-level, before init_control");
+	}
+	rc = HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &c);
+	extra("link_bits=%u", c.link_bits);
+	say(rc, "init_control: %s", when);
+	if (rc != 0)
+		return;
+	fifo_cb = (volatile struct evtchn_fifo_control_block *)fifo_cb_page;
+	show_bits("fifo, no event array yet");
+	say(HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &e), "expand_array: gfn=unmapped");
+	e.array_gfn = (uintptr_t)fifo_array_page >> 12;
+	rc = HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &e);
+	say(rc, "expand_array: %s", when);
+	if (rc == 0)
+		fifo_words = (volatile event_word_t *)fifo_array_page;
+	c.link_bits = 0xaa;
+	rc = HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &c);
+	extra("link_bits=0x%x", c.link_bits);
+	say(rc, "init_control: %s, again", when);
+	show_bits("fifo, after expand_array");
+	if (lp != 0 && bp != 0) {
+		/* Closed while still LINKED: the word keeps LINKED until we consume it. */
+		o_close(bp);
+		o_close(lp);
+		show_bits("fifo, loopback pair closed");
+		clear_events();
+	}
+}
+#endif
+
 /* Our own domain id, learnt from the first unbound port's status. */
 static domid_t me = DOMID_SELF;
 
@@ -672,6 +733,11 @@ static void section_exhaust_reset(evtchn_port_t timer_port)
 	show_bit_totals("before reset");
 
 	say(ev_reset(DOMID_SELF, 0), "reset: dom=SELF");
+#ifdef CONFORMANCE_FIFO
+	/* The reset took the domain back to 2-level: observe shared_info again. */
+	fifo_words = NULL;
+	fifo_cb = NULL;
+#endif
 	show_bits("after reset");
 	show_bit_totals("after reset");
 	printk("reset: first invalid port after = %u\n", first_invalid_port(DOMID_SELF, 0));
@@ -837,6 +903,9 @@ int main(void)
 
 	printk("evtchn-conformance: start\n");
 	section_xen_version();
+#ifdef CONFORMANCE_FIFO
+	fifo_switch("at start");
+#endif
 	section_memory_op();
 	section_console_io();
 	section_hvm_op();
@@ -848,6 +917,9 @@ int main(void)
 	section_virq_ipi(&timer_port, &ipi_port);
 	section_misc_ops();
 	section_exhaust_reset(timer_port);
+#ifdef CONFORMANCE_FIFO
+	fifo_switch("after reset");
+#endif
 	section_sched_op();
 	section_vcpu_op();
 	section_fifo_limits();

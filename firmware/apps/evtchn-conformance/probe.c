@@ -276,8 +276,37 @@ void use_vcpu_info(volatile struct vcpu_info *vi)
 	vinfo = vi;
 }
 
+volatile event_word_t *fifo_words;
+volatile struct evtchn_fifo_control_block *fifo_cb;
+
+#define FIFO_WORDS 1024
+#define FIFO_BIT(n) ((event_word_t)1 << (n))
+
+/*
+ * FIFO: "bits: <what> = fifo p=0xword ... ready=.. hQ=port ... upcall=..",
+ * listing every non-zero event word (port order) and non-zero queue head.
+ */
+static void show_fifo(const char *what)
+{
+	char buf[400];
+	int n = 0;
+
+	for (unsigned int p = 0; p < FIFO_WORDS && n < (int)sizeof(buf) - 24; p++)
+		if (fifo_words[p] != 0)
+			n += snprintk(buf + n, sizeof(buf) - (size_t)n, " %u=0x%x", p, fifo_words[p]);
+	n += snprintk(buf + n, sizeof(buf) - (size_t)n, " ready=0x%x", fifo_cb->ready);
+	for (unsigned int q = 0; q < EVTCHN_FIFO_MAX_QUEUES; q++)
+		if (fifo_cb->head[q] != 0)
+			n += snprintk(buf + n, sizeof(buf) - (size_t)n, " h%u=%u", q, fifo_cb->head[q]);
+	printk("bits: %s = fifo%s upcall=%u\n", what, buf, vinfo ? vinfo->evtchn_upcall_pending : 0xff);
+}
+
 void show_bits(const char *what)
 {
+	if (fifo_words) {
+		show_fifo(what);
+		return;
+	}
 	if (!shinfo) {
 		printk("bits: %s = no shared_info\n", what);
 		return;
@@ -301,6 +330,19 @@ void show_bit_totals(const char *what)
 {
 	unsigned int pend = 0, mask = 0;
 
+	if (fifo_words) {
+		unsigned int linked = 0;
+
+		for (unsigned int p = 0; p < FIFO_WORDS; p++) {
+			pend += (fifo_words[p] & FIFO_BIT(EVTCHN_FIFO_PENDING)) != 0;
+			mask += (fifo_words[p] & FIFO_BIT(EVTCHN_FIFO_MASKED)) != 0;
+			linked += (fifo_words[p] & FIFO_BIT(EVTCHN_FIFO_LINKED)) != 0;
+		}
+		printk("bits: %s = fifo pending_total=%u mask_total=%u linked_total=%u ready=0x%x upcall=%u\n",
+		       what, pend, mask, linked, fifo_cb->ready, vinfo ? vinfo->evtchn_upcall_pending : 0xff);
+		return;
+	}
+
 	for (unsigned int w = 0; w < 64; w++) {
 		pend += popcount64(shinfo->evtchn_pending[w]);
 		mask += popcount64(shinfo->evtchn_mask[w]);
@@ -311,6 +353,17 @@ void show_bit_totals(const char *what)
 
 void clear_events(void)
 {
+	if (fifo_words) {
+		/* FIFO: the flag, the ready bits, then every queue taken apart; masks stay. */
+		if (vinfo)
+			vinfo->evtchn_upcall_pending = 0;
+		fifo_cb->ready = 0;
+		for (unsigned int q = 0; q < EVTCHN_FIFO_MAX_QUEUES; q++)
+			fifo_cb->head[q] = 0;
+		for (unsigned int p = 0; p < FIFO_WORDS; p++)
+			fifo_words[p] &= FIFO_BIT(EVTCHN_FIFO_MASKED);
+		return;
+	}
 	/* The order an upcall handler uses: the flag, the selector, then the words. */
 	vinfo->evtchn_upcall_pending = 0;
 	vinfo->evtchn_pending_sel = 0;
@@ -320,10 +373,20 @@ void clear_events(void)
 
 void mask_port(evtchn_port_t port)
 {
+	if (fifo_words) {
+		if (port < FIFO_WORDS)
+			fifo_words[port] |= FIFO_BIT(EVTCHN_FIFO_MASKED);
+		return;
+	}
 	shinfo->evtchn_mask[port / 64] |= 1UL << (port % 64);
 }
 
 void unmask_port_locally(evtchn_port_t port)
 {
+	if (fifo_words) {
+		if (port < FIFO_WORDS)
+			fifo_words[port] &= ~FIFO_BIT(EVTCHN_FIFO_MASKED);
+		return;
+	}
 	shinfo->evtchn_mask[port / 64] &= ~(1UL << (port % 64));
 }

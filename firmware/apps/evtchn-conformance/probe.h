@@ -72,4 +72,13 @@ void clear_events(void);
 void mask_port(evtchn_port_t port);
 void unmask_port_locally(evtchn_port_t port);
 
+/*
+ * FIFO ABI (evtchn-conformance-fifo): once Xen switched the domain, the app
+ * points these at its event array page (ports 0..1023) and control block;
+ * the helpers above then read and change FIFO event words instead of the
+ * 2-level bits. NULL again after EVTCHNOP_reset (back to 2-level).
+ */
+extern volatile event_word_t *fifo_words;
+extern volatile struct evtchn_fifo_control_block *fifo_cb;
+
 #endif

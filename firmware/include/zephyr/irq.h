@@ -13,6 +13,13 @@
 #define ZEPHYR_SHIM_IRQ_H
 
 #include <zephyr/types.h>
+/*
+ * In Zephyr, <zephyr/irq.h> (through the arch headers) makes the
+ * devicetree macros visible, and drivers rely on that: a Zephyr Xen events
+ * driver names DT_IRQ_BY_IDX / DT_INST_IRQ_BY_IDX after including only
+ * kernel.h and irq.h.
+ */
+#include <zephyr/devicetree.h>
 
 /*
  * Connect `isr(arg)` to INTID `irq` with GIC priority `prio` (0 highest,

@@ -21,7 +21,15 @@ int xenvm_kernel_init(void);
  */
 int xenvm_map_shared_info(void);
 
-/* shared_info bits of `port` (2-level ABI), for observations in tests. */
+/*
+ * Select the FIFO event-channel ABI for our events library: put
+ * XEN_EVENTS_USE_FIFO(); at file scope in one source of the app. Without it
+ * the library uses 2-level. xen_events_init() falls back to 2-level if Xen
+ * refuses EVTCHNOP_init_control.
+ */
+#define XEN_EVENTS_USE_FIFO() const bool xen_events_use_fifo = true
+
+/* The port's pending / mask bit under the ABI in use, for observations in tests. */
 bool xenvm_evtchn_is_pending(unsigned int port);
 bool xenvm_evtchn_is_masked(unsigned int port);
 

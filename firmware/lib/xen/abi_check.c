@@ -45,6 +45,9 @@ CHECK_SIZE(struct evtchn_reset, 2);
 CHECK_SIZE(struct evtchn_init_control, 24);
 CHECK_SIZE(struct evtchn_expand_array, 8);
 CHECK_SIZE(struct evtchn_set_priority, 8);
+CHECK_SIZE(struct evtchn_fifo_control_block, 72);
+CHECK_OFF(struct evtchn_fifo_control_block, head, 8);
+CHECK_OFF(struct evtchn_init_control, link_bits, 16);
 
 CHECK_SIZE(struct sched_shutdown, 4);
 CHECK_SIZE(struct sched_poll, 24);

@@ -4,7 +4,13 @@
  * event-channel ABI: port p is bit p%64 of word p/64 of shared_info's
  * evtchn_pending[] and evtchn_mask[], and vcpu_info[0].evtchn_pending_sel
  * has bit w set when word w may hold news (xen/include/public/xen.h and
- * event_channel.h of Xen 4.17).
+ * event_channel.h of Xen 4.17) -- or, when the app asks for it, on the FIFO
+ * ABI (evtchn_fifo.c): an app selects FIFO by defining
+ *     const bool xen_events_use_fifo = true;
+ * (XEN_EVENTS_USE_FIFO() in <zephyr/xenvm.h>). xen_events_init() then calls
+ * EVTCHNOP_init_control and stays on 2-level only if Xen refuses, as Linux
+ * does. Under FIFO, evtchn_set_priority() orders delivery: the ISR serves
+ * priority 0 first and each priority in arrival order.
  *
  * Written from the API documentation. Where it leaves room we follow the
  * Xen public headers; each such choice is marked "Xen spec:" below.
@@ -27,12 +33,17 @@
 #include <zephyr/xen/public/event_channel.h>
 #include <zephyr/xen/public/xen.h>
 
+#include "evtchn_fifo.h"
+
 #if defined(CONFIG_XEN_EVENTS) && CONFIG_XEN_EVENTS
 
 LOG_MODULE_REGISTER(xen_events);
 
 /* Mapped by the boot code (lib/zephyr/shared_info.c); NULL until then. */
 extern shared_info_t *HYPERVISOR_shared_info;
+
+/* The app's choice of ABI; weak, so an app that says nothing gets 2-level. */
+extern const bool xen_events_use_fifo __attribute__((weak));
 
 #define NR_PORTS        ((evtchn_port_t)EVTCHN_2L_NR_CHANNELS)
 #define BITS_PER_WORD   (8 * sizeof(xen_ulong_t))
@@ -104,7 +115,12 @@ static int alloc_unbound(domid_t dom, domid_t remote_dom)
 	struct evtchn_alloc_unbound alloc = { .dom = dom, .remote_dom = remote_dom };
 	long rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
 
-	return rc == 0 ? (int)alloc.port : (int)rc;
+	if (rc != 0)
+		return (int)rc;
+	/* FIFO: the port needs an event word before its events can be seen. */
+	if (dom == DOMID_SELF)
+		evtchn_fifo_ensure_port(alloc.port);
+	return (int)alloc.port;
 }
 
 int alloc_unbound_event_channel(domid_t remote_dom)
@@ -144,6 +160,8 @@ int bind_interdomain_event_channel(domid_t remote_dom, evtchn_port_t remote_port
 	if (rc == 0 && bind.local_port < NR_PORTS) {
 		handlers[bind.local_port].priv = data;
 		handlers[bind.local_port].cb = cb;
+		/* FIFO: Xen kept the bind's event until the word exists; it is raised now. */
+		evtchn_fifo_ensure_port(bind.local_port);
 	}
 	irq_unlock(key);
 	if (rc != 0)
@@ -203,7 +221,10 @@ int mask_event_channel(evtchn_port_t port)
 	__ASSERT(HYPERVISOR_shared_info != NULL, "shared_info not mapped");
 	if (!port_ok(port))
 		return -EINVAL;
-	word_set(&HYPERVISOR_shared_info->evtchn_mask[WORD_OF(port)], BIT_OF(port));
+	if (evtchn_fifo_active())
+		evtchn_fifo_set_masked(port, true);
+	else
+		word_set(&HYPERVISOR_shared_info->evtchn_mask[WORD_OF(port)], BIT_OF(port));
 	return 0;
 }
 
@@ -231,7 +252,9 @@ int unmask_event_channel(evtchn_port_t port)
 void clear_event_channel(evtchn_port_t port)
 {
 	__ASSERT(HYPERVISOR_shared_info != NULL, "shared_info not mapped");
-	if (port_ok(port))
+	if (port_ok(port) && evtchn_fifo_active())
+		evtchn_fifo_clear_pending(port);
+	else if (port_ok(port))
 		word_clear(&HYPERVISOR_shared_info->evtchn_pending[WORD_OF(port)],
 			   BIT_OF(port));
 }
@@ -272,6 +295,24 @@ static void scan_word(shared_info_t *s, unsigned int w)
  * The event-channel upcall, run by the GIC dispatcher between its
  * acknowledge and its EOI (drivers/gic/irq.c).
  */
+/*
+ * The FIFO upcall: the same flag protocol, then the queues by priority
+ * (evtchn_fifo.c). Xen raises upcall_pending on a 0->1 edge of `ready`.
+ * A handler of its own, connected instead of the 2-level one, so the
+ * 2-level path costs not one instruction more.
+ */
+static void evtchn_fifo_upcall_isr(void *arg)
+{
+	vcpu_info_t *v = &HYPERVISOR_shared_info->vcpu_info[0];
+
+	ARG_UNUSED(arg);
+	do {
+		__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		barrier_dmem_fence_full();
+		evtchn_fifo_handle(dispatch);
+	} while (__atomic_load_n(&v->evtchn_upcall_pending, __ATOMIC_SEQ_CST) != 0);
+}
+
 static void evtchn_upcall_isr(void *arg)
 {
 	shared_info_t *s = HYPERVISOR_shared_info;
@@ -318,8 +359,14 @@ int xen_events_init(void)
 		missed[w] = 0;
 	irq_unlock(key);
 
+	if (&xen_events_use_fifo != NULL && xen_events_use_fifo && !evtchn_fifo_active()) {
+		rc = evtchn_fifo_init();
+		if (rc != 0)
+			LOG_WRN("FIFO ABI refused (%d): staying on 2-level", rc);
+	}
+
 	rc = IRQ_CONNECT(irq, DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, priority),
-			 evtchn_upcall_isr, NULL, DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, flags));
+			 evtchn_fifo_active() ? evtchn_fifo_upcall_isr : evtchn_upcall_isr, NULL, DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, flags));
 	if (rc != 0)
 		return rc;
 	irq_enable(irq);

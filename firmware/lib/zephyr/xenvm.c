@@ -12,6 +12,18 @@
 
 extern struct shared_info *HYPERVISOR_shared_info;
 
+/*
+ * The FIFO driver of our events library (evtchn_fifo.c). Weak: with a Zephyr
+ * tree's events.c (make ZEPHYR_BASE=...) it is absent and ports are 2-level.
+ */
+extern volatile event_word_t *evtchn_fifo_word(evtchn_port_t port) __attribute__((weak));
+
+/* The FIFO event word of `port`, or NULL on the 2-level ABI. */
+static volatile event_word_t *fifo_word(unsigned int port)
+{
+	return evtchn_fifo_word != NULL ? evtchn_fifo_word(port) : NULL;
+}
+
 #define BITS_PER_WORD (8 * sizeof(xen_ulong_t))
 
 int xenvm_kernel_init(void)
@@ -34,12 +46,20 @@ static bool test_word_bit(const xen_ulong_t *words, unsigned int port)
 
 bool xenvm_evtchn_is_pending(unsigned int port)
 {
+	volatile event_word_t *w = fifo_word(port);
+
+	if (w != NULL)
+		return (__atomic_load_n(w, __ATOMIC_SEQ_CST) >> EVTCHN_FIFO_PENDING) & 1;
 	return HYPERVISOR_shared_info != NULL &&
 	       test_word_bit(HYPERVISOR_shared_info->evtchn_pending, port);
 }
 
 bool xenvm_evtchn_is_masked(unsigned int port)
 {
+	volatile event_word_t *w = fifo_word(port);
+
+	if (w != NULL)
+		return (__atomic_load_n(w, __ATOMIC_SEQ_CST) >> EVTCHN_FIFO_MASKED) & 1;
 	return HYPERVISOR_shared_info != NULL &&
 	       test_word_bit(HYPERVISOR_shared_info->evtchn_mask, port);
 }

@@ -131,18 +131,20 @@ export function eventChannelOp(model: EventChannels): HypercallHandler {
         return rc(model.reset(me, s.dom, cmd === EVTCHNOP.reset_cont));
       }
       case EVTCHNOP.init_control: {
-        // FIFO is not implemented: Xen's argument checks, then -ENOSYS (see initControl).
         const s = readStruct(g, arg, EvtchnInitControl);
         if (!s) return EFAULT;
         ctx.args = fields({ control_gfn: s.control_gfn, offset: s.offset, vcpu: s.vcpu });
-        return rc(model.initControl(me, s.control_gfn, s.offset, s.vcpu));
+        const r = model.initControl(me, s.control_gfn, s.offset, s.vcpu);
+        if (!r.ok) return rc(r);
+        // link_bits is an output, copied back (with the rest of the struct) only on success.
+        ctx.out = { link_bits: r.value };
+        return writeFields(g, arg, EvtchnInitControl, { link_bits: r.value }) ? 0 : EFAULT;
       }
       case EVTCHNOP.expand_array: {
-        // Xen answers -EOPNOTSUPP while the domain has not switched to FIFO, which here is always.
         const s = readStruct(g, arg, EvtchnExpandArray);
         if (!s) return EFAULT;
         ctx.args = fields({ array_gfn: s.array_gfn });
-        return -Errno.EOPNOTSUPP;
+        return rc(model.expandArray(me, s.array_gfn));
       }
       case EVTCHNOP.set_priority: {
         const s = readStruct(g, arg, EvtchnSetPriority);

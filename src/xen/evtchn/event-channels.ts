@@ -8,7 +8,8 @@ import { PortTable, DOM0LESS_MAX_EVTCHN_PORT, UNLIMITED_EVTCHN_PORT } from './po
 import type { EvtchnPortOps } from './port-ops.ts';
 import { SharedPages } from './shared-pages.ts';
 import { TwoLevel, markEventsPending, upcallPending } from './two-level.ts';
-import { PAGE_SHIFT, PAGE_SIZE, VcpuInfo } from './layout.ts';
+import { Fifo, EVTCHN_FIFO, FifoControlBlock } from './fifo.ts';
+import { EVTCHN_2L_NR_CHANNELS, PAGE_SHIFT, PAGE_SIZE, SharedInfo, VcpuInfo } from './layout.ts';
 
 /** A typed answer: a value, or the errno Xen would return (as a name; the edge negates it). */
 export type Result<T = void> = { ok: true; value: T } | { ok: false; error: ErrnoName };
@@ -44,7 +45,11 @@ interface DomainEvtchn {
   readonly domain: XenDomain;
   readonly table: PortTable;
   readonly pages: SharedPages;
-  readonly abi: EvtchnPortOps;
+  /** d->evtchn_port_ops: `twoLevel` until the first init_control, `fifo` after it. */
+  abi: EvtchnPortOps;
+  readonly twoLevel: TwoLevel;
+  /** d->evtchn_fifo: present while the domain uses the FIFO ABI. */
+  fifo?: Fifo;
   /** v->virq_to_evtchn[virq] for each vCPU (0 = unbound). */
   readonly virqToEvtchn: number[][];
   /** vCPUs blocked in SCHEDOP_poll (d->poll_mask) and their v->poll_evtchn (-1 = any port). */
@@ -56,7 +61,7 @@ interface DomainEvtchn {
 }
 
 /** struct evtchn_fifo_control_block: ready u32, _rsvd u32, head[16] u32 (public/event_channel.h). */
-export const FIFO_CONTROL_BLOCK_SIZE = 4 + 4 + 16 * 4;
+export const FIFO_CONTROL_BLOCK_SIZE = FifoControlBlock.size;
 
 /**
  * Arm has no pirq support, but domain_create still sizes nr_pirqs. The real Xen 4.17 answers
@@ -99,15 +104,18 @@ export class EventChannels {
       table,
       pages,
       abi: undefined as unknown as EvtchnPortOps,
+      twoLevel: undefined as unknown as TwoLevel,
       virqToEvtchn: domain.vcpus.map(() => new Array<number>(NR_VIRQS).fill(0)),
       polling: new Map(),
       pollWoken: new Set(),
       nextEvtchn: 0,
     };
-    (state as { abi: EvtchnPortOps }).abi = new TwoLevel(pages, {
+    const twoLevel = new TwoLevel(pages, {
       markEventsPending: (vcpuId) => this.markEventsPending(state, vcpuId),
       checkPollers: (port) => this.checkPollers(state, port),
     });
+    (state as { twoLevel: TwoLevel }).twoLevel = twoLevel;
+    state.abi = twoLevel;
     const first = table.allocate();
     if (!first.ok || first.port !== 0) throw new Error('evtchn_init: port 0 not first');
     table.get(0)!.binding = { state: 'reserved' };
@@ -135,7 +143,8 @@ export class EventChannels {
   /** get_free_port: a dying domain gets -EINVAL, a full one -ENOSPC. */
   private freePort(s: DomainEvtchn): Result<Channel> {
     if (s.domain.dying) return fail('EINVAL');
-    const a = s.table.allocate();
+    const abi = s.abi;
+    const a = s.table.allocate(abi.isBusy ? (p) => abi.isBusy!(p) : undefined);
     return a.ok ? ok(s.table.get(a.port)!) : fail(a.error);
   }
 
@@ -156,6 +165,7 @@ export class EventChannels {
     if (denied) return fail(denied);
     const remoteDomid = remoteDom === DOMID_SELF ? caller.domid : remoteDom;
     c.value.binding = { state: 'unbound', remoteDomid };
+    s.abi.init?.(c.value.port);
     this.note(d.domid, c.value.port, 'alloc_unbound', { remote_dom: remoteDomid });
     return ok(c.value.port);
   }
@@ -176,6 +186,7 @@ export class EventChannels {
     if (denied) return fail(denied);
     const lport = lc.value.port;
     lc.value.binding = { state: 'interdomain', remoteDomid: rd.domid, remotePort };
+    ls.abi.init?.(lport);
     rc.binding = { state: 'interdomain', remoteDomid: ld.domid, remotePort: lport };
     this.note(ld.domid, lport, 'bind_interdomain', { remote_dom: rd.domid, remote_port: remotePort });
     // Xen conservatively raises the new local port, in case the peer signalled while unbound.
@@ -194,6 +205,7 @@ export class EventChannels {
     if (!c.ok) return c;
     c.value.binding = { state: 'virq', virq };
     c.value.notifyVcpu = vcpu;
+    s.abi.init?.(c.value.port);
     s.virqToEvtchn[vcpu][virq] = c.value.port;
     this.note(caller.domid, c.value.port, 'bind_virq', { virq, vcpu });
     return ok(c.value.port);
@@ -305,10 +317,12 @@ export class EventChannels {
   /** EVTCHNOP_bind_ipi (7). */
   bindIpi(caller: XenDomain, vcpu: number): Result<number> {
     if (!this.vcpuExists(caller, vcpu)) return fail('ENOENT');
-    const c = this.freePort(this.st(caller));
+    const s = this.st(caller);
+    const c = this.freePort(s);
     if (!c.ok) return c;
     c.value.binding = { state: 'ipi' };
     c.value.notifyVcpu = vcpu;
+    s.abi.init?.(c.value.port);
     this.note(caller.domid, c.value.port, 'bind_ipi', { vcpu });
     return ok(c.value.port);
   }
@@ -368,31 +382,91 @@ export class EventChannels {
     if (i === 0) return fail('EBUSY');
     for (; s.table.isValid(i); i++) this.close(d, i);
     s.nextEvtchn = 0;
+    // Every port is closed, so (no Xen-consumed channels here) the domain goes back to the
+    // 2-level ABI: control blocks and event array pages are let go; shared_info's bits are
+    // what they were before the switch (FIFO never touched them).
+    if (s.fifo) this.switchTo2Level(s);
     this.note(d.domid, 0, 'reset');
     return done;
   }
 
   /**
-   * EVTCHNOP_init_control (11). The FIFO ABI is not implemented, but its argument checks are,
-   * in Xen's order (evtchn_fifo_init_control): the vCPU must exist (-ENOENT), the control block
-   * must fit the page (-EINVAL) and be 8-byte aligned (-EINVAL), the frame must be guest RAM
-   * (-EINVAL, map_control_block). A request that passes them all, where the real Xen would switch
-   * the domain to FIFO, answers -ENOSYS: guests then stay on the 2-level ABI.
+   * EVTCHNOP_init_control (11), evtchn_fifo_init_control: the vCPU must exist (-ENOENT), the
+   * 72-byte control block must fit the page (-EINVAL) and be 8-byte aligned (-EINVAL). The
+   * first successful call switches the domain to FIFO: every vCPU gets its 16 empty queues,
+   * the event array starts with no pages, the port limit becomes 2^17 and each valid port
+   * keeps its 2-level pending bit as saved state (setup_ports). A vCPU that already has a
+   * control block, or a frame that is not RAM, is -EINVAL (the domain then stays as it was).
+   * The value is link_bits (17), which Xen writes back only on success.
    */
-  initControl(caller: XenDomain, controlGfn: bigint, offset: number, vcpu: number): Result {
+  initControl(caller: XenDomain, controlGfn: bigint, offset: number, vcpu: number): Result<number> {
     if (!this.vcpuExists(caller, vcpu)) return fail('ENOENT');
     if (offset > PAGE_SIZE - FIFO_CONTROL_BLOCK_SIZE) return fail('EINVAL');
     if (offset % 8 !== 0) return fail('EINVAL');
-    const gpa = controlGfn << BigInt(PAGE_SHIFT);
-    if (gpa > BigInt(Number.MAX_SAFE_INTEGER) || !caller.memory.contains(Number(gpa), PAGE_SIZE)) return fail('EINVAL');
-    return fail('ENOSYS');
+    const s = this.st(caller);
+    const gpa = this.frameGpa(controlGfn);
+    if (s.fifo) {
+      const r = s.fifo.mapControlBlock(vcpu, gpa, offset);
+      return r.ok ? ok(EVTCHN_FIFO.LINK_BITS) : fail(r.error);
+    }
+    const prevEvtchns = s.table.maxEvtchns;
+    const fifo = new Fifo(caller.memory, caller.vcpus.length, {
+      markEventsPending: (vcpuId) => this.markEventsPending(s, vcpuId),
+      checkPollers: (port) => this.checkPollers(s, port),
+      channelAt: (port) => s.table.get(port),
+    });
+    const r = fifo.mapControlBlock(vcpu, gpa, offset);
+    if (!r.ok) return fail(r.error);
+    s.fifo = fifo;
+    s.abi = fifo;
+    s.table.maxEvtchns = EVTCHN_FIFO.NR_CHANNELS;
+    const si = s.pages.sharedInfo();
+    const pendingBase = si.off + SharedInfo.evtchnPending;
+    fifo.adoptPorts(s.table.validCount, prevEvtchns, (p) => (si.buf[pendingBase + (p >>> 3)] & (1 << (p & 7))) !== 0);
+    this.note(caller.domid, 0, 'abi_fifo', { vcpu, control_gfn: controlGfn, offset });
+    return ok(EVTCHN_FIFO.LINK_BITS);
   }
 
-  /** EVTCHNOP_set_priority (13): FIFO-only; the 2-level ABI has no priorities. */
+  /**
+   * EVTCHNOP_expand_array (12), evtchn_fifo_expand_array: -EOPNOTSUPP while the domain is on
+   * 2-level; else one more page of 1024 event words (-ENOSPC past 2^17 ports, -EINVAL for a
+   * frame that is not RAM). Ports of the new page with a saved pending event are raised.
+   */
+  expandArray(caller: XenDomain, arrayGfn: bigint): Result {
+    const s = this.st(caller);
+    if (!s.fifo) return fail('EOPNOTSUPP');
+    const r = s.fifo.addArrayPage(this.frameGpa(arrayGfn), s.table.validCount);
+    if (!r.ok) return fail(r.error);
+    this.note(caller.domid, 0, 'expand_array', { array_gfn: arrayGfn, words: s.fifo.eventWords });
+    return done;
+  }
+
+  /** A guest frame number as a byte address, or -1 when it cannot be guest RAM at all. */
+  private frameGpa(gfn: bigint): number {
+    const gpa = gfn << BigInt(PAGE_SHIFT);
+    return gpa > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(gpa);
+  }
+
+  /** evtchn_fifo_destroy + evtchn_2l_init. */
+  private switchTo2Level(s: DomainEvtchn): void {
+    s.fifo = undefined;
+    s.abi = s.twoLevel;
+    s.table.maxEvtchns = EVTCHN_2L_NR_CHANNELS;
+    this.note(s.domain.domid, 0, 'abi_2level');
+  }
+
+  /**
+   * EVTCHNOP_set_priority (13), in Xen's order: an invalid port -EINVAL; the 2-level ABI has no
+   * priorities (-ENOSYS, whatever the port's state); under FIFO a free or reserved port is
+   * -EACCES (evtchn_usable, checked before the priority: measured on the real Xen 4.17 with
+   * apps/fifo-priorities and events-api-fifo); then the FIFO range check (-EINVAL above 15).
+   */
   setPriority(caller: XenDomain, port: number, priority: number): Result {
     const s = this.st(caller);
-    if (!s.table.isValid(port)) return fail('EINVAL');
+    const c = s.table.get(port);
+    if (!c) return fail('EINVAL');
     if (!s.abi.setPriority) return fail('ENOSYS');
+    if (!channelUsable(c)) return fail('EACCES');
     const r = s.abi.setPriority(port, priority);
     return r === 0 ? done : fail('EINVAL');
   }
@@ -512,6 +586,16 @@ export class EventChannels {
 
   maxEvtchnPort(domid: number): number {
     return this.doms.get(domid)?.table.maxEvtchnPort ?? 0;
+  }
+
+  /** The ABI a domain uses now. */
+  abiName(domid: number): EvtchnPortOps['name'] | undefined {
+    return this.doms.get(domid)?.abi.name;
+  }
+
+  /** The domain's FIFO state while it uses that ABI (tests, reports). */
+  fifo(domid: number): Fifo | undefined {
+    return this.doms.get(domid)?.fifo;
   }
 
   isPending(domid: number, port: number): boolean {

@@ -4,6 +4,7 @@ export { PortTable, EVTCHNS_PER_BUCKET, DOM0LESS_MAX_EVTCHN_PORT } from './port-
 export { SharedInfo, VcpuInfo, PAGE_SIZE, EVTCHN_2L_NR_CHANNELS } from './layout.ts';
 export { SharedPages } from './shared-pages.ts';
 export { TwoLevel, markEventsPending } from './two-level.ts';
+export { Fifo, EVTCHN_FIFO, FifoControlBlock } from './fifo.ts';
 export type { EvtchnPortOps } from './port-ops.ts';
 export { eventChannelOp } from './event-channel-op.ts';
 export { EVTCHNOP } from './codec.ts';

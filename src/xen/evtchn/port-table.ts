@@ -24,8 +24,8 @@ export class PortTable {
   constructor(
     /** d->max_evtchn_port: the highest port number this domain may allocate. */
     readonly maxEvtchnPort: number,
-    /** The ABI's limit (max_evtchns): 4096 for 2-level. */
-    readonly maxEvtchns: number = EVTCHN_2L_NR_CHANNELS,
+    /** The ABI's limit (max_evtchns): 4096 for 2-level, 2^17 for FIFO; changes with the ABI. */
+    public maxEvtchns: number = EVTCHN_2L_NR_CHANNELS,
   ) {}
 
   /** d->valid_evtchns: ports below this have a bucket. */
@@ -44,13 +44,14 @@ export class PortTable {
   /**
    * get_free_port: the lowest port that is free, growing by one bucket when every valid
    * port is taken. A new bucket is allocated even if the caller then fails (e.g. an XSM
-   * denial): the ports stay valid and free, as in Xen.
+   * denial): the ports stay valid and free, as in Xen. A free port the ABI still uses
+   * (`isBusy`: FIFO's LINKED bit) is skipped (evtchn_allocate_port answers -EBUSY for it).
    */
-  allocate(): AllocResult {
+  allocate(isBusy?: (port: number) => boolean): AllocResult {
     for (let port = 0; port <= this.maxEvtchnPort; port++) {
       if (port >= this.maxEvtchns) return { ok: false, error: 'ENOSPC' };
       if (port < this.slots.length) {
-        if (this.slots[port].binding.state === 'free') return { ok: true, port };
+        if (this.slots[port].binding.state === 'free' && !isBusy?.(port)) return { ok: true, port };
         continue;
       }
       this.addBucket();

@@ -3,12 +3,14 @@ import type { XenDomain } from '../domain.ts';
 import type { Hypervisor } from '../hypervisor.ts';
 import type { EventChannels } from '../evtchn/event-channels.ts';
 import type { Xsm } from './xsm.ts';
+import type { GrantTables } from '../gnttab/grant-tables.ts';
 
 /** What every hypercall family here shares: one object, built once by installXen. */
 export interface XenOpsContext {
   readonly hv: Hypervisor;
   readonly evtchn: EventChannels;
   readonly xsm: Xsm;
+  readonly gnttab: GrantTables;
   /** Per-domain Xen state that is not event channels. */
   readonly domainState: Map<number, XenDomainState>;
   /**

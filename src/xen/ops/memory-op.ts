@@ -85,12 +85,17 @@ export function memoryOp(x: XenOpsContext): HypercallHandler {
             ctx.out = { shared_info_gpa: Number(target) };
             return 0;
           }
+          case XENMAPSPACE.grant_table: {
+            // Frame idx of d's grant table at gpfn (outside RAM here; see gnttab/README.md).
+            const e = x.gnttab.mapFrame(d, s.idx, s.gpfn);
+            return e ? -Errno[e] : 0;
+          }
           case XENMAPSPACE.gmfn_range:
             // Zero pages is a successful no-op; any page reaches Arm's unsupported-space answer.
             if (BigInt(s.size) < startExtent) return -Errno.EILSEQ;
             return BigInt(s.size) - startExtent === 0n ? 0 : -Errno.ENOSYS;
           default:
-            // grant_table: no grant tables in this emulator; gmfn and unknown spaces: Arm has none.
+            // gmfn and unknown spaces: Arm has none.
             return -Errno.ENOSYS;
         }
       }
@@ -108,6 +113,7 @@ export function memoryOp(x: XenOpsContext): HypercallHandler {
           x.evtchn.pages(d).unmap();
           return 0;
         }
+        if (x.gnttab.unmapFrameAt(d, s.gpfn)) return 0;
         if (target <= BigInt(Number.MAX_SAFE_INTEGER) && d.memory.contains(Number(target), PAGE_SIZE)) {
           // A hole in plain RAM cannot be made in the shared host buffer.
           return -Errno.ENOSYS;

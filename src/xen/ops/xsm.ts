@@ -12,8 +12,8 @@ import type { EvtchnXsm } from '../evtchn/event-channels.ts';
  * XSM_DM_PRIV for a device model of the target (none here); XSM_PRIV, and every fall-through,
  * only for the control domain (`privileged`). Anything else is -EPERM.
  *
- * SILO is dummy plus one rule on the evtchn_unbound / evtchn_interdomain hooks (and grant
- * copies/maps, not modelled): the two domains must be the same, or one of them (or the
+ * SILO is dummy plus one rule on the evtchn_unbound / evtchn_interdomain hooks and the grant
+ * map/unmap/copy hooks: the two domains must be the same, or one of them (or the
  * caller) the control domain; otherwise -EPERM. For evtchn_unbound it first looks the remote
  * domain up (DOMID_SELF is the caller) and answers -ESRCH if there is none.
  */
@@ -66,6 +66,15 @@ export class Xsm implements EvtchnXsm {
 
   evtchnReset(caller: XenDomain, d: XenDomain): ErrnoName | null {
     return this.target(caller, d);
+  }
+
+  /**
+   * xsm_grant_mapref / grant_unmapref / grant_copy: XSM_HOOK under dummy; silo wants the two
+   * domains the same or one of them (or the caller) the control domain.
+   */
+  grant(caller: XenDomain, a: XenDomain, b: XenDomain): ErrnoName | null {
+    if (this.policy === 'silo' && !this.siloAllows(caller, a, b)) return 'EPERM';
+    return this.hook();
   }
 
   /** xsm_console_io: a console domain (dom0less domUs are) may use it; others need XSM_PRIV. */

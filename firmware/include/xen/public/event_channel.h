@@ -155,5 +155,27 @@ struct evtchn_op {
 #define EVTCHN_FIFO_PRIORITY_MIN     15
 #define EVTCHN_FIFO_LINK_BITS        17
 
+/*
+ * FIFO ABI layouts (Xen 4.17 public/event_channel.h, facts only). Each port has a 32-bit
+ * event word in the event array (pages handed to Xen with EVTCHNOP_expand_array, 1024
+ * words each); each vCPU a control block (EVTCHNOP_init_control) with one `ready` bit per
+ * priority whose queue is non-empty and the port at the head of each queue.
+ */
+typedef uint32_t event_word_t;
+
+#define EVTCHN_FIFO_PENDING     31
+#define EVTCHN_FIFO_MASKED      30
+#define EVTCHN_FIFO_LINKED      29
+#define EVTCHN_FIFO_BUSY        28
+#define EVTCHN_FIFO_LINK_MASK   ((1U << EVTCHN_FIFO_LINK_BITS) - 1)
+#define EVTCHN_FIFO_NR_CHANNELS (1U << EVTCHN_FIFO_LINK_BITS)
+#define EVTCHN_FIFO_MAX_QUEUES  (EVTCHN_FIFO_PRIORITY_MIN + 1)
+
+struct evtchn_fifo_control_block {
+	uint32_t ready;
+	uint32_t _rsvd;
+	uint32_t head[EVTCHN_FIFO_MAX_QUEUES];
+};
+
 #endif /* !__ASSEMBLER__ */
 #endif

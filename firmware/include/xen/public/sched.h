@@ -6,7 +6,12 @@
 #ifndef XEN_PUBLIC_SCHED_H
 #define XEN_PUBLIC_SCHED_H
 
-#include "event_channel.h"
+/*
+ * By search path, not relative to this file: in a build against a Zephyr
+ * tree (make ZEPHYR_BASE=...) <xen/public/...> is that tree's copy of the
+ * Xen headers, and sched_poll must use its evtchn_port_t, not a second one.
+ */
+#include <xen/public/event_channel.h>
 
 #define SCHEDOP_yield           0  /* arg unused */
 #define SCHEDOP_block           1  /* sleep until an event is pending */

@@ -6,7 +6,14 @@
  * barrier_dmem_fence_full, __atomic_exchange_n, __builtin_ffsl and the
  * extern HYPERVISOR_shared_info). Its events are "missed" when they beat
  * the callback, the way a driver that registers after the hypercall does.
+ *
+ * -DFAKE_VOID_API (see events.h) also switches to the instance-based
+ * devicetree macros (DT_DRV_COMPAT + DT_INST_IRQ_BY_IDX) and relies on
+ * irq.h for them, as some Zephyr trees' drivers do.
  */
+#ifdef FAKE_VOID_API
+#define DT_DRV_COMPAT xen_xen
+#endif
 #include <zephyr/arch/arm64/hypercall.h>
 #include <zephyr/xen/public/xen.h>
 #include <zephyr/xen/public/event_channel.h>
@@ -17,7 +24,9 @@
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
 #include <zephyr/irq.h>
+#ifndef FAKE_VOID_API
 #include <zephyr/devicetree.h>
+#endif
 
 LOG_MODULE_REGISTER(fake_xen_events);
 
@@ -49,6 +58,15 @@ int evtchn_set_priority(evtchn_port_t port, uint32_t priority)
 	return op(EVTCHNOP_set_priority, &a);
 }
 
+#ifdef FAKE_VOID_API
+void notify_evtchn(evtchn_port_t port)
+{
+	struct evtchn_send a = { .port = port };
+
+	__ASSERT(port < EVTCHN_2L_NR_CHANNELS, "port %u", port);
+	op(EVTCHNOP_send, &a);
+}
+#else
 int notify_evtchn(evtchn_port_t port)
 {
 	struct evtchn_send a = { .port = port };
@@ -56,6 +74,7 @@ int notify_evtchn(evtchn_port_t port)
 	__ASSERT(port < EVTCHN_2L_NR_CHANNELS, "port %u", port);
 	return op(EVTCHNOP_send, &a);
 }
+#endif
 
 static int alloc(domid_t dom, domid_t remote)
 {
@@ -124,6 +143,9 @@ int unmask_event_channel(evtchn_port_t port)
 #endif
 }
 
+#ifdef FAKE_VOID_API
+static
+#endif
 void clear_event_channel(evtchn_port_t port)
 {
 	sys_bitfield_clear_bit((mem_addr_t)HYPERVISOR_shared_info->evtchn_pending, port);
@@ -169,10 +191,16 @@ int xen_events_init(void)
 		table[i].cb = NULL;
 		missed[i] = false;
 	}
+#ifdef FAKE_VOID_API
+	IRQ_CONNECT(DT_INST_IRQ_BY_IDX(0, 0, irq), DT_INST_IRQ_BY_IDX(0, 0, priority), isr, NULL,
+		    DT_INST_IRQ_BY_IDX(0, 0, flags));
+	irq_enable(DT_INST_IRQ_BY_IDX(0, 0, irq));
+#else
 	IRQ_CONNECT(DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, irq),
 		    DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, priority), isr, NULL,
 		    DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, flags));
 	irq_enable(DT_IRQ_BY_IDX(DT_INST(0, xen_xen), 0, irq));
+#endif
 	LOG_INF("%s: ready", __func__);
 	return 0;
 }

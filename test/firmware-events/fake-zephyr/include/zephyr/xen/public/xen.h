@@ -8,6 +8,10 @@
 typedef uint64_t xen_ulong_t;
 typedef uint16_t domid_t;
 
+/* A guest pointer inside a hypercall argument: 8 bytes on arm64. */
+#define XEN_GUEST_HANDLE_64(type) union { type *p; uint64_t q; } __attribute__((aligned(8)))
+#define set_xen_guest_handle(h, ptr) do { (h).q = 0; (h).p = (ptr); } while (0)
+
 #define DOMID_SELF    0x7FF0U
 #define DOMID_INVALID 0x7FF4U
 

@@ -1,0 +1,15 @@
+/*
+ * bench-ping-fifo: bench-ping with the events library on the FIFO ABI, for the
+ * "event delivery under FIFO vs 2-level" figure of `npm run bench` (d2, after
+ * bench-pong-fifo as d1).
+ */
+#include <stdbool.h>
+
+#include <zephyr/xen/events.h> /* links the events library (the Makefile looks for this line) */
+#include <zephyr/xenvm.h>
+
+XEN_EVENTS_USE_FIFO();
+
+#define DEMO_ROUNDS 100000
+#define DEMO_VERBOSE 0
+#include "../demo-bind/main.c"
