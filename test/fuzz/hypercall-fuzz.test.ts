@@ -9,7 +9,7 @@ import { runFuzz, type FuzzReport } from '../../src/fuzz/campaign.ts';
 import { twoLevelModel, type EventAbiModel } from '../../src/fuzz/event-model.ts';
 import type { XsmPolicy } from '../../src/xen/hypervisor.ts';
 
-const STEPS = 120_000;
+const STEPS = 150_000;
 
 function explain(r: FuzzReport): string {
   const f = r.failure;
