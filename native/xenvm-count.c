@@ -94,14 +94,12 @@ struct xenvm_counter {
     uint32_t maint_ic;     /* @120 */
     uint32_t maint_watch;  /* @124 */
     /*
-     * Address of the block (per-instruction counting: the instruction) that last started. The
-     * engine leaves PC at a stale block start inside memory hooks; the protocol checker
-     * (src/check) finds the storing instruction from here. Recorded while `pc_watch` is set
-     * (the checker's store watches), so the usual block start stays two compares and an add.
+     * Address of the translation block (per-instruction counting: the instruction) that last
+     * started. The engine's PC is not up to date inside memory hooks (a stale block start), nor at
+     * a stop after it chained one block straight into the next: the protocol checker (src/check)
+     * finds a storing instruction, and abort.ts a faulting access, from here.
      */
     uint64_t block_pc;     /* @128 */
-    uint32_t pc_watch;     /* @136 */
-    uint32_t pad1;         /* @140 */
 };
 
 #define WATCH_TAKEN 1
@@ -206,17 +204,18 @@ static __attribute__((noinline)) void xenvm_count_block_slow(uc_engine *uc, uint
  * exception-generating instruction (HVC, SVC, WFI), so counts at hypercalls and WFI are exact.
  * Much cheaper than a per-instruction hook; the first block of a run always executes, so a run
  * always makes progress. The engine calls this before every block the guest runs (a Linux boot:
- * some 170 million times), so the usual case is two compares and an add, no stack frame
+ * some 170 million times), so the usual case is two compares, a store and an add, no stack frame
  * (measured: bench-compute counted, 600M instructions, 286-303 -> 230-235 ms of CPU; the same
  * image uncounted: 168-183 ms).
  */
 static void xenvm_count_block(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct xenvm_counter *c = user_data;
-    if (__builtin_expect(c->executed >= c->limit || (c->il_armed | c->watch | c->pc_watch) != 0, 0)) {
+    if (__builtin_expect(c->executed >= c->limit || (c->il_armed | c->watch) != 0, 0)) {
         xenvm_count_block_slow(uc, address, size, c);
         return;
     }
+    c->block_pc = address;
     c->executed += size / 4;
 }
 

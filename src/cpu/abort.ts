@@ -119,10 +119,11 @@ export interface Stage2Ctx {
  * The load/store behind an access the engine stopped on because nothing is mapped at guest-
  * physical `pa`, and the virtual address it used (the guest's FAR). The engine's PC is the
  * instruction itself, or, in a run without a per-instruction hook, possibly the start of its
- * translation block: then the block is scanned (MMU off only: with it on, the engine's PC has
- * been exact in every case measured). `va` is undefined when no instruction accounts for `pa`.
+ * translation block or of an earlier block it was chained from: then the block that started
+ * last (`blockPc`, from the counter's block hook) is scanned, and with the MMU off the block at
+ * the engine's PC. `va` is undefined when no instruction accounts for `pa`.
  */
-export function locateStage2Access(ctx: Stage2Ctx, pcNow: bigint, pa: bigint): { pc: bigint; va?: bigint } {
+export function locateStage2Access(ctx: Stage2Ctx, pcNow: bigint, pa: bigint, blockPc?: bigint): { pc: bigint; va?: bigint } {
   const matches = (insnPc: bigint): bigint | undefined => {
     const insn = ctx.insnAt(insnPc);
     const ls = insn === undefined ? undefined : decodeMemAccess(insn, ctx.reg, insnPc);
@@ -133,7 +134,21 @@ export function locateStage2Access(ctx: Stage2Ctx, pcNow: bigint, pa: bigint): {
     return t.ok && pa >= t.pa && pa < t.pa + 64n ? va : undefined;
   };
   const va = matches(pcNow);
-  if (va !== undefined || ctx.mmuOn) return { pc: pcNow, va };
-  const found = locateFaultingAccess(ctx.insnAt, pcNow, pa, ctx.reg);
-  return found === undefined ? { pc: pcNow } : { pc: found, va: matches(found) };
+  if (va !== undefined) return { pc: pcNow, va };
+  // The engine's PC can name an earlier block of a chain (a loop that branched straight into
+  // the faulting block); the block hook's record of the block that started last is the one
+  // that faulted, so its instructions are scanned first.
+  if (blockPc !== undefined && blockPc !== pcNow) {
+    for (let i = 0; i < 1024; i++) {
+      const at = blockPc + BigInt(4 * i);
+      if (ctx.insnAt(at) === undefined) break;
+      const v = matches(at);
+      if (v !== undefined) return { pc: at, va: v };
+    }
+  }
+  if (!ctx.mmuOn) {
+    const found = locateFaultingAccess(ctx.insnAt, pcNow, pa, ctx.reg);
+    if (found !== undefined) return { pc: found, va: matches(found) };
+  }
+  return { pc: pcNow };
 }

@@ -101,17 +101,38 @@ export function enterException(engine: Engine, e: ExceptionEntry, from: number, 
  * Notices a vector table that faults on itself: on hardware (and under Xen) such a guest spins
  * forever. The vector's own first instruction raising the exception is that at once; the same
  * exception from the same place inside the vector table, unchanged, a few times in a row is
- * that too. Returns what to report, or undefined to go ahead with the entry.
+ * that too. So is the same exception at the same address, taken again and again while ELR_EL1
+ * still holds what the previous entry put there (and the same fault address), for an exception whose return runs the faulting
+ * instruction again: the handler (wherever it is: a vector that branches out, a stack push with
+ * a bad SP) faulted before it could return, or returned to the same fault without changing
+ * anything. A handler that skips or fixes the fault changes ELR_EL1
+ * or stops faulting, so it is never taken for a loop. Returns what to report, or undefined to
+ * go ahead with the entry.
  */
 export class VectorLoopGuard {
   private vector = -1n;
   private elr = -1n;
   private esr = -1;
+  private far: bigint | undefined;
   private repeats = 0;
+  private stuck = 0;
 
-  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string): string | undefined {
+  /** Entries in a row, with ELR_EL1 untouched in between, that make a loop (a few microseconds' worth). */
+  static readonly STUCK_LIMIT = 64;
+
+  /**
+   * `elrNow` is ELR_EL1 just before this entry (what the guest left there). `reexecutes` tells
+   * whether returning to `elr` runs the instruction that raised the exception again (a fault);
+   * not for a call (SVC, HVC, SMC, or the undefined instruction Xen injects for an HVC it does
+   * not know): a loop of those returns past them each time, which is progress.
+   */
+  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string, elrNow?: bigint, reexecutes?: () => boolean, far?: bigint): string | undefined {
     const same = vector === this.vector && elr === this.elr && esr === this.esr;
     this.repeats = same ? this.repeats + 1 : 0;
+    // The fault address too: a handler that maps page after page for the same instruction (a
+    // memset over fresh memory) returns to it unchanged each time, but never for the same page.
+    this.stuck = same && far === this.far && elrNow === this.elr && (reexecutes?.() ?? true) ? this.stuck + 1 : 0;
+    this.far = far;
     this.vector = vector;
     this.elr = elr;
     this.esr = esr;
@@ -119,6 +140,9 @@ export class VectorLoopGuard {
     const table = vbar & ~0x7ffn;
     if (elr >= table && elr < table + 0x800n && this.repeats >= 8) {
       return `exception loop: ${name} at 0x${elr.toString(16)} in the vector table, taken at 0x${vector.toString(16)} ${this.repeats + 1} times over`;
+    }
+    if (this.stuck >= VectorLoopGuard.STUCK_LIMIT) {
+      return `exception loop: ${name} at 0x${elr.toString(16)}, taken through the vector at 0x${vector.toString(16)} ${this.stuck + 1} times over with ELR_EL1 left as it was (the handler faults again, or returns to the same fault)`;
     }
     return undefined;
   }

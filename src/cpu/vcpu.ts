@@ -180,8 +180,6 @@ export class Vcpu {
   /** Who watches interrupt entry and return (watchInterrupts). */
   private readonly irqListeners: ((step: InterruptStep) => void)[] = [];
   /** Store watches asked for, added before the next run (watchWrites). */
-  /** Set once a store watch exists: every counter this vCPU attaches then records blockPc. */
-  private storeWatched = false;
   private readonly pendingWatches: { begin: bigint; end: bigint; fn: (address: bigint, size: number, value: bigint) => void }[] = [];
 
   private constructor(engine: Engine, cfg: VcpuConfig, counter: InstructionCounter | undefined) {
@@ -494,8 +492,6 @@ export class Vcpu {
 
   private addWatches(): void {
     // The store hooks find their instruction from the block start, which is then recorded.
-    this.storeWatched = true;
-    if (this.counter) this.counter.pcWatch = true;
     for (const w of this.pendingWatches.splice(0)) this.engine.hookMemWrite(w.begin, w.end, w.fn);
     this.engine.flushTranslations();
   }
@@ -506,7 +502,6 @@ export class Vcpu {
     if (!c.ok) return { kind: 'fault', fault: { what: c.error, pc: this.pc, pcExact: false } };
     this.counter = c.counter;
     this.counter.executed = 0;
-    if (this.storeWatched) this.counter.pcWatch = true;
     // Blocks translated so far do not call the new hook.
     this.engine.flushTranslations();
     return undefined;
@@ -624,7 +619,13 @@ export class Vcpu {
       return false;
     };
     if (target === undefined) return fail(`${name} taken from PSTATE 0x${from.toString(16)}, which is not EL0 or EL1`);
-    const loop = this.loopGuard.check(vbar, target, elr, syndrome, name);
+    const loop = this.loopGuard.check(vbar, target, elr, syndrome, name, this.engine.readCp(SysReg.ELR_EL1), () => {
+      if (ec === EC.SVC64 || ec === EC.HVC64 || ec === 0x17 /* SMC64 */) return false;
+      // An exception taken past an SVC/HVC/SMC (Xen's undefined instruction for an unknown HVC).
+      const before = this.insnAt(elr - 4n);
+      const call = before === undefined ? -1 : (before & 0xffe0001f) >>> 0;
+      return call !== 0xd4000001 && call !== 0xd4000002 && call !== 0xd4000003;
+    }, far);
     if (loop) return fail(loop);
     if (this.view.fetchAddress(target, 1) === undefined || this.insnAtEl1(target) === undefined) {
       return fail(`${name} with no vector (VBAR_EL1=0x${vbar.toString(16)})`);
@@ -789,6 +790,7 @@ export class Vcpu {
         { view: this.view, mmuOn: this.sys.mmuOn, el: currentEl(pstate), reg: (n) => (n === 31 ? this.sp : this.x(n)), insnAt: (a) => this.insnAt(a) },
         pcNow,
         mf.address,
+        this.exactCount ? undefined : this.counter?.blockPc,
       );
       const exact = va !== undefined;
       const a = stage2Abort(pstate, va ?? mf.address, 'data');

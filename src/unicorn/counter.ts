@@ -51,7 +51,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 144;
+export const VCPU_BLOCK_SIZE = 136;
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -96,13 +96,9 @@ export class InstructionCounter extends NativeView {
   set limit(v: number) {
     this.setU64(8, v);
   }
-  /** Address of the block (per-instruction counting: the instruction) that last started (u64 @128), while pcWatch is on. */
+  /** The translation block (per-instruction counting: the instruction) that last started (u64 block_pc @128). */
   get blockPc(): bigint {
     return this.big[16];
-  }
-  /** Record blockPc at every block start (u32 pc_watch @136): off, the common block start skips it. */
-  set pcWatch(on: boolean) {
-    this.words[34] = on ? 1 : 0;
   }
 }
 

@@ -14,6 +14,8 @@ export const VcpuRegisterVcpuInfo = layout('vcpu_register_vcpu_info', 16, {
   offset: [8, 'u32'],
   rsvd: [12, 'u32'],
 });
+/** struct vcpu_runstate_info: state i32 (+4 pad), state_entry_time u64, time[4] u64. */
+export const VCPU_RUNSTATE_INFO_SIZE = 48;
 export const VcpuRegisterRunstateArea = layout('vcpu_register_runstate_memory_area', 8, { addr: [0, 'u64'] });
 
 /**
@@ -56,8 +58,11 @@ export function vcpuOp(x: XenOpsContext): HypercallHandler {
       const s = readStruct(ctx.guest, arg, VcpuRegisterRunstateArea);
       if (!s) return -Errno.EFAULT;
       ctx.args = { vcpuid: vcpuId, addr: s.addr };
-      // Recorded, not maintained: this emulator keeps no runstate accounting.
       x.domainState.get(me.domid)!.runstateArea.set(vcpuId, s.addr);
+      // Xen copies the vCPU's runstate there at once, and ignores a copy that fails (the real
+      // Xen 4.17 leaves state 0 = RUNSTATE_running: apps/efault-probe). Later updates and the
+      // times are not modelled: this emulator keeps no runstate accounting, so they read 0.
+      ctx.guest.copyTo(s.addr, new Uint8Array(VCPU_RUNSTATE_INFO_SIZE));
       return 0;
     }
     return -Errno.EINVAL;

@@ -1,0 +1,491 @@
+import { Hypercall } from '../xen/abi.ts';
+import { ECS } from '../xen/evtchn/channel.ts';
+import { EVTCHNOP } from '../xen/evtchn/codec.ts';
+import { Errno } from '../xen/errno.ts';
+import type { XsmPolicy } from '../xen/hypervisor.ts';
+import { physicalHandles } from '../xen/guest-handle.ts';
+import { VCPUOP, VCPU_RUNSTATE_INFO_SIZE } from '../xen/ops/vcpu-op.ts';
+import { XENMEM } from '../xen/ops/memory-op.ts';
+import { Shadow, twoLevelModel, type EventAbiModel } from './event-model.ts';
+import { ShuffledPaging } from './paging.ts';
+import type { GuestHandles } from '../xen/guest-handle.ts';
+import { callKey, copyOutWindows, Generator, type Knowledge, type Patch, type Step } from './generator.ts';
+import { Rng } from './rng.ts';
+import { FUZZ_RAM_BASE, FUZZ_RAM_SIZE, makeWorld, type FuzzDomain, type World } from './world.ts';
+
+export interface FuzzConfig {
+  seed: number;
+  /** Steps (hypercalls and guest writes) in all. */
+  steps: number;
+  xsm: XsmPolicy;
+  /** Steps before the world is rebuilt with fresh domains (default 4000). */
+  worldSteps?: number;
+  /** The event ABI's reference model (default 2-level). */
+  abi?: EventAbiModel;
+}
+
+export interface FuzzFailure {
+  seed: number;
+  xsm: XsmPolicy;
+  /** 0-based index of the step that broke an invariant. */
+  step: number;
+  message: string;
+  /** The step, readable. */
+  what: string;
+}
+
+/** Results per hypercall/sub-op: how often each return value came back. */
+export type Coverage = Map<string, Map<number, number>>;
+
+export interface FuzzReport {
+  steps: number;
+  calls: number;
+  worlds: number;
+  coverage: Coverage;
+  /** The longest single hypercall, in ms of wall time (informative: not an invariant). */
+  maxCallMs: number;
+  failure?: FuzzFailure;
+}
+
+const KNOWN_ERRNOS = new Set<number>(Object.values(Errno));
+const HEX = (n: number | bigint) => `0x${n.toString(16)}`;
+
+/** A port as the invariants compare it: state, remote domain, remote port or VIRQ, notify vCPU. */
+type PortSnap = Int32Array;
+
+const scratch = new Int32Array(4 * 4096 + 4);
+
+/** The domain's ports now: `prev` itself when nothing changed (no allocation on the hot path). */
+function snapPorts(w: World, domid: number, prev?: PortSnap): PortSnap {
+  const ev = w.xen.evtchn;
+  const n = ev.validCount(domid);
+  const s = scratch;
+  for (let p = 0; p < n; p++) {
+    const c = ev.channel(domid, p)!;
+    const b = c.binding;
+    s[4 * p] = ECS[b.state];
+    s[4 * p + 1] = b.state === 'unbound' || b.state === 'interdomain' ? b.remoteDomid : -1;
+    s[4 * p + 2] = b.state === 'interdomain' ? b.remotePort : b.state === 'virq' ? b.virq : -1;
+    s[4 * p + 3] = c.notifyVcpu;
+  }
+  if (prev && prev.length === 4 * n) {
+    let same = true;
+    for (let i = 0; i < 4 * n; i++) {
+      if (prev[i] !== s[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return prev;
+  }
+  return s.slice(0, 4 * n);
+}
+
+const STATE_NAMES = Object.fromEntries(Object.entries(ECS).map(([k, v]) => [v, k]));
+function portText(s: PortSnap | undefined, p: number): string {
+  if (!s || 4 * p >= s.length) return 'invalid';
+  const st = STATE_NAMES[s[4 * p]];
+  return `${st}${s[4 * p + 1] >= 0 ? ` d${s[4 * p + 1]}` : ''}${s[4 * p + 2] >= 0 ? `:${s[4 * p + 2]}` : ''} vcpu${s[4 * p + 3]}`;
+}
+
+class InvariantBroken extends Error {}
+function broken(msg: string): never {
+  throw new InvariantBroken(msg);
+}
+
+/** Text for a step, for failure reports. */
+export function describeStep(s: Step): string {
+  if (s.kind === 'poke') return `d${s.dom} writes ${s.patch.bytes.length} bytes at ${HEX(s.patch.gpa)}`;
+  if (s.kind === 'timeout') return `d${s.dom}v${s.vcpu} poll times out`;
+  return `d${s.dom}v${s.vcpu} ${callKey(s.nr, s.args)} nr=${s.nr} args=[${s.args.map(HEX).join(', ')}]`;
+}
+
+/**
+ * One fuzz campaign: `steps` steps from a seed, in worlds of 2-4 hostile domUs (sometimes with
+ * a dom0), every invariant checked after every step. Stops at the first broken invariant (or
+ * exception from the emulator) and says which step it was; the seed replays it exactly.
+ */
+export function runFuzz(cfg: FuzzConfig): FuzzReport {
+  const rng = new Rng(cfg.seed);
+  const worldSteps = cfg.worldSteps ?? 4000;
+  const coverage: Coverage = new Map();
+  const report: FuzzReport = { steps: 0, calls: 0, worlds: 0, coverage, maxCallMs: 0 };
+  let step = 0;
+  while (step < cfg.steps) {
+    const wrng = rng.fork();
+    const world = makeWorld({
+      xsm: cfg.xsm,
+      domUs: wrng.range(2, 4),
+      vcpus: wrng.range(1, 2),
+      dom0: wrng.chance(0.3),
+      // Now and then a small port space, so that running out of ports is reached too.
+      maxEvtchnPort: wrng.chance(0.2) ? wrng.range(1, 70) : undefined,
+    });
+    report.worlds++;
+    // Half the worlds' guests have their MMU on: handles go through shuffled, partly read-only pages.
+    const paging = wrng.chance(0.5);
+    const c = new WorldCampaign(world, wrng, cfg.abi ?? twoLevelModel, coverage, report, paging);
+    const n = Math.min(worldSteps, cfg.steps - step);
+    for (let i = 0; i < n; i++, step++) {
+      let s: Step | undefined;
+      try {
+        s = c.gen.next();
+        c.apply(s);
+      } catch (e) {
+        const message = e instanceof InvariantBroken ? e.message : `the emulator threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+        report.steps = step + 1;
+        report.failure = { seed: cfg.seed, xsm: cfg.xsm, step, message, what: s ? describeStep(s) : '(generating the step)' };
+        return report;
+      }
+      if (c.live() === 0) {
+        step++;
+        break;
+      }
+    }
+  }
+  report.steps = step;
+  return report;
+}
+
+/** One world's domains, its shadow and the invariant checks. */
+class WorldCampaign {
+  readonly gen: Generator;
+  private readonly shadow: Shadow;
+  private ports = new Map<number, PortSnap>();
+  private readonly byId = new Map<number, FuzzDomain>();
+  /** How each domain's handles translate (the identity for a guest with its MMU off). */
+  private readonly paging = new Map<number, ShuffledPaging>();
+  /** What the hypervisor is handed for the domain's handles. */
+  private readonly handles = new Map<number, GuestHandles>();
+
+  constructor(
+    private readonly w: World,
+    rng: Rng,
+    abi: EventAbiModel,
+    private readonly coverage: Coverage,
+    private readonly report: FuzzReport,
+    mmuOn: boolean,
+  ) {
+    for (const d of w.doms) {
+      this.byId.set(d.domid, d);
+      const p = new ShuffledPaging(d.memory, mmuOn ? rng : undefined);
+      this.paging.set(d.domid, p);
+      this.handles.set(d.domid, mmuOn ? p : physicalHandles(d.memory));
+      this.ports.set(d.domid, snapPorts(w, d.domid));
+    }
+    this.shadow = new Shadow(w, abi);
+    const know: Knowledge = {
+      ports: (domid) => {
+        const s = this.ports.get(domid);
+        const out: number[] = [];
+        if (s) for (let p = 1; 4 * p < s.length; p++) if (s[4 * p] !== ECS.free) out.push(p);
+        return out;
+      },
+      offers: (domid) => {
+        const out: { domid: number; port: number }[] = [];
+        for (const [x, s] of this.ports) for (let p = 1; 4 * p < s.length; p++) if (s[4 * p] === ECS.unbound && s[4 * p + 1] === domid) out.push({ domid: x, port: p });
+        return out;
+      },
+      idleVcpus: (domid) => this.byId.get(domid)!.vcpus.filter((v) => !this.shadow.polling.get(domid)!.has(v.id)).map((v) => v.id),
+      pollingVcpus: (domid) => [...this.shadow.polling.get(domid)!.keys()],
+    };
+    this.gen = new Generator(rng, w, know);
+  }
+
+  live(): number {
+    return this.w.doms.filter((d) => !d.stopped).length;
+  }
+
+  apply(s: Step): void {
+    const sh = this.shadow;
+    if (s.kind === 'poke') {
+      this.patch(s.dom, s.patch);
+    } else if (s.kind === 'timeout') {
+      sh.polling.get(s.dom)!.delete(s.vcpu);
+      sh.pollWoken.get(s.dom)!.delete(s.vcpu);
+      this.w.xen.endPoll(s.dom, s.vcpu);
+    } else {
+      for (const p of s.prep) this.patchVirtual(s.dom, p);
+      let args = s.args;
+      for (let round = 0; ; round++) {
+        if (round > 64) broken(`a continued call did not finish in 64 rounds (last args [${args.map(HEX).join(', ')}])`);
+        const next = this.call(s.dom, s.vcpu, s.nr, args);
+        if (!next) break;
+        args = next;
+      }
+    }
+    this.checkEverything();
+  }
+
+  /** The guest writes a buffer at a virtual address, through its own mapping (the shadow sees it too). */
+  private patchVirtual(domid: number, p: Patch): void {
+    this.paging.get(domid)!.pieces(BigInt(p.gpa), p.bytes.length, (pos, n, t) => {
+      if (t && t.access !== 'none') this.patch(domid, { gpa: t.gpa, bytes: p.bytes.subarray(pos, pos + n) });
+    });
+  }
+
+  /** The guest writes its own RAM (the shadow sees the same write). */
+  private patch(domid: number, p: Patch): void {
+    this.byId.get(domid)!.memory.write(p.gpa, p.bytes);
+    this.shadow.ram.get(domid)!.set(p.bytes, p.gpa - FUZZ_RAM_BASE);
+  }
+
+  /** One hypercall and what the shadow predicts of it; returns the arguments of a continuation. */
+  private call(domid: number, vcpuId: number, nr: number, a: bigint[]): bigint[] | undefined {
+    const w = this.w;
+    const d = this.byId.get(domid)!;
+    const sh = this.shadow;
+    // What Xen will read, before the call (the struct's port, the port's binding).
+    const evCmd = nr === Hypercall.event_channel_op ? Number(BigInt.asIntN(32, a[0])) : -1;
+    let argPort = -1;
+    if (evCmd === EVTCHNOP.send || evCmd === EVTCHNOP.unmask || evCmd === EVTCHNOP.close) {
+      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[1]), 4);
+      if (b) argPort = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    }
+    // A nested handle: the runstate area named inside the struct, which Xen writes at once.
+    const windows = copyOutWindows(nr, a);
+    if (nr === Hypercall.vcpu_op && Number(BigInt.asIntN(32, a[0])) === VCPUOP.register_runstate_memory_area) {
+      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[2]), 8);
+      if (b) windows.push({ ptr: new DataView(b.buffer, b.byteOffset).getBigUint64(0, true), len: VCPU_RUNSTATE_INFO_SIZE });
+    }
+    // FIFO: the frames a domain hands Xen for its control blocks and event arrays (PAGE numbers).
+    let fifoFrame: bigint | undefined;
+    if (evCmd === EVTCHNOP.init_control || evCmd === EVTCHNOP.expand_array) {
+      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[1]), 8);
+      if (b) fifoFrame = new DataView(b.buffer, b.byteOffset).getBigUint64(0, true);
+    }
+    const before = new Map(this.ports);
+
+    const t0 = performance.now();
+    const res = w.hv.hypercall(d, d.vcpus[vcpuId], nr, a, FUZZ_RAM_BASE, undefined, this.handles.get(domid));
+    const ms = performance.now() - t0;
+    if (ms > this.report.maxCallMs) this.report.maxCallMs = ms;
+    this.report.calls++;
+    const r = res.value;
+
+    // Any return value is a number Xen could give: non-negative, or minus a Xen errno.
+    if (!Number.isInteger(r) || (r < 0 && !KNOWN_ERRNOS.has(-r))) broken(`returned ${r}, not 0, a positive value or -errno`);
+    const key = callKey(nr, a);
+    let m = this.coverage.get(key);
+    if (!m) this.coverage.set(key, (m = new Map()));
+    if (res.outcome.kind !== 'continuation') m.set(r, (m.get(r) ?? 0) + 1);
+
+    for (const x of w.doms) this.ports.set(x.domid, snapPorts(w, x.domid, this.ports.get(x.domid)));
+    this.checkPortChanges(d, before);
+
+    // Placement: only the caller's own successful call moves shared_info or a vcpu_info.
+    for (const x of w.doms) {
+      const was = sh.sharedInfoGpa.get(x.domid);
+      if (x.sharedInfoGpa !== was) {
+        const legit = nr === Hypercall.memory_op && r === 0 && (x === d || d.privileged);
+        if (!legit) broken(`d${x.domid}'s shared_info moved from ${was === undefined ? 'Xen' : HEX(was)} to ${x.sharedInfoGpa === undefined ? 'Xen' : HEX(x.sharedInfoGpa)}`);
+        if (was !== undefined) sh.unmapSharedInfo(x.domid);
+        if (x.sharedInfoGpa !== undefined) {
+          const op = Number(a[0] & 63n);
+          if (op !== XENMEM.add_to_physmap) broken(`shared_info mapped by XENMEM op ${op}`);
+          sh.mapSharedInfo(x.domid, x.sharedInfoGpa);
+        }
+      }
+      x.vcpus.forEach((v, i) => {
+        const was = sh.vcpuInfoGpa.get(x.domid)![i];
+        if (v.vcpuInfoGpa === was) return;
+        const legit = nr === Hypercall.vcpu_op && Number(BigInt.asIntN(32, a[0])) === VCPUOP.register_vcpu_info && r === 0 && x === d && was === undefined;
+        if (!legit || v.vcpuInfoGpa === undefined) broken(`d${x.domid}v${i}'s vcpu_info moved from ${was} to ${v.vcpuInfoGpa}`);
+        sh.moveVcpuInfo(x.domid, i, v.vcpuInfoGpa);
+      });
+    }
+
+    // Read in whole, so -EFAULT can only be the copy-out of link_bits: the switch is done anyway.
+    if (fifoFrame !== undefined && (r === 0 || r === -Errno.EFAULT)) {
+      let frames = sh.unmodelled.get(domid);
+      if (!frames) sh.unmodelled.set(domid, (frames = new Set()));
+      if (fifoFrame < 1n << 40n) frames.add(Number(fifoFrame));
+    }
+    // Event bits the call should have set or cleared.
+    if (nr === Hypercall.event_channel_op) this.predictEvtchn(d, evCmd, argPort, r, before);
+
+    if (res.outcome.kind === 'poll') {
+      const ports = res.outcome.ports;
+      sh.polling.get(domid)!.set(vcpuId, ports.length === 1 ? ports[0] : -1);
+      sh.pollWoken.get(domid)!.delete(vcpuId);
+    }
+    if (res.outcome.kind === 'shutdown') d.stopped = true;
+
+    // The copy-out of the call's own result: whatever Xen wrote there is the call's answer.
+    const ram = sh.ram.get(domid)!;
+    const paging = this.paging.get(domid)!;
+    for (const win of windows) {
+      paging.pieces(win.ptr, win.len, (_pos, n, t) => {
+        if (t && t.access === 'rw') ram.set(d.memory.bytes.subarray(t.gpa - FUZZ_RAM_BASE, t.gpa - FUZZ_RAM_BASE + n), t.gpa - FUZZ_RAM_BASE);
+      });
+    }
+    if (res.outcome.kind === 'continuation') {
+      const next = [...a];
+      res.outcome.args.forEach((v, i) => (next[i] = v));
+      return next;
+    }
+    return undefined;
+  }
+
+  /** What an event-channel sub-op does to event bits, from the bindings before and after it. */
+  private predictEvtchn(d: FuzzDomain, cmd: number, port: number, r: number, before: Map<number, PortSnap>): void {
+    const sh = this.shadow;
+    const abi = sh.abi;
+    const pre = before.get(d.domid)!;
+    const post = this.ports.get(d.domid)!;
+    const state = (s: PortSnap | undefined, p: number) => (s && 4 * p < s.length ? s[4 * p] : -1);
+    switch (cmd) {
+      case EVTCHNOP.bind_interdomain:
+        // The new local port is raised, even when the copy-out then failed.
+        for (let p = 0; 4 * p < post.length; p++) {
+          if (post[4 * p] === ECS.interdomain && state(pre, p) <= ECS.free) abi.setPending(sh, d.domid, post[4 * p + 3], p);
+        }
+        return;
+      case EVTCHNOP.send: {
+        if (r !== 0 || port < 0) return;
+        const st = state(pre, port);
+        if (st === ECS.interdomain) {
+          const rd = pre[4 * port + 1];
+          const rp = pre[4 * port + 2];
+          const peer = before.get(rd)!;
+          abi.setPending(sh, rd, peer[4 * rp + 3], rp);
+        } else if (st === ECS.ipi) abi.setPending(sh, d.domid, pre[4 * port + 3], port);
+        return;
+      }
+      case EVTCHNOP.close:
+        if (r === 0) abi.clearPending(sh, d.domid, port);
+        return;
+      case EVTCHNOP.unmask: {
+        const st = state(pre, port);
+        if (r === 0 && st !== ECS.free && st !== ECS.reserved) abi.unmask(sh, d.domid, pre[4 * port + 3], port);
+        return;
+      }
+      case EVTCHNOP.reset:
+      case EVTCHNOP.reset_cont:
+        if (r !== 0) return;
+        for (let p = 1; 4 * p < pre.length; p++) if (pre[4 * p] !== ECS.free && pre[4 * p] !== ECS.reserved) abi.clearPending(sh, d.domid, p);
+        return;
+    }
+  }
+
+  /**
+   * Ports of other domains change only through a binding with the caller: its unbound port for
+   * the caller becomes interdomain (bind_interdomain), its interdomain port with the caller
+   * goes back to unbound (close, reset). New buckets may appear (Xen allocates before it checks
+   * permission) but stay free. A privileged caller may do more. Bindings stay symmetric, and
+   * under SILO no two domUs are ever connected.
+   */
+  private checkPortChanges(caller: FuzzDomain, before: Map<number, PortSnap>): void {
+    const xsm = this.w.opts.xsm;
+    for (const x of this.w.doms) {
+      const pre = before.get(x.domid)!;
+      const post = this.ports.get(x.domid)!;
+      if (pre === post) continue;
+      if (post.length < pre.length) broken(`d${x.domid}'s port table shrank from ${pre.length / 4} to ${post.length / 4}`);
+      for (let p = 0; 4 * p < post.length; p++) {
+        const was = 4 * p < pre.length ? pre.subarray(4 * p, 4 * p + 4) : undefined;
+        const now = post.subarray(4 * p, 4 * p + 4);
+        if (was && was[0] === now[0] && was[1] === now[1] && was[2] === now[2] && was[3] === now[3]) continue;
+        const change = `d${x.domid} port ${p}: ${portText(pre, p)} -> ${portText(post, p)}`;
+        if (!was) {
+          if (now[0] !== ECS.free && x !== caller && !caller.privileged) broken(`${change} (a new port of another domain in use)`);
+          continue;
+        }
+        if (x !== caller && !caller.privileged) {
+          const bound = was[0] === ECS.unbound && was[1] === caller.domid && now[0] === ECS.interdomain && now[1] === caller.domid && now[3] === was[3];
+          const closed = was[0] === ECS.interdomain && was[1] === caller.domid && now[0] === ECS.unbound && now[1] === caller.domid && now[3] === was[3];
+          if (!bound && !closed) broken(`${change}, by d${caller.domid}`);
+        }
+        // SILO: a domU may not offer a port to another domU (dom0 may, and then nobody can bind).
+        if (xsm === 'silo' && now[0] === ECS.unbound && !caller.privileged && now[1] !== x.domid && now[1] !== 0 && !x.privileged && !(was[0] === ECS.unbound && was[1] === now[1]) && !(was[0] === ECS.interdomain && was[1] === now[1])) {
+          broken(`SILO: ${change}, by d${caller.domid}`);
+        }
+      }
+    }
+    // Symmetry and SILO over every interdomain port, whenever any port changed.
+    if (this.w.doms.every((x) => this.ports.get(x.domid) === before.get(x.domid))) return;
+    for (const x of this.w.doms) {
+      const s = this.ports.get(x.domid)!;
+      for (let p = 0; 4 * p < s.length; p++) {
+        if (s[4 * p] !== ECS.interdomain) continue;
+        const rd = s[4 * p + 1];
+        const rp = s[4 * p + 2];
+        const peer = this.ports.get(rd);
+        if (!peer || 4 * rp >= peer.length || peer[4 * rp] !== ECS.interdomain || peer[4 * rp + 1] !== x.domid || peer[4 * rp + 2] !== p) {
+          broken(`d${x.domid} port ${p} is bound to d${rd}:${rp}, which is ${portText(peer, rp)}`);
+        }
+        const y = this.byId.get(rd)!;
+        if (xsm === 'silo' && x !== y && !x.privileged && !y.privileged) broken(`SILO: d${x.domid}:${p} and d${rd}:${rp} are connected`);
+      }
+    }
+  }
+
+  /** A FIFO domain's event state, taken as it is (no FIFO model yet): see Shadow.unmodelled. */
+  private takeEventState(d: FuzzDomain, frames: Set<number>): void {
+    const sh = this.shadow;
+    const ram = sh.ram.get(d.domid)!;
+    const take = (gpa: number, len: number) => {
+      const off = gpa - FUZZ_RAM_BASE;
+      if (off >= 0 && off + len <= FUZZ_RAM_SIZE) ram.set(d.memory.bytes.subarray(off, off + len), off);
+    };
+    for (const f of frames) take(f * 4096, 4096);
+    if (d.sharedInfoGpa !== undefined) take(d.sharedInfoGpa, 4096);
+    d.vcpus.forEach((v, i) => {
+      if (v.vcpuInfoGpa !== undefined) take(v.vcpuInfoGpa, 48);
+      sh.upcalls.get(d.domid)![i] = v.upcalls;
+      if (this.w.xen.pollSatisfied(d.domid, i)) sh.pollWoken.get(d.domid)!.add(i);
+      if (!this.w.xen.evtchn.isPolling(d.domid, i)) sh.polling.get(d.domid)!.delete(i);
+    });
+    const pages = this.w.xen.evtchn.pages(d);
+    sh.xenPage.get(d.domid)!.set(pages.xenPage);
+    d.vcpus.forEach((_v, i) => {
+      if (!pages.usesDummy(i)) return;
+      const ref = pages.vcpuInfo(i);
+      sh.dummy.set(ref.buf.subarray(ref.off, ref.off + sh.dummy.length));
+    });
+  }
+
+  /** Every byte Xen can write, compared with the shadow; upcalls and polls with the model's. */
+  private checkEverything(): void {
+    const w = this.w;
+    const sh = this.shadow;
+    let dummyChecked = false;
+    for (const d of w.doms) {
+      const frames = sh.unmodelled.get(d.domid);
+      if (frames) this.takeEventState(d, frames);
+    }
+    for (const d of w.doms) {
+      const want = sh.ram.get(d.domid)!;
+      const got = d.memory.bytes;
+      if (Buffer.compare(got, want) !== 0) broken(`d${d.domid}'s RAM differs from the model: ${diff(got, want, FUZZ_RAM_BASE)}`);
+      const pages = w.xen.evtchn.pages(d);
+      if (Buffer.compare(pages.xenPage, sh.xenPage.get(d.domid)!) !== 0) {
+        broken(`d${d.domid}'s shared_info (Xen's copy) differs from the model: ${diff(pages.xenPage, sh.xenPage.get(d.domid)!, 0)}`);
+      }
+      d.vcpus.forEach((v, i) => {
+        if (v.upcalls !== sh.upcalls.get(d.domid)![i]) broken(`d${d.domid}v${i} saw ${v.upcalls} upcalls, the model ${sh.upcalls.get(d.domid)![i]}`);
+        if (!dummyChecked && pages.usesDummy(i)) {
+          const ref = pages.vcpuInfo(i);
+          if (Buffer.compare(ref.buf.subarray(ref.off, ref.off + sh.dummy.length), sh.dummy) !== 0) broken(`Xen's dummy vcpu_info differs from the model: ${diff(ref.buf, sh.dummy, 0)}`);
+          dummyChecked = true;
+        }
+        const woken = sh.pollWoken.get(d.domid)!.has(i);
+        if (w.xen.pollSatisfied(d.domid, i) !== woken) broken(`d${d.domid}v${i}: poll woken ${!woken}, the model says ${woken}`);
+        if (w.xen.evtchn.isPolling(d.domid, i) !== sh.polling.get(d.domid)!.has(i)) broken(`d${d.domid}v${i}: polling disagrees with the model`);
+        if (woken) {
+          // The machine wakes the vCPU and forgets the poll.
+          w.xen.endPoll(d.domid, i);
+          sh.pollWoken.get(d.domid)!.delete(i);
+        }
+      });
+    }
+  }
+}
+
+function diff(got: Uint8Array, want: Uint8Array, base: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < Math.min(got.length, want.length) && out.length < 6; i++) {
+    if (got[i] !== want[i]) out.push(`${HEX(base + i)}: ${HEX(got[i])} (model ${HEX(want[i])})`);
+  }
+  return out.join(', ');
+}

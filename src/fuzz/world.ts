@@ -1,0 +1,78 @@
+import { GuestMemory } from '../mem/guest-memory.ts';
+import { TraceBus } from '../trace/bus.ts';
+import type { XenDomain, XenVcpu } from '../xen/domain.ts';
+import { Hypervisor, type XsmPolicy } from '../xen/hypervisor.ts';
+import { installXen, type XenServices } from '../xen/ops/install.ts';
+
+/**
+ * The fuzzer's machine without a CPU: the real Hypervisor with every handler installed, and
+ * domains that are plain memory plus vCPUs that count their upcalls. Every domain's RAM sits
+ * at the same guest-physical base, as dom0less lays them out, so a pointer can only ever name
+ * the caller's own RAM or nothing: whatever lands in another domain's RAM is the hypervisor's.
+ */
+export const FUZZ_RAM_BASE = 0x40000000;
+/** Small RAM: pointers near its end are common and snapshots are cheap to compare. */
+export const FUZZ_RAM_SIZE = 32 * 1024;
+
+export interface FuzzVcpu extends XenVcpu {
+  upcalls: number;
+}
+
+export interface FuzzDomain extends XenDomain {
+  readonly vcpus: FuzzVcpu[];
+  /** Ended by SCHEDOP_shutdown: it makes no more calls (its ports stay, as in Xen). */
+  stopped: boolean;
+}
+
+export interface WorldOptions {
+  xsm: XsmPolicy;
+  /** Number of domUs (d1..dN). */
+  domUs: number;
+  /** vCPUs per domain. */
+  vcpus: number;
+  /** Adds a privileged dom0 (domid 0), which may act on other domains. */
+  dom0: boolean;
+  /** d->max_evtchn_port of the domUs (default 1023, as dom0less gives them). */
+  maxEvtchnPort?: number;
+}
+
+export interface World {
+  readonly opts: WorldOptions;
+  readonly hv: Hypervisor;
+  readonly xen: XenServices;
+  readonly doms: FuzzDomain[];
+}
+
+function vcpu(id: number): FuzzVcpu {
+  const v: FuzzVcpu = {
+    id,
+    upcalls: 0,
+    raiseUpcall() {
+      v.upcalls++;
+    },
+  };
+  return v;
+}
+
+export function makeWorld(opts: WorldOptions): World {
+  const hv = new Hypervisor({ trace: new TraceBus(), xsm: opts.xsm });
+  const xen = installXen(hv);
+  const ids = [...(opts.dom0 ? [0] : []), ...Array.from({ length: opts.domUs }, (_, i) => i + 1)];
+  const doms = ids.map(
+    (domid): FuzzDomain => ({
+      domid,
+      name: `d${domid}`,
+      privileged: domid === 0,
+      memory: new GuestMemory(FUZZ_RAM_BASE, FUZZ_RAM_SIZE),
+      vcpus: Array.from({ length: opts.vcpus }, (_, i) => vcpu(i)),
+      dying: false,
+      stopped: false,
+    }),
+  );
+  for (const d of doms) {
+    hv.addDomain(d);
+    // As the machine does: dom0less domUs get max_evtchn_port 1023, dom0 the 2-level limit.
+    xen.createDomainState(d, { isConsole: true, maxEvtchnPort: d.privileged ? undefined : (opts.maxEvtchnPort ?? 1023) });
+  }
+  return { opts, hv, xen, doms };
+}

@@ -1,0 +1,78 @@
+// Issue 14, "keep it so": a bounded, seeded fuzz run of the whole hypercall layer from hostile
+// domains under both XSM policies, every invariant checked after every step (src/fuzz).
+// Longer campaigns: `npm run fuzz -- --seconds N --seed S`; what they find lands in
+// regressions.json, replayed here.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runFuzz, type FuzzReport } from '../../src/fuzz/campaign.ts';
+import { twoLevelModel, type EventAbiModel } from '../../src/fuzz/event-model.ts';
+import type { XsmPolicy } from '../../src/xen/hypervisor.ts';
+
+const STEPS = 150_000;
+
+function explain(r: FuzzReport): string {
+  const f = r.failure;
+  return f ? `seed ${f.seed} ${f.xsm} step ${f.step}: ${f.what}\n${f.message}` : '';
+}
+
+describe.each(['dummy', 'silo'] as const)('hypercall fuzz, XSM %s', (xsm: XsmPolicy) => {
+  it(`${STEPS} random and mutated steps from hostile domains break no invariant`, () => {
+    const r = runFuzz({ seed: 14, steps: STEPS, xsm });
+    expect(r.failure, explain(r)).toBeUndefined();
+    expect(r.steps).toBe(STEPS);
+    expect(r.calls).toBeGreaterThan(STEPS * 0.8);
+    // It reached every implemented sub-op, with its success and its error paths.
+    const results = (k: string) => [...(r.coverage.get(k)?.keys() ?? [])];
+    expect(r.coverage.size).toBeGreaterThan(100);
+    for (const k of ['alloc_unbound', 'bind_interdomain', 'bind_virq', 'bind_ipi', 'close', 'send', 'status', 'unmask', 'bind_vcpu', 'reset']) {
+      expect(results(`event_channel_op/EVTCHNOP_${k}`), k).toEqual(expect.arrayContaining([0, -14]));
+    }
+    expect(results('event_channel_op/EVTCHNOP_alloc_unbound')).toEqual(expect.arrayContaining([-1, -3, -28]));
+    expect(results('memory_op/XENMEM_add_to_physmap')).toEqual(expect.arrayContaining([0, -14, -16, -22]));
+    expect(results('vcpu_op/VCPUOP_register_vcpu_info')).toEqual(expect.arrayContaining([0, -2, -6, -14, -22]));
+    expect(results('sched_op/SCHEDOP_poll')).toEqual(expect.arrayContaining([0, -14, -22]));
+    expect(results('console_io/CONSOLEIO_write')).toEqual(expect.arrayContaining([0, -14]));
+  });
+});
+
+describe('the fuzzer itself', () => {
+  it('is deterministic in its seed', () => {
+    const a = runFuzz({ seed: 5, steps: 3000, xsm: 'silo' });
+    const b = runFuzz({ seed: 5, steps: 3000, xsm: 'silo' });
+    expect([...b.coverage].map(([k, m]) => [k, [...m]])).toEqual([...a.coverage].map(([k, m]) => [k, [...m]]));
+    expect(b.calls).toBe(a.calls);
+  });
+
+  it('notices a wrong event model (a selector bit never set): its checks can fail', () => {
+    const forgetful: EventAbiModel = {
+      ...twoLevelModel,
+      name: 'broken',
+      setPending: (sh, d, v, port) => {
+        // Pending bit only: no selector, no upcall.
+        const si = sh.sharedInfo(d);
+        si.buf[si.off + 48 + (port >>> 3)] |= 1 << (port & 7);
+      },
+    };
+    const r = runFuzz({ seed: 1, steps: 20_000, xsm: 'dummy', abi: forgetful });
+    expect(r.failure?.message).toMatch(/differs from the model|upcalls|poll/);
+  });
+});
+
+interface Regression {
+  seed: number;
+  xsm: XsmPolicy;
+  steps: number;
+  found: string;
+}
+const regressions = JSON.parse(readFileSync(join(import.meta.dirname, 'regressions.json'), 'utf8')) as Regression[];
+
+describe('fuzz failures found before, replayed', () => {
+  it('the regression file lists seeds with their policy and step count', () => {
+    for (const r of regressions) expect(Number.isSafeInteger(r.seed) && ['dummy', 'silo'].includes(r.xsm) && r.steps > 0).toBe(true);
+  });
+  it.each(regressions.map((r) => [`seed ${r.seed} ${r.xsm} (${r.found})`, r] as const))('%s', (_, reg) => {
+    const r = runFuzz({ seed: reg.seed, steps: reg.steps, xsm: reg.xsm });
+    expect(r.failure, explain(r)).toBeUndefined();
+  });
+});
