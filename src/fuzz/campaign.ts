@@ -1,12 +1,13 @@
 import { Hypercall } from '../xen/abi.ts';
 import { ECS } from '../xen/evtchn/channel.ts';
-import { EVTCHNOP } from '../xen/evtchn/codec.ts';
+import { EVTCHNOP, evtchnOpName } from '../xen/evtchn/codec.ts';
 import { Errno } from '../xen/errno.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import { physicalHandles } from '../xen/guest-handle.ts';
 import { VCPUOP, VCPU_RUNSTATE_INFO_SIZE } from '../xen/ops/vcpu-op.ts';
 import { XENMEM } from '../xen/ops/memory-op.ts';
-import { Shadow, twoLevelModel, type EventAbiModel } from './event-model.ts';
+import { Shadow, type EventAbiModel, type PortSnap } from './event-model.ts';
+import { fifoEventModel } from './fifo-model.ts';
 import { ShuffledPaging } from './paging.ts';
 import type { GuestHandles } from '../xen/guest-handle.ts';
 import { callKey, copyOutWindows, Generator, type Knowledge, type Patch, type Step } from './generator.ts';
@@ -20,7 +21,7 @@ export interface FuzzConfig {
   xsm: XsmPolicy;
   /** Steps before the world is rebuilt with fresh domains (default 4000). */
   worldSteps?: number;
-  /** The event ABI's reference model (default 2-level). */
+  /** The event ABI's reference model (default: 2-level with FIFO, `fifoEventModel()`). */
   abi?: EventAbiModel;
 }
 
@@ -50,8 +51,7 @@ export interface FuzzReport {
 const KNOWN_ERRNOS = new Set<number>(Object.values(Errno));
 const HEX = (n: number | bigint) => `0x${n.toString(16)}`;
 
-/** A port as the invariants compare it: state, remote domain, remote port or VIRQ, notify vCPU. */
-type PortSnap = Int32Array;
+// A port as the invariants compare it: state, remote domain, remote port or VIRQ, notify vCPU.
 
 const scratch = new Int32Array(4 * 4096 + 4);
 
@@ -109,6 +109,7 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
   const rng = new Rng(cfg.seed);
   const worldSteps = cfg.worldSteps ?? 4000;
   const coverage: Coverage = new Map();
+  const abi = cfg.abi ?? fifoEventModel();
   const report: FuzzReport = { steps: 0, calls: 0, worlds: 0, coverage, maxCallMs: 0 };
   let step = 0;
   while (step < cfg.steps) {
@@ -124,7 +125,7 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
     report.worlds++;
     // Half the worlds' guests have their MMU on: handles go through shuffled, partly read-only pages.
     const paging = wrng.chance(0.5);
-    const c = new WorldCampaign(world, wrng, cfg.abi ?? twoLevelModel, coverage, report, paging);
+    const c = new WorldCampaign(world, wrng, abi, coverage, report, paging);
     const n = Math.min(worldSteps, cfg.steps - step);
     for (let i = 0; i < n; i++, step++) {
       let s: Step | undefined;
@@ -174,6 +175,7 @@ class WorldCampaign {
       this.ports.set(d.domid, snapPorts(w, d.domid));
     }
     this.shadow = new Shadow(w, abi);
+    this.shadow.portsOf = (d) => this.ports.get(d)!;
     const know: Knowledge = {
       ports: (domid) => {
         const s = this.ports.get(domid);
@@ -188,6 +190,10 @@ class WorldCampaign {
       },
       idleVcpus: (domid) => this.byId.get(domid)!.vcpus.filter((v) => !this.shadow.polling.get(domid)!.has(v.id)).map((v) => v.id),
       pollingVcpus: (domid) => [...this.shadow.polling.get(domid)!.keys()],
+      fifo: (domid) => {
+        const f = this.shadow.fifo.get(domid);
+        return f && { control: f.control.map((o) => (o === undefined ? undefined : FUZZ_RAM_BASE + o)), pages: f.pages.map((o) => FUZZ_RAM_BASE + o) };
+      },
     };
     this.gen = new Generator(rng, w, know);
   }
@@ -248,12 +254,16 @@ class WorldCampaign {
       const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[2]), 8);
       if (b) windows.push({ ptr: new DataView(b.buffer, b.byteOffset).getBigUint64(0, true), len: VCPU_RUNSTATE_INFO_SIZE });
     }
-    // FIFO: the frames a domain hands Xen for its control blocks and event arrays (PAGE numbers).
-    let fifoFrame: bigint | undefined;
-    if (evCmd === EVTCHNOP.init_control || evCmd === EVTCHNOP.expand_array) {
-      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[1]), 8);
-      if (b) fifoFrame = new DataView(b.buffer, b.byteOffset).getBigUint64(0, true);
+    // FIFO set-up calls: their struct as Xen will read it (undefined: unreadable, -EFAULT).
+    let fifoArg: DataView | undefined;
+    const fifoSize = evCmd === EVTCHNOP.init_control ? 24 : evCmd === EVTCHNOP.expand_array || evCmd === EVTCHNOP.set_priority ? 8 : 0;
+    if (fifoSize) {
+      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[1]), fifoSize);
+      if (b) fifoArg = new DataView(b.buffer, b.byteOffset, b.length);
     }
+    // Without a FIFO model: the frames a domain hands Xen for its control blocks and event arrays.
+    let fifoFrame: bigint | undefined;
+    if (!sh.abi.initControl && fifoArg && (evCmd === EVTCHNOP.init_control || evCmd === EVTCHNOP.expand_array)) fifoFrame = fifoArg.getBigUint64(0, true);
     const before = new Map(this.ports);
 
     const t0 = performance.now();
@@ -302,7 +312,11 @@ class WorldCampaign {
       if (fifoFrame < 1n << 40n) frames.add(Number(fifoFrame));
     }
     // Event bits the call should have set or cleared.
-    if (nr === Hypercall.event_channel_op) this.predictEvtchn(d, evCmd, argPort, r, before);
+    if (nr === Hypercall.event_channel_op) {
+      this.noteBinds(before);
+      this.predictEvtchn(d, evCmd, argPort, r, before);
+      if (fifoSize && sh.abi.initControl) this.predictFifoSetup(d, evCmd, fifoArg, r, a[1]);
+    }
 
     if (res.outcome.kind === 'poll') {
       const ports = res.outcome.ports;
@@ -325,6 +339,54 @@ class WorldCampaign {
       return next;
     }
     return undefined;
+  }
+
+  /** evtchn_port_init for every port that came into use (in any domain: dom0 binds in others). */
+  private noteBinds(before: Map<number, PortSnap>): void {
+    const abi = this.shadow.abi;
+    if (!abi.bind) return;
+    for (const x of this.w.doms) {
+      const pre = before.get(x.domid)!;
+      const post = this.ports.get(x.domid)!;
+      if (pre === post) continue;
+      for (let p = 1; 4 * p < post.length; p++) {
+        const was = 4 * p < pre.length ? pre[4 * p] : ECS.free;
+        if (was === ECS.free && post[4 * p] !== ECS.free) abi.bind(this.shadow, x.domid, p);
+      }
+    }
+  }
+
+  /**
+   * init_control, expand_array and set_priority: the model predicts the answer from its own
+   * state and the struct Xen read, and applies the effects. init_control's copy-out of
+   * link_bits may still fail (-EFAULT, the switch done) where the struct is not writable.
+   */
+  private predictFifoSetup(d: FuzzDomain, cmd: number, arg: DataView | undefined, r: number, ptr: bigint): void {
+    const sh = this.shadow;
+    const abi = sh.abi;
+    const name = evtchnOpName(cmd);
+    let want: number;
+    if (!arg) want = -Errno.EFAULT;
+    else if (cmd === EVTCHNOP.init_control) want = abi.initControl!(sh, d.domid, arg.getBigUint64(0, true), arg.getUint32(8, true), arg.getUint32(12, true));
+    else if (cmd === EVTCHNOP.expand_array) want = abi.expandArray!(sh, d.domid, arg.getBigUint64(0, true));
+    else want = abi.setPriority!(sh, d.domid, arg.getUint32(0, true), arg.getUint32(4, true));
+    if (r === want) {
+      if (cmd === EVTCHNOP.set_priority && r === 0) {
+        const port = arg!.getUint32(0, true);
+        const got = this.w.xen.evtchn.fifo(d.domid)?.priorityOf(port);
+        const model = sh.fifo.get(d.domid)?.ports.priority.get(port);
+        if (got !== model) broken(`d${d.domid} port ${port} has priority ${got}, the model ${model}`);
+      }
+      return;
+    }
+    if (cmd === EVTCHNOP.init_control && want === 0 && r === -Errno.EFAULT) {
+      let writable = true;
+      this.paging.get(d.domid)!.pieces(BigInt.asUintN(64, ptr), 24, (_p, _n, t) => {
+        if (!t || t.access !== 'rw') writable = false;
+      });
+      if (!writable) return;
+    }
+    broken(`${name} returned ${r}, the FIFO model expects ${want}`);
   }
 
   /** What an event-channel sub-op does to event bits, from the bindings before and after it. */
@@ -364,6 +426,7 @@ class WorldCampaign {
       case EVTCHNOP.reset_cont:
         if (r !== 0) return;
         for (let p = 1; 4 * p < pre.length; p++) if (pre[4 * p] !== ECS.free && pre[4 * p] !== ECS.reserved) abi.clearPending(sh, d.domid, p);
+        abi.reset?.(sh, d.domid);
         return;
     }
   }
@@ -445,6 +508,27 @@ class WorldCampaign {
     });
   }
 
+  /**
+   * What Xen keeps to itself of FIFO, against the model: which ABI the domain is on, which
+   * vCPUs have a control block, how many ports have an event word, and every queue's tail
+   * (the guest sees heads and links, byte for byte, in the RAM compare).
+   */
+  private checkFifo(d: FuzzDomain): void {
+    const ev = this.w.xen.evtchn;
+    const m = this.shadow.fifo.get(d.domid);
+    const abi = ev.abiName(d.domid);
+    if (abi !== (m ? 'fifo' : '2-level')) broken(`d${d.domid} is on ${abi}, the model says ${m ? 'fifo' : '2-level'}`);
+    if (!m) return;
+    const f = ev.fifo(d.domid)!;
+    if (f.eventWords !== m.pages.length * 1024) broken(`d${d.domid} has ${f.eventWords} FIFO event words, the model ${m.pages.length * 1024}`);
+    for (let v = 0; v < m.control.length; v++) {
+      if (f.hasControlBlock(v) !== (m.control[v] !== undefined)) broken(`d${d.domid}v${v}: control block ${f.hasControlBlock(v) ? 'present' : 'absent'}, not in the model`);
+      for (let q = 0; q < 16; q++) {
+        if (f.tail(v, q) !== m.tails[v][q]) broken(`d${d.domid}v${v} queue ${q}: tail ${f.tail(v, q)}, the model ${m.tails[v][q]}`);
+      }
+    }
+  }
+
   /** Every byte Xen can write, compared with the shadow; upcalls and polls with the model's. */
   private checkEverything(): void {
     const w = this.w;
@@ -458,6 +542,7 @@ class WorldCampaign {
       const want = sh.ram.get(d.domid)!;
       const got = d.memory.bytes;
       if (Buffer.compare(got, want) !== 0) broken(`d${d.domid}'s RAM differs from the model: ${diff(got, want, FUZZ_RAM_BASE)}`);
+      if (sh.abi.initControl) this.checkFifo(d);
       const pages = w.xen.evtchn.pages(d);
       if (Buffer.compare(pages.xenPage, sh.xenPage.get(d.domid)!) !== 0) {
         broken(`d${d.domid}'s shared_info (Xen's copy) differs from the model: ${diff(pages.xenPage, sh.xenPage.get(d.domid)!, 0)}`);

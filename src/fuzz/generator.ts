@@ -35,6 +35,13 @@ export interface Knowledge {
   idleVcpus(domid: number): number[];
   /** vCPUs of `domid` blocked in SCHEDOP_poll. */
   pollingVcpus(domid: number): number[];
+  /** A FIFO domain's control blocks (GPA per vCPU) and event-array pages (GPAs), as the model has them. */
+  fifo(domid: number): FifoLayout | undefined;
+}
+
+export interface FifoLayout {
+  control: (number | undefined)[];
+  pages: number[];
 }
 
 /**
@@ -44,11 +51,16 @@ export interface Knowledge {
  * domids that do not exist. Deterministic in the Rng.
  */
 export class Generator {
+  /** Half the worlds switch their domains to FIFO early and often. */
+  private readonly fifoBias: boolean;
+
   constructor(
     private readonly rng: Rng,
     private readonly world: World,
     private readonly know: Knowledge,
-  ) {}
+  ) {
+    this.fifoBias = rng.chance(0.5);
+  }
 
   next(): Step {
     const r = this.rng;
@@ -155,6 +167,11 @@ export class Generator {
     ]);
   }
 
+  /** One of the domain's RAM frames. */
+  private ramFrame(): bigint {
+    return BigInt(FUZZ_RAM_BASE / PAGE_SIZE + this.rng.below(FUZZ_RAM_SIZE / PAGE_SIZE));
+  }
+
   private domid(d: FuzzDomain): number {
     const r = this.rng;
     const ids = this.world.doms.map((x) => x.domid);
@@ -211,6 +228,8 @@ export class Generator {
 
   private evtchn(d: FuzzDomain, prep: Patch[]): bigint[] {
     const r = this.rng;
+    const fifo = this.know.fifo(d.domid);
+    const noBlock = fifo ? fifo.control.some((c) => c === undefined) : true;
     const cmd = r.weighted<number>([
       [10, EVTCHNOP.alloc_unbound],
       [10, EVTCHNOP.bind_interdomain],
@@ -223,9 +242,9 @@ export class Generator {
       [6, EVTCHNOP.bind_vcpu],
       [8, EVTCHNOP.unmask],
       [1, EVTCHNOP.reset],
-      [2, EVTCHNOP.init_control],
-      [1, EVTCHNOP.expand_array],
-      [2, EVTCHNOP.set_priority],
+      [fifo ? (noBlock ? 5 : 1) : this.fifoBias ? 10 : 2, EVTCHNOP.init_control],
+      [fifo ? (fifo.pages.length < 2 ? 8 : 1) : 1, EVTCHNOP.expand_array],
+      [fifo ? 8 : 2, EVTCHNOP.set_priority],
       [1, EVTCHNOP.reset_cont],
       [2, r.chance(0.5) ? r.range(15, 40) : r.u32() | 0],
     ]);
@@ -289,18 +308,30 @@ export class Generator {
         break;
       case EVTCHNOP.init_control:
         s = this.struct(24);
+        if (r.chance(0.75)) {
+          // A valid control block: a RAM page, an aligned offset that fits, a vCPU without one.
+          const free = d.vcpus.map((v) => v.id).filter((v) => fifo?.control[v] === undefined);
+          s.v.setBigUint64(0, this.ramFrame(), true);
+          s.v.setUint32(8, r.below((PAGE_SIZE - 72) / 8 + 1) * 8, true);
+          s.v.setUint32(12, free.length && r.chance(0.9) ? r.pick(free) : this.vcpuId(d), true);
+          break;
+        }
         s.v.setBigUint64(0, this.frame(), true);
-        s.v.setUint32(8, r.chance(0.7) ? r.below(64) * 8 : r.u32(), true);
+        s.v.setUint32(8, r.chance(0.7) ? r.below(520) * 8 : r.chance(0.5) ? r.below(PAGE_SIZE + 8) : r.u32(), true);
         s.v.setUint32(12, this.vcpuId(d), true);
         break;
       case EVTCHNOP.expand_array:
         s = this.struct(8);
-        s.v.setBigUint64(0, this.frame(), true);
+        s.v.setBigUint64(0, r.chance(0.8) ? this.ramFrame() : this.frame(), true);
         break;
       case EVTCHNOP.set_priority:
         s = this.struct(8);
         s.v.setUint32(0, this.port(d), true);
-        s.v.setUint32(4, r.below(20), true);
+        s.v.setUint32(4, r.weighted<number>([
+          [85, r.below(16)],
+          [10, r.range(16, 20)],
+          [5, r.u32()],
+        ]), true);
         break;
       default:
         s = this.struct(24);
@@ -438,6 +469,11 @@ export class Generator {
   /** The guest writes its own RAM: mostly its event bits, sometimes anything. */
   private poke(d: FuzzDomain): Patch {
     const r = this.rng;
+    const fifo = this.know.fifo(d.domid);
+    if (fifo && r.chance(0.7)) {
+      const p = this.fifoPoke(d, fifo);
+      if (p) return p;
+    }
     const si = d.sharedInfoGpa;
     if (si !== undefined && r.chance(0.7)) {
       // Mask or unmask, clear a pending bit, or clear the selector/upcall_pending: what an event handler does.
@@ -452,7 +488,56 @@ export class Generator {
     const gpa = FUZZ_RAM_BASE + r.below(FUZZ_RAM_SIZE - 8);
     return { gpa, bytes: new Uint8Array(r.range(1, 8)).map(() => r.below(256)) };
   }
+
+  /**
+   * What a FIFO guest writes: it consumes (clears LINKED, and PENDING, of a word; moves a head
+   * on to its LINK; clears a ready bit or upcall_pending), masks and unmasks, and now and then
+   * writes nonsense into its words and control block.
+   */
+  private fifoPoke(d: FuzzDomain, f: FifoLayout): Patch | undefined {
+    const r = this.rng;
+    const know = this.know;
+    const mem = d.memory;
+    const blocks = f.control.filter((c): c is number => c !== undefined);
+    if (f.pages.length && (!blocks.length || r.chance(0.7))) {
+      const own = know.ports(d.domid);
+      const port = own.length && r.chance(0.85) ? r.pick(own) : r.below(f.pages.length * 1024);
+      if (port >= f.pages.length * 1024) return undefined;
+      const w = f.pages[port >> 10] + (port & 1023) * 4;
+      const top = mem.bytes[w + 3 - FUZZ_RAM_BASE];
+      const which = r.below(7);
+      if (which === 6) return { gpa: w, bytes: new Uint8Array(4).map(() => (r.chance(0.5) ? 0 : r.below(256))) };
+      const next = [top & ~W.linked, top & ~(W.linked | W.pending), top | W.masked, top & ~W.masked, top & ~W.pending, r.below(256)][which];
+      return { gpa: w + 3, bytes: new Uint8Array([next]) };
+    }
+    if (!blocks.length) return undefined;
+    const cb = r.pick(blocks);
+    const which = r.below(4);
+    if (which === 0) return { gpa: cb, bytes: new Uint8Array([r.chance(0.7) ? 0 : r.below(256)]) };
+    if (which === 3) {
+      // upcall_pending of some vCPU's vcpu_info, cleared as the upcall handler does.
+      const v = r.pick(d.vcpus);
+      if (v.vcpuInfoGpa !== undefined) return { gpa: v.vcpuInfoGpa, bytes: new Uint8Array([0]) };
+      if (d.sharedInfoGpa !== undefined) return { gpa: d.sharedInfoGpa, bytes: new Uint8Array([0]) };
+      return undefined;
+    }
+    // A head moves on to its port's LINK (the guest took it), or is cleared or garbled.
+    const prio = r.below(16);
+    const h = cb + 8 + 4 * prio;
+    const head = mem.readU32(h) ?? 0;
+    let next = 0;
+    if (which === 1 && head > 0 && head < f.pages.length * 1024) {
+      const w = f.pages[head >> 10] + (head & 1023) * 4;
+      next = (mem.readU32(w) ?? 0) & 0x1ffff;
+    } else if (which === 2) next = r.chance(0.5) ? 0 : r.below(2048);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, next, true);
+    return { gpa: h, bytes: b };
+  }
 }
+
+/** Bits of an event word's top byte (public/event_channel.h): PENDING, MASKED, LINKED. */
+const W = { pending: 0x80, masked: 0x40, linked: 0x20 } as const;
 
 // ---- names for coverage --------------------------------------------------------------
 
