@@ -25,6 +25,8 @@ export interface FuzzConfig {
   abi?: EventAbiModel;
 }
 
+export type FifoStats = Shadow['fifoStats'];
+
 export interface FuzzFailure {
   seed: number;
   xsm: XsmPolicy;
@@ -45,6 +47,12 @@ export interface FuzzReport {
   coverage: Coverage;
   /** The longest single hypercall, in ms of wall time (informative: not an invariant). */
   maxCallMs: number;
+  /**
+   * What the FIFO model saw: domains switched to FIFO, ports linked behind a tail, ports that
+   * became a queue's head, events saved for a port with no word, saved events raised by
+   * expand_array, resets back to 2-level.
+   */
+  fifo: FifoStats;
   failure?: FuzzFailure;
 }
 
@@ -110,7 +118,7 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
   const worldSteps = cfg.worldSteps ?? 4000;
   const coverage: Coverage = new Map();
   const abi = cfg.abi ?? fifoEventModel();
-  const report: FuzzReport = { steps: 0, calls: 0, worlds: 0, coverage, maxCallMs: 0 };
+  const report: FuzzReport = { steps: 0, calls: 0, worlds: 0, coverage, maxCallMs: 0, fifo: { switches: 0, links: 0, heads: 0, saved: 0, reraised: 0, backTo2Level: 0 } };
   let step = 0;
   while (step < cfg.steps) {
     const wrng = rng.fork();
@@ -127,6 +135,9 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
     const paging = wrng.chance(0.5);
     const c = new WorldCampaign(world, wrng, abi, coverage, report, paging);
     const n = Math.min(worldSteps, cfg.steps - step);
+    const addStats = () => {
+      for (const k of Object.keys(report.fifo) as (keyof FifoStats)[]) report.fifo[k] += c.fifoStats[k];
+    };
     for (let i = 0; i < n; i++, step++) {
       let s: Step | undefined;
       try {
@@ -136,6 +147,7 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
         const message = e instanceof InvariantBroken ? e.message : `the emulator threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
         report.steps = step + 1;
         report.failure = { seed: cfg.seed, xsm: cfg.xsm, step, message, what: s ? describeStep(s) : '(generating the step)' };
+        addStats();
         return report;
       }
       if (c.live() === 0) {
@@ -143,6 +155,7 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
         break;
       }
     }
+    addStats();
   }
   report.steps = step;
   return report;
@@ -196,6 +209,10 @@ class WorldCampaign {
       },
     };
     this.gen = new Generator(rng, w, know);
+  }
+
+  get fifoStats(): FifoStats {
+    return this.shadow.fifoStats;
   }
 
   live(): number {

@@ -72,6 +72,8 @@ export class Shadow {
   readonly unmodelled = new Map<number, Set<number>>();
   /** Domains on the FIFO ABI as the FIFO model sees them (fifo-model.ts). */
   readonly fifo = new Map<number, FifoState>();
+  /** What the FIFO model did, for the campaign's coverage report. */
+  readonly fifoStats = { switches: 0, links: 0, heads: 0, saved: 0, reraised: 0, backTo2Level: 0 };
   /** The current channel table of a domain (set by the campaign). */
   portsOf: (d: number) => PortSnap = () => new Int32Array(0);
 

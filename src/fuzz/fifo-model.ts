@@ -107,6 +107,7 @@ export function fifoEventModel(opts: FifoModelOptions = {}): EventAbiModel {
     if (w < 0) {
       // No event word yet: remembered for expand_array; no poller is woken.
       f.ports.saved.add(port);
+      sh.fifoStats.saved++;
       return;
     }
     const ram = sh.ram.get(d)!;
@@ -133,6 +134,7 @@ export function fifoEventModel(opts: FifoModelOptions = {}): EventAbiModel {
         }
       }
       if (!linked) putU32(ram, cb + HEAD + 4 * prio, port);
+      sh.fifoStats[linked ? 'links' : 'heads']++;
       f.tails[v][prio] = port;
       if (!linked) {
         const rb = cb + READY + (prio >> 3);
@@ -199,6 +201,7 @@ export function fifoEventModel(opts: FifoModelOptions = {}): EventAbiModel {
         ports.priority.set(p, DEFAULT_PRIORITY);
       }
       sh.fifo.set(d, nf);
+      sh.fifoStats.switches++;
       return 0;
     },
     expandArray(sh, d, gfn) {
@@ -213,7 +216,9 @@ export function fifoEventModel(opts: FifoModelOptions = {}): EventAbiModel {
       // notify vCPU, whatever its state.
       const valid = sh.validPorts(d);
       for (let p = first; p < first + WORDS_PER_PAGE && p < valid; p++) {
-        if (f.ports.saved.has(p)) setPending(sh, d, sh.notifyVcpu(d, p), p);
+        if (!f.ports.saved.has(p)) continue;
+        sh.fifoStats.reraised++;
+        setPending(sh, d, sh.notifyVcpu(d, p), p);
       }
       return 0;
     },
@@ -237,6 +242,7 @@ export function fifoEventModel(opts: FifoModelOptions = {}): EventAbiModel {
       }
       // Control blocks and array pages are let go; shared_info's 2-level bits are as they were.
       sh.fifo.delete(d);
+      sh.fifoStats.backTo2Level++;
     },
   };
 }
