@@ -8,6 +8,7 @@ import { VCPUOP, VCPU_RUNSTATE_INFO_SIZE } from '../xen/ops/vcpu-op.ts';
 import { XENMEM } from '../xen/ops/memory-op.ts';
 import { Shadow, type EventAbiModel, type PortSnap } from './event-model.ts';
 import { fifoEventModel } from './fifo-model.ts';
+import { GrantModel, MAX_GRANT_FRAMES, type GrantDom } from './grant-model.ts';
 import { ShuffledPaging } from './paging.ts';
 import type { GuestHandles } from '../xen/guest-handle.ts';
 import { callKey, copyOutWindows, Generator, type Knowledge, type Patch, type Step } from './generator.ts';
@@ -105,6 +106,8 @@ function broken(msg: string): never {
 export function describeStep(s: Step): string {
   if (s.kind === 'poke') return `d${s.dom} writes ${s.patch.bytes.length} bytes at ${HEX(s.patch.gpa)}`;
   if (s.kind === 'timeout') return `d${s.dom}v${s.vcpu} poll times out`;
+  if (s.kind === 'grant') return `d${s.dom} writes grant entry ${s.ref}: ${Buffer.from(s.bytes).toString('hex')}`;
+  if (s.kind === 'foreign') return `d${s.dom} writes ${s.bytes.length} bytes at ${HEX(s.gpa)} (beyond its RAM)`;
   return `d${s.dom}v${s.vcpu} ${callKey(s.nr, s.args)} nr=${s.nr} args=[${s.args.map(HEX).join(', ')}]`;
 }
 
@@ -171,6 +174,8 @@ class WorldCampaign {
   private readonly paging = new Map<number, ShuffledPaging>();
   /** What the hypervisor is handed for the domain's handles. */
   private readonly handles = new Map<number, GuestHandles>();
+  /** The grant-table reference (grant-model.ts). */
+  private readonly grants: GrantModel;
 
   constructor(
     private readonly w: World,
@@ -189,6 +194,11 @@ class WorldCampaign {
     }
     this.shadow = new Shadow(w, abi);
     this.shadow.portsOf = (d) => this.ports.get(d)!;
+    const ramBuffers = new Set(w.doms.map((x) => x.memory.bytes.buffer));
+    this.grants = new GrantModel(w.doms, w.opts.xsm === 'silo', (d) => this.shadow.ram.get(d)!, (d, page) => {
+      const p = this.byId.get(d)!.physmap.pages.get(page);
+      return p !== undefined && !ramBuffers.has(p.bytes.buffer);
+    });
     const know: Knowledge = {
       ports: (domid) => {
         const s = this.ports.get(domid);
@@ -203,6 +213,13 @@ class WorldCampaign {
       },
       idleVcpus: (domid) => this.byId.get(domid)!.vcpus.filter((v) => !this.shadow.polling.get(domid)!.has(v.id)).map((v) => v.id),
       pollingVcpus: (domid) => [...this.shadow.polling.get(domid)!.keys()],
+      grantsTo: (domid) => this.grants.grantsTo(domid, 16),
+      mappings: (domid) => {
+        const out: { handle: number; hostPage: bigint }[] = [];
+        this.grants.doms.get(domid)!.maptrack.forEach((m, handle) => m && out.push({ handle, hostPage: m.hostPage }));
+        return out;
+      },
+      foreignPages: (domid) => [...this.grants.doms.get(domid)!.foreign.keys()],
       fifo: (domid) => {
         const f = this.shadow.fifo.get(domid);
         return f && { control: f.control.map((o) => (o === undefined ? undefined : FUZZ_RAM_BASE + o)), pages: f.pages.map((o) => FUZZ_RAM_BASE + o) };
@@ -223,6 +240,12 @@ class WorldCampaign {
     const sh = this.shadow;
     if (s.kind === 'poke') {
       this.patch(s.dom, s.patch);
+    } else if (s.kind === 'grant') {
+      // Through the guest's mapping of its grant frame: the table is Xen's memory.
+      this.w.xen.gnttab.table(this.byId.get(s.dom)!).shared.set(s.bytes, s.ref * 8);
+      this.grants.doms.get(s.dom)!.table.set(s.bytes, s.ref * 8);
+    } else if (s.kind === 'foreign') {
+      this.foreignWrite(s.dom, s.gpa, s.bytes);
     } else if (s.kind === 'timeout') {
       sh.polling.get(s.dom)!.delete(s.vcpu);
       sh.pollWoken.get(s.dom)!.delete(s.vcpu);
@@ -329,6 +352,12 @@ class WorldCampaign {
       if (fifoFrame < 1n << 40n) frames.add(Number(fifoFrame));
     }
     // Event bits the call should have set or cleared.
+    if (nr === Hypercall.grant_table_op) {
+      const want = this.simulateGnttab(domid, a);
+      if (r !== want) broken(`grant_table_op returned ${r}, the grant model expects ${want}`);
+    }
+    // XENMAPSPACE_grant_table grows a table (not modelled: taken as it is).
+    if (nr === Hypercall.memory_op) for (const x of w.doms) this.grants.doms.get(x.domid)!.nrFrames = w.xen.gnttab.table(x).nrFrames;
     if (nr === Hypercall.event_channel_op) {
       this.noteBinds(before);
       this.predictEvtchn(d, evCmd, argPort, r, before);
@@ -356,6 +385,209 @@ class WorldCampaign {
       return next;
     }
     return undefined;
+  }
+
+  /**
+   * A store beyond RAM: the real one goes through the domain's stage 2 (a read-only page
+   * takes the write as an abort: nothing changes), the shadow's through the model's idea of
+   * which granted page is there. Where they disagree, the RAM compare shows it.
+   */
+  private foreignWrite(domid: number, gpa: bigint, bytes: Uint8Array): void {
+    const page = gpa & ~0xfffn;
+    const off = Number(gpa - page);
+    const real = this.byId.get(domid)!.physmap.pages.get(page);
+    if (real?.writable) real.bytes.set(bytes, off);
+    const m = this.grants.doms.get(domid)!.foreign.get(page);
+    if (m?.writable) this.shadow.ram.get(m.domid)!.set(bytes, m.off + off);
+  }
+
+  /** Reads guest-virtual bytes of the shadow as the hypervisor would (undefined: -EFAULT). */
+  private readV(domid: number, va: bigint, len: number): DataView | undefined {
+    const out = new Uint8Array(len);
+    const ram = this.shadow.ram.get(domid)!;
+    let ok = true;
+    this.paging.get(domid)!.pieces(va, len, (pos, n, t) => {
+      if (!t || t.access === 'none') return (ok = false);
+      out.set(ram.subarray(t.gpa - FUZZ_RAM_BASE, t.gpa - FUZZ_RAM_BASE + n), pos);
+    });
+    return ok ? new DataView(out.buffer) : undefined;
+  }
+
+  /** Writes guest-virtual bytes into the shadow page by page, stopping where the guest may not write. */
+  private writeV(domid: number, va: bigint, bytes: Uint8Array): boolean {
+    const ram = this.shadow.ram.get(domid)!;
+    let ok = true;
+    this.paging.get(domid)!.pieces(va, bytes.length, (pos, n, t) => {
+      if (!t || t.access !== 'rw') return (ok = false);
+      ram.set(bytes.subarray(pos, pos + n), t.gpa - FUZZ_RAM_BASE);
+    });
+    return ok;
+  }
+
+  /** A struct's copy back: read it whole, set fields, write it whole (false: -EFAULT). */
+  private writeBack(domid: number, va: bigint, size: number, set: (v: DataView) => void): boolean {
+    const v = this.readV(domid, va, size);
+    if (!v) return false;
+    set(v);
+    return this.writeV(domid, va, new Uint8Array(v.buffer));
+  }
+
+  /**
+   * HYPERVISOR_grant_table_op on the shadow: the return value the model expects. Batches go
+   * element by element (read, do, write the status back) so that an element that overlaps an
+   * earlier one's result, or a copy's destination, reads what Xen would read.
+   */
+  private simulateGnttab(domid: number, a: bigint[]): number {
+    const EFAULT = -Errno.EFAULT;
+    const g = this.grants;
+    const cmdFull = BigInt.asUintN(64, a[0]);
+    const cmd = Number(cmdFull & 0xfffn);
+    const uop = BigInt.asUintN(64, a[1]);
+    const count = Number(BigInt.asUintN(32, a[2] ?? 0n));
+    if ((count | 0) < 0) return -Errno.EINVAL;
+    if (cmdFull >> 12n !== 0n && cmd !== 12) return -Errno.EINVAL;
+    const one = [2, 6, 8, 10].includes(cmd);
+    if (one && count !== 1) return -Errno.EINVAL;
+    const st16 = (x: number) => x & 0xffff;
+    switch (cmd) {
+      case 6: {
+        const s = this.readV(domid, uop, 16);
+        if (!s) return EFAULT;
+        const q = g.querySize(domid, s.getUint16(0, true));
+        return this.writeBack(domid, uop, 16, (v) => {
+          v.setUint16(12, st16(q.status), true);
+          if (q.nr !== undefined) {
+            v.setUint32(4, q.nr, true);
+            v.setUint32(8, MAX_GRANT_FRAMES, true);
+          }
+        })
+          ? 0
+          : EFAULT;
+      }
+      case 2: {
+        const s = this.readV(domid, uop, 24);
+        if (!s) return EFAULT;
+        const nr = s.getUint32(4, true);
+        let status = g.setupTable(domid, s.getUint16(0, true), nr);
+        if (status === 0) {
+          // The frame list (where each frame is placed) is not modelled: its bytes are the answer.
+          const list = s.getBigUint64(16, true);
+          const d = this.byId.get(domid)!;
+          for (let i = 0; i < nr; i++) {
+            const at = list + BigInt(8 * i);
+            let whole = true;
+            this.paging.get(domid)!.pieces(at, 8, (_p, _n, t) => {
+              if (!t || t.access !== 'rw') whole = false;
+            });
+            const got = new Uint8Array(8);
+            this.paging.get(domid)!.pieces(at, 8, (pos, n, t) => {
+              if (t && t.access === 'rw') got.set(d.memory.bytes.subarray(t.gpa - FUZZ_RAM_BASE, t.gpa - FUZZ_RAM_BASE + n), pos);
+            });
+            this.writeV(domid, at, got);
+            if (!whole) status = -5; // GNTST_bad_virt_addr
+          }
+        }
+        const b = new Uint8Array(2);
+        new DataView(b.buffer).setUint16(0, st16(status), true);
+        return this.writeV(domid, uop + 8n, b) ? 0 : EFAULT;
+      }
+      case 8: {
+        const s = this.readV(domid, uop, 4);
+        if (!s) return EFAULT;
+        const ver = s.getUint32(0, true);
+        const rc = ver === 1 ? 0 : ver === 2 ? -Errno.ENOSYS : -Errno.EINVAL;
+        return this.writeBack(domid, uop, 4, (v) => v.setUint32(0, 1, true)) ? rc : EFAULT;
+      }
+      case 10: {
+        const s = this.readV(domid, uop, 8);
+        if (!s) return EFAULT;
+        const q = g.querySize(domid, s.getUint16(0, true));
+        if (q.status === -2) return -Errno.ESRCH;
+        if (q.status !== 0) return -Errno.EPERM;
+        return this.writeBack(domid, uop, 8, (v) => v.setUint32(4, 1, true)) ? 0 : EFAULT;
+      }
+      case 0:
+      case 1:
+      case 5: {
+        const size = cmd === 0 ? 32 : cmd === 1 ? 24 : 40;
+        for (let i = 0; i < count; i++) {
+          const at = uop + BigInt(i * size);
+          const s = this.readV(domid, at, size);
+          if (!s) return EFAULT;
+          let set: (v: DataView) => void;
+          if (cmd === 0) {
+            const r = g.map(domid, { hostAddr: s.getBigUint64(0, true), flags: s.getUint32(8, true), ref: s.getUint32(12, true), dom: s.getUint16(16, true) });
+            set = (v) => {
+              v.setUint16(18, st16(r.status), true);
+              if (r.handle !== undefined) {
+                v.setUint32(20, r.handle, true);
+                v.setBigUint64(24, 0n, true);
+              }
+            };
+          } else if (cmd === 1) {
+            const st = g.unmap(domid, s.getBigUint64(0, true), s.getUint32(16, true));
+            set = (v) => v.setUint16(20, st16(st), true);
+          } else {
+            const side = (o: number) => ({ ref: s.getUint32(o, true), gmfn: s.getBigUint64(o, true), domid: s.getUint16(o + 8, true), offset: s.getUint16(o + 10, true) });
+            const st = g.copy(domid, side(0), side(16), s.getUint16(32, true), s.getUint16(34, true));
+            set = (v) => v.setUint16(36, st16(st), true);
+          }
+          this.countStatus(cmd === 0 ? 'map_grant_ref' : cmd === 1 ? 'unmap_grant_ref' : 'copy', s, cmd === 0 ? 18 : cmd === 1 ? 20 : 36, set);
+          if (!this.writeBack(domid, at, size, set)) return EFAULT;
+        }
+        return 0;
+      }
+      default:
+        return -Errno.ENOSYS;
+    }
+  }
+
+  /** Coverage of the per-element GNTST codes (the call itself answers 0). */
+  private countStatus(op: string, s: DataView, at: number, set: (v: DataView) => void): void {
+    const v = new DataView(s.buffer.slice(0));
+    set(v);
+    const st = v.getInt16(at, true);
+    const key = `grant_table_op/GNTTABOP_${op} status`;
+    let m = this.coverage.get(key);
+    if (!m) this.coverage.set(key, (m = new Map()));
+    m.set(st, (m.get(st) ?? 0) + 1);
+  }
+
+  /**
+   * Grants against the model after every step: each table's frames byte for byte (entries and
+   * Xen's GTF_reading/GTF_writing), the live maptrack handles, and every granted page mapped
+   * beyond a domain's RAM (whose page, writable or not).
+   */
+  private checkGrants(d: FuzzDomain): void {
+    const m = this.grants.doms.get(d.domid)!;
+    const t = this.w.xen.gnttab.table(d);
+    if (t.nrFrames !== m.nrFrames) broken(`d${d.domid}'s grant table has ${t.nrFrames} frames, the model ${m.nrFrames}`);
+    const n = m.nrFrames * 4096;
+    if (Buffer.compare(t.shared.subarray(0, n), m.table.subarray(0, n)) !== 0) broken(`d${d.domid}'s grant table differs from the model: ${diff(t.shared.subarray(0, n), m.table.subarray(0, n), 0)}`);
+    const len = Math.max(t.maptrack.length, m.maptrack.length);
+    for (let h = 0; h < len; h++) {
+      const a = t.maptrack[h];
+      const b = m.maptrack[h];
+      if (!a && !b) continue;
+      if (!a || !b || a.domid !== b.domid || a.ref !== b.ref || a.readonly !== b.readonly || a.hostAddr !== b.hostPage) {
+        broken(`d${d.domid} grant handle ${h}: ${a ? `d${a.domid} ref ${a.ref}${a.readonly ? ' ro' : ''} at ${HEX(a.hostAddr)}` : 'free'}, the model ${b ? `d${b.domid} ref ${b.ref}${b.readonly ? ' ro' : ''} at ${HEX(b.hostPage)}` : 'free'}`);
+      }
+    }
+    this.checkForeign(d, m);
+  }
+
+  private checkForeign(d: FuzzDomain, m: GrantDom): void {
+    let seen = 0;
+    for (const [page, p] of d.physmap.pages) {
+      const owner = this.w.doms.find((x) => x.memory.bytes.buffer === p.bytes.buffer);
+      if (!owner) continue;
+      seen++;
+      const f = m.foreign.get(page);
+      if (!f || f.domid !== owner.domid || f.off !== p.bytes.byteOffset || f.writable !== p.writable) {
+        broken(`d${d.domid} has d${owner.domid}'s page ${HEX(FUZZ_RAM_BASE + p.bytes.byteOffset)} mapped at ${HEX(page)}${p.writable ? ' writable' : ''}; the model ${f ? `d${f.domid} ${HEX(FUZZ_RAM_BASE + f.off)}${f.writable ? ' writable' : ''}` : 'nothing'}`);
+      }
+    }
+    if (seen !== m.foreign.size) broken(`d${d.domid} has ${seen} granted pages mapped, the model ${m.foreign.size}`);
   }
 
   /** evtchn_port_init for every port that came into use (in any domain: dom0 binds in others). */
@@ -560,6 +792,7 @@ class WorldCampaign {
       const got = d.memory.bytes;
       if (Buffer.compare(got, want) !== 0) broken(`d${d.domid}'s RAM differs from the model: ${diff(got, want, FUZZ_RAM_BASE)}`);
       if (sh.abi.initControl) this.checkFifo(d);
+      this.checkGrants(d);
       const pages = w.xen.evtchn.pages(d);
       if (Buffer.compare(pages.xenPage, sh.xenPage.get(d.domid)!) !== 0) {
         broken(`d${d.domid}'s shared_info (Xen's copy) differs from the model: ${diff(pages.xenPage, sh.xenPage.get(d.domid)!, 0)}`);
