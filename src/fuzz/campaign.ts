@@ -732,7 +732,7 @@ class WorldCampaign {
     }
   }
 
-  /** A FIFO domain's event state, taken as it is (no FIFO model yet): see Shadow.unmodelled. */
+  /** A FIFO domain's event state, taken as it is (a model without FIFO): see Shadow.unmodelled. */
   private takeEventState(d: FuzzDomain, frames: Set<number>): void {
     const sh = this.shadow;
     const ram = sh.ram.get(d.domid)!;

@@ -65,9 +65,9 @@ export class Shadow {
   readonly pollWoken = new Map<number, Set<number>>();
   /**
    * Domains that switched to the FIFO ABI (EVTCHNOP_init_control succeeded), with the frames
-   * they gave Xen for it. No FIFO model is plugged in yet: their event state (these frames,
-   * shared_info, vcpu_infos, upcalls, polls) is taken as it is, the rest of their RAM and
-   * every other invariant still checked.
+   * they gave Xen for it, when the model has no FIFO operations (plain `twoLevelModel`):
+   * their event state (these frames, shared_info, vcpu_infos, upcalls, polls) is taken as it
+   * is, the rest of their RAM and every other invariant still checked.
    */
   readonly unmodelled = new Map<number, Set<number>>();
   /** Domains on the FIFO ABI as the FIFO model sees them (fifo-model.ts). */
