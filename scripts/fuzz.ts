@@ -15,7 +15,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/machine/run.ts';
-import { runFuzz, type Coverage, type FuzzFailure } from '../src/fuzz/campaign.ts';
+import { runFuzz, type Coverage, type FifoStats, type FuzzFailure } from '../src/fuzz/campaign.ts';
 import type { XsmPolicy } from '../src/xen/hypervisor.ts';
 
 const REGRESSIONS = join(REPO_ROOT, 'test', 'fuzz', 'regressions.json');
@@ -86,6 +86,7 @@ let calls = 0;
 let stepsDone = 0;
 let seeds = 0;
 let maxCallMs = 0;
+const fifo: FifoStats = { switches: 0, links: 0, heads: 0, saved: 0, reraised: 0, backTo2Level: 0 };
 const start = performance.now();
 console.log(`fuzz: seeds from ${seed0}, ${steps} steps each, xsm ${policies.join(' and ')}, for ${seconds} s`);
 for (let seed = seed0; performance.now() - start < seconds * 1000; seed++) {
@@ -95,6 +96,7 @@ for (let seed = seed0; performance.now() - start < seconds * 1000; seed++) {
     calls += r.calls;
     stepsDone += r.steps;
     maxCallMs = Math.max(maxCallMs, r.maxCallMs);
+    for (const k of Object.keys(fifo) as (keyof FifoStats)[]) fifo[k] += r.fifo[k];
     for (const [k, m] of r.coverage) {
       let t = total.get(k);
       if (!t) total.set(k, (t = new Map()));
@@ -122,6 +124,9 @@ for (const [k, m] of named) {
 const restCalls = rest.reduce((s, [, m]) => s + [...m.values()].reduce((a, b) => a + b, 0), 0);
 const restCodes = new Set(rest.flatMap(([, m]) => [...m.keys()]));
 console.log(`  other numbers and sub-ops (${rest.length} kinds): ${restCalls} calls, results ${[...restCodes].sort((a, b) => b - a).join(' ')}`);
+console.log(
+  `\nFIFO: ${fifo.switches} switches to FIFO, ${fifo.backTo2Level} resets back to 2-level; ${fifo.heads} ports became a queue's head, ${fifo.links} were linked behind a tail; ${fifo.saved} events saved for ports without an event word, ${fifo.reraised} raised by expand_array`,
+);
 const distinct = named.reduce((s, [, m]) => s + m.size, 0);
 console.log(`\n${named.length} sub-ops reached, ${distinct} distinct (sub-op, result) pairs; ${failures.length} failure(s)`);
 process.exit(failures.length ? 1 : 0);

@@ -1,12 +1,14 @@
 import { Hypercall } from '../xen/abi.ts';
 import { ECS } from '../xen/evtchn/channel.ts';
-import { EVTCHNOP } from '../xen/evtchn/codec.ts';
+import { EVTCHNOP, evtchnOpName } from '../xen/evtchn/codec.ts';
 import { Errno } from '../xen/errno.ts';
 import type { XsmPolicy } from '../xen/hypervisor.ts';
 import { physicalHandles } from '../xen/guest-handle.ts';
 import { VCPUOP, VCPU_RUNSTATE_INFO_SIZE } from '../xen/ops/vcpu-op.ts';
 import { XENMEM } from '../xen/ops/memory-op.ts';
-import { Shadow, twoLevelModel, type EventAbiModel } from './event-model.ts';
+import { Shadow, type EventAbiModel, type PortSnap } from './event-model.ts';
+import { fifoEventModel } from './fifo-model.ts';
+import { GrantModel, MAX_GRANT_FRAMES, type GrantDom } from './grant-model.ts';
 import { ShuffledPaging } from './paging.ts';
 import type { GuestHandles } from '../xen/guest-handle.ts';
 import { callKey, copyOutWindows, Generator, type Knowledge, type Patch, type Step } from './generator.ts';
@@ -20,9 +22,11 @@ export interface FuzzConfig {
   xsm: XsmPolicy;
   /** Steps before the world is rebuilt with fresh domains (default 4000). */
   worldSteps?: number;
-  /** The event ABI's reference model (default 2-level). */
+  /** The event ABI's reference model (default: 2-level with FIFO, `fifoEventModel()`). */
   abi?: EventAbiModel;
 }
+
+export type FifoStats = Shadow['fifoStats'];
 
 export interface FuzzFailure {
   seed: number;
@@ -44,14 +48,19 @@ export interface FuzzReport {
   coverage: Coverage;
   /** The longest single hypercall, in ms of wall time (informative: not an invariant). */
   maxCallMs: number;
+  /**
+   * What the FIFO model saw: domains switched to FIFO, ports linked behind a tail, ports that
+   * became a queue's head, events saved for a port with no word, saved events raised by
+   * expand_array, resets back to 2-level.
+   */
+  fifo: FifoStats;
   failure?: FuzzFailure;
 }
 
 const KNOWN_ERRNOS = new Set<number>(Object.values(Errno));
 const HEX = (n: number | bigint) => `0x${n.toString(16)}`;
 
-/** A port as the invariants compare it: state, remote domain, remote port or VIRQ, notify vCPU. */
-type PortSnap = Int32Array;
+// A port as the invariants compare it: state, remote domain, remote port or VIRQ, notify vCPU.
 
 const scratch = new Int32Array(4 * 4096 + 4);
 
@@ -97,6 +106,8 @@ function broken(msg: string): never {
 export function describeStep(s: Step): string {
   if (s.kind === 'poke') return `d${s.dom} writes ${s.patch.bytes.length} bytes at ${HEX(s.patch.gpa)}`;
   if (s.kind === 'timeout') return `d${s.dom}v${s.vcpu} poll times out`;
+  if (s.kind === 'grant') return `d${s.dom} writes grant entry ${s.ref}: ${Buffer.from(s.bytes).toString('hex')}`;
+  if (s.kind === 'foreign') return `d${s.dom} writes ${s.bytes.length} bytes at ${HEX(s.gpa)} (beyond its RAM)`;
   return `d${s.dom}v${s.vcpu} ${callKey(s.nr, s.args)} nr=${s.nr} args=[${s.args.map(HEX).join(', ')}]`;
 }
 
@@ -109,7 +120,8 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
   const rng = new Rng(cfg.seed);
   const worldSteps = cfg.worldSteps ?? 4000;
   const coverage: Coverage = new Map();
-  const report: FuzzReport = { steps: 0, calls: 0, worlds: 0, coverage, maxCallMs: 0 };
+  const abi = cfg.abi ?? fifoEventModel();
+  const report: FuzzReport = { steps: 0, calls: 0, worlds: 0, coverage, maxCallMs: 0, fifo: { switches: 0, links: 0, heads: 0, saved: 0, reraised: 0, backTo2Level: 0 } };
   let step = 0;
   while (step < cfg.steps) {
     const wrng = rng.fork();
@@ -124,8 +136,11 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
     report.worlds++;
     // Half the worlds' guests have their MMU on: handles go through shuffled, partly read-only pages.
     const paging = wrng.chance(0.5);
-    const c = new WorldCampaign(world, wrng, cfg.abi ?? twoLevelModel, coverage, report, paging);
+    const c = new WorldCampaign(world, wrng, abi, coverage, report, paging);
     const n = Math.min(worldSteps, cfg.steps - step);
+    const addStats = () => {
+      for (const k of Object.keys(report.fifo) as (keyof FifoStats)[]) report.fifo[k] += c.fifoStats[k];
+    };
     for (let i = 0; i < n; i++, step++) {
       let s: Step | undefined;
       try {
@@ -135,6 +150,7 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
         const message = e instanceof InvariantBroken ? e.message : `the emulator threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
         report.steps = step + 1;
         report.failure = { seed: cfg.seed, xsm: cfg.xsm, step, message, what: s ? describeStep(s) : '(generating the step)' };
+        addStats();
         return report;
       }
       if (c.live() === 0) {
@@ -142,6 +158,7 @@ export function runFuzz(cfg: FuzzConfig): FuzzReport {
         break;
       }
     }
+    addStats();
   }
   report.steps = step;
   return report;
@@ -157,6 +174,8 @@ class WorldCampaign {
   private readonly paging = new Map<number, ShuffledPaging>();
   /** What the hypervisor is handed for the domain's handles. */
   private readonly handles = new Map<number, GuestHandles>();
+  /** The grant-table reference (grant-model.ts). */
+  private readonly grants: GrantModel;
 
   constructor(
     private readonly w: World,
@@ -174,6 +193,12 @@ class WorldCampaign {
       this.ports.set(d.domid, snapPorts(w, d.domid));
     }
     this.shadow = new Shadow(w, abi);
+    this.shadow.portsOf = (d) => this.ports.get(d)!;
+    const ramBuffers = new Set(w.doms.map((x) => x.memory.bytes.buffer));
+    this.grants = new GrantModel(w.doms, w.opts.xsm === 'silo', (d) => this.shadow.ram.get(d)!, (d, page) => {
+      const p = this.byId.get(d)!.physmap.pages.get(page);
+      return p !== undefined && !ramBuffers.has(p.bytes.buffer);
+    });
     const know: Knowledge = {
       ports: (domid) => {
         const s = this.ports.get(domid);
@@ -188,8 +213,23 @@ class WorldCampaign {
       },
       idleVcpus: (domid) => this.byId.get(domid)!.vcpus.filter((v) => !this.shadow.polling.get(domid)!.has(v.id)).map((v) => v.id),
       pollingVcpus: (domid) => [...this.shadow.polling.get(domid)!.keys()],
+      grantsTo: (domid) => this.grants.grantsTo(domid, 16),
+      mappings: (domid) => {
+        const out: { handle: number; hostPage: bigint }[] = [];
+        this.grants.doms.get(domid)!.maptrack.forEach((m, handle) => m && out.push({ handle, hostPage: m.hostPage }));
+        return out;
+      },
+      foreignPages: (domid) => [...this.grants.doms.get(domid)!.foreign.keys()],
+      fifo: (domid) => {
+        const f = this.shadow.fifo.get(domid);
+        return f && { control: f.control.map((o) => (o === undefined ? undefined : FUZZ_RAM_BASE + o)), pages: f.pages.map((o) => FUZZ_RAM_BASE + o) };
+      },
     };
     this.gen = new Generator(rng, w, know);
+  }
+
+  get fifoStats(): FifoStats {
+    return this.shadow.fifoStats;
   }
 
   live(): number {
@@ -200,6 +240,12 @@ class WorldCampaign {
     const sh = this.shadow;
     if (s.kind === 'poke') {
       this.patch(s.dom, s.patch);
+    } else if (s.kind === 'grant') {
+      // Through the guest's mapping of its grant frame: the table is Xen's memory.
+      this.w.xen.gnttab.table(this.byId.get(s.dom)!).shared.set(s.bytes, s.ref * 8);
+      this.grants.doms.get(s.dom)!.table.set(s.bytes, s.ref * 8);
+    } else if (s.kind === 'foreign') {
+      this.foreignWrite(s.dom, s.gpa, s.bytes);
     } else if (s.kind === 'timeout') {
       sh.polling.get(s.dom)!.delete(s.vcpu);
       sh.pollWoken.get(s.dom)!.delete(s.vcpu);
@@ -248,12 +294,16 @@ class WorldCampaign {
       const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[2]), 8);
       if (b) windows.push({ ptr: new DataView(b.buffer, b.byteOffset).getBigUint64(0, true), len: VCPU_RUNSTATE_INFO_SIZE });
     }
-    // FIFO: the frames a domain hands Xen for its control blocks and event arrays (PAGE numbers).
-    let fifoFrame: bigint | undefined;
-    if (evCmd === EVTCHNOP.init_control || evCmd === EVTCHNOP.expand_array) {
-      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[1]), 8);
-      if (b) fifoFrame = new DataView(b.buffer, b.byteOffset).getBigUint64(0, true);
+    // FIFO set-up calls: their struct as Xen will read it (undefined: unreadable, -EFAULT).
+    let fifoArg: DataView | undefined;
+    const fifoSize = evCmd === EVTCHNOP.init_control ? 24 : evCmd === EVTCHNOP.expand_array || evCmd === EVTCHNOP.set_priority ? 8 : 0;
+    if (fifoSize) {
+      const b = this.handles.get(domid)!.copyFrom(BigInt.asUintN(64, a[1]), fifoSize);
+      if (b) fifoArg = new DataView(b.buffer, b.byteOffset, b.length);
     }
+    // Without a FIFO model: the frames a domain hands Xen for its control blocks and event arrays.
+    let fifoFrame: bigint | undefined;
+    if (!sh.abi.initControl && fifoArg && (evCmd === EVTCHNOP.init_control || evCmd === EVTCHNOP.expand_array)) fifoFrame = fifoArg.getBigUint64(0, true);
     const before = new Map(this.ports);
 
     const t0 = performance.now();
@@ -302,7 +352,17 @@ class WorldCampaign {
       if (fifoFrame < 1n << 40n) frames.add(Number(fifoFrame));
     }
     // Event bits the call should have set or cleared.
-    if (nr === Hypercall.event_channel_op) this.predictEvtchn(d, evCmd, argPort, r, before);
+    if (nr === Hypercall.grant_table_op) {
+      const want = this.simulateGnttab(domid, a);
+      if (r !== want) broken(`grant_table_op returned ${r}, the grant model expects ${want}`);
+    }
+    // XENMAPSPACE_grant_table grows a table (not modelled: taken as it is).
+    if (nr === Hypercall.memory_op) for (const x of w.doms) this.grants.doms.get(x.domid)!.nrFrames = w.xen.gnttab.table(x).nrFrames;
+    if (nr === Hypercall.event_channel_op) {
+      this.noteBinds(before);
+      this.predictEvtchn(d, evCmd, argPort, r, before);
+      if (fifoSize && sh.abi.initControl) this.predictFifoSetup(d, evCmd, fifoArg, r, a[1]);
+    }
 
     if (res.outcome.kind === 'poll') {
       const ports = res.outcome.ports;
@@ -325,6 +385,257 @@ class WorldCampaign {
       return next;
     }
     return undefined;
+  }
+
+  /**
+   * A store beyond RAM: the real one goes through the domain's stage 2 (a read-only page
+   * takes the write as an abort: nothing changes), the shadow's through the model's idea of
+   * which granted page is there. Where they disagree, the RAM compare shows it.
+   */
+  private foreignWrite(domid: number, gpa: bigint, bytes: Uint8Array): void {
+    const page = gpa & ~0xfffn;
+    const off = Number(gpa - page);
+    const real = this.byId.get(domid)!.physmap.pages.get(page);
+    if (real?.writable) real.bytes.set(bytes, off);
+    const m = this.grants.doms.get(domid)!.foreign.get(page);
+    if (m?.writable) this.shadow.ram.get(m.domid)!.set(bytes, m.off + off);
+  }
+
+  /** Reads guest-virtual bytes of the shadow as the hypervisor would (undefined: -EFAULT). */
+  private readV(domid: number, va: bigint, len: number): DataView | undefined {
+    const out = new Uint8Array(len);
+    const ram = this.shadow.ram.get(domid)!;
+    let ok = true;
+    this.paging.get(domid)!.pieces(va, len, (pos, n, t) => {
+      if (!t || t.access === 'none') return (ok = false);
+      out.set(ram.subarray(t.gpa - FUZZ_RAM_BASE, t.gpa - FUZZ_RAM_BASE + n), pos);
+    });
+    return ok ? new DataView(out.buffer) : undefined;
+  }
+
+  /** Writes guest-virtual bytes into the shadow page by page, stopping where the guest may not write. */
+  private writeV(domid: number, va: bigint, bytes: Uint8Array): boolean {
+    const ram = this.shadow.ram.get(domid)!;
+    let ok = true;
+    this.paging.get(domid)!.pieces(va, bytes.length, (pos, n, t) => {
+      if (!t || t.access !== 'rw') return (ok = false);
+      ram.set(bytes.subarray(pos, pos + n), t.gpa - FUZZ_RAM_BASE);
+    });
+    return ok;
+  }
+
+  /** A struct's copy back: read it whole, set fields, write it whole (false: -EFAULT). */
+  private writeBack(domid: number, va: bigint, size: number, set: (v: DataView) => void): boolean {
+    const v = this.readV(domid, va, size);
+    if (!v) return false;
+    set(v);
+    return this.writeV(domid, va, new Uint8Array(v.buffer));
+  }
+
+  /**
+   * HYPERVISOR_grant_table_op on the shadow: the return value the model expects. Batches go
+   * element by element (read, do, write the status back) so that an element that overlaps an
+   * earlier one's result, or a copy's destination, reads what Xen would read.
+   */
+  private simulateGnttab(domid: number, a: bigint[]): number {
+    const EFAULT = -Errno.EFAULT;
+    const g = this.grants;
+    const cmdFull = BigInt.asUintN(64, a[0]);
+    const cmd = Number(cmdFull & 0xfffn);
+    const uop = BigInt.asUintN(64, a[1]);
+    const count = Number(BigInt.asUintN(32, a[2] ?? 0n));
+    if ((count | 0) < 0) return -Errno.EINVAL;
+    if (cmdFull >> 12n !== 0n && cmd !== 12) return -Errno.EINVAL;
+    const one = [2, 6, 8, 10].includes(cmd);
+    if (one && count !== 1) return -Errno.EINVAL;
+    const st16 = (x: number) => x & 0xffff;
+    switch (cmd) {
+      case 6: {
+        const s = this.readV(domid, uop, 16);
+        if (!s) return EFAULT;
+        const q = g.querySize(domid, s.getUint16(0, true));
+        return this.writeBack(domid, uop, 16, (v) => {
+          v.setUint16(12, st16(q.status), true);
+          if (q.nr !== undefined) {
+            v.setUint32(4, q.nr, true);
+            v.setUint32(8, MAX_GRANT_FRAMES, true);
+          }
+        })
+          ? 0
+          : EFAULT;
+      }
+      case 2: {
+        const s = this.readV(domid, uop, 24);
+        if (!s) return EFAULT;
+        const nr = s.getUint32(4, true);
+        let status = g.setupTable(domid, s.getUint16(0, true), nr);
+        if (status === 0) {
+          // The frame list (where each frame is placed) is not modelled: its bytes are the answer.
+          const list = s.getBigUint64(16, true);
+          const d = this.byId.get(domid)!;
+          for (let i = 0; i < nr; i++) {
+            const at = list + BigInt(8 * i);
+            let whole = true;
+            this.paging.get(domid)!.pieces(at, 8, (_p, _n, t) => {
+              if (!t || t.access !== 'rw') whole = false;
+            });
+            const got = new Uint8Array(8);
+            this.paging.get(domid)!.pieces(at, 8, (pos, n, t) => {
+              if (t && t.access === 'rw') got.set(d.memory.bytes.subarray(t.gpa - FUZZ_RAM_BASE, t.gpa - FUZZ_RAM_BASE + n), pos);
+            });
+            this.writeV(domid, at, got);
+            if (!whole) status = -5; // GNTST_bad_virt_addr
+          }
+        }
+        const b = new Uint8Array(2);
+        new DataView(b.buffer).setUint16(0, st16(status), true);
+        return this.writeV(domid, uop + 8n, b) ? 0 : EFAULT;
+      }
+      case 8: {
+        const s = this.readV(domid, uop, 4);
+        if (!s) return EFAULT;
+        const ver = s.getUint32(0, true);
+        const rc = ver === 1 ? 0 : ver === 2 ? -Errno.ENOSYS : -Errno.EINVAL;
+        return this.writeBack(domid, uop, 4, (v) => v.setUint32(0, 1, true)) ? rc : EFAULT;
+      }
+      case 10: {
+        const s = this.readV(domid, uop, 8);
+        if (!s) return EFAULT;
+        const q = g.querySize(domid, s.getUint16(0, true));
+        if (q.status === -2) return -Errno.ESRCH;
+        if (q.status !== 0) return -Errno.EPERM;
+        return this.writeBack(domid, uop, 8, (v) => v.setUint32(4, 1, true)) ? 0 : EFAULT;
+      }
+      case 0:
+      case 1:
+      case 5: {
+        const size = cmd === 0 ? 32 : cmd === 1 ? 24 : 40;
+        for (let i = 0; i < count; i++) {
+          const at = uop + BigInt(i * size);
+          const s = this.readV(domid, at, size);
+          if (!s) return EFAULT;
+          let set: (v: DataView) => void;
+          if (cmd === 0) {
+            const r = g.map(domid, { hostAddr: s.getBigUint64(0, true), flags: s.getUint32(8, true), ref: s.getUint32(12, true), dom: s.getUint16(16, true) });
+            set = (v) => {
+              v.setUint16(18, st16(r.status), true);
+              if (r.handle !== undefined) {
+                v.setUint32(20, r.handle, true);
+                v.setBigUint64(24, 0n, true);
+              }
+            };
+          } else if (cmd === 1) {
+            const st = g.unmap(domid, s.getBigUint64(0, true), s.getUint32(16, true));
+            set = (v) => v.setUint16(20, st16(st), true);
+          } else {
+            const side = (o: number) => ({ ref: s.getUint32(o, true), gmfn: s.getBigUint64(o, true), domid: s.getUint16(o + 8, true), offset: s.getUint16(o + 10, true) });
+            const st = g.copy(domid, side(0), side(16), s.getUint16(32, true), s.getUint16(34, true));
+            set = (v) => v.setUint16(36, st16(st), true);
+          }
+          this.countStatus(cmd === 0 ? 'map_grant_ref' : cmd === 1 ? 'unmap_grant_ref' : 'copy', s, cmd === 0 ? 18 : cmd === 1 ? 20 : 36, set);
+          if (!this.writeBack(domid, at, size, set)) return EFAULT;
+        }
+        return 0;
+      }
+      default:
+        return -Errno.ENOSYS;
+    }
+  }
+
+  /** Coverage of the per-element GNTST codes (the call itself answers 0). */
+  private countStatus(op: string, s: DataView, at: number, set: (v: DataView) => void): void {
+    const v = new DataView(s.buffer.slice(0));
+    set(v);
+    const st = v.getInt16(at, true);
+    const key = `grant_table_op/GNTTABOP_${op} status`;
+    let m = this.coverage.get(key);
+    if (!m) this.coverage.set(key, (m = new Map()));
+    m.set(st, (m.get(st) ?? 0) + 1);
+  }
+
+  /**
+   * Grants against the model after every step: each table's frames byte for byte (entries and
+   * Xen's GTF_reading/GTF_writing), the live maptrack handles, and every granted page mapped
+   * beyond a domain's RAM (whose page, writable or not).
+   */
+  private checkGrants(d: FuzzDomain): void {
+    const m = this.grants.doms.get(d.domid)!;
+    const t = this.w.xen.gnttab.table(d);
+    if (t.nrFrames !== m.nrFrames) broken(`d${d.domid}'s grant table has ${t.nrFrames} frames, the model ${m.nrFrames}`);
+    const n = m.nrFrames * 4096;
+    if (Buffer.compare(t.shared.subarray(0, n), m.table.subarray(0, n)) !== 0) broken(`d${d.domid}'s grant table differs from the model: ${diff(t.shared.subarray(0, n), m.table.subarray(0, n), 0)}`);
+    const len = Math.max(t.maptrack.length, m.maptrack.length);
+    for (let h = 0; h < len; h++) {
+      const a = t.maptrack[h];
+      const b = m.maptrack[h];
+      if (!a && !b) continue;
+      if (!a || !b || a.domid !== b.domid || a.ref !== b.ref || a.readonly !== b.readonly || a.hostAddr !== b.hostPage) {
+        broken(`d${d.domid} grant handle ${h}: ${a ? `d${a.domid} ref ${a.ref}${a.readonly ? ' ro' : ''} at ${HEX(a.hostAddr)}` : 'free'}, the model ${b ? `d${b.domid} ref ${b.ref}${b.readonly ? ' ro' : ''} at ${HEX(b.hostPage)}` : 'free'}`);
+      }
+    }
+    this.checkForeign(d, m);
+  }
+
+  private checkForeign(d: FuzzDomain, m: GrantDom): void {
+    let seen = 0;
+    for (const [page, p] of d.physmap.pages) {
+      const owner = this.w.doms.find((x) => x.memory.bytes.buffer === p.bytes.buffer);
+      if (!owner) continue;
+      seen++;
+      const f = m.foreign.get(page);
+      if (!f || f.domid !== owner.domid || f.off !== p.bytes.byteOffset || f.writable !== p.writable) {
+        broken(`d${d.domid} has d${owner.domid}'s page ${HEX(FUZZ_RAM_BASE + p.bytes.byteOffset)} mapped at ${HEX(page)}${p.writable ? ' writable' : ''}; the model ${f ? `d${f.domid} ${HEX(FUZZ_RAM_BASE + f.off)}${f.writable ? ' writable' : ''}` : 'nothing'}`);
+      }
+    }
+    if (seen !== m.foreign.size) broken(`d${d.domid} has ${seen} granted pages mapped, the model ${m.foreign.size}`);
+  }
+
+  /** evtchn_port_init for every port that came into use (in any domain: dom0 binds in others). */
+  private noteBinds(before: Map<number, PortSnap>): void {
+    const abi = this.shadow.abi;
+    if (!abi.bind) return;
+    for (const x of this.w.doms) {
+      const pre = before.get(x.domid)!;
+      const post = this.ports.get(x.domid)!;
+      if (pre === post) continue;
+      for (let p = 1; 4 * p < post.length; p++) {
+        const was = 4 * p < pre.length ? pre[4 * p] : ECS.free;
+        if (was === ECS.free && post[4 * p] !== ECS.free) abi.bind(this.shadow, x.domid, p);
+      }
+    }
+  }
+
+  /**
+   * init_control, expand_array and set_priority: the model predicts the answer from its own
+   * state and the struct Xen read, and applies the effects. init_control's copy-out of
+   * link_bits may still fail (-EFAULT, the switch done) where the struct is not writable.
+   */
+  private predictFifoSetup(d: FuzzDomain, cmd: number, arg: DataView | undefined, r: number, ptr: bigint): void {
+    const sh = this.shadow;
+    const abi = sh.abi;
+    const name = evtchnOpName(cmd);
+    let want: number;
+    if (!arg) want = -Errno.EFAULT;
+    else if (cmd === EVTCHNOP.init_control) want = abi.initControl!(sh, d.domid, arg.getBigUint64(0, true), arg.getUint32(8, true), arg.getUint32(12, true));
+    else if (cmd === EVTCHNOP.expand_array) want = abi.expandArray!(sh, d.domid, arg.getBigUint64(0, true));
+    else want = abi.setPriority!(sh, d.domid, arg.getUint32(0, true), arg.getUint32(4, true));
+    if (r === want) {
+      if (cmd === EVTCHNOP.set_priority && r === 0) {
+        const port = arg!.getUint32(0, true);
+        const got = this.w.xen.evtchn.fifo(d.domid)?.priorityOf(port);
+        const model = sh.fifo.get(d.domid)?.ports.priority.get(port);
+        if (got !== model) broken(`d${d.domid} port ${port} has priority ${got}, the model ${model}`);
+      }
+      return;
+    }
+    if (cmd === EVTCHNOP.init_control && want === 0 && r === -Errno.EFAULT) {
+      let writable = true;
+      this.paging.get(d.domid)!.pieces(BigInt.asUintN(64, ptr), 24, (_p, _n, t) => {
+        if (!t || t.access !== 'rw') writable = false;
+      });
+      if (!writable) return;
+    }
+    broken(`${name} returned ${r}, the FIFO model expects ${want}`);
   }
 
   /** What an event-channel sub-op does to event bits, from the bindings before and after it. */
@@ -364,6 +675,7 @@ class WorldCampaign {
       case EVTCHNOP.reset_cont:
         if (r !== 0) return;
         for (let p = 1; 4 * p < pre.length; p++) if (pre[4 * p] !== ECS.free && pre[4 * p] !== ECS.reserved) abi.clearPending(sh, d.domid, p);
+        abi.reset?.(sh, d.domid);
         return;
     }
   }
@@ -420,7 +732,7 @@ class WorldCampaign {
     }
   }
 
-  /** A FIFO domain's event state, taken as it is (no FIFO model yet): see Shadow.unmodelled. */
+  /** A FIFO domain's event state, taken as it is (a model without FIFO): see Shadow.unmodelled. */
   private takeEventState(d: FuzzDomain, frames: Set<number>): void {
     const sh = this.shadow;
     const ram = sh.ram.get(d.domid)!;
@@ -445,6 +757,27 @@ class WorldCampaign {
     });
   }
 
+  /**
+   * What Xen keeps to itself of FIFO, against the model: which ABI the domain is on, which
+   * vCPUs have a control block, how many ports have an event word, and every queue's tail
+   * (the guest sees heads and links, byte for byte, in the RAM compare).
+   */
+  private checkFifo(d: FuzzDomain): void {
+    const ev = this.w.xen.evtchn;
+    const m = this.shadow.fifo.get(d.domid);
+    const abi = ev.abiName(d.domid);
+    if (abi !== (m ? 'fifo' : '2-level')) broken(`d${d.domid} is on ${abi}, the model says ${m ? 'fifo' : '2-level'}`);
+    if (!m) return;
+    const f = ev.fifo(d.domid)!;
+    if (f.eventWords !== m.pages.length * 1024) broken(`d${d.domid} has ${f.eventWords} FIFO event words, the model ${m.pages.length * 1024}`);
+    for (let v = 0; v < m.control.length; v++) {
+      if (f.hasControlBlock(v) !== (m.control[v] !== undefined)) broken(`d${d.domid}v${v}: control block ${f.hasControlBlock(v) ? 'present' : 'absent'}, not in the model`);
+      for (let q = 0; q < 16; q++) {
+        if (f.tail(v, q) !== m.tails[v][q]) broken(`d${d.domid}v${v} queue ${q}: tail ${f.tail(v, q)}, the model ${m.tails[v][q]}`);
+      }
+    }
+  }
+
   /** Every byte Xen can write, compared with the shadow; upcalls and polls with the model's. */
   private checkEverything(): void {
     const w = this.w;
@@ -458,6 +791,8 @@ class WorldCampaign {
       const want = sh.ram.get(d.domid)!;
       const got = d.memory.bytes;
       if (Buffer.compare(got, want) !== 0) broken(`d${d.domid}'s RAM differs from the model: ${diff(got, want, FUZZ_RAM_BASE)}`);
+      if (sh.abi.initControl) this.checkFifo(d);
+      this.checkGrants(d);
       const pages = w.xen.evtchn.pages(d);
       if (Buffer.compare(pages.xenPage, sh.xenPage.get(d.domid)!) !== 0) {
         broken(`d${d.domid}'s shared_info (Xen's copy) differs from the model: ${diff(pages.xenPage, sh.xenPage.get(d.domid)!, 0)}`);

@@ -1,5 +1,7 @@
 import { PAGE_SIZE, SharedInfo, VcpuInfo, EVTCHN_2L_NR_CHANNELS } from '../xen/evtchn/layout.ts';
+import { ECS } from '../xen/evtchn/channel.ts';
 import { FUZZ_RAM_BASE, type World } from './world.ts';
+import type { FifoState } from './fifo-model.ts';
 
 /**
  * The fuzzer's reference for what Xen writes into guest-visible event state, kept apart from
@@ -11,9 +13,11 @@ import { FUZZ_RAM_BASE, type World } from './world.ts';
  * domain that nobody asked for, shows as a difference.
  *
  * Placement (where shared_info and each vcpu_info live) is the same for every event ABI; the
- * bits are the ABI's. `EventAbiModel` is the ABI part: 2-level now (xen/common/event_2l.c,
- * public/xen.h), and a FIFO model (queues in the guest's event-array pages and control
- * blocks) plugs in beside it with the same four operations.
+ * bits are the ABI's. `EventAbiModel` is the ABI part: `twoLevelModel` (xen/common/event_2l.c,
+ * public/xen.h) for a world that stays on 2-level, and `fifoEventModel()` (fifo-model.ts:
+ * queues in the guest's event-array pages and control blocks) for domains that switch to
+ * FIFO and back. A model without the FIFO operations leaves a switched domain's event state
+ * unchecked (`Shadow.unmodelled`).
  */
 export interface EventAbiModel {
   readonly name: string;
@@ -23,7 +27,22 @@ export interface EventAbiModel {
   clearPending(shadow: Shadow, d: number, port: number): void;
   /** evtchn_port_unmask on a usable port bound to `vcpu`. */
   unmask(shadow: Shadow, d: number, vcpu: number, port: number): void;
+  /** evtchn_port_init: `port` of `d` was just bound. */
+  bind?(shadow: Shadow, d: number, port: number): void;
+  /**
+   * EVTCHNOP_init_control, _expand_array and _set_priority with their struct as Xen read it:
+   * the answer the model expects (0 or -errno), its effects applied on success.
+   */
+  initControl?(shadow: Shadow, d: number, gfn: bigint, offset: number, vcpu: number): number;
+  expandArray?(shadow: Shadow, d: number, gfn: bigint): number;
+  setPriority?(shadow: Shadow, d: number, port: number, priority: number): number;
+  /** A successful EVTCHNOP_reset of `d` (after its ports were closed). */
+  reset?(shadow: Shadow, d: number): void;
 }
+
+/** The channel table as the campaign snapshots it: 4 ints a port (state, remote, port/virq, vCPU). */
+export type PortSnap = Int32Array;
+
 
 /** A window of bytes: a buffer and the offset of the structure in it. */
 export interface Ref {
@@ -46,11 +65,17 @@ export class Shadow {
   readonly pollWoken = new Map<number, Set<number>>();
   /**
    * Domains that switched to the FIFO ABI (EVTCHNOP_init_control succeeded), with the frames
-   * they gave Xen for it. No FIFO model is plugged in yet: their event state (these frames,
-   * shared_info, vcpu_infos, upcalls, polls) is taken as it is, the rest of their RAM and
-   * every other invariant still checked.
+   * they gave Xen for it, when the model has no FIFO operations (plain `twoLevelModel`):
+   * their event state (these frames, shared_info, vcpu_infos, upcalls, polls) is taken as it
+   * is, the rest of their RAM and every other invariant still checked.
    */
   readonly unmodelled = new Map<number, Set<number>>();
+  /** Domains on the FIFO ABI as the FIFO model sees them (fifo-model.ts). */
+  readonly fifo = new Map<number, FifoState>();
+  /** What the FIFO model did, for the campaign's coverage report. */
+  readonly fifoStats = { switches: 0, links: 0, heads: 0, saved: 0, reraised: 0, backTo2Level: 0 };
+  /** The current channel table of a domain (set by the campaign). */
+  portsOf: (d: number) => PortSnap = () => new Int32Array(0);
 
   constructor(
     world: World,
@@ -71,6 +96,20 @@ export class Shadow {
       this.polling.set(d.domid, new Map());
       this.pollWoken.set(d.domid, new Set());
     }
+  }
+
+  validPorts(d: number): number {
+    return this.portsOf(d).length / 4;
+  }
+
+  notifyVcpu(d: number, port: number): number {
+    return this.portsOf(d)[4 * port + 3];
+  }
+
+  /** evtchn_usable: a valid port that is neither free nor reserved. */
+  usable(d: number, port: number): boolean {
+    const s = this.portsOf(d);
+    return 4 * port < s.length && s[4 * port] !== ECS.free && s[4 * port] !== ECS.reserved;
   }
 
   sharedInfo(d: number): Ref {

@@ -7,6 +7,8 @@ import { XENMEM } from '../xen/ops/memory-op.ts';
 import { SCHEDOP } from '../xen/ops/sched-op.ts';
 import { VCPUOP } from '../xen/ops/vcpu-op.ts';
 import { XENVER } from '../xen/ops/xen-version.ts';
+import { GNTTABOP, gnttabOpName } from '../xen/gnttab/layout.ts';
+import { GRANT_MAP_BASE } from './grant-model.ts';
 import type { Rng } from './rng.ts';
 import { FUZZ_RAM_BASE, FUZZ_RAM_SIZE, type FuzzDomain, type World } from './world.ts';
 
@@ -15,7 +17,11 @@ export type Step =
   | { kind: 'call'; dom: number; vcpu: number; nr: number; args: bigint[]; /** bytes the guest put in its RAM first */ prep: Patch[] }
   | { kind: 'poke'; dom: number; patch: Patch }
   /** A vCPU's SCHEDOP_poll ends by its timeout. */
-  | { kind: 'timeout'; dom: number; vcpu: number };
+  | { kind: 'timeout'; dom: number; vcpu: number }
+  /** The guest writes grant entry `ref` of its own table (flags, domid, frame: 8 bytes). */
+  | { kind: 'grant'; dom: number; ref: number; bytes: Uint8Array }
+  /** The guest stores through a page mapped beyond its RAM (a granted page: shared with the granter). */
+  | { kind: 'foreign'; dom: number; gpa: bigint; bytes: Uint8Array };
 
 export interface Patch {
   gpa: number;
@@ -35,6 +41,19 @@ export interface Knowledge {
   idleVcpus(domid: number): number[];
   /** vCPUs of `domid` blocked in SCHEDOP_poll. */
   pollingVcpus(domid: number): number[];
+  /** A FIFO domain's control blocks (GPA per vCPU) and event-array pages (GPAs), as the model has them. */
+  fifo(domid: number): FifoLayout | undefined;
+  /** Grant entries (refs 0..15) of any domain that give `domid` access. */
+  grantsTo(domid: number): { domid: number; ref: number; readonly: boolean }[];
+  /** Live grant mappings of `domid`: maptrack handle and the page it is mapped at. */
+  mappings(domid: number): { handle: number; hostPage: bigint }[];
+  /** Pages mapped beyond `domid`'s RAM (granted pages, live or left mapped). */
+  foreignPages(domid: number): bigint[];
+}
+
+export interface FifoLayout {
+  control: (number | undefined)[];
+  pages: number[];
 }
 
 /**
@@ -44,11 +63,19 @@ export interface Knowledge {
  * domids that do not exist. Deterministic in the Rng.
  */
 export class Generator {
+  /** Half the worlds switch their domains to FIFO early and often. */
+  private readonly fifoBias: boolean;
+  /** A third of the worlds share pages through grants a lot. */
+  private readonly grantBias: boolean;
+
   constructor(
     private readonly rng: Rng,
     private readonly world: World,
     private readonly know: Knowledge,
-  ) {}
+  ) {
+    this.fifoBias = rng.chance(0.5);
+    this.grantBias = rng.chance(0.35);
+  }
 
   next(): Step {
     const r = this.rng;
@@ -59,6 +86,14 @@ export class Generator {
     const idle = this.know.idleVcpus(d.domid);
     if (idle.length === 0) return { kind: 'timeout', dom: d.domid, vcpu: r.pick(polling) };
     if (r.chance(0.12)) return { kind: 'poke', dom: d.domid, patch: this.poke(d) };
+    if (r.chance(this.grantBias ? 0.05 : 0.01)) return this.grantEntry(d);
+    if (r.chance(0.03)) {
+      const pages = this.know.foreignPages(d.domid);
+      if (pages.length) {
+        const off = r.below(4096 - 8);
+        return { kind: 'foreign', dom: d.domid, gpa: r.pick(pages) + BigInt(off), bytes: new Uint8Array(r.range(1, 8)).map(() => r.below(256)) };
+      }
+    }
     const vcpu = r.pick(idle);
     const prep: Patch[] = [];
     const nr = r.weighted<number>([
@@ -69,6 +104,7 @@ export class Generator {
       [5, Hypercall.hvm_op],
       [6, Hypercall.vcpu_op],
       [4, Hypercall.console_io],
+      [this.grantBias ? 12 : 3, Hypercall.grant_table_op],
       [3, -1],
     ]);
     let args: bigint[];
@@ -93,6 +129,9 @@ export class Generator {
         break;
       case Hypercall.console_io:
         args = this.console(d, prep);
+        break;
+      case Hypercall.grant_table_op:
+        args = this.gnttab(d, prep);
         break;
       default: {
         // A hypercall number nobody implements, or garbage in x16.
@@ -155,6 +194,11 @@ export class Generator {
     ]);
   }
 
+  /** One of the domain's RAM frames. */
+  private ramFrame(): bigint {
+    return BigInt(FUZZ_RAM_BASE / PAGE_SIZE + this.rng.below(FUZZ_RAM_SIZE / PAGE_SIZE));
+  }
+
   private domid(d: FuzzDomain): number {
     const r = this.rng;
     const ids = this.world.doms.map((x) => x.domid);
@@ -211,6 +255,8 @@ export class Generator {
 
   private evtchn(d: FuzzDomain, prep: Patch[]): bigint[] {
     const r = this.rng;
+    const fifo = this.know.fifo(d.domid);
+    const noBlock = fifo ? fifo.control.some((c) => c === undefined) : true;
     const cmd = r.weighted<number>([
       [10, EVTCHNOP.alloc_unbound],
       [10, EVTCHNOP.bind_interdomain],
@@ -223,9 +269,9 @@ export class Generator {
       [6, EVTCHNOP.bind_vcpu],
       [8, EVTCHNOP.unmask],
       [1, EVTCHNOP.reset],
-      [2, EVTCHNOP.init_control],
-      [1, EVTCHNOP.expand_array],
-      [2, EVTCHNOP.set_priority],
+      [fifo ? (noBlock ? 5 : 1) : this.fifoBias ? 10 : 2, EVTCHNOP.init_control],
+      [fifo ? (fifo.pages.length < 2 ? 8 : 1) : 1, EVTCHNOP.expand_array],
+      [fifo ? 8 : 2, EVTCHNOP.set_priority],
       [1, EVTCHNOP.reset_cont],
       [2, r.chance(0.5) ? r.range(15, 40) : r.u32() | 0],
     ]);
@@ -289,18 +335,30 @@ export class Generator {
         break;
       case EVTCHNOP.init_control:
         s = this.struct(24);
+        if (r.chance(0.75)) {
+          // A valid control block: a RAM page, an aligned offset that fits, a vCPU without one.
+          const free = d.vcpus.map((v) => v.id).filter((v) => fifo?.control[v] === undefined);
+          s.v.setBigUint64(0, this.ramFrame(), true);
+          s.v.setUint32(8, r.below((PAGE_SIZE - 72) / 8 + 1) * 8, true);
+          s.v.setUint32(12, free.length && r.chance(0.9) ? r.pick(free) : this.vcpuId(d), true);
+          break;
+        }
         s.v.setBigUint64(0, this.frame(), true);
-        s.v.setUint32(8, r.chance(0.7) ? r.below(64) * 8 : r.u32(), true);
+        s.v.setUint32(8, r.chance(0.7) ? r.below(520) * 8 : r.chance(0.5) ? r.below(PAGE_SIZE + 8) : r.u32(), true);
         s.v.setUint32(12, this.vcpuId(d), true);
         break;
       case EVTCHNOP.expand_array:
         s = this.struct(8);
-        s.v.setBigUint64(0, this.frame(), true);
+        s.v.setBigUint64(0, r.chance(0.8) ? this.ramFrame() : this.frame(), true);
         break;
       case EVTCHNOP.set_priority:
         s = this.struct(8);
         s.v.setUint32(0, this.port(d), true);
-        s.v.setUint32(4, r.below(20), true);
+        s.v.setUint32(4, r.weighted<number>([
+          [85, r.below(16)],
+          [10, r.range(16, 20)],
+          [5, r.u32()],
+        ]), true);
         break;
       default:
         s = this.struct(24);
@@ -435,9 +493,131 @@ export class Generator {
     return [BigInt(cmd), BigInt(count) | (r.chance(0.05) ? r.u64() << 32n : 0n), ptr];
   }
 
+  /** A grant entry: mostly permit_access (read-only now and then) to another domain for one of its RAM frames. */
+  private grantEntry(d: FuzzDomain): Step {
+    const r = this.rng;
+    const b = new Uint8Array(8);
+    const v = new DataView(b.buffer);
+    const others = this.world.doms.filter((x) => x !== d).map((x) => x.domid);
+    const flags = r.weighted<number>([
+      [55, 1],
+      [20, 1 | 4],
+      [10, 0],
+      [15, r.below(0x10000)],
+    ]);
+    v.setUint16(0, flags, true);
+    v.setUint16(2, r.chance(0.85) && others.length ? r.pick(others) : this.domid(d), true);
+    v.setUint32(4, Number(r.chance(0.85) ? this.ramFrame() : this.frame() & 0xffffffffn), true);
+    return { kind: 'grant', dom: d.domid, ref: r.chance(0.9) ? r.below(16) : r.below(512), bytes: b };
+  }
+
+  /** A page beyond RAM where a guest maps a grant. */
+  private hostAddr(d: FuzzDomain): bigint {
+    const r = this.rng;
+    return r.weighted<bigint>([
+      [75, BigInt(GRANT_MAP_BASE + r.below(16) * PAGE_SIZE) + (r.chance(0.1) ? BigInt(r.below(4096)) : 0n)],
+      [10, BigInt(FUZZ_RAM_BASE + r.below(FUZZ_RAM_SIZE))],
+      [5, 0n],
+      [10, r.u64()],
+    ]);
+  }
+
+  private gnttab(d: FuzzDomain, prep: Patch[]): bigint[] {
+    const r = this.rng;
+    const cmd = r.weighted<number>([
+      [25, GNTTABOP.map_grant_ref],
+      [15, GNTTABOP.unmap_grant_ref],
+      [25, GNTTABOP.copy],
+      [8, GNTTABOP.setup_table],
+      [6, GNTTABOP.query_size],
+      [4, GNTTABOP.set_version],
+      [4, GNTTABOP.get_version],
+      [5, r.below(16)],
+    ]);
+    const count = r.weighted<number>([
+      [80, 1],
+      [12, r.range(0, 4)],
+      [8, r.chance(0.5) ? r.u32() : r.range(5, 300)],
+    ]);
+    const size = cmd === GNTTABOP.map_grant_ref ? 32 : cmd === GNTTABOP.unmap_grant_ref ? 24 : cmd === GNTTABOP.copy ? 40 : 24;
+    const n = Math.min(count, 4);
+    const ptr = this.pointer(d, size * Math.max(1, n));
+    const all = new Uint8Array(size * Math.max(1, n));
+    for (let i = 0; i < Math.max(1, n); i++) {
+      const s = this.struct(size);
+      const v = s.v;
+      const grants = this.know.grantsTo(d.domid);
+      const g = grants.length && r.chance(0.8) ? r.pick(grants) : { domid: this.domid(d), ref: r.below(20), readonly: r.chance(0.5) };
+      switch (cmd) {
+        case GNTTABOP.map_grant_ref:
+          v.setBigUint64(0, this.hostAddr(d), true);
+          v.setUint32(8, r.weighted<number>([
+            [70, 2 | (g.readonly || r.chance(0.3) ? 4 : 0)],
+            [30, r.below(32)],
+          ]), true);
+          v.setUint32(12, g.ref, true);
+          v.setUint16(16, g.domid, true);
+          break;
+        case GNTTABOP.unmap_grant_ref: {
+          const m = this.know.mappings(d.domid);
+          const h = m.length && r.chance(0.8) ? r.pick(m) : { handle: r.below(300), hostPage: this.hostAddr(d) };
+          v.setBigUint64(0, r.chance(0.85) ? h.hostPage : r.chance(0.5) ? 0n : this.hostAddr(d), true);
+          v.setUint32(16, h.handle, true);
+          break;
+        }
+        case GNTTABOP.copy: {
+          // Each side a grant (gref) of another domain, or a frame of the caller's own (DOMID_SELF).
+          const srcG = r.chance(0.5);
+          const dstG = r.chance(0.5);
+          const side = (at: number, gref: boolean) => {
+            if (gref) {
+              const x = grants.length && r.chance(0.8) ? r.pick(grants) : g;
+              v.setUint32(at, x.ref, true);
+              v.setUint16(at + 8, x.domid, true);
+            } else {
+              v.setBigUint64(at, r.chance(0.85) ? this.ramFrame() : this.frame(), true);
+              v.setUint16(at + 8, r.chance(0.85) ? DOMID_SELF : this.domid(d), true);
+            }
+            // Offsets at the page's edge for this length (just fits, one byte over) now and then.
+            const off = r.weighted<number>([
+              [60, r.below(4096)],
+              [15, 4096 - len],
+              [10, 4097 - len],
+              [15, r.below(0x10000)],
+            ]);
+            v.setUint16(at + 10, off & 0xffff, true);
+          };
+          const len = r.chance(0.8) ? r.below(600) : r.chance(0.5) ? 4096 : r.below(0x10000);
+          side(0, srcG);
+          side(16, dstG);
+          v.setUint16(32, len, true);
+          v.setUint16(34, r.chance(0.9) ? (srcG ? 1 : 0) | (dstG ? 2 : 0) : r.below(0x10000), true);
+          break;
+        }
+        case GNTTABOP.setup_table:
+          v.setUint16(0, this.domid(d), true);
+          v.setUint32(4, r.chance(0.8) ? r.below(4) : r.chance(0.5) ? r.range(60, 70) : r.u32(), true);
+          v.setBigUint64(16, this.pointer(d, 64), true);
+          break;
+        default:
+          v.setUint16(0, this.domid(d), true);
+          v.setUint32(r.chance(0.5) ? 0 : 4, r.chance(0.8) ? r.below(4) : r.u32(), true);
+      }
+      all.set(s.b, i * size);
+    }
+    this.place(ptr, all, prep);
+    const c = BigInt(cmd) | (r.chance(0.03) ? BigInt(r.below(0x1000)) << 12n : 0n);
+    return [c, ptr, BigInt(count)];
+  }
+
   /** The guest writes its own RAM: mostly its event bits, sometimes anything. */
   private poke(d: FuzzDomain): Patch {
     const r = this.rng;
+    const fifo = this.know.fifo(d.domid);
+    if (fifo && r.chance(0.7)) {
+      const p = this.fifoPoke(d, fifo);
+      if (p) return p;
+    }
     const si = d.sharedInfoGpa;
     if (si !== undefined && r.chance(0.7)) {
       // Mask or unmask, clear a pending bit, or clear the selector/upcall_pending: what an event handler does.
@@ -452,7 +632,56 @@ export class Generator {
     const gpa = FUZZ_RAM_BASE + r.below(FUZZ_RAM_SIZE - 8);
     return { gpa, bytes: new Uint8Array(r.range(1, 8)).map(() => r.below(256)) };
   }
+
+  /**
+   * What a FIFO guest writes: it consumes (clears LINKED, and PENDING, of a word; moves a head
+   * on to its LINK; clears a ready bit or upcall_pending), masks and unmasks, and now and then
+   * writes nonsense into its words and control block.
+   */
+  private fifoPoke(d: FuzzDomain, f: FifoLayout): Patch | undefined {
+    const r = this.rng;
+    const know = this.know;
+    const mem = d.memory;
+    const blocks = f.control.filter((c): c is number => c !== undefined);
+    if (f.pages.length && (!blocks.length || r.chance(0.7))) {
+      const own = know.ports(d.domid);
+      const port = own.length && r.chance(0.85) ? r.pick(own) : r.below(f.pages.length * 1024);
+      if (port >= f.pages.length * 1024) return undefined;
+      const w = f.pages[port >> 10] + (port & 1023) * 4;
+      const top = mem.bytes[w + 3 - FUZZ_RAM_BASE];
+      const which = r.below(7);
+      if (which === 6) return { gpa: w, bytes: new Uint8Array(4).map(() => (r.chance(0.5) ? 0 : r.below(256))) };
+      const next = [top & ~W.linked, top & ~(W.linked | W.pending), top | W.masked, top & ~W.masked, top & ~W.pending, r.below(256)][which];
+      return { gpa: w + 3, bytes: new Uint8Array([next]) };
+    }
+    if (!blocks.length) return undefined;
+    const cb = r.pick(blocks);
+    const which = r.below(4);
+    if (which === 0) return { gpa: cb, bytes: new Uint8Array([r.chance(0.7) ? 0 : r.below(256)]) };
+    if (which === 3) {
+      // upcall_pending of some vCPU's vcpu_info, cleared as the upcall handler does.
+      const v = r.pick(d.vcpus);
+      if (v.vcpuInfoGpa !== undefined) return { gpa: v.vcpuInfoGpa, bytes: new Uint8Array([0]) };
+      if (d.sharedInfoGpa !== undefined) return { gpa: d.sharedInfoGpa, bytes: new Uint8Array([0]) };
+      return undefined;
+    }
+    // A head moves on to its port's LINK (the guest took it), or is cleared or garbled.
+    const prio = r.below(16);
+    const h = cb + 8 + 4 * prio;
+    const head = mem.readU32(h) ?? 0;
+    let next = 0;
+    if (which === 1 && head > 0 && head < f.pages.length * 1024) {
+      const w = f.pages[head >> 10] + (head & 1023) * 4;
+      next = (mem.readU32(w) ?? 0) & 0x1ffff;
+    } else if (which === 2) next = r.chance(0.5) ? 0 : r.below(2048);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, next, true);
+    return { gpa: h, bytes: b };
+  }
 }
+
+/** Bits of an event word's top byte (public/event_channel.h): PENDING, MASKED, LINKED. */
+const W = { pending: 0x80, masked: 0x40, linked: 0x20 } as const;
 
 // ---- names for coverage --------------------------------------------------------------
 
@@ -484,6 +713,10 @@ export function callKey(nr: number, a: readonly bigint[]): string {
     }
     case Hypercall.vcpu_op:
       return `${name}/${VCPUOP_NAMES.get(i32) ?? 'other'}`;
+    case Hypercall.grant_table_op: {
+      const c = Number(BigInt.asUintN(64, a[0] ?? 0n) & 0xfffn);
+      return `${name}/${c <= 12 ? gnttabOpName(c) : 'other'}`;
+    }
     case Hypercall.console_io: {
       const c = Number(BigInt.asUintN(32, a[0] ?? 0n));
       return `${name}/${c === 0 ? 'CONSOLEIO_write' : c === 1 ? 'CONSOLEIO_read' : 'other'}`;

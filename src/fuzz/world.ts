@@ -1,6 +1,6 @@
 import { GuestMemory } from '../mem/guest-memory.ts';
 import { TraceBus } from '../trace/bus.ts';
-import type { XenDomain, XenVcpu } from '../xen/domain.ts';
+import type { ForeignPhysmap, XenDomain, XenVcpu } from '../xen/domain.ts';
 import { Hypervisor, type XsmPolicy } from '../xen/hypervisor.ts';
 import { installXen, type XenServices } from '../xen/ops/install.ts';
 
@@ -22,7 +22,35 @@ export interface FuzzDomain extends XenDomain {
   readonly vcpus: FuzzVcpu[];
   /** Ended by SCHEDOP_shutdown: it makes no more calls (its ports stay, as in Xen). */
   stopped: boolean;
+  readonly physmap: FakePhysmap;
 }
+/**
+ * The machine's stage 2 beyond RAM, as a map of pages: a page can be mapped only where the
+ * domain has nothing (not over its RAM, not twice), as the engine allows.
+ */
+export class FakePhysmap implements ForeignPhysmap {
+  readonly pages = new Map<bigint, { bytes: Uint8Array; writable: boolean }>();
+
+  map(gpa: bigint, bytes: Uint8Array, writable: boolean): string | undefined {
+    const n = Math.ceil(bytes.length / 4096);
+    for (let i = 0; i < n; i++) {
+      const p = gpa + BigInt(i * 4096);
+      if (overRam(p) || this.pages.has(p)) return `0x${p.toString(16)} is taken`;
+    }
+    for (let i = 0; i < n; i++) this.pages.set(gpa + BigInt(i * 4096), { bytes: bytes.subarray(i * 4096, (i + 1) * 4096), writable });
+    return undefined;
+  }
+
+  unmap(gpa: bigint, size: number): string | undefined {
+    for (let o = 0; o < size; o += 4096) this.pages.delete(gpa + BigInt(o));
+    return undefined;
+  }
+}
+
+export function overRam(page: bigint): boolean {
+  return page + BigInt(4096) > BigInt(FUZZ_RAM_BASE) && page < BigInt(FUZZ_RAM_BASE + FUZZ_RAM_SIZE);
+}
+
 
 export interface WorldOptions {
   xsm: XsmPolicy;
@@ -67,6 +95,7 @@ export function makeWorld(opts: WorldOptions): World {
       vcpus: Array.from({ length: opts.vcpus }, (_, i) => vcpu(i)),
       dying: false,
       stopped: false,
+      physmap: new FakePhysmap(),
     }),
   );
   for (const d of doms) {

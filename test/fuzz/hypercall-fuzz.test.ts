@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFuzz, type FuzzReport } from '../../src/fuzz/campaign.ts';
 import { twoLevelModel, type EventAbiModel } from '../../src/fuzz/event-model.ts';
+import { fifoEventModel } from '../../src/fuzz/fifo-model.ts';
 import type { XsmPolicy } from '../../src/xen/hypervisor.ts';
 
-const STEPS = 150_000;
+const STEPS = 120_000;
 
 function explain(r: FuzzReport): string {
   const f = r.failure;
@@ -33,6 +34,25 @@ describe.each(['dummy', 'silo'] as const)('hypercall fuzz, XSM %s', (xsm: XsmPol
     expect(results('vcpu_op/VCPUOP_register_vcpu_info')).toEqual(expect.arrayContaining([0, -2, -6, -14, -22]));
     expect(results('sched_op/SCHEDOP_poll')).toEqual(expect.arrayContaining([0, -14, -22]));
     expect(results('console_io/CONSOLEIO_write')).toEqual(expect.arrayContaining([0, -14]));
+    // FIFO worlds: domains switch, add array pages, set priorities, and go back to 2-level.
+    expect(results('event_channel_op/EVTCHNOP_init_control')).toEqual(expect.arrayContaining([0, -2, -14, -22]));
+    expect(results('event_channel_op/EVTCHNOP_expand_array')).toEqual(expect.arrayContaining([0, -14, -22, -95]));
+    expect(results('event_channel_op/EVTCHNOP_set_priority')).toEqual(expect.arrayContaining([0, -13, -14, -22, -38]));
+    expect(r.fifo.switches).toBeGreaterThan(100);
+    expect(r.fifo.backTo2Level).toBeGreaterThan(50);
+    // Queues grow (a port linked behind a tail), new heads raise ready bits, saved events are re-raised.
+    expect(r.fifo.links).toBeGreaterThan(1000);
+    expect(r.fifo.heads).toBeGreaterThan(200);
+    expect(r.fifo.saved).toBeGreaterThan(50);
+    expect(r.fifo.reraised).toBeGreaterThan(100);
+    // Grants: maps, unmaps and copies between domains, granted and refused (GNTST codes per element).
+    expect(results('grant_table_op/GNTTABOP_map_grant_ref status')).toEqual(expect.arrayContaining([0, -1, -2, -3, -9]));
+    expect(results('grant_table_op/GNTTABOP_unmap_grant_ref status')).toEqual(expect.arrayContaining([0, -1, -4]));
+    expect(results('grant_table_op/GNTTABOP_copy status')).toEqual(expect.arrayContaining([0, -1, -2, -3, -8, -9, -10]));
+    for (const k of ['setup_table', 'query_size', 'set_version', 'get_version', 'map_grant_ref', 'unmap_grant_ref', 'copy']) {
+      expect(results(`grant_table_op/GNTTABOP_${k}`), k).toEqual(expect.arrayContaining([0, -14, -22]));
+    }
+    if (xsm === 'silo') expect(results('grant_table_op/GNTTABOP_map_grant_ref status')).toContain(-8);
   });
 });
 
@@ -56,6 +76,16 @@ describe('the fuzzer itself', () => {
     };
     const r = runFuzz({ seed: 1, steps: 20_000, xsm: 'dummy', abi: forgetful });
     expect(r.failure?.message).toMatch(/differs from the model|upcalls|poll/);
+  });
+
+  it('notices a wrong FIFO model (priority not reset at bind, or PENDING kept at close)', () => {
+    const fifo = fifoEventModel();
+    const noInit: EventAbiModel = { ...fifo, name: 'no evtchn_port_init', bind: () => {} };
+    const a = runFuzz({ seed: 14, steps: 20_000, xsm: 'dummy', abi: noInit });
+    expect(a.failure?.message).toMatch(/differs from the model|priority/);
+    const keepsPending: EventAbiModel = { ...fifo, name: 'close keeps PENDING', clearPending: (sh, d, port) => (sh.fifo.has(d) ? undefined : fifo.clearPending(sh, d, port)) };
+    const b = runFuzz({ seed: 14, steps: 20_000, xsm: 'dummy', abi: keepsPending });
+    expect(b.failure?.message).toMatch(/differs from the model/);
   });
 });
 
