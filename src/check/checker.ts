@@ -28,6 +28,7 @@ import type { CheckRule } from './rules.ts';
 import { DomainCheck, type Noted, type Reporter } from './domain-check.ts';
 import { checkHypercall } from './hypercall-rules.ts';
 import { locateStore, lowestBit } from './store-rules.ts';
+import { sourceLine } from './source-lines.ts';
 
 export { ALLOW_PREFIX } from './domain-check.ts';
 
@@ -37,6 +38,8 @@ export interface CheckReport {
   /** The instruction that broke the rule (for a hypercall: its call site when the stub is known). */
   pc: bigint;
   symbol?: string;
+  /** "file:line" of pc, when the ELF has DWARF line information. */
+  source?: string;
   port?: number;
   rule: CheckRule;
   message: string;
@@ -46,7 +49,7 @@ export interface CheckReport {
 
 /** One report as the command line prints it (after "xenvm-emu: "). */
 export function formatReport(r: CheckReport): string {
-  const sym = r.symbol ? ` <${r.symbol}>` : '';
+  const sym = (r.symbol ? ` <${r.symbol}>` : '') + (r.source ? ` at ${r.source}` : '');
   const port = r.port !== undefined ? ` port=${r.port}` : '';
   return `check: d${r.domid} v${r.vcpu} pc=0x${r.pc.toString(16)}${sym}${port} rule=${r.rule}: ${r.message}`;
 }
@@ -258,6 +261,7 @@ export class ProtocolChecker implements Reporter {
       vcpu: c.cur,
       pc,
       symbol: c.d.symbolAt(pc),
+      source: sourceLine(c.d, pc),
       port,
       rule,
       message,
