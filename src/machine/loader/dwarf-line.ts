@@ -9,6 +9,7 @@
  * Only what a lookup needs is kept: rows (address, file, line) and the end of each sequence.
  */
 import { type Result, ok, err } from '../result.ts';
+import { readInlineSites, type InlineSite } from './dwarf-inline.ts';
 
 /** One row of the line table: from `addr` on (until the next row), code of `file`:`line`. */
 interface Row {
@@ -20,7 +21,11 @@ interface Row {
 }
 
 export class LineTable {
-  constructor(private readonly rows: readonly Row[]) {}
+  constructor(
+    private readonly rows: readonly Row[],
+    /** Inlined calls, for the line of the outermost call around a PC. */
+    private readonly sites: readonly InlineSite[] = [],
+  ) {}
 
   get size(): number {
     return this.rows.length;
@@ -30,6 +35,10 @@ export class LineTable {
   lookup(pc: number | bigint): string | undefined {
     const a = typeof pc === 'bigint' ? (pc > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(pc)) : pc;
     if (a < 0) return undefined;
+    // The outermost inlined call covering a: its call site is in the function's own code.
+    let outer: InlineSite | undefined;
+    for (const site of this.sites) if (a >= site.lo && a < site.hi && (!outer || site.depth < outer.depth)) outer = site;
+    if (outer) return `${outer.file}:${outer.line}`;
     let lo = 0;
     let hi = this.rows.length - 1;
     let best = -1;
@@ -48,7 +57,7 @@ export class LineTable {
 
 // ---- ELF sections by name (ELF-64 little-endian: the section header table and .shstrtab)
 
-function sections(bytes: Uint8Array): Map<string, Uint8Array> {
+export function sections(bytes: Uint8Array): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   if (bytes.length < 64 || bytes[4] !== 2 || bytes[5] !== 1) return out;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -75,14 +84,14 @@ function sections(bytes: Uint8Array): Map<string, Uint8Array> {
 
 const latin1 = new TextDecoder('latin1');
 
-function cstr(b: Uint8Array, at: number): string {
+export function cstr(b: Uint8Array, at: number): string {
   const nul = b.indexOf(0, at);
   return latin1.decode(b.subarray(at, nul < 0 ? b.length : nul));
 }
 
 // ---- a cursor over one section
 
-class Cursor {
+export class Cursor {
   pos: number;
   private readonly dv: DataView;
   constructor(
@@ -135,6 +144,10 @@ class Cursor {
       if (!(b & 0x80)) return b & 0x40 ? v - scale : v;
     }
   }
+  /** Steps over `n` bytes (a length read first: `c.pos += c.uleb()` would lose the length's own bytes). */
+  skip(n: number): void {
+    this.pos += n;
+  }
   str(): string {
     const s = cstr(this.b, this.pos);
     this.pos += s.length + 1;
@@ -143,7 +156,7 @@ class Cursor {
 }
 
 // DWARF 5, 7.5.6 (forms) and 6.2.4.1 (line-number content types).
-const DW_FORM = { block: 0x09, data1: 0x0b, data2: 0x05, data4: 0x06, data8: 0x07, data16: 0x1e, string: 0x08, strp: 0x0e, line_strp: 0x1f, udata: 0x0f, strx: 0x1a, strx1: 0x25, strx2: 0x26, strx4: 0x28 } as const;
+export const DW_FORM = { block: 0x09, data1: 0x0b, data2: 0x05, data4: 0x06, data8: 0x07, data16: 0x1e, string: 0x08, strp: 0x0e, line_strp: 0x1f, udata: 0x0f, strx: 0x1a, strx1: 0x25, strx2: 0x26, strx4: 0x28 } as const;
 const DW_LNCT_path = 1;
 const DW_LNCT_directory_index = 2;
 
@@ -180,7 +193,7 @@ function readForm(c: Cursor, form: number, offset64: boolean, strs: { str?: Uint
       c.pos += 16;
       return 0;
     case DW_FORM.block:
-      c.pos += c.uleb();
+      c.skip(c.uleb());
       return 0;
     case DW_FORM.strx:
       return c.uleb();
@@ -215,8 +228,13 @@ function fileName(files: Entry[], dirs: string[], i: number): string {
   return `${dirs[f.dir]}/${f.path}`;
 }
 
-/** One unit at `c.pos`: its rows are appended to `rows`; returns the offset of the next unit. */
-function readUnit(c: Cursor, rows: Row[], strs: { str?: Uint8Array; lineStr?: Uint8Array }): number {
+/**
+ * One unit at `c.pos`: its rows are appended to `rows`, its file names (as reports show them,
+ * by the index DW_AT_call_file uses) go to `unitFiles` under the unit's offset; returns the
+ * offset of the next unit.
+ */
+function readUnit(c: Cursor, rows: Row[], strs: { str?: Uint8Array; lineStr?: Uint8Array }, unitFiles: Map<number, string[]>): number {
+  const unitOffset = c.pos;
   let length = c.u32();
   let offset64 = false;
   if (length === 0xffffffff) {
@@ -258,12 +276,9 @@ function readUnit(c: Cursor, rows: Row[], strs: { str?: Uint8Array; lineStr?: Ui
       files.push({ path: s, dir });
     }
   }
-  const names = new Map<number, string>();
-  const name = (i: number) => {
-    let n = names.get(i);
-    if (n === undefined) names.set(i, (n = fileName(files, dirs, i)));
-    return n;
-  };
+  const all = files.map((_, i) => fileName(files, dirs, i));
+  unitFiles.set(unitOffset, all);
+  const name = (i: number) => all[i] ?? `file${i}`;
   c.pos = program;
   // The state machine (6.2.2); is_stmt and the rest do not change which line an address has.
   let addr = 0;
@@ -323,21 +338,32 @@ function readUnit(c: Cursor, rows: Row[], strs: { str?: Uint8Array; lineStr?: Ui
   return end;
 }
 
-/** The line table of an ELF, from `.debug_line` (and `.debug_line_str`, `.debug_str` for DWARF 5). */
+/**
+ * The line table of an ELF, from `.debug_line` (and `.debug_line_str`, `.debug_str` for DWARF 5).
+ * With `.debug_info`, a PC inside inlined code resolves to the line of the outermost call
+ * (dwarf-inline.ts): the function's own source, as `addr2line -i` prints it last.
+ */
 export function readLineTable(elf: Uint8Array): Result<LineTable> {
   const s = sections(elf);
   const lines = s.get('.debug_line');
   if (!lines) return err('no .debug_line section (build with -g)');
   const strs = { str: s.get('.debug_str'), lineStr: s.get('.debug_line_str') };
   const rows: Row[] = [];
+  const unitFiles = new Map<number, string[]>();
   const c = new Cursor(lines);
   try {
-    while (c.pos + 4 <= lines.length) c.pos = readUnit(c, rows, strs);
+    while (c.pos + 4 <= lines.length) c.pos = readUnit(c, rows, strs, unitFiles);
   } catch (e) {
     return err(`.debug_line: ${(e as Error).message}`);
   }
   // Sequences may come in any order: sort by address, an end row before a start at the same address.
   const order = rows.map((r, i) => ({ r, i }));
   order.sort((a, b) => a.r.addr - b.r.addr || (a.r.end === b.r.end ? a.i - b.i : a.r.end ? -1 : 1));
-  return ok(new LineTable(order.map((o) => o.r)));
+  let sites: InlineSite[] = [];
+  try {
+    sites = readInlineSites(s, unitFiles);
+  } catch {
+    // No inline call sites: lines are still right, only inlined code shows the callee's line.
+  }
+  return ok(new LineTable(order.map((o) => o.r), sites));
 }
