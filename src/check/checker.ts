@@ -268,7 +268,7 @@ export class ProtocolChecker implements Reporter {
       context: context ?? this.context(c),
     };
     this.reports.push(r);
-    this.bus.emit({ kind: 'check', domid: r.domid, vcpu: r.vcpu, pc: r.pc, symbol: r.symbol, port: r.port, rule: r.rule, message: r.message });
+    this.bus.emit({ kind: 'check', domid: r.domid, vcpu: r.vcpu, pc: r.pc, symbol: r.symbol, source: r.source, port: r.port, rule: r.rule, message: r.message });
     this.onReport(r);
   }
 }

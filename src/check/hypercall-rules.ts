@@ -131,7 +131,7 @@ export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: reado
 export function callSite(c: DomainCheck, pc: bigint): bigint {
   const symbol = c.d.symbolAt(pc);
   if (symbol && /^(HYPERVISOR_|xen_hypercall)/.test(symbol)) {
-    const lr = c.d.vcpu.x(30);
+    const lr = c.d.vcpus[c.cur].cpu.x(30);
     if (lr >= 4n) return lr - 4n;
   }
   return pc;

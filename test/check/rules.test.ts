@@ -75,11 +75,23 @@ describe('run --check on firmware/apps/check-rules', () => {
     expect(r.exitCode).toBe(1);
   });
 
-  it.each(['plain-store', 'local-unmask', 'guest-set'] as CheckRule[])('two vCPUs, %s broken on vCPU 1: the report names v1', async (rule) => {
-    const r = await runRule('xenvm-gicv2', rule, { cpus: 2, cmdline: `rule=${rule} cpu=1` });
-    expect(r.checks.map((c) => `${c.rule} v${c.vcpu}`)).toEqual([`${rule} v1`]);
-    expect(r.checks[0].symbol).toMatch(WHERE[rule]);
-    expect(r.exitCode).toBe(1);
+  // upcall-eoi: vCPU 1 registers its own vcpu_info, has port 2 bound to it, takes the upcall on
+  // its own GIC interface and never EOIs it (its interrupt state is its own, not vCPU 0's).
+  it.each(['plain-store', 'local-unmask', 'guest-set', 'upcall-eoi'] as CheckRule[])('two vCPUs, %s broken on vCPU 1: the report names v1', async (rule) => {
+    for (const board of ['xenvm-gicv2', 'xenvm-gicv3'] as const) {
+      const r = await runRule(board, rule, { cpus: 2, cmdline: `rule=${rule} cpu=1` });
+      expect(r.checks.map((c) => `${c.rule} v${c.vcpu}`)).toEqual([`${rule} v1`]);
+      // vCPU 1's own code (for upcall-eoi: its poll, found through vCPU 1's link register).
+      expect(r.checks[0].symbol).toMatch(/^(break_rule|check_secondary_main)\+/);
+      expect(r.checks[0].source).toMatch(/^apps\/check-rules\/main\.c:\d+$/);
+      expect(r.exitCode).toBe(1);
+    }
+  });
+
+  it('two vCPUs, correct use on vCPU 0 with vCPU 1 down: no report', async () => {
+    const r = await runRule('xenvm-gicv2', undefined, { cpus: 2 });
+    expect(r.checks).toEqual([]);
+    expect(r.exitCode).toBe(0);
   });
 
   it.each(['local-unmask', 'eoi-twice', 'upcall-eoi', 'selector-xchg', 'fifo-local-unmask', 'fifo-ready'] as CheckRule[])('GICv3 (ICC_* system registers): %s', async (rule) => {

@@ -18,7 +18,8 @@
  *   bind-no-offer    binds to a port nobody offered
  *
  * With `cpu=1` as well (and a domain of two vCPUs), vCPU 1 breaks the rule
- * instead (plain-store, guest-set, local-unmask), to show reports name it.
+ * instead (plain-store, guest-set, local-unmask; upcall-eoi with its own
+ * vcpu_info and port 2 bound to it), to show reports name it.
  *
  * Everything is raw (hypercalls, shared_info, the GIC driver) so each mode
  * differs from the correct one in exactly one place. One domain, loopback
@@ -32,6 +33,7 @@
 #include <xen/public/event_channel.h>
 #include <xen/public/memory.h>
 #include <xen/public/sched.h>
+#include <xen/public/vcpu.h>
 #include <xenvm/arch.h>
 #include <xenvm/boot.h>
 #include <xenvm/gic.h>
@@ -82,9 +84,30 @@ static long psci_cpu_on(uint64_t mpidr, uint64_t entry)
 }
 
 static void break_rule(void);
+static long send(evtchn_port_t p);
+
+static uint8_t vcpu1_info[4096] __attribute__((aligned(4096)));
 
 void check_secondary_main(void)
 {
+	if (is("upcall-eoi")) {
+		/* vCPU 1 takes the upcall for port 2 (bound to it) by polling its GIC interface, and never EOIs it. */
+		struct vcpu_info *v = (struct vcpu_info *)(void *)vcpu1_info;
+
+		gic_init_cpu();
+		gic_irq_enable(EVT_INTID);
+		/* Registration left the upcall flag set: clear it, so the next event raises the PPI. */
+		__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		__atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+		send(PORT_A);
+		uint32_t iar = gic_ack();
+		evtchn_port_t ports[1] = { PORT_A };
+		struct sched_poll poll = { .nr_ports = 1, .timeout = 1 };
+
+		set_xen_guest_handle(poll.ports, ports);
+		if (gic_iar_intid(iar) == EVT_INTID)
+			HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+	}
 	break_rule();
 	__atomic_store_n(&secondary_done, 1, __ATOMIC_SEQ_CST);
 }
@@ -225,8 +248,15 @@ int main(void)
 	ok &= wait_handled(PORT_B, 2) || is("handler-pending");
 	printk("loopback: %s\n", ok ? "ok" : "broken");
 
-	if (mode_cpu == 1 && (is("local-unmask") || is("plain-store") || is("guest-set"))) {
+	if (mode_cpu == 1 && (is("local-unmask") || is("plain-store") || is("guest-set") || is("upcall-eoi"))) {
 		/* The same break on vCPU 1 (Xen's virtual MPIDR of vCPU 1: Aff0 = 1). */
+		if (is("upcall-eoi")) {
+			struct vcpu_register_vcpu_info r = { .mfn = (uintptr_t)vcpu1_info >> 12, .offset = 0 };
+			struct evtchn_bind_vcpu b = { .port = PORT_B, .vcpu = 1 };
+
+			ok &= HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 1, &r) == 0;
+			ok &= evtchn_op(EVTCHNOP_bind_vcpu, &b) == 0;
+		}
 		ok &= psci_cpu_on(1, (uintptr_t)check_secondary_entry) == 0;
 		for (unsigned long i = 0; i < SPIN_LIMIT && !secondary_done; i++)
 			HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
