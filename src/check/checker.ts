@@ -1,13 +1,14 @@
 /**
- * The protocol checker (`xenvm-emu run --check`): watches each guest's side of the 2-level
- * event-channel ABI while it runs and reports every rule it breaks (rules.ts) at the moment it
- * happens, with domain, vCPU, PC, symbol, port and the domain's last few hypercalls and
- * event-interrupt steps.
+ * The protocol checker (`xenvm-emu run --check`): watches each guest's side of the
+ * event-channel ABI (2-level and FIFO, on every vCPU) while it runs and reports every rule it
+ * breaks (rules.ts) at the moment it happens, with domain, vCPU, PC, symbol, source line
+ * (source-lines.ts), port and the domain's last few hypercalls and event-interrupt steps.
  *
  * What it watches, and nothing else (a run without --check builds none of this, and the
  * machine has no code for it):
- * - guest stores to its shared_info page and registered vcpu_info (an engine memory hook on
- *   exactly those bytes, added when the guest maps them); a store's instruction is found
+ * - guest stores to its shared_info page, every vCPU's registered vcpu_info and the FIFO
+ *   control blocks and event-array pages (an engine memory hook on exactly those bytes, on
+ *   every vCPU's engine, added when the guest hands them to Xen); a store's instruction is found
  *   (store-locator.ts) and classified (insn-class.ts) only when a rule needs it;
  * - every hypercall, by wrapping the hypervisor's entry point (arguments read from the guest
  *   after the call; the call itself is unchanged);

@@ -22,7 +22,8 @@ export interface InlineSite {
 
 const DW_TAG_compile_unit = 0x11;
 const DW_TAG_inlined_subroutine = 0x1d;
-const DW_AT = { stmt_list: 0x10, low_pc: 0x11, high_pc: 0x12, ranges: 0x55, call_file: 0x58, call_line: 0x59, addr_base: 0x73, rnglists_base: 0x74 } as const;
+const DW_TAG_subprogram = 0x2e;
+const DW_AT = { abstract_origin: 0x31, stmt_list: 0x10, low_pc: 0x11, high_pc: 0x12, ranges: 0x55, call_file: 0x58, call_line: 0x59, addr_base: 0x73, rnglists_base: 0x74 } as const;
 /** Forms beyond those the line table uses (dwarf-line.ts DW_FORM). */
 const F = {
   addr: 0x01, block1: 0x0a, block2: 0x03, block4: 0x04, flag: 0x0c, sdata: 0x0d, ref_addr: 0x10, ref1: 0x11, ref2: 0x12, ref4: 0x13, ref8: 0x14,
@@ -183,6 +184,12 @@ function ranges(sec: Map<string, Uint8Array>, u: Unit, at: number, base: number,
   }
 }
 
+/** The innermost function around the current entry, if any. */
+function enclosingFn(fnAt: readonly (number | undefined)[]): number | undefined {
+  for (let i = fnAt.length - 1; i >= 0; i--) if (fnAt[i] !== undefined) return fnAt[i];
+  return undefined;
+}
+
 /** Every inlined call of the ELF's `.debug_info`, with its caller's file (from the unit's line table) and line. */
 export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<number, string[]>): InlineSite[] {
   const info = sec.get('.debug_info');
@@ -192,6 +199,7 @@ export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<num
   const out: InlineSite[] = [];
   const c = new Cursor(info);
   while (c.pos + 11 <= info.length) {
+    const unitStart = c.pos;
     let length = c.u32();
     const offset64 = length === 0xffffffff;
     if (offset64) length = c.u64();
@@ -228,10 +236,19 @@ export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<num
       return addrSize === 8 ? ac.u64() : ac.u32();
     };
     let depth = 0;
+    /**
+     * Entries with children open around the current one: for a function, what function it is
+     * (its abstract origin, or itself), else undefined.
+     */
+    const fnAt: (number | undefined)[] = [];
+    // A reference attribute as a .debug_info offset (unit-relative forms from the unit's start).
+    const ref = (x: { v: number | undefined; form: number } | undefined) => (x?.v === undefined ? undefined : x.form === F.ref_addr ? x.v : unitStart + x.v);
     while (c.pos < end) {
+      const dieOffset = c.pos;
       const code = c.uleb();
       if (code === 0) {
         depth--;
+        fnAt.length = Math.max(0, depth);
         continue;
       }
       const a = table.get(code);
@@ -244,7 +261,10 @@ export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<num
         base = vals.get(DW_AT.low_pc)?.v ?? 0;
         addrBase = vals.get(DW_AT.addr_base)?.v ?? addrBase;
         rnglistsBase = vals.get(DW_AT.rnglists_base)?.v ?? rnglistsBase;
-      } else if (a.tag === DW_TAG_inlined_subroutine) {
+      } else if (a.tag === DW_TAG_inlined_subroutine && enclosingFn(fnAt) !== undefined && ref(vals.get(DW_AT.abstract_origin)) !== enclosingFn(fnAt)) {
+        // Only calls inlined into another function: GCC may also describe the body of a
+        // function's out-of-line copy as an inlined call of itself, whose "call site" is its
+        // own first line.
         const file = vals.get(DW_AT.call_file)?.v;
         const line = vals.get(DW_AT.call_line)?.v;
         if (file !== undefined && line !== undefined && files[file] !== undefined) {
@@ -269,7 +289,10 @@ export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<num
           }
         }
       }
-      if (a.children) depth++;
+      if (a.children) {
+        fnAt[depth] = a.tag === DW_TAG_subprogram ? (ref(vals.get(DW_AT.abstract_origin)) ?? dieOffset) : undefined;
+        depth++;
+      }
     }
     c.pos = end;
   }
