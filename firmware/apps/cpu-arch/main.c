@@ -18,6 +18,7 @@
 #include <xen/hypercall.h>
 #include <xen/public/sched.h>
 #include <xenvm/arch.h>
+#include <xenvm/pagetable.h>
 #include <xenvm/printk.h>
 
 struct probe_obs {
@@ -71,20 +72,6 @@ static void check(const char *what, void (*fn)(void), uint64_t spsr, uint64_t ar
 
 /* ---------------------------------------------------------------- page tables */
 
-#define PT_TABLE   3UL
-#define PT_BLOCK   1UL
-#define PT_PAGE    3UL
-#define PT_ATTR(i) ((uint64_t)(i) << 2)
-#define PT_EL0     (1UL << 6)  /* AP[1]: EL0 access */
-#define PT_RO      (1UL << 7)  /* AP[2]: read-only */
-#define PT_ISH     (3UL << 8)
-#define PT_AF      (1UL << 10)
-#define PT_PXN     (1UL << 53)
-#define PT_UXN     (1UL << 54)
-
-#define ATTR_DEVICE 0 /* MAIR attr0 = 0x00, Device-nGnRnE */
-#define ATTR_NORMAL 1 /* MAIR attr1 = 0x44, Normal non-cacheable */
-
 static uint64_t l1[512] __attribute__((aligned(4096)));
 static uint64_t l2[512] __attribute__((aligned(4096)));
 static uint64_t l3[512] __attribute__((aligned(4096)));
@@ -122,15 +109,7 @@ static void mmu_on(void)
 	l3[3] = (uint64_t)el1_page | PT_PAGE | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF;
 	l3[5] = IPA_NOTHING | PT_PAGE | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF | PT_EL0 | PT_PXN | PT_UXN;
 
-	write_sysreg(mair_el1, 0x4400UL);
-	/* T0SZ 32 (4 GiB, walk from level 1), 4K granule, non-cacheable walks, EPD1, IPS 40 bits. */
-	write_sysreg(tcr_el1, 32UL | (3UL << 12) | (1UL << 23) | (32UL << 16) | (2UL << 32));
-	write_sysreg(ttbr0_el1, (uint64_t)l1);
-	dsb(ish);
-	isb();
-	__asm__ volatile("tlbi vmalle1\n dsb ish" : : : "memory");
-	write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | 1UL);
-	isb();
+	pt_mmu_on(l1);
 }
 
 static void set_alignment_check(int on)

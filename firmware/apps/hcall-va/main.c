@@ -19,20 +19,8 @@
 #include <xen/public/version.h>
 #include <xen/public/xen.h>
 #include <xenvm/arch.h>
+#include <xenvm/pagetable.h>
 #include <xenvm/printk.h>
-
-#define PT_TABLE   3UL
-#define PT_BLOCK   1UL
-#define PT_PAGE    3UL
-#define PT_ATTR(i) ((uint64_t)(i) << 2)
-#define PT_RO      (1UL << 7) /* AP[2]: read-only */
-#define PT_ISH     (3UL << 8)
-#define PT_AF      (1UL << 10)
-#define PT_PXN     (1UL << 53)
-#define PT_UXN     (1UL << 54)
-
-#define ATTR_DEVICE 0 /* MAIR attr0 = 0x00, Device-nGnRnE */
-#define ATTR_NORMAL 1 /* MAIR attr1 = 0x44, Normal non-cacheable */
 
 int main(void);
 
@@ -64,15 +52,7 @@ static void mmu_on(void)
 	l3[1] = (uint64_t)page_lo | PT_PAGE | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF | PT_UXN;
 	l3[2] = (uint64_t)page_ro | PT_PAGE | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF | PT_RO | PT_UXN;
 
-	write_sysreg(mair_el1, 0x4400UL);
-	/* T0SZ 32 (4 GiB, walk from level 1), 4K granule, non-cacheable walks, EPD1, IPS 40 bits. */
-	write_sysreg(tcr_el1, 32UL | (3UL << 12) | (1UL << 23) | (32UL << 16) | (2UL << 32));
-	write_sysreg(ttbr0_el1, (uint64_t)l1);
-	dsb(ish);
-	isb();
-	__asm__ volatile("tlbi vmalle1\n dsb ish" : : : "memory");
-	write_sysreg(sctlr_el1, read_sysreg(sctlr_el1) | 1UL);
-	isb();
+	pt_mmu_on(l1);
 }
 
 static void fill(uint8_t *p, unsigned int n, uint8_t v)
