@@ -1,13 +1,14 @@
 /**
- * The protocol checker (`xenvm-emu run --check`): watches each guest's side of the 2-level
- * event-channel ABI while it runs and reports every rule it breaks (rules.ts) at the moment it
- * happens, with domain, vCPU, PC, symbol, port and the domain's last few hypercalls and
- * event-interrupt steps.
+ * The protocol checker (`xenvm-emu run --check`): watches each guest's side of the
+ * event-channel ABI (2-level and FIFO, on every vCPU) while it runs and reports every rule it
+ * breaks (rules.ts) at the moment it happens, with domain, vCPU, PC, symbol, source line
+ * (source-lines.ts), port and the domain's last few hypercalls and event-interrupt steps.
  *
  * What it watches, and nothing else (a run without --check builds none of this, and the
  * machine has no code for it):
- * - guest stores to its shared_info page and registered vcpu_info (an engine memory hook on
- *   exactly those bytes, added when the guest maps them); a store's instruction is found
+ * - guest stores to its shared_info page, every vCPU's registered vcpu_info and the FIFO
+ *   control blocks and event-array pages (an engine memory hook on exactly those bytes, on
+ *   every vCPU's engine, added when the guest hands them to Xen); a store's instruction is found
  *   (store-locator.ts) and classified (insn-class.ts) only when a rule needs it;
  * - every hypercall, by wrapping the hypervisor's entry point (arguments read from the guest
  *   after the call; the call itself is unchanged);
@@ -23,10 +24,12 @@ import type { GicEvent } from '../gic/types.ts';
 import { GICC_EOIR } from '../gic/regs-v2.ts';
 import { errnoName } from '../xen/errno.ts';
 import { SharedInfo, PAGE_SIZE } from '../xen/evtchn/layout.ts';
+import { EVTCHN_FIFO, FifoControlBlock } from '../xen/evtchn/fifo.ts';
 import type { CheckRule } from './rules.ts';
 import { DomainCheck, type Noted, type Reporter } from './domain-check.ts';
 import { checkHypercall } from './hypercall-rules.ts';
 import { locateStore, lowestBit } from './store-rules.ts';
+import { sourceLine } from './source-lines.ts';
 
 export { ALLOW_PREFIX } from './domain-check.ts';
 
@@ -36,6 +39,8 @@ export interface CheckReport {
   /** The instruction that broke the rule (for a hypercall: its call site when the stub is known). */
   pc: bigint;
   symbol?: string;
+  /** "file:line" of pc, when the ELF has DWARF line information. */
+  source?: string;
   port?: number;
   rule: CheckRule;
   message: string;
@@ -45,7 +50,7 @@ export interface CheckReport {
 
 /** One report as the command line prints it (after "xenvm-emu: "). */
 export function formatReport(r: CheckReport): string {
-  const sym = r.symbol ? ` <${r.symbol}>` : '';
+  const sym = (r.symbol ? ` <${r.symbol}>` : '') + (r.source ? ` at ${r.source}` : '');
   const port = r.port !== undefined ? ` port=${r.port}` : '';
   return `check: d${r.domid} v${r.vcpu} pc=0x${r.pc.toString(16)}${sym}${port} rule=${r.rule}: ${r.message}`;
 }
@@ -73,13 +78,19 @@ export class ProtocolChecker implements Reporter {
     // Every argument is passed on as it came (the entry's signature is the hypervisor's).
     hv.hypercall = (...args: Parameters<typeof hv.hypercall>) => {
       const r = call(...args);
-      const [domain, , nr, a, pc] = args;
+      const [domain, vcpu, nr, a, pc] = args;
       const c = this.doms.get(domain.domid);
-      if (c) checkHypercall(c, this, nr, a, r.value, BigInt(pc));
+      if (c && c.cpus[vcpu.id]) {
+        c.cur = vcpu.id;
+        checkHypercall(c, this, nr, a, r.value, BigInt(pc));
+      }
       return r;
     };
     this.now = () => machine.now();
+    this.evtchn = machine.xen.evtchn;
   }
+
+  private evtchn: Machine['xen']['evtchn'] | undefined;
 
   private now: () => VTime = () => 0;
 
@@ -89,14 +100,24 @@ export class ProtocolChecker implements Reporter {
     this.doms.set(d.domid, c);
     this.watchEoi(c);
     const prev = d.gic.observer;
-    const mine = (e: GicEvent) => this.irq(c, e.intid, e.change);
+    const mine = (e: GicEvent) => {
+      if (!c.cpus[e.vcpu]) return;
+      c.cur = e.vcpu;
+      this.irq(c, e.intid, e.change);
+    };
     d.gic.observer = prev ? (e) => (prev(e), mine(e)) : mine;
-    d.vcpu.watchInterrupts((step) => this.irq(c, -1, step.kind === 'taken' ? 'taken' : 'return', step.kind === 'taken' ? step.elr : step.pc));
+    for (const v of d.vcpus) {
+      const i = v.index;
+      v.cpu.watchInterrupts((step) => {
+        c.cur = i;
+        this.irq(c, -1, step.kind === 'taken' ? 'taken' : 'return', step.kind === 'taken' ? step.elr : step.pc);
+      });
+    }
   }
 
   /** Keeps the domain's last few ABI facts, rendered only if a report needs them. */
   note(c: DomainCheck, what: string, detail: string | number | bigint = '', result?: number, pc?: bigint): void {
-    const n: Noted = { t: this.now(), what, detail, result, pc };
+    const n: Noted = { t: this.now(), vcpu: c.cur, what, detail, result, pc };
     c.recent.push(n);
     if (c.recent.length > CONTEXT_EVENTS) c.recent.shift();
   }
@@ -106,40 +127,67 @@ export class ProtocolChecker implements Reporter {
       const res = n.result === undefined ? '' : ` = ${n.result}${n.result < 0 ? ` ${errnoName(n.result)}` : ''}`;
       const at = n.pc === undefined ? '' : `  @0x${n.pc.toString(16)}${c.d.symbolAt(n.pc) ? ` <${c.d.symbolAt(n.pc)}>` : ''}`;
       const detail = typeof n.detail === 'bigint' ? `0x${n.detail.toString(16)}` : typeof n.detail === 'number' ? `port=${n.detail}` : n.detail;
-      return `[${String(n.t).padStart(10)}] d${c.d.domid}v0 ${n.what}${detail === '' ? '' : ` ${detail}`}${res}${at}`;
+      return `[${String(n.t).padStart(10)}] d${c.d.domid}v${n.vcpu} ${n.what}${detail === '' ? '' : ` ${detail}`}${res}${at}`;
     });
   }
 
   private irq(c: DomainCheck, intid: number, change: string, at?: bigint): void {
     const ev = c.d.eventIntid;
+    const v = c.cpus[c.cur];
     if (intid === ev) {
       if (change !== 'raise') this.note(c, `irq ${intid}`, change);
       if (change === 'ack') {
-        c.irq = 'acked';
-        c.upcallToClear = true;
-        c.ackedThisEntry = true;
+        v.irq = 'acked';
+        v.upcallToClear = true;
+        v.ackedThisEntry = true;
       } else if (change === 'eoi') {
-        c.irq = 'dropped';
+        v.irq = 'dropped';
       } else if (change === 'deactivate') {
-        c.irq = 'idle';
+        v.irq = 'idle';
       }
       return;
     }
     if (intid >= 0) return;
     if (change === 'taken') {
-      c.ackedThisEntry = false;
-    } else if (change === 'return' && c.ackedThisEntry) {
-      c.ackedThisEntry = false;
+      v.ackedThisEntry = false;
+    } else if (change === 'return' && v.ackedThisEntry) {
+      v.ackedThisEntry = false;
       this.note(c, 'irq return to', at ?? 0n);
-      const pc = at ?? c.d.vcpu.pc;
-      if (c.irq === 'acked') {
+      const pc = at ?? c.d.vcpus[c.cur].cpu.pc;
+      if (v.irq === 'acked') {
         this.report(c, 'upcall-eoi', pc, undefined, `the interrupt handler returned with the event interrupt (INTID ${ev}) acknowledged but never EOIed: it cannot be delivered again`);
+      }
+      if (c.d.gic.inspect(c.cur, ev).pending) return;
+      if (c.fifo) {
+        const q = this.unreadyQueue(c);
+        if (q) this.report(c, 'fifo-ready', pc, q.tail, `the upcall handler returned (to this pc) with queue ${q.q} of vCPU ${c.cur} still linked (its tail, port ${q.tail}, is LINKED) and its ready bit clear: Xen appends new events behind it without raising the upcall`);
+        return;
       }
       const stuck = this.stuckPort(c);
       if (stuck !== undefined) {
         this.report(c, 'handler-pending', pc, stuck, `the upcall handler returned (to this pc) with port ${stuck} pending and unmasked and the event interrupt not pending: Xen will not signal it again`);
       }
     }
+  }
+
+  /**
+   * FIFO: a queue of the current vCPU whose tail (Xen's private tail) is still LINKED while
+   * its ready bit is clear: Xen links the next event behind that tail and, the queue not being
+   * empty to it, neither sets ready nor raises the upcall.
+   */
+  private unreadyQueue(c: DomainCheck): { q: number; tail: number } | undefined {
+    const fifo = this.evtchn?.fifo(c.d.domid);
+    const cb = c.fifo?.controlBlocks.get(c.cur);
+    if (!fifo || cb === undefined) return undefined;
+    const ready = c.d.memory.readU32(cb + FifoControlBlock.ready);
+    if (ready === undefined) return undefined;
+    for (let q = 0; q < EVTCHN_FIFO.MAX_QUEUES; q++) {
+      const tail = fifo.tail(c.cur, q);
+      if (tail === 0 || ready & (1 << q)) continue;
+      const w = fifo.word(tail);
+      if (w !== undefined && w & (1 << EVTCHN_FIFO.LINKED)) return { q, tail };
+    }
+    return undefined;
   }
 
   /**
@@ -150,9 +198,11 @@ export class ProtocolChecker implements Reporter {
   private watchEoi(c: DomainCheck): void {
     const gic = c.d.gic;
     const ev = c.d.eventIntid;
-    const eoi = (intid: number, at: () => bigint) => {
-      if (intid !== ev) return;
-      if (c.irq !== 'acked') this.report(c, 'eoi-twice', at(), undefined, `EOI of the event interrupt (INTID ${ev}) that has no acknowledge of its own (${c.irq === 'idle' ? 'already EOIed' : 'priority already dropped'})`);
+    const eoi = (vcpu: number, intid: number, at: () => bigint) => {
+      if (intid !== ev || !c.cpus[vcpu]) return;
+      c.cur = vcpu;
+      const state = c.cpus[vcpu].irq;
+      if (state !== 'acked') this.report(c, 'eoi-twice', at(), undefined, `EOI of the event interrupt (INTID ${ev}) that has no acknowledge of its own (${state === 'idle' ? 'already EOIed' : 'priority already dropped'})`);
     };
     if (gic.version === 2) {
       const cpuBase = (gic as unknown as { cpuBase?: number }).cpuBase;
@@ -160,13 +210,13 @@ export class ProtocolChecker implements Reporter {
       const write = gic.mmioWrite.bind(gic);
       gic.mmioWrite = (vcpu, addr, size, value) => {
         // The engine's PC is a stale block start inside MMIO callbacks: find the store itself.
-        if (addr === cpuBase + GICC_EOIR) eoi(value & 0x3ff, () => locateStore(c, BigInt(addr), size, BigInt(value >>> 0)).pc);
+        if (addr === cpuBase + GICC_EOIR) eoi(vcpu, value & 0x3ff, () => locateStore(c, BigInt(addr), size, BigInt(value >>> 0)).pc);
         return write(vcpu, addr, size, value);
       };
     } else {
       const write = gic.sysregWrite.bind(gic);
       gic.sysregWrite = (vcpu, reg, value) => {
-        if (reg.op0 === 3 && reg.op1 === 0 && reg.crn === 12 && reg.crm === 12 && reg.op2 === 1) eoi(Number(value & 0xffffffn), () => c.d.vcpu.pc);
+        if (reg.op0 === 3 && reg.op1 === 0 && reg.crn === 12 && reg.crm === 12 && reg.op2 === 1) eoi(vcpu, Number(value & 0xffffffn), () => c.d.vcpus[vcpu]?.cpu.pc ?? 0n);
         return write(vcpu, reg, value);
       };
     }
@@ -175,7 +225,6 @@ export class ProtocolChecker implements Reporter {
   /** A port pending and unmasked while nothing will raise the upcall for it, if any. */
   private stuckPort(c: DomainCheck): number | undefined {
     if (c.sharedInfoGpa === undefined) return undefined;
-    if (c.d.gic.inspect(0, c.d.eventIntid).pending) return undefined;
     const mem = c.d.memory;
     const base = mem.offsetOf(c.sharedInfoGpa, PAGE_SIZE);
     if (base < 0) return undefined;
@@ -210,16 +259,17 @@ export class ProtocolChecker implements Reporter {
     c.reported.add(k);
     const r: CheckReport = {
       domid: c.d.domid,
-      vcpu: 0,
+      vcpu: c.cur,
       pc,
       symbol: c.d.symbolAt(pc),
+      source: sourceLine(c.d, pc),
       port,
       rule,
       message,
       context: context ?? this.context(c),
     };
     this.reports.push(r);
-    this.bus.emit({ kind: 'check', domid: r.domid, vcpu: r.vcpu, pc: r.pc, symbol: r.symbol, port: r.port, rule: r.rule, message: r.message });
+    this.bus.emit({ kind: 'check', domid: r.domid, vcpu: r.vcpu, pc: r.pc, symbol: r.symbol, source: r.source, port: r.port, rule: r.rule, message: r.message });
     this.onReport(r);
   }
 }

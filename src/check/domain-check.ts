@@ -11,7 +11,7 @@ import { RULE_IDS, type CheckRule } from './rules.ts';
 export const ALLOW_PREFIX = 'xenvm_check_allow_';
 
 /** One fact for a report's context: a hypercall (with result and pc) or an interrupt step. */
-export type Noted = { t: VTime; what: string; detail: string | number | bigint; result?: number; pc?: bigint };
+export type Noted = { t: VTime; vcpu: number; what: string; detail: string | number | bigint; result?: number; pc?: bigint };
 
 /** The event interrupt as the vGIC has it: idle, acknowledged (active), or priority dropped. */
 export type UpcallIrq = 'idle' | 'acked' | 'dropped';
@@ -25,8 +25,29 @@ export interface Reporter {
   context(c: DomainCheck): string[];
 }
 
-export class DomainCheck {
+/** What the checker keeps per vCPU: its vcpu_info, its event interrupt, its store locator. */
+export class VcpuCheck {
   readonly locator = new StoreLocator();
+  /** The vcpu_info the vCPU registered (VCPUOP_register_vcpu_info), if any. */
+  vcpuInfoGpa: number | undefined;
+  irq: UpcallIrq = 'idle';
+  /** The event interrupt was acknowledged and evtchn_upcall_pending not yet cleared. */
+  upcallToClear = false;
+  /** The event interrupt was acknowledged since the CPU last took an interrupt. */
+  ackedThisEntry = false;
+
+  constructor(readonly index: number) {}
+}
+
+/** The FIFO ABI's guest pages as the domain handed them to Xen (guest-physical). */
+export interface FifoPages {
+  /** Control block of each vCPU (EVTCHNOP_init_control: gfn and offset). */
+  readonly controlBlocks: Map<number, number>;
+  /** Event array pages in the order added (EVTCHNOP_expand_array): page i holds ports 1024i.. */
+  readonly arrayPages: number[];
+}
+
+export class DomainCheck {
   readonly allowed = new Set<CheckRule>();
   readonly reported = new Set<string>();
   /** The domain's last few ABI facts, rendered when a report needs them. */
@@ -36,20 +57,21 @@ export class DomainCheck {
   /** Ports this domain closed and has not been given again. */
   readonly closed = new Set<number>();
   sharedInfoGpa: number | undefined;
-  vcpuInfoGpa: number | undefined;
+  /** Per vCPU of the domain. */
+  readonly cpus: VcpuCheck[];
+  /** The vCPU whose action is being checked now (set at every entry: store, hypercall, interrupt). */
+  cur = 0;
+  /** Set while the domain uses the FIFO ABI. */
+  fifo: FifoPages | undefined;
   /** The stores of each translation block seen storing here, by its start (blockStores). */
   readonly blocks = new Map<bigint, BlockStore[]>();
   /** shared_info as 32-bit words (little-endian host: bit n of word i is port 32i + n). */
   words: Uint32Array | undefined;
   /** Guest ranges [lo, hi) with a store hook. */
   readonly hooked: { lo: number; hi: number }[] = [];
-  irq: UpcallIrq = 'idle';
-  /** The event interrupt was acknowledged and evtchn_upcall_pending not yet cleared. */
-  upcallToClear = false;
-  /** The event interrupt was acknowledged since the CPU last took an interrupt. */
-  ackedThisEntry = false;
 
   constructor(readonly d: MachineDomain) {
+    this.cpus = d.vcpus.map((_, i) => new VcpuCheck(i));
     for (const s of d.symbols) {
       if (!s.name.startsWith(ALLOW_PREFIX)) continue;
       const rule = s.name.slice(ALLOW_PREFIX.length).replace(/_/g, '-') as CheckRule;
@@ -58,3 +80,8 @@ export class DomainCheck {
   }
 }
 
+
+/** The vCPU being checked now. */
+export function cur(c: DomainCheck): VcpuCheck {
+  return c.cpus[c.cur];
+}

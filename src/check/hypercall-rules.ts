@@ -7,7 +7,9 @@ import { Hypercall } from '../xen/abi.ts';
 import { errnoName } from '../xen/errno.ts';
 import { EVTCHNOP } from '../xen/evtchn/codec.ts';
 import type { DomainCheck, Reporter } from './domain-check.ts';
-import { watchSharedPages } from './store-rules.ts';
+import { watch, watchSharedPages } from './store-rules.ts';
+import { FifoControlBlock } from '../xen/evtchn/fifo.ts';
+import { PAGE_SIZE } from '../xen/evtchn/layout.ts';
 
 const DOMID_SELF = 0x7ff0;
 const EINVAL = -22;
@@ -19,7 +21,7 @@ const evtchnOpName = (cmd: number) => EVTCHNOP_NAMES.get(cmd) ?? `EVTCHNOP_${cmd
 
 export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: readonly bigint[], result: number, pc: bigint): void {
   if (nr === Hypercall.memory_op || nr === Hypercall.vcpu_op) watchSharedPages(c, r);
-  if (nr === Hypercall.sched_op && (a[0] === SCHEDOP_block || a[0] === SCHEDOP_poll) && c.irq === 'acked') {
+  if (nr === Hypercall.sched_op && (a[0] === SCHEDOP_block || a[0] === SCHEDOP_poll) && c.cpus[c.cur].irq === 'acked') {
     r.report(c, 'upcall-eoi', callSite(c, pc), undefined, `the vCPU waits for events (${a[0] === SCHEDOP_block ? 'SCHEDOP_block' : 'SCHEDOP_poll'}) with the event interrupt (INTID ${c.d.eventIntid}) acknowledged but never EOIed: it cannot be delivered again`);
   }
   if (nr !== Hypercall.event_channel_op) return;
@@ -92,6 +94,34 @@ export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: reado
       }
       return;
     }
+    case EVTCHNOP.init_control: {
+      // struct evtchn_init_control: control_gfn u64, offset u32, vcpu u32.
+      const gfn = mem.readU32(arg);
+      const offset = mem.readU32(arg + 8);
+      const vcpu = mem.readU32(arg + 12);
+      r.note(c, op, vcpu === undefined ? '' : `vcpu=${vcpu}`, result, pc);
+      if (result !== 0 || gfn === undefined || offset === undefined || vcpu === undefined) return;
+      c.fifo ??= { controlBlocks: new Map(), arrayPages: [] };
+      const cb = gfn * PAGE_SIZE + offset;
+      c.fifo.controlBlocks.set(vcpu, cb);
+      watch(c, r, cb, FifoControlBlock.size);
+      return;
+    }
+    case EVTCHNOP.expand_array: {
+      const gfn = mem.readU32(arg);
+      r.note(c, op, '', result, pc);
+      if (result !== 0 || gfn === undefined || !c.fifo) return;
+      c.fifo.arrayPages.push(gfn * PAGE_SIZE);
+      watch(c, r, gfn * PAGE_SIZE, PAGE_SIZE);
+      return;
+    }
+    case EVTCHNOP.reset: {
+      // Back to 2-level (evtchn_fifo_destroy): the pages are the guest's own again.
+      r.note(c, op, '', result, pc);
+      const dom = mem.readU16(arg);
+      if (result === 0 && (dom === DOMID_SELF || dom === c.d.domid)) c.fifo = undefined;
+      return;
+    }
     default:
       r.note(c, op, '', result, pc);
   }
@@ -101,7 +131,7 @@ export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: reado
 export function callSite(c: DomainCheck, pc: bigint): bigint {
   const symbol = c.d.symbolAt(pc);
   if (symbol && /^(HYPERVISOR_|xen_hypercall)/.test(symbol)) {
-    const lr = c.d.vcpu.x(30);
+    const lr = c.d.vcpus[c.cur].cpu.x(30);
     if (lr >= 4n) return lr - 4n;
   }
   return pc;

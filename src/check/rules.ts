@@ -1,7 +1,8 @@
 /**
  * The guest-side rules of the 2-level event-channel ABI that the checker enforces, each with
  * where it comes from (Xen 4.17's public headers, in our words). docs/check.md explains each
- * with an example report. FIFO rules wait for a FIFO implementation.
+ * with an example report. The fifo-* rules apply while a domain uses the FIFO ABI
+ * (EVTCHNOP_init_control); the others to its 2-level state and to either ABI's hypercalls.
  */
 export const RULES = {
   'local-unmask': {
@@ -55,6 +56,34 @@ export const RULES = {
     what: 'EVTCHNOP_bind_interdomain without a matching offer',
     source:
       'event_channel.h, EVTCHNOP_bind_interdomain: <remote_dom, remote_port> must be an unbound port that accepts bindings from the caller (EVTCHNOP_alloc_unbound); Xen answers -EINVAL (or -ESRCH for no such domain).',
+  },
+  'fifo-plain-store': {
+    what: 'a FIFO event word or the control block\'s ready changed by a plain (non-atomic) store',
+    source:
+      'event_channel.h, FIFO ABI: Xen sets PENDING, LINKED and LINK of event words and the ready bits of the control block at any moment, ' +
+      'from another CPU; the guest changes these words only with atomic operations (test-and-clear, compare-and-exchange), or it loses what Xen wrote in between.',
+  },
+  'fifo-guest-set': {
+    what: 'the guest set PENDING, LINKED or BUSY in an event word, or wrote LINK',
+    source:
+      'event_channel.h, FIFO ABI: Xen marks a port PENDING and links it into a queue (LINKED, the previous tail\'s LINK); ' +
+      'the guest may set or clear MASKED, clear PENDING, and unlink a port by clearing LINKED with LINK, nothing else.',
+  },
+  'fifo-local-unmask': {
+    what: 'MASKED cleared by the guest\'s own store while the port is PENDING and not linked',
+    source:
+      'event_channel.h, FIFO ABI: Xen links a port only when it becomes pending unmasked or at EVTCHNOP_unmask; a port that became pending ' +
+      'while masked is on no queue, so a guest that clears MASKED itself while PENDING is set must call EVTCHNOP_unmask, or the event is never seen.',
+  },
+  'fifo-head': {
+    what: 'head[] of a control block written by the guest',
+    source: 'event_channel.h, struct evtchn_fifo_control_block: Xen writes head[q] when it links a port into an empty queue; the guest only reads it.',
+  },
+  'fifo-ready': {
+    what: 'the upcall handler returned with a queue still linked and its ready bit clear',
+    source:
+      'event_channel.h, FIFO ABI: Xen sets a priority\'s ready bit (and raises the upcall) only when it links a port into an empty queue; ' +
+      'while the queue\'s tail stays LINKED, new events are appended behind it silently. A guest that clears a ready bit must consume that queue to its end.',
   },
 } as const;
 

@@ -103,6 +103,8 @@ export class MachineDomain {
   readonly gic: VirtualGic;
   readonly xen: XenDomain;
   readonly image: LoadedImage;
+  /** The image file as given (or a note that it came as bytes), for tools that read its ELF again. */
+  readonly imagePath: string;
   readonly dtbAddress: number;
   /** Where the initrd is in guest RAM, when there is one. */
   initrd: GuestRange | undefined;
@@ -123,6 +125,7 @@ export class MachineDomain {
     this.memory = memory;
     this.gic = gic;
     this.image = image;
+    this.imagePath = spec.imagePath;
     this.dtbAddress = dtbAddress;
     this.eventIntid = spec.board.xenEventIrq.intid;
     this.symbols = image.symbols.length ? image.symbols : (spec.symbolSource?.(image) ?? []);

@@ -93,7 +93,7 @@ export type TraceEvent = Stamp &
  * A protocol-checker report (src/check, `run --check`): the guest broke `rule` (docs/check.md)
  * at `pc` (its call site, for a hypercall through a stub), on `port` when one is involved.
  */
-export type CheckEvent = { kind: 'check'; domid: number; vcpu: number; pc: number | bigint; symbol?: string; port?: number; rule: string; message: string };
+export type CheckEvent = { kind: 'check'; domid: number; vcpu: number; pc: number | bigint; symbol?: string; source?: string; port?: number; rule: string; message: string };
 
 /**
  * The vCPU's generic timers (src/xen/vtimer.ts): `set` after every CTL/CVAL/TVAL write, with

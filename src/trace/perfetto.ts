@@ -298,7 +298,7 @@ export class PerfettoWriter {
         else this.instant(t, s, 'timer', `${e.timer} timer set`, e, { ctl: e.ctl, cval: e.cval });
         return;
       case 'check':
-        this.instant(t, s, 'check', `check ${e.rule}`, e, { rule: e.rule, message: e.message, pc: `0x${e.pc.toString(16)}`, ...(e.symbol ? { symbol: e.symbol } : {}), ...(e.port !== undefined ? { port: e.port } : {}) });
+        this.instant(t, s, 'check', `check ${e.rule}`, e, { rule: e.rule, message: e.message, pc: `0x${e.pc.toString(16)}`, ...(e.symbol ? { symbol: e.symbol } : {}), ...(e.source ? { source: e.source } : {}), ...(e.port !== undefined ? { port: e.port } : {}) });
         return;
       case 'hypercall':
         // Not reached: moment() lays hypercalls out itself. Kept so every kind has a rendering.

@@ -87,6 +87,6 @@ export function formatEvent(e: TraceEvent): string {
         ? `${t} d${e.domid}v${e.vcpu} timer ${e.timer} fire -> irq ${e.intid}`
         : `${t} d${e.domid}v${e.vcpu} timer ${e.timer} set ctl=${hex(e.ctl)} cval=${e.cval}`;
     case 'check':
-      return `${t} d${e.domid}v${e.vcpu} check ${e.rule}${e.port !== undefined && e.port !== null ? ` port=${e.port}` : ''}: ${e.message}  @${e.symbol ? `${hex(e.pc)} <${e.symbol}>` : hex(e.pc)}`;
+      return `${t} d${e.domid}v${e.vcpu} check ${e.rule}${e.port !== undefined && e.port !== null ? ` port=${e.port}` : ''}: ${e.message}  @${e.symbol ? `${hex(e.pc)} <${e.symbol}>` : hex(e.pc)}${e.source ? ` ${e.source}` : ''}`;
   }
 }

@@ -19,7 +19,7 @@ describe('run --check', () => {
     expect(r.status).toBe(1);
     const lines = r.stderr.split('\n');
     const i = lines.findIndex((l) => l.startsWith('xenvm-emu: check: d1'));
-    expect(lines[i]).toMatch(/^xenvm-emu: check: d1 v0 pc=0x[0-9a-f]+ <main\+0x[0-9a-f]+> port=2 rule=local-unmask: mask bit of port 2 cleared by the guest's own store while the port is pending/);
+    expect(lines[i]).toMatch(/^xenvm-emu: check: d1 v0 pc=0x[0-9a-f]+ <(main|break_rule)\+0x[0-9a-f]+> at apps\/check-rules\/main\.c:\d+ port=2 rule=local-unmask: mask bit of port 2 cleared by the guest's own store while the port is pending/);
     expect(lines[i + 1]).toMatch(/^xenvm-emu: {3}before: \[ +\d+\] d1v0 /);
     expect(lines).toContain('xenvm-emu: check: 1 violation of the event-channel ABI (docs/check.md)');
     expect(r.stdout).toContain('d1: Test result: SUCCESS');

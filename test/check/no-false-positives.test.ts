@@ -25,6 +25,8 @@ const LAYOUTS: Record<string, { domUs: string[]; dom0?: string }> = {
   'bench-pong-fifo': { domUs: ['bench-pong-fifo', 'bench-ping-fifo'] },
   'check-race': { domUs: ['check-race', 'check-race'] },
 };
+/** Apps that need more than one vCPU. */
+const CPUS: Record<string, number> = { 'smp-events': 2 };
 /** Halves of a pair, run with their partner above. */
 const PAIRED = new Set(['demo-bind', 'bench-ping', 'bench-ping-fifo']);
 
@@ -33,7 +35,7 @@ const APPS = readdirSync(join(REPO_ROOT, 'firmware', 'apps')).filter((a) => !PAI
 async function checkApp(board: BoardName, app: string) {
   const l = LAYOUTS[app] ?? { domUs: [app] };
   const config: MachineConfig = {
-    domains: l.domUs.map((a) => ({ image: image(board, a) })),
+    domains: l.domUs.map((a) => ({ image: image(board, a), cpus: CPUS[app] })),
     dom0: l.dom0 ? { image: image(board, l.dom0) } : undefined,
     check: true,
     // Benchmarks and endless guests: a bounded slice of them is enough to see their ABI use.

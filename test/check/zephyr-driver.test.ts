@@ -4,7 +4,7 @@
 // names the instruction in unmask_event_channel that lost the event. The same tree without the
 // bug, and our own driver, get no report.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,11 @@ describe('--check on the events-api app with a Zephyr-style driver', () => {
     expect(r.exitCode).toBe(4); // the deadlock the lost event causes, as under the real Xen
     const found = (r.checks ?? []).map((c) => `d${c.domid} ${c.rule} port=${c.port} ${c.symbol?.replace(/\+.*/, '')}`);
     expect(found).toEqual(['d1 local-unmask port=1 unmask_event_channel', 'd2 local-unmask port=1 unmask_event_channel']);
+    // At the driver's own line (DWARF: the call of the inlined bit helper), not inside the helper.
+    const src = readFileSync(join(FAKE, 'drivers', 'xen', 'events.c'), 'utf8').split('\n');
+    const line = src.findIndex((l) => /sys_bitfield_clear_bit\(.*evtchn_mask/.test(l)) + 1;
+    expect(line).toBeGreaterThan(0);
+    for (const c of r.checks ?? []) expect(c.source).toBe(`${FAKE}/drivers/xen/events.c:${line}`);
   }, 60_000);
 
   it('the same tree with EVTCHNOP_unmask, and our own driver: no report', async () => {

@@ -17,6 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createMachine } from '../../src/api/index.ts';
 import { emulate, FIRMWARE, golden, make } from './transcript.ts';
 
 const FAKE = join(import.meta.dirname, 'fake-zephyr');
@@ -159,6 +160,28 @@ describe(`ZEPHYR_BASE: real Zephyr trees (${trees.length > 0 ? trees.join(', ') 
       }
       // The deadlock report names port 1 of each domain as pending.
       expect(got.message ?? '').toMatch(/d1:[^]*1=interdomain\(d1:2\) pending[^]*d2:[^]*1=interdomain\(d2:2\) pending/);
+    });
+
+    it(`${tree}: run --check flags the driver's local unmask (rule=local-unmask) in unmask_event_channel, at its source line`, async () => {
+      const { dir } = buildAgainst(tree, `real-check-${i}`, ['events-api'], extra);
+      const img = join(dir, 'events-api.img');
+      // The line of unmask_event_channel that touches evtchn_mask (the local clear), read from the tree.
+      const src = readFileSync(join(tree, 'drivers', 'xen', 'events.c'), 'utf8').split('\n');
+      const fn = src.findIndex((l) => /^\S.*\bunmask_event_channel\(/.test(l));
+      const clear = src.findIndex((l, n) => n > fn && /evtchn_mask/.test(l));
+      expect(fn).toBeGreaterThanOrEqual(0);
+      const m = createMachine({ domains: [{ image: img }, { image: img }], check: true, timeoutMs: 20_000 });
+      try {
+        const r = await m.run();
+        const checks = r.checks ?? [];
+        expect(checks.map((c) => `d${c.domid} ${c.rule} port=${c.port}`)).toEqual(['d1 local-unmask port=1', 'd2 local-unmask port=1']);
+        for (const c of checks) {
+          expect(c.symbol).toMatch(/^unmask_event_channel\+/);
+          expect(c.source).toBe(`${tree.replace(/\/$/, '')}/drivers/xen/events.c:${clear + 1}`);
+        }
+      } finally {
+        await m.close();
+      }
     });
 
     it(`${tree}: the demo ping-pong (no mask/unmask) matches the real Xen transcript`, async () => {

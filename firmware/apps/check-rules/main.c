@@ -17,6 +17,10 @@
  *   notify-unowned   notifies a port it never had
  *   bind-no-offer    binds to a port nobody offered
  *
+ * With `cpu=1` as well (and a domain of two vCPUs), vCPU 1 breaks the rule
+ * instead (plain-store, guest-set, local-unmask; upcall-eoi with its own
+ * vcpu_info and port 2 bound to it), to show reports name it.
+ *
  * Everything is raw (hypercalls, shared_info, the GIC driver) so each mode
  * differs from the correct one in exactly one place. One domain, loopback
  * channel: port 1 (alloc_unbound for ourselves) <-> port 2 (bind_interdomain).
@@ -29,11 +33,14 @@
 #include <xen/public/event_channel.h>
 #include <xen/public/memory.h>
 #include <xen/public/sched.h>
+#include <xen/public/vcpu.h>
 #include <xenvm/arch.h>
 #include <xenvm/boot.h>
 #include <xenvm/gic.h>
 #include <xenvm/irq.h>
 #include <xenvm/printk.h>
+
+#include "mode.h"
 
 #define EVT_INTID  BOARD_XEN_EVTCHN_INTID
 #define SPIN_LIMIT 20000000UL
@@ -43,84 +50,66 @@
 
 static uint8_t si_frame[4096] __attribute__((aligned(4096)));
 static struct shared_info *si;
-static char mode[32];
 static volatile unsigned int handled[8];
 
-static bool is(const char *m)
-{
-	unsigned int i = 0;
+/* ---- vCPU 1 (PSCI CPU_ON, DEN0022 5.6): a stack of its own, then C */
 
-	for (; m[i] && mode[i] == m[i]; i++)
-		;
-	return m[i] == 0 && mode[i] == 0;
+extern char check_secondary_entry[];
+uint8_t check_secondary_stack[0x2000] __attribute__((aligned(16), used));
+void check_secondary_main(void);
+static volatile unsigned int secondary_done;
+
+__asm__(".pushsection .text.check_secondary, \"ax\", %progbits\n"
+	".globl check_secondary_entry\n"
+	"check_secondary_entry:\n"
+	"	msr daifset, #0xf\n"
+	"	adrp x1, check_secondary_stack + 0x2000\n"
+	"	add x1, x1, :lo12:check_secondary_stack + 0x2000\n"
+	"	mov sp, x1\n"
+	"	bl exc_install_vectors\n"
+	"	bl check_secondary_main\n"
+	"1:	wfi\n"
+	"	b 1b\n"
+	".popsection\n");
+
+static long psci_cpu_on(uint64_t mpidr, uint64_t entry)
+{
+	register uint64_t r0 __asm__("x0") = 0xc4000003u; /* CPU_ON (SMC64) */
+	register uint64_t r1 __asm__("x1") = mpidr;
+	register uint64_t r2 __asm__("x2") = entry;
+	register uint64_t r3 __asm__("x3") = 0;
+
+	__asm__ volatile("hvc #0" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3) : : "memory");
+	return (long)r0;
 }
 
-/* ---- /chosen/bootargs: "rule=NAME" (devicetree spec v0.4, 5.4 structure block) */
+static void break_rule(void);
+static long send(evtchn_port_t p);
 
-static uint32_t be32(const volatile uint8_t *p)
+static uint8_t vcpu1_info[4096] __attribute__((aligned(4096)));
+
+void check_secondary_main(void)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+	if (is("upcall-eoi")) {
+		/* vCPU 1 takes the upcall for port 2 (bound to it) by polling its GIC interface, and never EOIs it. */
+		struct vcpu_info *v = (struct vcpu_info *)(void *)vcpu1_info;
 
-static bool str_eq(const volatile uint8_t *a, const char *b)
-{
-	unsigned int i = 0;
+		gic_init_cpu();
+		gic_irq_enable(EVT_INTID);
+		/* Registration left the upcall flag set: clear it, so the next event raises the PPI. */
+		__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		__atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+		send(PORT_A);
+		uint32_t iar = gic_ack();
+		evtchn_port_t ports[1] = { PORT_A };
+		struct sched_poll poll = { .nr_ports = 1, .timeout = 1 };
 
-	for (; b[i] && a[i] == (uint8_t)b[i]; i++)
-		;
-	return b[i] == 0 && a[i] == 0;
-}
-
-static void read_mode(void)
-{
-	const volatile uint8_t *fdt = (const volatile uint8_t *)(uintptr_t)boot_dtb_addr;
-
-	if (fdt == 0 || be32(fdt) != 0xd00dfeed)
-		return;
-	const volatile uint8_t *st = fdt + be32(fdt + 8);
-	const volatile uint8_t *strs = fdt + be32(fdt + 12);
-	uint32_t off = 0;
-	int depth = 0;
-	bool in_chosen = false;
-
-	for (;;) {
-		uint32_t tok = be32(st + off);
-
-		off += 4;
-		if (tok == 1) { /* FDT_BEGIN_NODE */
-			const volatile uint8_t *name = st + off;
-			uint32_t n = 0;
-
-			while (name[n])
-				n++;
-			depth++;
-			in_chosen = depth == 2 && str_eq(name, "chosen");
-			off += (n + 4) & ~3u;
-		} else if (tok == 2) { /* FDT_END_NODE */
-			depth--;
-			in_chosen = false;
-		} else if (tok == 3) { /* FDT_PROP */
-			uint32_t len = be32(st + off), nameoff = be32(st + off + 4);
-			const volatile uint8_t *val = st + off + 8;
-
-			if (in_chosen && str_eq(strs + nameoff, "bootargs")) {
-				for (uint32_t i = 0; i + 5 <= len; i++) {
-					if (val[i] == 'r' && val[i + 1] == 'u' && val[i + 2] == 'l' && val[i + 3] == 'e' && val[i + 4] == '=') {
-						uint32_t j = 0;
-
-						for (i += 5; i < len && val[i] && val[i] != ' ' && j + 1 < sizeof(mode); i++)
-							mode[j++] = (char)val[i];
-						mode[j] = 0;
-						return;
-					}
-				}
-			}
-			off += 8 + ((len + 3) & ~3u);
-		} else if (tok == 4) { /* FDT_NOP */
-		} else {
-			return; /* FDT_END or damage */
-		}
+		set_xen_guest_handle(poll.ports, ports);
+		if (gic_iar_intid(iar) == EVT_INTID)
+			HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
 	}
+	break_rule();
+	__atomic_store_n(&secondary_done, 1, __ATOMIC_SEQ_CST);
 }
 
 /* ---- hypercalls */
@@ -194,6 +183,25 @@ static void upcall_isr(void *arg)
 		gic_eoi(EVT_INTID);
 }
 
+/* The store-level breaks, on whichever vCPU runs this. */
+static void break_rule(void)
+{
+	if (is("local-unmask")) {
+		__atomic_fetch_or(&si->evtchn_mask[0], BIT(PORT_B), __ATOMIC_SEQ_CST);
+		send(PORT_A);
+		/* The bug: clearing the mask bit locally never re-raises the pending event. */
+		__atomic_fetch_and(&si->evtchn_mask[0], ~BIT(PORT_B), __ATOMIC_SEQ_CST);
+	} else if (is("plain-store")) {
+		volatile xen_ulong_t *m = &si->evtchn_mask[0];
+
+		*m = *m | BIT(PORT_B);
+		__atomic_fetch_and(&si->evtchn_mask[0], ~BIT(PORT_B), __ATOMIC_SEQ_CST);
+	} else if (is("guest-set")) {
+		__atomic_fetch_or(&si->evtchn_pending[0], BIT(5), __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&si->evtchn_pending[0], ~BIT(5), __ATOMIC_SEQ_CST);
+	}
+}
+
 static bool wait_handled(evtchn_port_t p, unsigned int n)
 {
 	for (unsigned long i = 0; i < SPIN_LIMIT; i++) {
@@ -240,19 +248,21 @@ int main(void)
 	ok &= wait_handled(PORT_B, 2) || is("handler-pending");
 	printk("loopback: %s\n", ok ? "ok" : "broken");
 
-	if (is("local-unmask")) {
-		__atomic_fetch_or(&si->evtchn_mask[0], BIT(PORT_B), __ATOMIC_SEQ_CST);
-		send(PORT_A);
-		/* The bug: clearing the mask bit locally never re-raises the pending event. */
-		__atomic_fetch_and(&si->evtchn_mask[0], ~BIT(PORT_B), __ATOMIC_SEQ_CST);
-	} else if (is("plain-store")) {
-		volatile xen_ulong_t *m = &si->evtchn_mask[0];
+	if (mode_cpu == 1 && (is("local-unmask") || is("plain-store") || is("guest-set") || is("upcall-eoi"))) {
+		/* The same break on vCPU 1 (Xen's virtual MPIDR of vCPU 1: Aff0 = 1). */
+		if (is("upcall-eoi")) {
+			struct vcpu_register_vcpu_info r = { .mfn = (uintptr_t)vcpu1_info >> 12, .offset = 0 };
+			struct evtchn_bind_vcpu b = { .port = PORT_B, .vcpu = 1 };
 
-		*m = *m | BIT(PORT_B);
-		__atomic_fetch_and(&si->evtchn_mask[0], ~BIT(PORT_B), __ATOMIC_SEQ_CST);
-	} else if (is("guest-set")) {
-		__atomic_fetch_or(&si->evtchn_pending[0], BIT(5), __ATOMIC_SEQ_CST);
-		__atomic_fetch_and(&si->evtchn_pending[0], ~BIT(5), __ATOMIC_SEQ_CST);
+			ok &= HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 1, &r) == 0;
+			ok &= evtchn_op(EVTCHNOP_bind_vcpu, &b) == 0;
+		}
+		ok &= psci_cpu_on(1, (uintptr_t)check_secondary_entry) == 0;
+		for (unsigned long i = 0; i < SPIN_LIMIT && !secondary_done; i++)
+			HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+		ok &= secondary_done == 1;
+	} else if (is("local-unmask") || is("plain-store") || is("guest-set")) {
+		break_rule();
 	} else if (is("upcall-eoi")) {
 		/* Take the upcall by polling the GIC with IRQs masked, and never EOI it. */
 		irq_disable();
