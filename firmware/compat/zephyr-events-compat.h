@@ -71,6 +71,26 @@ static inline bool zc_notify(evtchn_port_t port, int *rc)
 #endif
 }
 
+/*
+ * One round of the demo and bench ping-pong: notify, and print "sent <what> <round> (<result>)"
+ * when `verbose` or the call failed. The result is formatted only then: bench-ping/pong time
+ * this loop. Returns Xen's result (0 where notify_evtchn returns void).
+ */
+static inline int zc_notify_round(evtchn_port_t port, const char *what, unsigned int round, bool verbose)
+{
+	int rc = 0;
+	bool has_rc = zc_notify(port, &rc);
+
+	if (verbose || rc != 0) {
+		char res[12];
+
+		if (has_rc)
+			snprintk(res, sizeof(res), "%d", rc);
+		printk("sent %s %u (%s)\n", what, round, has_rc ? res : "void");
+	}
+	return rc;
+}
+
 /* The same for a transcript line: the result as "%d", or "void". */
 static inline const char *zc_notify_text(evtchn_port_t port, char *buf, unsigned int size)
 {

@@ -6,8 +6,6 @@
  * waits for each pong, all through the Zephyr events API.
  */
 #include <errno.h>
-#include <stdbool.h>
-
 #include <zephyr/kernel.h>
 #include <zephyr/xen/events.h>
 #include <zephyr/xenvm.h>
@@ -80,18 +78,8 @@ int main(void)
 	irq_unlock(key);
 
 	for (unsigned int i = 1; i <= DEMO_ROUNDS; i++) {
-		/* rc stays 0 where notify_evtchn returns void: then nothing is checked. */
-		int rc = 0;
-		bool has_rc = zc_notify((evtchn_port_t)port, &rc);
+		int rc = zc_notify_round((evtchn_port_t)port, "ping", i, DEMO_VERBOSE);
 
-		/* Formatted only when printed: bench-ping/pong time this loop. */
-		if (DEMO_VERBOSE || rc != 0) {
-			char res[12];
-
-			if (has_rc)
-				snprintk(res, sizeof(res), "%d", rc);
-			printk("sent ping %u (%s)\n", i, has_rc ? res : "void");
-		}
 		if (rc != 0)
 			finish("FAILURE (notify_evtchn)");
 		xenvm_wait_for(&pongs, i);

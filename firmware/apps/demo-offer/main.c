@@ -10,8 +10,6 @@
  * synchronisation between the domains is the notifications themselves.
  */
 #include <errno.h>
-#include <stdbool.h>
-
 #include <zephyr/kernel.h>
 #include <zephyr/xen/events.h>
 #include <zephyr/xenvm.h>
@@ -65,18 +63,8 @@ int main(void)
 		xenvm_wait_for(&pings, i);
 		if (DEMO_VERBOSE)
 			printk("got ping %u\n", i);
-		/* rc stays 0 where notify_evtchn returns void: then nothing is checked. */
-		int rc = 0;
-		bool has_rc = zc_notify((evtchn_port_t)port, &rc);
+		int rc = zc_notify_round((evtchn_port_t)port, "pong", i, DEMO_VERBOSE);
 
-		/* Formatted only when printed: bench-ping/pong time this loop. */
-		if (DEMO_VERBOSE || rc != 0) {
-			char res[12];
-
-			if (has_rc)
-				snprintk(res, sizeof(res), "%d", rc);
-			printk("sent pong %u (%s)\n", i, has_rc ? res : "void");
-		}
 		if (rc != 0)
 			finish("FAILURE (notify_evtchn)");
 	}
