@@ -31,9 +31,9 @@
 #include <xenvm/printk.h>
 
 #include "../check-rules/mode.h"
+#include "../check-rules/common.h"
 
 #define EVT_INTID  BOARD_XEN_EVTCHN_INTID
-#define SPIN_LIMIT 20000000UL
 #define PORT_A     1
 #define PORT_B     2
 #define PORT_FREE  5
@@ -44,7 +44,6 @@ static uint32_t control_page[1024] __attribute__((aligned(4096)));
 static event_word_t words[1024] __attribute__((aligned(4096)));
 static struct shared_info *si;
 static struct evtchn_fifo_control_block *const cb = (struct evtchn_fifo_control_block *)control_page;
-static volatile unsigned int handled[8];
 
 static long evtchn_op(unsigned int cmd, void *arg)
 {
@@ -97,22 +96,6 @@ static void upcall_isr(void *arg)
 	} while (__atomic_load_n(&v->evtchn_upcall_pending, __ATOMIC_SEQ_CST));
 }
 
-static bool wait_handled(evtchn_port_t p, unsigned int n)
-{
-	for (unsigned long i = 0; i < SPIN_LIMIT; i++) {
-		if (handled[p] >= n)
-			return true;
-	}
-	return false;
-}
-
-__attribute__((noreturn)) static void finish(bool ok)
-{
-	irq_disable();
-	printk("Test result: %s\n", ok ? "SUCCESS" : "FAILURE");
-	xen_shutdown(SHUTDOWN_poweroff);
-}
-
 int main(void)
 {
 	bool ok = true;
@@ -121,13 +104,9 @@ int main(void)
 	printk("check-rules-fifo: %s\n", mode[0] ? mode : "none (correct use)");
 	if (gic_init() != 0)
 		finish(false);
-	struct xen_add_to_physmap xatp = {
-		.domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .idx = 0,
-		.gpfn = (uintptr_t)si_frame >> 12,
-	};
-	if (HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp) != 0)
+	si = map_shared_info(si_frame);
+	if (!si)
 		finish(false);
-	si = (struct shared_info *)(void *)si_frame;
 
 	/* The pages start zeroed (BSS): every port unmasked, every queue empty. */
 	struct evtchn_init_control init = { .control_gfn = (uintptr_t)control_page >> 12, .offset = 0, .vcpu = 0 };

@@ -41,16 +41,15 @@
 #include <xenvm/printk.h>
 
 #include "mode.h"
+#include "common.h"
 
 #define EVT_INTID  BOARD_XEN_EVTCHN_INTID
-#define SPIN_LIMIT 20000000UL
 #define PORT_A     1
 #define PORT_B     2
 #define BIT(p)     ((xen_ulong_t)1 << ((p) % 64))
 
 static uint8_t si_frame[4096] __attribute__((aligned(4096)));
 static struct shared_info *si;
-static volatile unsigned int handled[8];
 
 /* ---- vCPU 1 (PSCI CPU_ON, DEN0022 5.6): a stack of its own, then C */
 
@@ -202,22 +201,6 @@ static void break_rule(void)
 	}
 }
 
-static bool wait_handled(evtchn_port_t p, unsigned int n)
-{
-	for (unsigned long i = 0; i < SPIN_LIMIT; i++) {
-		if (handled[p] >= n)
-			return true;
-	}
-	return false;
-}
-
-__attribute__((noreturn)) static void finish(bool ok)
-{
-	irq_disable();
-	printk("Test result: %s\n", ok ? "SUCCESS" : "FAILURE");
-	xen_shutdown(SHUTDOWN_poweroff);
-}
-
 int main(void)
 {
 	bool ok = true;
@@ -226,13 +209,9 @@ int main(void)
 	printk("check-rules: %s\n", mode[0] ? mode : "none (correct use)");
 	if (gic_init() != 0)
 		finish(false);
-	struct xen_add_to_physmap xatp = {
-		.domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .idx = 0,
-		.gpfn = (uintptr_t)si_frame >> 12,
-	};
-	if (HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp) != 0)
+	si = map_shared_info(si_frame);
+	if (!si)
 		finish(false);
-	si = (struct shared_info *)(void *)si_frame;
 	irq_connect(EVT_INTID, upcall_isr, NULL);
 	gic_irq_enable(EVT_INTID);
 	irq_enable();
