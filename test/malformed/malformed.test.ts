@@ -5,7 +5,7 @@
  * usage text may follow a usage error), never a stack trace. The commands run in-process.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,13 +118,10 @@ const dtbCases: Case[] = [
   ['/dev/urandom as the devicetree', () => ['--dtb', '/dev/urandom', hello], /not a regular file \(a character device\)/],
 ];
 
+/** One FIFO for every case that wants one, made on first use (a failing mkfifo fails the case). */
 function fifo(): string {
   const p = join(dir, 'fifo');
-  try {
-    execFileSync('mkfifo', [p]);
-  } catch {
-    // already made by an earlier case
-  }
+  if (!existsSync(p)) execFileSync('mkfifo', [p]);
   return p;
 }
 const emptyDir = join(dir, 'subdir');
