@@ -34,3 +34,13 @@ export function describeLiveGolden(c: LiveGoldenCase): void {
     }, c.testTimeoutMs);
   });
 }
+
+/**
+ * The skip reason of a live Linux boot under the real Xen, '' when it runs: such runs are opt-in
+ * (XENVM_LINUX_LIVE=1; `cost` says what they take), need the oracle, and need the kernel and
+ * initramfs (`noAssets`: '' when they are there, else their own skip reason).
+ */
+export function linuxLiveSkip(cost: string, noAssets: string): string {
+  if (process.env.XENVM_LINUX_LIVE !== '1') return ` [skipped: ${cost}; set XENVM_LINUX_LIVE=1]`;
+  return noOracle !== '' ? noOracle : noAssets;
+}
