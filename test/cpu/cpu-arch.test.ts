@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runImages } from '../../src/machine/run.ts';
 import { golden as goldenLines, image as firmwareImage } from '../helpers/firmware.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
-import { runReference } from '../../src/oracle/reference.ts';
+import { describeLiveGolden } from '../helpers/oracle-live.ts';
 
 const FIRMWARE = join(REPO_ROOT, 'firmware');
 const board = (gic: 2 | 3) => (gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3');
@@ -84,13 +83,4 @@ describe('cpu-arch: the emulator shows a guest what the real Xen 4.17 shows it',
   });
 });
 
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
-
-describe('cpu-arch under the real Xen 4.17, live', () => {
-  it.skipIf(noOracle !== '')(`still prints the golden transcript (GICv2)${noOracle}`, async () => {
-    const xen = await runReference({ images: [image(2)], gic: 2, xsm: 'dummy', timeoutMs: 60_000 });
-    expect(xen.ok, xen.ok ? '' : xen.error).toBe(true);
-    if (xen.ok) expect(xen.lines).toEqual(golden(2));
-  });
-});
+describeLiveGolden({ app: 'cpu-arch', image: () => image(2), gic: 2, golden: () => golden(2) });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Vcpu, type VcpuTraps } from '../../src/cpu/vcpu.ts';
 import { EC, SysReg } from '../../src/cpu/arm64.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
+import { MOVZ, WFI } from '../helpers/a64.ts';
 
 const BASE = 0x40000000;
 const B = BigInt(BASE);
@@ -31,9 +32,7 @@ function guest(words: number[], traps: Partial<VcpuTraps> = {}, exactCount = fal
   return { vcpu: r.vcpu, mem, calls };
 }
 
-const MOVZ = (rd: number, imm: number) => (0xd2800000 | ((imm & 0xffff) << 5) | rd) >>> 0;
 const HVC = (imm: number) => (0xd4000002 | (imm << 5)) >>> 0;
-const WFI = 0xd503207f;
 const B_SELF = 0x14000000;
 
 describe('Vcpu', () => {

@@ -9,16 +9,14 @@ import { EC, SysReg } from '../../src/cpu/arm64.ts';
 import { Vcpu, type VcpuExit, type VcpuTraps } from '../../src/cpu/vcpu.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { PhysMem, TableBuilder, tcr } from './page-tables.ts';
+import { MOVZ, WFI, UDF } from '../helpers/a64.ts';
 
 const BASE = 0x40000000;
 const B = BigInt(BASE);
 const VBAR = BASE + 0x800;
 const HANDLER = BASE + 0x2000;
-const UDF = 0x00000000;
-const WFI = 0xd503207f;
 const STP_PUSH = 0xa9bf07e0; // stp x0, x1, [sp, #-16]!
 const MSR_SPSEL_0 = 0xd50040bf; // msr spsel, #0  (EL1t)
-const MOVZ = (rd: number, imm: number, shift = 0) => (0xd2800000 | ((shift / 16) << 21) | ((imm & 0xffff) << 5) | rd) >>> 0;
 const MOVK = (rd: number, imm: number, shift: number) => (0xf2800000 | ((shift / 16) << 21) | ((imm & 0xffff) << 5) | rd) >>> 0;
 const MOV_SP = (rn: number) => (0x9100001f | (rn << 5)) >>> 0; // mov sp, xn
 const B_TO = (from: number, to: number) => (0x14000000 | (((to - from) / 4) & 0x3ffffff)) >>> 0;

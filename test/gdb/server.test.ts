@@ -1,22 +1,14 @@
 // The GDB stub on a real machine running real firmware, driven by a raw RSP client:
 // breakpoints, steps, memory, the stop replies, malformed input and extra clients.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseElf64 } from '../../src/machine/loader/elf.ts';
 import { runImages, type RunOutcome } from '../../src/machine/run.ts';
 import { frame } from '../../src/gdb/packet.ts';
-import { image } from '../helpers/firmware.ts';
+import { image, elfSymbol } from '../helpers/firmware.ts';
 import { RspClient } from './rsp-client.ts';
 
 const HELLO = image('xenvm-gicv2', 'hello', 'elf');
 
-function symbol(name: string): number {
-  const elf = parseElf64(new Uint8Array(readFileSync(HELLO)));
-  if (!elf.ok) throw new Error(elf.error);
-  const s = elf.value.symbols.find((x) => x.name === name);
-  if (!s) throw new Error(`no symbol ${name}`);
-  return s.addr;
-}
+const symbol = (name: string): number => elfSymbol(HELLO, name);
 
 /** Starts hello.elf under --gdb 0 --gdb-wait; resolves the port once the server listens. */
 function startDebugged(): { port: Promise<number>; done: Promise<RunOutcome>; status: string[] } {

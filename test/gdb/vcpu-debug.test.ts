@@ -5,10 +5,9 @@ import { SysReg } from '../../src/cpu/arm64.ts';
 import { Vcpu } from '../../src/cpu/vcpu.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { PhysMem, TableBuilder, tcr } from '../cpu/page-tables.ts';
+import { MOVZ, WFI } from '../helpers/a64.ts';
 
 const BASE = 0x40000000;
-const MOVZ = (rd: number, imm: number) => (0xd2800000 | ((imm & 0xffff) << 5) | rd) >>> 0;
-const WFI = 0xd503207f;
 const B_BACK2 = 0x17fffffe; // b .-8
 const BRK0 = 0xd4200000;
 const le = (w: number) => Uint8Array.of(w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24);

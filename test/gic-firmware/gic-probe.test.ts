@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runImages, REPO_ROOT } from '../../src/machine/run.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
-import { runReference } from '../../src/oracle/reference.ts';
 import { golden, image } from '../helpers/firmware.ts';
+import { describeLiveGolden } from '../helpers/oracle-live.ts';
 
 beforeAll(() => {
   execFileSync('make', ['-s', '-C', join(REPO_ROOT, 'firmware'), 'build/xenvm-gicv2/gic-probe.img', 'build/xenvm-gicv3/gic-probe.img'], { stdio: 'inherit' });
@@ -44,13 +43,4 @@ describe('gic-probe: emulator transcript against the real Xen 4.17 golden file',
   });
 });
 
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
-
-describe('gic-probe under the real Xen 4.17, live', () => {
-  it.skipIf(noOracle !== '')(`still prints the golden transcript (GICv3)${noOracle}`, async () => {
-    const xen = await runReference({ images: [image('xenvm-gicv3', 'gic-probe')], gic: 3, xsm: 'dummy', timeoutMs: 60_000 });
-    expect(xen.ok, xen.ok ? '' : xen.error).toBe(true);
-    if (xen.ok) expect(xen.lines).toEqual(golden('gic-probe.gicv3.txt'));
-  });
-});
+describeLiveGolden({ app: 'gic-probe', image: () => image('xenvm-gicv3', 'gic-probe'), gic: 3, golden: () => golden('gic-probe.gicv3.txt') });

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PSCI, SMCCC, smcccCall, vaffinityToVcpuid, type SmcccDomain } from '../../src/machine/smccc.ts';
 import { runImages, REPO_ROOT } from '../../src/machine/run.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
-import { runReference } from '../../src/oracle/reference.ts';
 import { golden, image } from '../helpers/firmware.ts';
+import { describeLiveGolden } from '../helpers/oracle-live.ts';
 
 const ONE: SmcccDomain = { nrVcpus: 1, affinityOf: (v) => BigInt(v), online: () => true };
 const call = (x0: bigint | number, x1: bigint | number = 0, x2: bigint | number = 0, x3: bigint | number = 0) =>
@@ -100,13 +99,4 @@ describe('smccc-probe: emulator transcript equals the real Xen 4.17 golden file'
   }
 });
 
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
-
-describe('smccc-probe under the real Xen 4.17, live', () => {
-  it.skipIf(noOracle !== '')(`still prints the golden transcript (GICv3)${noOracle}`, async () => {
-    const xen = await runReference({ images: [image('xenvm-gicv3', 'smccc-probe')], gic: 3, xsm: 'dummy', timeoutMs: 60_000 });
-    expect(xen.ok, xen.ok ? '' : xen.error).toBe(true);
-    if (xen.ok) expect(xen.lines).toEqual(golden('smccc-probe.gicv3.txt'));
-  });
-});
+describeLiveGolden({ app: 'smccc-probe', image: () => image('xenvm-gicv3', 'smccc-probe'), gic: 3, golden: () => golden('smccc-probe.gicv3.txt') });

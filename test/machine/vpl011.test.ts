@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FR, INT, LineBuffer, UART, Vpl011 } from '../../src/machine/pl011.ts';
 import { runImages, REPO_ROOT } from '../../src/machine/run.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
-import { runReference } from '../../src/oracle/reference.ts';
 import { golden, image } from '../helpers/firmware.ts';
+import { describeLiveGolden } from '../helpers/oracle-live.ts';
 
 function uart() {
   const lines: string[] = [];
@@ -105,13 +104,4 @@ describe('vpl011-probe: emulator transcript against the real Xen 4.17 golden fil
   }
 });
 
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
-
-describe('vpl011-probe under the real Xen 4.17, live', () => {
-  it.skipIf(noOracle !== '')(`still prints the golden transcript (GICv3)${noOracle}`, async () => {
-    const xen = await runReference({ images: [image('xenvm-gicv3', 'vpl011-probe')], gic: 3, xsm: 'dummy', timeoutMs: 60_000 });
-    expect(xen.ok, xen.ok ? '' : xen.error).toBe(true);
-    if (xen.ok) expect(xen.lines).toEqual(golden('vpl011-probe.gicv3.txt'));
-  });
-});
+describeLiveGolden({ app: 'vpl011-probe', image: () => image('xenvm-gicv3', 'vpl011-probe'), gic: 3, golden: () => golden('vpl011-probe.gicv3.txt') });

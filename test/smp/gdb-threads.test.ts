@@ -4,22 +4,14 @@
  * step runs the thread it names; and the run ends with the real Xen's transcript.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseElf64 } from '../../src/machine/loader/elf.ts';
 import { runImages } from '../../src/machine/run.ts';
-import { golden, image } from '../helpers/firmware.ts';
+import { golden, image, elfSymbol } from '../helpers/firmware.ts';
 import { RspClient } from '../gdb/rsp-client.ts';
 
 const ELF = image('xenvm-gicv3', 'smp-events', 'elf');
 
-function symbol(name: string): number {
-  const elf = parseElf64(new Uint8Array(readFileSync(ELF)));
-  if (!elf.ok) throw new Error(elf.error);
-  const s = elf.value.symbols.find((x) => x.name === name);
-  if (!s) throw new Error(`no symbol ${name}`);
-  return s.addr;
-}
+const symbol = (name: string): number => elfSymbol(ELF, name);
 
 const reg64 = (hex: string) => Number(Buffer.from(hex, 'hex').readBigUInt64LE());
 

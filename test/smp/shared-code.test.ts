@@ -8,10 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { Vcpu } from '../../src/cpu/vcpu.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
+import { MOVZ, WFI } from '../helpers/a64.ts';
 
 const BASE = 0x40000000;
-const MOVZ = (rd: number, imm: number) => (0xd2800000 | ((imm & 0xffff) << 5) | rd) >>> 0;
-const WFI = 0xd503207f;
 const STR_W1_X2 = 0xb9000041;
 const IC_IVAU_X2 = 0xd50b7522;
 const DSB_ISH = 0xd5033b9f;

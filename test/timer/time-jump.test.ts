@@ -20,8 +20,7 @@ import { formatEvent } from '../../src/trace/text.ts';
 import { summarize } from '../../src/trace/summary.ts';
 import { image, golden } from '../helpers/firmware.ts';
 import { perfettoProblems } from '../trace/helpers.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
-import { runReference } from '../../src/oracle/reference.ts';
+import { describeLiveGolden } from '../helpers/oracle-live.ts';
 
 describe('time-jump: virtual time past 2^53 stays exact for the guest', () => {
   for (const gic of [2, 3] as const) {
@@ -83,13 +82,7 @@ describe('a trace past 2^53 round-trips', () => {
   });
 });
 
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
-
-describe('time-jump under the real Xen 4.17, live', () => {
-  it.skipIf(noOracle !== '')(`still prints the golden transcript (GICv3)${noOracle}`, async () => {
-    const xen = await runReference({ images: [image('xenvm-gicv3', 'time-jump')], gic: 3, xsm: 'dummy', timeoutMs: 300_000 });
-    expect(xen.ok, xen.ok ? '' : xen.error).toBe(true);
-    if (xen.ok) expect(xen.lines).toEqual(golden('time-jump.gicv3.txt'));
-  }, 600_000);
+describeLiveGolden({
+  app: 'time-jump', image: () => image('xenvm-gicv3', 'time-jump'), gic: 3,
+  golden: () => golden('time-jump.gicv3.txt'), timeoutMs: 300_000, testTimeoutMs: 600_000,
 });

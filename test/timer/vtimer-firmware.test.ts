@@ -11,8 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runImages } from '../../src/machine/run.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
-import { runReference } from '../../src/oracle/reference.ts';
+import { describeLiveGolden } from '../helpers/oracle-live.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const FIRMWARE = join(ROOT, 'firmware');
@@ -62,13 +61,4 @@ describe('vtimer: emulator transcript equals the real Xen 4.17 golden file', () 
   });
 });
 
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
-
-describe('vtimer under the real Xen 4.17, live', () => {
-  it.skipIf(noOracle !== '')(`still prints the golden transcript (GICv3)${noOracle}`, async () => {
-    const xen = await runReference({ images: [image(3)], gic: 3, xsm: 'dummy', timeoutMs: 60_000 });
-    expect(xen.ok, xen.ok ? '' : xen.error).toBe(true);
-    if (xen.ok) expect(xen.lines).toEqual(golden(3));
-  });
-});
+describeLiveGolden({ app: 'vtimer', image: () => image(3), gic: 3, golden: () => golden(3) });

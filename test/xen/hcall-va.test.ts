@@ -8,9 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runImages } from '../../src/machine/run.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
-import { runReference } from '../../src/oracle/reference.ts';
 import { golden, image } from '../helpers/firmware.ts';
+import { describeLiveGolden } from '../helpers/oracle-live.ts';
 
 const board = (gic: 2 | 3) => (gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3');
 
@@ -42,13 +41,4 @@ describe('hcall-va golden facts', () => {
   });
 });
 
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
-
-describe('hcall-va under the real Xen 4.17, live', () => {
-  it.skipIf(noOracle !== '')(`still prints the golden transcript (GICv3)${noOracle}`, async () => {
-    const xen = await runReference({ images: [image(board(3), 'hcall-va')], gic: 3, xsm: 'dummy', timeoutMs: 60_000 });
-    expect(xen.ok, xen.ok ? '' : xen.error).toBe(true);
-    if (xen.ok) expect(xen.lines).toEqual(golden('hcall-va.gicv3.txt'));
-  });
-});
+describeLiveGolden({ app: 'hcall-va', image: () => image(board(3), 'hcall-va'), gic: 3, golden: () => golden('hcall-va.gicv3.txt') });

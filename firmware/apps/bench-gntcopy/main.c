@@ -8,6 +8,7 @@
 
 #include <xen/hypercall.h>
 #include <xen/public/event_channel.h>
+#include <xen/public/grant_table.h>
 #include <xen/public/memory.h>
 #include <xen/public/sched.h>
 #include <xenvm/printk.h>
@@ -16,33 +17,8 @@
 #define BENCH_GNTCOPIES 100000UL
 #endif
 
-#define GNTTABOP_copy 5
-#define GNTCOPY_source_gref 1
-#define XENMAPSPACE_grant_table 1
 #define GNTTAB_GPA 0x38000000UL
 #define REF 8
-
-struct grant_entry_v1 {
-	uint16_t flags;
-	domid_t domid;
-	uint32_t frame;
-};
-
-struct gnttab_copy_ptr {
-	union {
-		uint32_t ref;
-		uint64_t gmfn;
-	} u;
-	domid_t domid;
-	uint16_t offset;
-};
-
-struct gnttab_copy {
-	struct gnttab_copy_ptr source, dest;
-	uint16_t len;
-	uint16_t flags;
-	int16_t status;
-};
 
 static uint8_t src[4096] __attribute__((aligned(4096)));
 static uint8_t dst[4096] __attribute__((aligned(4096)));

@@ -11,20 +11,12 @@
 #include <xen/hypercall.h>
 #include <xen/public/errno.h>
 #include <xen/public/event_channel.h>
+#include <xen/public/grant_table.h>
 #include <xen/public/hvm/hvm_op.h>
 #include <xen/public/sched.h>
 #include <xenvm/printk.h>
 
 #include "../evtchn-conformance/probe.h"
-
-#define GNTTABOP_query_size 6
-
-struct gnttab_query_size {
-	domid_t dom;
-	uint32_t nr_frames;
-	uint32_t max_nr_frames;
-	int16_t status;
-};
 
 static void param(uint32_t index, const char *name)
 {

@@ -39,6 +39,8 @@
 #include <zephyr/xenvm.h>
 #include <zephyr-events-compat.h>
 
+#include "verdict.h"
+
 #define OFFER_DOMID 1
 #define BIND_DOMID  2
 #define PORT_CTL    1  /* first port d1 offers, and the port d2 binds it to */
@@ -53,8 +55,6 @@ struct probe {
 };
 
 static struct probe loop_a, loop_b, ctl, data;
-static const char *first_failure;
-static char failure_buf[96];
 
 static void probe_cb(void *priv)
 {
@@ -95,27 +95,6 @@ static bool settle_bind_event(evtchn_port_t port, struct probe *p)
 	p->count = 0;
 	irq_unlock(key);
 	return seen;
-}
-
-static void fail(const char *key, const char *got, const char *want)
-{
-	if (first_failure == NULL) {
-		snprintk(failure_buf, sizeof(failure_buf), "%s: got %s, want %s", key, got, want);
-		first_failure = failure_buf;
-	}
-}
-
-/* Print "key: got" and compare with the expected value. */
-static void check(const char *key, long got, long want)
-{
-	char g[24], w[24];
-
-	printk("%s: %ld\n", key, got);
-	if (got != want) {
-		snprintk(g, sizeof(g), "%ld", got);
-		snprintk(w, sizeof(w), "%ld", want);
-		fail(key, g, w);
-	}
 }
 
 /*
@@ -510,9 +489,6 @@ int main(void)
 		printk("role: none (cross-domain part needs d%u and d%u)\n", OFFER_DOMID, BIND_DOMID);
 	}
 
-	if (first_failure == NULL)
-		printk("Test result: SUCCESS\n");
-	else
-		printk("Test result: FAILURE (%s)\n", first_failure);
+	verdict_print();
 	xenvm_poweroff();
 }

@@ -33,6 +33,8 @@
 #include <zephyr/xen/public/event_channel.h>
 #include <zephyr/xenvm.h>
 
+#include "../events-api/verdict.h"
+
 XEN_EVENTS_USE_FIFO();
 
 /* Our events library's FIFO driver (lib/zephyr/evtchn_fifo.c), for observations. */
@@ -45,8 +47,6 @@ extern const struct evtchn_fifo_control_block *evtchn_fifo_control_block(void) _
 static evtchn_port_t tx[NR_PAIRS], rx[NR_PAIRS];
 static volatile unsigned int log_len;
 static volatile evtchn_port_t log_ports[16];
-static const char *first_failure;
-static char failure_buf[96];
 static uint32_t spare_page[1024] __attribute__((aligned(4096)));
 
 static void record_cb(void *priv)
@@ -54,26 +54,6 @@ static void record_cb(void *priv)
 	if (log_len < sizeof(log_ports) / sizeof(log_ports[0]))
 		log_ports[log_len] = (evtchn_port_t)(uintptr_t)priv;
 	log_len++;
-}
-
-static void fail(const char *key, const char *got, const char *want)
-{
-	if (first_failure == NULL) {
-		snprintk(failure_buf, sizeof(failure_buf), "%s: got %s, want %s", key, got, want);
-		first_failure = failure_buf;
-	}
-}
-
-static void check(const char *key, long got, long want)
-{
-	char g[24], w[24];
-
-	printk("%s: %ld\n", key, got);
-	if (got != want) {
-		snprintk(g, sizeof(g), "%ld", got);
-		snprintk(w, sizeof(w), "%ld", want);
-		fail(key, g, w);
-	}
 }
 
 /* "key: 8 4 6 2", compared with `want` (same format). */
@@ -299,9 +279,6 @@ int main(void)
 	check("set_priority_fifo_again", raw_set_priority(1, 7), -EACCES); /* port 1 is free */
 	irq_unlock(key);
 
-	if (first_failure == NULL)
-		printk("Test result: SUCCESS\n");
-	else
-		printk("Test result: FAILURE (%s)\n", first_failure);
+	verdict_print();
 	xenvm_poweroff();
 }
