@@ -60,13 +60,6 @@ export class GuestView {
     return r.ok ? r.pa : undefined;
   }
 
-  /** Guest-physical address of `va` for a fetch at EL `el` (identity with the MMU off). */
-  fetchAddress(va: bigint, el: 0 | 1): bigint | undefined {
-    if (!this.src.mmuOn()) return va;
-    const r = this.translate(va, 'fetch', el);
-    return r.ok ? r.pa : undefined;
-  }
-
   /**
    * The guest's buffers as Xen reaches them during one hypercall (copy_{from,to}_guest): guest
    * virtual addresses through the EL1 stage-1 view, page by page. The registers are read at the
