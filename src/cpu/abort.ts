@@ -10,11 +10,11 @@
  * injects them with an empty ISS, FAR = the virtual address (measured under the real Xen 4.17:
  * 0x96000000 / 0x92000000 for loads and stores alike, 0x86000000 / 0x82000000 for fetches).
  */
-import { EC, esr, PSTATE_M_MASK } from './arm64.ts';
+import { esr, PSTATE_M_MASK } from './arm64.ts';
 import { decodeMemAccess, type MemAccess } from './decode-ls.ts';
 import { alignmentRule, scanBlock } from './fault-locate.ts';
 import type { GuestView } from './guest-view.ts';
-import { abortSyndrome, type AbortCause, type AccessKind, type Stage1Regs } from './mmu.ts';
+import { abortEc, abortSyndrome, type AbortCause, type AccessKind, type Stage1Regs } from './mmu.ts';
 
 export interface AbortReport {
   esr: number;
@@ -98,9 +98,7 @@ function accessFault(view: GuestView, regs: Stage1Regs, insn: number, ls: MemAcc
 
 /** Xen's injection for an access to an IPA with nothing behind it: EC by direction and EL, ISS 0. */
 export function stage2Abort(pstate: number, va: bigint, kind: 'fetch' | 'data'): AbortReport {
-  const lower = currentEl(pstate) === 0;
-  const ec = kind === 'fetch' ? (lower ? EC.IABT_LOW : EC.IABT_CUR) : lower ? EC.DABT_LOW : EC.DABT_CUR;
-  return { esr: esr(ec, 0), far: va, what: `${kind === 'fetch' ? 'fetch from' : 'access to'} ${hex(va)}, where the domain has neither RAM nor a device` };
+  return { esr: esr(abortEc(kind === 'fetch', currentEl(pstate) === 0), 0), far: va, what: `${kind === 'fetch' ? 'fetch from' : 'access to'} ${hex(va)}, where the domain has neither RAM nor a device` };
 }
 
 function describe(ls: MemAccess): string {
