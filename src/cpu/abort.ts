@@ -10,11 +10,11 @@
  * injects them with an empty ISS, FAR = the virtual address (measured under the real Xen 4.17:
  * 0x96000000 / 0x92000000 for loads and stores alike, 0x86000000 / 0x82000000 for fetches).
  */
-import { EC, esr, PSTATE_M_MASK } from './arm64.ts';
+import { esr, PSTATE_M_MASK } from './arm64.ts';
 import { decodeMemAccess, type MemAccess } from './decode-ls.ts';
-import { alignmentRule, locateFaultingAccess } from './fault-locate.ts';
+import { alignmentRule, scanBlock } from './fault-locate.ts';
 import type { GuestView } from './guest-view.ts';
-import { abortSyndrome, type AbortCause, type AccessKind, type Stage1Regs } from './mmu.ts';
+import { abortEc, abortSyndrome, type AbortCause, type AccessKind, type Stage1Regs } from './mmu.ts';
 
 export interface AbortReport {
   esr: number;
@@ -98,9 +98,7 @@ function accessFault(view: GuestView, regs: Stage1Regs, insn: number, ls: MemAcc
 
 /** Xen's injection for an access to an IPA with nothing behind it: EC by direction and EL, ISS 0. */
 export function stage2Abort(pstate: number, va: bigint, kind: 'fetch' | 'data'): AbortReport {
-  const lower = currentEl(pstate) === 0;
-  const ec = kind === 'fetch' ? (lower ? EC.IABT_LOW : EC.IABT_CUR) : lower ? EC.DABT_LOW : EC.DABT_CUR;
-  return { esr: esr(ec, 0), far: va, what: `${kind === 'fetch' ? 'fetch from' : 'access to'} ${hex(va)}, where the domain has neither RAM nor a device` };
+  return { esr: esr(abortEc(kind === 'fetch', currentEl(pstate) === 0), 0), far: va, what: `${kind === 'fetch' ? 'fetch from' : 'access to'} ${hex(va)}, where the domain has neither RAM nor a device` };
 }
 
 function describe(ls: MemAccess): string {
@@ -124,31 +122,23 @@ export interface Stage2Ctx {
  * the engine's PC. `va` is undefined when no instruction accounts for `pa`.
  */
 export function locateStage2Access(ctx: Stage2Ctx, pcNow: bigint, pa: bigint, blockPc?: bigint): { pc: bigint; va?: bigint } {
-  const matches = (insnPc: bigint): bigint | undefined => {
-    const insn = ctx.insnAt(insnPc);
-    const ls = insn === undefined ? undefined : decodeMemAccess(insn, ctx.reg, insnPc);
+  const matches = (insn: number, insnPc: bigint): bigint | undefined => {
+    const ls = decodeMemAccess(insn, ctx.reg, insnPc);
     if (!ls) return undefined;
     const va = ls.address;
     if (!ctx.mmuOn) return pa >= va && pa < va + 64n ? va : undefined;
     const t = ctx.view.translate(va, ls.write && !ls.read ? 'write' : 'read', ctx.el);
     return t.ok && pa >= t.pa && pa < t.pa + 64n ? va : undefined;
   };
-  const va = matches(pcNow);
+  const insn = ctx.insnAt(pcNow);
+  const va = insn === undefined ? undefined : matches(insn, pcNow);
   if (va !== undefined) return { pc: pcNow, va };
   // The engine's PC can name an earlier block of a chain (a loop that branched straight into
   // the faulting block); the block hook's record of the block that started last is the one
-  // that faulted, so its instructions are scanned first.
-  if (blockPc !== undefined && blockPc !== pcNow) {
-    for (let i = 0; i < 1024; i++) {
-      const at = blockPc + BigInt(4 * i);
-      if (ctx.insnAt(at) === undefined) break;
-      const v = matches(at);
-      if (v !== undefined) return { pc: at, va: v };
-    }
-  }
-  if (!ctx.mmuOn) {
-    const found = locateFaultingAccess(ctx.insnAt, pcNow, pa, ctx.reg);
-    if (found !== undefined) return { pc: found, va: matches(found) };
-  }
-  return { pc: pcNow };
+  // that faulted, so its instructions are scanned first. With the MMU off, the block at the
+  // engine's PC is scanned too (fault-locate.ts).
+  const found =
+    (blockPc !== undefined && blockPc !== pcNow ? scanBlock(ctx.insnAt, blockPc, matches) : undefined) ??
+    (ctx.mmuOn ? undefined : scanBlock(ctx.insnAt, pcNow, matches));
+  return found ? { pc: found.pc, va: found.found } : { pc: pcNow };
 }

@@ -64,18 +64,11 @@ export interface ExceptionEntry {
   far?: bigint;
 }
 
-/** What the entry did, for loop detection and reports. */
-export interface EntryDone {
-  vector: bigint;
-  /** PSTATE before entry (= the new SPSR_EL1). */
-  from: number;
-}
-
 /**
  * Takes `e` on the engine's vCPU, which must be stopped in a hook or between runs.
  * `vector` is precomputed by the caller (it checked that there is one).
  */
-export function enterException(engine: Engine, e: ExceptionEntry, from: number, vector: bigint): EntryDone {
+export function enterException(engine: Engine, e: ExceptionEntry, from: number, vector: bigint): void {
   // Bank the SP in use (SPSel: PSTATE.M[0]) and switch to SP_EL1.
   const sp = engine.readReg(Reg.SP);
   let spEl1: bigint;
@@ -94,7 +87,6 @@ export function enterException(engine: Engine, e: ExceptionEntry, from: number, 
   if (e.far !== undefined) engine.writeCp(SysReg.FAR_EL1, e.far);
   engine.writeCp(SysReg.ESR_EL1, BigInt(e.esr >>> 0));
   engine.writeReg(Reg.PC, vector);
-  return { vector, from };
 }
 
 /**

@@ -34,6 +34,21 @@ export function alignmentRule(insn: number, a: MemAccess): { align: number; alwa
 const MAX_SCAN = 1024;
 
 /**
+ * The first instruction at or after `start` (straight-line, up to a page of them, stopping where
+ * no instruction can be read) for which `match` gives a value: its address and that value.
+ */
+export function scanBlock<T>(read: ReadInsn, start: bigint, match: (insn: number, pc: bigint) => T | undefined): { pc: bigint; found: T } | undefined {
+  for (let i = 0; i < MAX_SCAN; i++) {
+    const pc = start + BigInt(4 * i);
+    const insn = read(pc);
+    if (insn === undefined) return undefined;
+    const found = match(insn, pc);
+    if (found !== undefined) return { pc, found };
+  }
+  return undefined;
+}
+
+/**
  * Finds the load/store that faulted when the engine only knows the translation block (a run
  * without a per-instruction hook stopped by an access to an address with nothing behind it).
  * The block is straight-line code and the registers hold their values from just before the
@@ -42,12 +57,8 @@ const MAX_SCAN = 1024;
  * Returns its address, or undefined (the caller then reports the PC as approximate).
  */
 export function locateFaultingAccess(read: ReadInsn, blockStart: bigint, faultAddr: bigint, reg: ReadReg): bigint | undefined {
-  for (let i = 0; i < MAX_SCAN; i++) {
-    const pc = blockStart + BigInt(4 * i);
-    const insn = read(pc);
-    if (insn === undefined) return undefined;
+  return scanBlock(read, blockStart, (insn, pc) => {
     const ea = loadStoreAddress(insn, pc, reg);
-    if (ea !== undefined && faultAddr >= ea && faultAddr < ea + 64n) return pc;
-  }
-  return undefined;
+    return ea !== undefined && faultAddr >= ea && faultAddr < ea + 64n ? true : undefined;
+  })?.pc;
 }

@@ -23,16 +23,7 @@ export class GuestView {
   constructor(
     private readonly memory: GuestMemory,
     private readonly src: Stage1Source,
-  ) {
-    this.identity = {
-      identity: this.memory,
-      copyFrom: (va, len) => (va + BigInt(len) <= PA_LIMIT ? this.memory.read(Number(va), len) : undefined),
-      copyTo: (va, bytes) => va + BigInt(bytes.length) <= PA_LIMIT && this.memory.writePagewise(Number(va), bytes),
-    };
-  }
-
-  /** The MMU-off view (VA = IPA), shared by every hypercall. */
-  private readonly identity: GuestBuffers;
+  ) {}
 
   private readonly readDesc = (pa: bigint): bigint | undefined => (pa < PA_LIMIT ? this.memory.readU64(Number(pa)) : undefined);
 
@@ -60,21 +51,15 @@ export class GuestView {
     return r.ok ? r.pa : undefined;
   }
 
-  /** Guest-physical address of `va` for a fetch at EL `el` (identity with the MMU off). */
-  fetchAddress(va: bigint, el: 0 | 1): bigint | undefined {
-    if (!this.src.mmuOn()) return va;
-    const r = this.translate(va, 'fetch', el);
-    return r.ok ? r.pa : undefined;
-  }
-
   /**
    * The guest's buffers as Xen reaches them during one hypercall (copy_{from,to}_guest): guest
    * virtual addresses through the EL1 stage-1 view, page by page. The registers are read at the
    * first copy and the page cache lives for this object only: create one per hypercall, since
-   * the guest's TLB maintenance does not trap here. With the MMU off it is one shared identity view.
+   * the guest's TLB maintenance does not trap here. Undefined with the MMU off: VA = IPA, the
+   * Xen layer's own guest-physical view (src/xen/guest-handle.ts physicalHandles) applies.
    */
-  buffers(): GuestBuffers {
-    if (!this.src.mmuOn()) return this.identity;
+  buffers(): GuestBuffers | undefined {
+    if (!this.src.mmuOn()) return undefined;
     let ctx: GuestCopyCtx | undefined;
     const at = (): GuestCopyCtx => (ctx ??= { ram: this.memory, regs: this.src.regs(), cache: new GuestPageCache() });
     return {
@@ -85,13 +70,10 @@ export class GuestView {
       copyTo: (va, bytes) => copyToGuest(at(), va, bytes).ok,
     };
   }
-
 }
 
 /** copy_from_guest / copy_to_guest on guest virtual addresses (the Xen layer's GuestHandles). */
 export interface GuestBuffers {
   copyFrom(va: bigint, len: number): Uint8Array | undefined;
   copyTo(va: bigint, bytes: Uint8Array): boolean;
-  /** Set when VA = IPA in this RAM (MMU off), for in-place struct access. */
-  readonly identity?: GuestMemory;
 }

@@ -314,6 +314,11 @@ export const FSC = {
 const ISS_WNR = 1 << 6;
 const ISS_CM = 1 << 8;
 
+/** EC of an instruction (`fetch`) or data abort, taken from a lower EL or the current one. */
+export function abortEc(fetch: boolean, lower: boolean): number {
+  return fetch ? (lower ? EC.IABT_LOW : EC.IABT_CUR) : lower ? EC.DABT_LOW : EC.DABT_CUR;
+}
+
 /**
  * ESR_EL1 for an abort the guest takes: EC 0x20/0x21 (instruction abort from a lower / the same
  * EL), 0x24/0x25 (data abort), IL=1, ISV=0, WnR for writes, FSC with the level in its low bits.
@@ -321,8 +326,7 @@ const ISS_CM = 1 << 8;
  * empty ISS (inject_abt64_exception), whatever the access.
  */
 export function abortSyndrome(a: AbortSyndromeArgs): number {
-  const lower = a.fromEl < a.currentEl;
-  const ec = a.kind === 'fetch' ? (lower ? EC.IABT_LOW : EC.IABT_CUR) : lower ? EC.DABT_LOW : EC.DABT_CUR;
+  const ec = abortEc(a.kind === 'fetch', a.fromEl < a.currentEl);
   const f = a.fault;
   if (f.kind === 'walk-not-ram') return esr(ec, 0);
   let fsc: number;

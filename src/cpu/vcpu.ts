@@ -627,18 +627,13 @@ export class Vcpu {
       return call !== 0xd4000001 && call !== 0xd4000002 && call !== 0xd4000003;
     }, far);
     if (loop) return fail(loop);
-    if (this.view.fetchAddress(target, 1) === undefined || this.insnAtEl1(target) === undefined) {
-      return fail(`${name} with no vector (VBAR_EL1=0x${vbar.toString(16)})`);
-    }
+    // One fetch as EL1 (the vector's EL) answers both questions: does it translate, and is it RAM.
+    if (this.view.fetch(target, 1) === undefined) return fail(`${name} with no vector (VBAR_EL1=0x${vbar.toString(16)})`);
     enterException(this.engine, { kind, esr: syndrome, elr, far }, from, target);
     // The SPSR_EL1 just written is legal: an illegal return is no longer armed.
     this.sys.ilArmed = false;
     this.pcNow = this.running ? undefined : target;
     return true;
-  }
-
-  private insnAtEl1(va: bigint): number | undefined {
-    return this.view.fetch(va, 1);
   }
 
   /** Ends the run with a fault report (a trap handler found something unrecoverable). */

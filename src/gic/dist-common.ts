@@ -27,15 +27,16 @@ export function xenRegister(n: number): string {
   return '0x' + n.toString(16).padStart(14, '0');
 }
 
-/** Read one 32-interrupt word of a set/clear-enable, -pending or -active bank. */
-export function readBits(core: GicCore, vcpu: number, kind: BitKind, first: number): number {
+/**
+ * Read one 32-interrupt word of a set/clear-enable bank. (The pending and active banks read
+ * as zero under Xen, so only the enable bits are ever shown.)
+ */
+export function readEnableBits(core: GicCore, vcpu: number, first: number): number {
   let v = 0;
   for (let i = 0; i < 32; i++) {
     const id = first + i;
     if (!core.validIntid(id)) break;
-    const on =
-      kind === 'enable' ? core.isEnabled(vcpu, id) : kind === 'pending' ? core.isPending(vcpu, id) : core.isActive(vcpu, id);
-    if (on) v |= 1 << i;
+    if (core.isEnabled(vcpu, id)) v |= 1 << i;
   }
   return v >>> 0;
 }

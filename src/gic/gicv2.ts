@@ -19,7 +19,7 @@
 import { GicFrontEnd } from './front-end.ts';
 import { NR_BANKED, NR_SGIS, SPURIOUS_INTID } from './core.ts';
 import {
-  checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority, xenRegister,
+  checkAccess, fail, firstOf, hex, ok, okW, readEnableBits, readConfig, readPriority, writeBits, writeConfig, writePriority, xenRegister,
 } from './dist-common.ts';
 import * as Regs from './regs-v2.ts';
 import type { AccessSize, GicAccess, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
@@ -114,8 +114,8 @@ export class GicV2 extends GicFrontEnd implements VirtualGic {
     if (off === R.GICD_IIDR) return ok(R.GICD_IIDR_VALUE);
     if (off < R.GICD_IGROUPR) return ok(0); // reserved words: RAZ (Xen logs them)
     if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) return ok(0);
-    if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return ok(readBits(c, vcpu, 'enable', firstOf(off, R.GICD_ISENABLER)));
-    if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return ok(readBits(c, vcpu, 'enable', firstOf(off, R.GICD_ICENABLER)));
+    if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return ok(readEnableBits(c, vcpu, firstOf(off, R.GICD_ISENABLER)));
+    if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return ok(readEnableBits(c, vcpu, firstOf(off, R.GICD_ICENABLER)));
     // Xen does not show pending or active state: the four banks read as zero.
     if (off >= R.GICD_ISPENDR && off < R.GICD_IPRIORITYR) return ok(0);
     if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {

@@ -24,7 +24,7 @@
 import { GicFrontEnd } from './front-end.ts';
 import { type GicCore, NR_BANKED, SPURIOUS_INTID } from './core.ts';
 import {
-  checkAccess, fail, firstOf, hex, ok, okW, readBits, readConfig, readPriority, writeBits, writeConfig, writePriority, xenRegister,
+  checkAccess, fail, firstOf, hex, ok, okW, readEnableBits, readConfig, readPriority, writeBits, writeConfig, writePriority, xenRegister,
 } from './dist-common.ts';
 import * as Regs from './regs-v3.ts';
 import type { AccessSize, GicAccess, GicWrite, SysReg, SysregAccess, VirtualGic } from './types.ts';
@@ -40,9 +40,9 @@ function v(n: number): SysregAccess {
   return { ok: true, value: BigInt(n >>> 0) };
 }
 
-/** One word of an SPI bit bank; the word for INTIDs 0..31 is RAZ with ARE set. */
-function spiWord(c: GicCore, first: number, kind: 'enable' | 'pending' | 'active'): GicAccess {
-  return ok(first === 0 ? 0 : readBits(c, 0, kind, first));
+/** One word of an SPI enable bank; the word for INTIDs 0..31 is RAZ with ARE set. */
+function spiEnableWord(c: GicCore, first: number): GicAccess {
+  return ok(first === 0 ? 0 : readEnableBits(c, 0, first));
 }
 
 function field(x: bigint, shift: bigint, mask: bigint): number {
@@ -149,9 +149,9 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     if (off === R.GICD_STATUSR) return ok(0);
     if (off < R.GICD_IGROUPR) return ok(0); // TYPER2, SETSPI/CLRSPI and reserved words: RAZ
     if (off >= R.GICD_IGROUPR && off < R.GICD_ISENABLER) return ok(0);
-    // With ARE=1 the first word of each bank (INTIDs 0..31) is RAZ/WI: see spiWord().
-    if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return spiWord(c, firstOf(off, R.GICD_ISENABLER), 'enable');
-    if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return spiWord(c, firstOf(off, R.GICD_ICENABLER), 'enable');
+    // With ARE=1 the first word of each bank (INTIDs 0..31) is RAZ/WI: see spiEnableWord().
+    if (off >= R.GICD_ISENABLER && off < R.GICD_ICENABLER) return spiEnableWord(c, firstOf(off, R.GICD_ISENABLER));
+    if (off >= R.GICD_ICENABLER && off < R.GICD_ISPENDR) return spiEnableWord(c, firstOf(off, R.GICD_ICENABLER));
     // Xen does not show pending or active state: the four banks read as zero.
     if (off >= R.GICD_ISPENDR && off < R.GICD_IPRIORITYR) return ok(0);
     if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
@@ -206,9 +206,9 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     } else if (off >= R.GICD_ISENABLER && off < R.GICD_IPRIORITYR) {
       if (first !== 0) {
         const bank = off & ~0x7f;
-        const kind = bank === R.GICD_ISENABLER || bank === R.GICD_ICENABLER ? 'enable'
-          : bank === R.GICD_ISPENDR || bank === R.GICD_ICPENDR ? 'pending' : 'active';
-        const set = bank === R.GICD_ISENABLER || bank === R.GICD_ISPENDR || bank === R.GICD_ISACTIVER;
+        // ICPENDR and ICACTIVER are handled above: what is left is IS/ICENABLER, ISPENDR, ISACTIVER.
+        const kind = bank === R.GICD_ISENABLER || bank === R.GICD_ICENABLER ? 'enable' : bank === R.GICD_ISPENDR ? 'pending' : 'active';
+        const set = bank !== R.GICD_ICENABLER;
         writeBits(c, 0, kind, first, value, set);
       }
     } else if (off >= R.GICD_ICFGR && off < R.GICD_ICFGR + 0x100) {
@@ -295,7 +295,7 @@ export class GicV3 extends GicFrontEnd implements VirtualGic {
     if (e) return fail(`GICR SGI frame: ${e}`);
     switch (off) {
       case R.GICR_IGROUPR0: return ok(0);
-      case R.GICR_ISENABLER0: case R.GICR_ICENABLER0: return ok(readBits(c, rd, 'enable', 0));
+      case R.GICR_ISENABLER0: case R.GICR_ICENABLER0: return ok(readEnableBits(c, rd, 0));
       case R.GICR_ISPENDR0: case R.GICR_ICPENDR0: case R.GICR_ISACTIVER0: case R.GICR_ICACTIVER0:
         return ok(0); // Xen does not show pending or active state
       case R.GICR_ICFGR0: return ok(0); // SGIs are edge, but Xen reads the word as 0

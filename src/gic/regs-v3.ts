@@ -59,10 +59,9 @@ export const GICR_TYPER_LAST = 1 << 4;
 export const GICR_TYPER_PROCNUM_SHIFT = 8;
 /** GICR_STATUSR (RAZ/WI). */
 export const GICR_STATUSR = 0x0010;
-/** GICR_WAKER: ProcessorSleep [1], ChildrenAsleep [2] (RO, follows ProcessorSleep). */
+/** GICR_WAKER (RAZ/WI under Xen); ProcessorSleep is bit 1. */
 export const GICR_WAKER = 0x0014;
 export const GICR_WAKER_PROCESSOR_SLEEP = 1 << 1;
-export const GICR_WAKER_CHILDREN_ASLEEP = 1 << 2;
 /** GICR_PROPBASER / GICR_PENDBASER (RAZ/WI: no LPIs). */
 export const GICR_PROPBASER = 0x0070;
 export const GICR_PENDBASER = 0x0078;

@@ -13,6 +13,7 @@ import { vcpuAffinity } from '../gic/index.ts';
 import { SysReg } from '../cpu/arm64.ts';
 import { GuestTimers, type TimerEvent } from '../xen/vtimer.ts';
 import type { HypercallOutcome } from '../xen/hypercall.ts';
+import { physicalHandles, type GuestHandles } from '../xen/guest-handle.ts';
 import type { Board } from './fdt/board.ts';
 import type { LoadedImage } from './loader/load.ts';
 import { symbolize, type ElfSymbol } from './loader/symbols.ts';
@@ -98,6 +99,8 @@ export class MachineDomain {
   readonly domid: number;
   readonly name: string;
   readonly memory: GuestMemory;
+  /** The guest's buffers with its MMU off (VA = IPA): one view for all its hypercalls. */
+  readonly physicalHandles: GuestHandles;
   /** Every vCPU, vCPU 0 first. */
   readonly vcpus: DomainVcpu[] = [];
   readonly gic: VirtualGic;
@@ -123,6 +126,7 @@ export class MachineDomain {
     this.domid = spec.domid;
     this.name = spec.name;
     this.memory = memory;
+    this.physicalHandles = physicalHandles(memory);
     this.gic = gic;
     this.image = image;
     this.imagePath = spec.imagePath;

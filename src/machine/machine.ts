@@ -329,7 +329,7 @@ export class Machine {
     // Trace: what the guest changed in its shared_info before this call is the guest's doing;
     // what changed during it (any domain's page) is the hypervisor's.
     d.bits?.check(d.xen.sharedInfoGpa);
-    const r = this.hv.hypercall(d.xen, v.xen, nr, a, at, d.symbols.length ? d : undefined, vcpu.view.buffers());
+    const r = this.hv.hypercall(d.xen, v.xen, nr, a, at, d.symbols.length ? d : undefined, vcpu.view.buffers() ?? d.physicalHandles);
     if (d.bits) for (const x of this.domains) x.bits?.absorb(x.xen.sharedInfoGpa);
     if (r.outcome.kind === 'continuation') {
       // Re-execute the HVC with the call's new arguments, after this run ends.

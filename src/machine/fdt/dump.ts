@@ -67,25 +67,6 @@ export function formatTree(root: FdtNode): NodeText[] {
   return out;
 }
 
-/** The tree as DTS-like text (for humans; comparisons use formatTree). */
-export function formatDts(root: FdtNode): string {
-  const lines: string[] = [];
-  const walk: [FdtNode, number, boolean][] = [[root, 0, false]];
-  while (walk.length > 0) {
-    const [n, depth, closing] = walk.pop()!;
-    const pad = '\t'.repeat(depth);
-    if (closing) {
-      lines.push(`${pad}};`);
-      continue;
-    }
-    lines.push(`${pad}${n.name === '' ? '/' : n.name} {`);
-    for (const p of n.props) lines.push(`${pad}\t${p.value.length === 0 ? p.name : `${p.name} = ${formatValue(p.value)}`};`);
-    walk.push([n, depth, true]);
-    for (let i = n.children.length - 1; i >= 0; i--) walk.push([n.children[i], depth + 1, false]);
-  }
-  return lines.join('\n') + '\n';
-}
-
 /**
  * The first place where two trees differ, walking both in document order, as a sentence
  * naming the node and property; undefined when they are the same (names, order, values).
