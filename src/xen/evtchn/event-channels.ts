@@ -60,9 +60,6 @@ interface DomainEvtchn {
   nextEvtchn: number;
 }
 
-/** struct evtchn_fifo_control_block: ready u32, _rsvd u32, head[16] u32 (public/event_channel.h). */
-export const FIFO_CONTROL_BLOCK_SIZE = FifoControlBlock.size;
-
 /**
  * Arm has no pirq support, but domain_create still sizes nr_pirqs. The real Xen 4.17 answers
  * -EINVAL from pirq 1024 up for a dom0less domU (measured: apps/evtchn-conformance), so no
@@ -401,7 +398,7 @@ export class EventChannels {
    */
   initControl(caller: XenDomain, controlGfn: bigint, offset: number, vcpu: number): Result<number> {
     if (!this.vcpuExists(caller, vcpu)) return fail('ENOENT');
-    if (offset > PAGE_SIZE - FIFO_CONTROL_BLOCK_SIZE) return fail('EINVAL');
+    if (offset > PAGE_SIZE - FifoControlBlock.size) return fail('EINVAL');
     if (offset % 8 !== 0) return fail('EINVAL');
     const s = this.st(caller);
     const gpa = this.frameGpa(controlGfn);
