@@ -45,11 +45,12 @@ interface DomainEvtchn {
   readonly domain: XenDomain;
   readonly table: PortTable;
   readonly pages: SharedPages;
-  /** d->evtchn_port_ops: `twoLevel` until the first init_control, `fifo` after it. */
-  abi: EvtchnPortOps;
+  /**
+   * d->evtchn_port_ops: `twoLevel` until the first init_control, then the domain's Fifo
+   * (d->evtchn_fifo) until a reset brings `twoLevel` back. `abi.name` tells which.
+   */
+  abi: EvtchnPortOps & (TwoLevel | Fifo);
   readonly twoLevel: TwoLevel;
-  /** d->evtchn_fifo: present while the domain uses the FIFO ABI. */
-  fifo?: Fifo;
   /** v->virq_to_evtchn[virq] for each vCPU (0 = unbound). */
   readonly virqToEvtchn: number[][];
   /** vCPUs blocked in SCHEDOP_poll (d->poll_mask) and their v->poll_evtchn (-1 = any port). */
@@ -100,7 +101,7 @@ export class EventChannels {
       domain,
       table,
       pages,
-      abi: undefined as unknown as EvtchnPortOps,
+      abi: undefined as unknown as TwoLevel,
       twoLevel: undefined as unknown as TwoLevel,
       virqToEvtchn: domain.vcpus.map(() => new Array<number>(NR_VIRQS).fill(0)),
       polling: new Map(),
@@ -382,7 +383,7 @@ export class EventChannels {
     // Every port is closed, so (no Xen-consumed channels here) the domain goes back to the
     // 2-level ABI: control blocks and event array pages are let go; shared_info's bits are
     // what they were before the switch (FIFO never touched them).
-    if (s.fifo) this.switchTo2Level(s);
+    if (s.abi.name === 'fifo') this.switchTo2Level(s);
     this.note(d.domid, 0, 'reset');
     return done;
   }
@@ -402,8 +403,8 @@ export class EventChannels {
     if (offset % 8 !== 0) return fail('EINVAL');
     const s = this.st(caller);
     const gpa = this.frameGpa(controlGfn);
-    if (s.fifo) {
-      const r = s.fifo.mapControlBlock(vcpu, gpa, offset);
+    if (s.abi.name === 'fifo') {
+      const r = s.abi.mapControlBlock(vcpu, gpa, offset);
       return r.ok ? ok(EVTCHN_FIFO.LINK_BITS) : fail(r.error);
     }
     const prevEvtchns = s.table.maxEvtchns;
@@ -414,7 +415,6 @@ export class EventChannels {
     });
     const r = fifo.mapControlBlock(vcpu, gpa, offset);
     if (!r.ok) return fail(r.error);
-    s.fifo = fifo;
     s.abi = fifo;
     s.table.maxEvtchns = EVTCHN_FIFO.NR_CHANNELS;
     const si = s.pages.sharedInfo();
@@ -431,10 +431,11 @@ export class EventChannels {
    */
   expandArray(caller: XenDomain, arrayGfn: bigint): Result {
     const s = this.st(caller);
-    if (!s.fifo) return fail('EOPNOTSUPP');
-    const r = s.fifo.addArrayPage(this.frameGpa(arrayGfn), s.table.validCount);
+    const fifo = s.abi;
+    if (fifo.name !== 'fifo') return fail('EOPNOTSUPP');
+    const r = fifo.addArrayPage(this.frameGpa(arrayGfn), s.table.validCount);
     if (!r.ok) return fail(r.error);
-    this.note(caller.domid, 0, 'expand_array', { array_gfn: arrayGfn, words: s.fifo.eventWords });
+    this.note(caller.domid, 0, 'expand_array', { array_gfn: arrayGfn, words: fifo.eventWords });
     return done;
   }
 
@@ -446,7 +447,6 @@ export class EventChannels {
 
   /** evtchn_fifo_destroy + evtchn_2l_init. */
   private switchTo2Level(s: DomainEvtchn): void {
-    s.fifo = undefined;
     s.abi = s.twoLevel;
     s.table.maxEvtchns = EVTCHN_2L_NR_CHANNELS;
     this.note(s.domain.domid, 0, 'abi_2level');
@@ -592,7 +592,8 @@ export class EventChannels {
 
   /** The domain's FIFO state while it uses that ABI (tests, reports). */
   fifo(domid: number): Fifo | undefined {
-    return this.doms.get(domid)?.fifo;
+    const abi = this.doms.get(domid)?.abi;
+    return abi?.name === 'fifo' ? abi : undefined;
   }
 
   isPending(domid: number, port: number): boolean {
