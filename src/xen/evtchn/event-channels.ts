@@ -141,8 +141,7 @@ export class EventChannels {
   /** get_free_port: a dying domain gets -EINVAL, a full one -ENOSPC. */
   private freePort(s: DomainEvtchn): Result<Channel> {
     if (s.domain.dying) return fail('EINVAL');
-    const abi = s.abi;
-    const a = s.table.allocate(abi.isBusy ? (p) => abi.isBusy!(p) : undefined);
+    const a = s.table.allocate(s.abi.isBusy);
     return a.ok ? ok(s.table.get(a.port)!) : fail(a.error);
   }
 
