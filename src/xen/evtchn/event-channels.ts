@@ -9,7 +9,7 @@ import type { EvtchnPortOps } from './port-ops.ts';
 import { SharedPages } from './shared-pages.ts';
 import { TwoLevel, markEventsPending, upcallPending } from './two-level.ts';
 import { Fifo, EVTCHN_FIFO, FifoControlBlock } from './fifo.ts';
-import { EVTCHN_2L_NR_CHANNELS, PAGE_SHIFT, PAGE_SIZE, SharedInfo, VcpuInfo } from './layout.ts';
+import { EVTCHN_2L_NR_CHANNELS, PAGE_SIZE, SharedInfo, VcpuInfo, frameGpa } from './layout.ts';
 
 /** A typed answer: a value, or the errno Xen would return (as a name; the edge negates it). */
 export type Result<T = void> = { ok: true; value: T } | { ok: false; error: ErrnoName };
@@ -401,7 +401,7 @@ export class EventChannels {
     if (offset > PAGE_SIZE - FifoControlBlock.size) return fail('EINVAL');
     if (offset % 8 !== 0) return fail('EINVAL');
     const s = this.st(caller);
-    const gpa = this.frameGpa(controlGfn);
+    const gpa = frameGpa(controlGfn);
     if (s.abi.name === 'fifo') {
       const r = s.abi.mapControlBlock(vcpu, gpa, offset);
       return r.ok ? ok(EVTCHN_FIFO.LINK_BITS) : fail(r.error);
@@ -432,16 +432,10 @@ export class EventChannels {
     const s = this.st(caller);
     const fifo = s.abi;
     if (fifo.name !== 'fifo') return fail('EOPNOTSUPP');
-    const r = fifo.addArrayPage(this.frameGpa(arrayGfn), s.table.validCount);
+    const r = fifo.addArrayPage(frameGpa(arrayGfn), s.table.validCount);
     if (!r.ok) return fail(r.error);
     this.note(caller.domid, 0, 'expand_array', { array_gfn: arrayGfn, words: fifo.eventWords });
     return done;
-  }
-
-  /** A guest frame number as a byte address, or -1 when it cannot be guest RAM at all. */
-  private frameGpa(gfn: bigint): number {
-    const gpa = gfn << BigInt(PAGE_SHIFT);
-    return gpa > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(gpa);
   }
 
   /** evtchn_fifo_destroy + evtchn_2l_init. */
