@@ -9,7 +9,7 @@ import type { EvtchnPortOps } from './port-ops.ts';
 import { SharedPages } from './shared-pages.ts';
 import { TwoLevel, markEventsPending, upcallPending } from './two-level.ts';
 import { Fifo, EVTCHN_FIFO, FifoControlBlock } from './fifo.ts';
-import { EVTCHN_2L_NR_CHANNELS, PAGE_SIZE, SharedInfo, VcpuInfo, frameGpa } from './layout.ts';
+import { EVTCHN_2L_NR_CHANNELS, PAGE_SIZE, VcpuInfo, frameGpa } from './layout.ts';
 
 /** A typed answer: a value, or the errno Xen would return (as a name; the edge negates it). */
 export type Result<T = void> = { ok: true; value: T } | { ok: false; error: ErrnoName };
@@ -416,9 +416,7 @@ export class EventChannels {
     if (!r.ok) return fail(r.error);
     s.abi = fifo;
     s.table.maxEvtchns = EVTCHN_FIFO.NR_CHANNELS;
-    const si = s.pages.sharedInfo();
-    const pendingBase = si.off + SharedInfo.evtchnPending;
-    fifo.adoptPorts(s.table.validCount, prevEvtchns, (p) => (si.buf[pendingBase + (p >>> 3)] & (1 << (p & 7))) !== 0);
+    fifo.adoptPorts(s.table.validCount, prevEvtchns, (p) => s.twoLevel.isPending(p));
     this.note(caller.domid, 0, 'abi_fifo', { vcpu, control_gfn: controlGfn, offset });
     return ok(EVTCHN_FIFO.LINK_BITS);
   }
