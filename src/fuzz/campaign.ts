@@ -403,25 +403,13 @@ class WorldCampaign {
 
   /** Reads guest-virtual bytes of the shadow as the hypervisor would (undefined: -EFAULT). */
   private readV(domid: number, va: bigint, len: number): DataView | undefined {
-    const out = new Uint8Array(len);
-    const ram = this.shadow.ram.get(domid)!;
-    let ok = true;
-    this.paging.get(domid)!.pieces(va, len, (pos, n, t) => {
-      if (!t || t.access === 'none') return (ok = false);
-      out.set(ram.subarray(t.gpa - FUZZ_RAM_BASE, t.gpa - FUZZ_RAM_BASE + n), pos);
-    });
-    return ok ? new DataView(out.buffer) : undefined;
+    const out = this.paging.get(domid)!.readFrom(this.shadow.ram.get(domid)!, va, len);
+    return out ? new DataView(out.buffer) : undefined;
   }
 
   /** Writes guest-virtual bytes into the shadow page by page, stopping where the guest may not write. */
   private writeV(domid: number, va: bigint, bytes: Uint8Array): boolean {
-    const ram = this.shadow.ram.get(domid)!;
-    let ok = true;
-    this.paging.get(domid)!.pieces(va, bytes.length, (pos, n, t) => {
-      if (!t || t.access !== 'rw') return (ok = false);
-      ram.set(bytes.subarray(pos, pos + n), t.gpa - FUZZ_RAM_BASE);
-    });
-    return ok;
+    return this.paging.get(domid)!.writeTo(this.shadow.ram.get(domid)!, va, bytes);
   }
 
   /** A struct's copy back: read it whole, set fields, write it whole (false: -EFAULT). */

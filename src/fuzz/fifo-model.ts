@@ -31,8 +31,6 @@ const WORDS_PER_PAGE = PAGE_SIZE / 4;
 const MAX_ARRAY_PAGES = (1 << 17) / WORDS_PER_PAGE;
 /** max_evtchns of a 2-level domain: the ports setup_ports looks at when a domain switches. */
 const TWO_LEVEL_PORTS = 64 * 64;
-/** link_bits, the value init_control hands back. */
-export const FIFO_LINK_BITS = 17;
 
 /** Per-port state Xen keeps in struct evtchn for FIFO. */
 export interface FifoPortState {

@@ -58,20 +58,30 @@ export class ShuffledPaging implements GuestHandles {
   }
 
   copyFrom(va: bigint, len: number): Uint8Array | undefined {
+    return this.readFrom(this.mem.bytes, va, len);
+  }
+
+  copyTo(va: bigint, bytes: Uint8Array): boolean {
+    return this.writeTo(this.mem.bytes, va, bytes);
+  }
+
+  /** copy_from_guest through these pages out of `ram` (the RAM's bytes, or the fuzzer's shadow of them). */
+  readFrom(ram: Uint8Array, va: bigint, len: number): Uint8Array | undefined {
     const out = new Uint8Array(len);
     let ok = true;
     this.pieces(va, len, (pos, n, t) => {
       if (!t || t.access === 'none') return (ok = false);
-      out.set(this.mem.read(t.gpa, n)!, pos);
+      out.set(ram.subarray(t.gpa - FUZZ_RAM_BASE, t.gpa - FUZZ_RAM_BASE + n), pos);
     });
     return ok ? out : undefined;
   }
 
-  copyTo(va: bigint, bytes: Uint8Array): boolean {
+  /** copy_to_guest through these pages into `ram`: stops at the first page the guest may not write. */
+  writeTo(ram: Uint8Array, va: bigint, bytes: Uint8Array): boolean {
     let ok = true;
     this.pieces(va, bytes.length, (pos, n, t) => {
       if (!t || t.access !== 'rw') return (ok = false);
-      this.mem.write(t.gpa, bytes.subarray(pos, pos + n));
+      ram.set(bytes.subarray(pos, pos + n), t.gpa - FUZZ_RAM_BASE);
     });
     return ok;
   }

@@ -80,7 +80,8 @@ export function writeFields<F extends FieldMap>(g: GuestHandles, va: bigint, l: 
     // In place: rewriting the other fields with the bytes they hold changes nothing.
     const gpa = inPlace(mem, va, l.size);
     if (gpa < 0) return false;
-    for (const [name, x] of Object.entries(values) as [string, number | bigint][]) {
+    for (const name in values) {
+      const x = (values as Record<string, number | bigint>)[name];
       const [off, kind] = l.fields[name];
       if (kind === 'u8') mem.writeU8(gpa + off, Number(x));
       else if (kind === 'u16') mem.writeU16(gpa + off, Number(x));
@@ -92,7 +93,8 @@ export function writeFields<F extends FieldMap>(g: GuestHandles, va: bigint, l: 
   const bytes = g.copyFrom(va, l.size);
   if (!bytes) return false;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (const [name, x] of Object.entries(values) as [string, number | bigint][]) {
+  for (const name in values) {
+    const x = (values as Record<string, number | bigint>)[name];
     const [off, kind] = l.fields[name];
     if (kind === 'u8') v.setUint8(off, Number(x));
     else if (kind === 'u16') v.setUint16(off, Number(x), true);

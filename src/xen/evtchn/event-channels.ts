@@ -9,7 +9,7 @@ import type { EvtchnPortOps } from './port-ops.ts';
 import { SharedPages } from './shared-pages.ts';
 import { TwoLevel, markEventsPending, upcallPending } from './two-level.ts';
 import { Fifo, EVTCHN_FIFO, FifoControlBlock } from './fifo.ts';
-import { EVTCHN_2L_NR_CHANNELS, PAGE_SHIFT, PAGE_SIZE, SharedInfo, VcpuInfo } from './layout.ts';
+import { EVTCHN_2L_NR_CHANNELS, PAGE_SIZE, VcpuInfo, frameGpa } from './layout.ts';
 
 /** A typed answer: a value, or the errno Xen would return (as a name; the edge negates it). */
 export type Result<T = void> = { ok: true; value: T } | { ok: false; error: ErrnoName };
@@ -45,11 +45,12 @@ interface DomainEvtchn {
   readonly domain: XenDomain;
   readonly table: PortTable;
   readonly pages: SharedPages;
-  /** d->evtchn_port_ops: `twoLevel` until the first init_control, `fifo` after it. */
-  abi: EvtchnPortOps;
+  /**
+   * d->evtchn_port_ops: `twoLevel` until the first init_control, then the domain's Fifo
+   * (d->evtchn_fifo) until a reset brings `twoLevel` back. `abi.name` tells which.
+   */
+  abi: EvtchnPortOps & (TwoLevel | Fifo);
   readonly twoLevel: TwoLevel;
-  /** d->evtchn_fifo: present while the domain uses the FIFO ABI. */
-  fifo?: Fifo;
   /** v->virq_to_evtchn[virq] for each vCPU (0 = unbound). */
   readonly virqToEvtchn: number[][];
   /** vCPUs blocked in SCHEDOP_poll (d->poll_mask) and their v->poll_evtchn (-1 = any port). */
@@ -59,9 +60,6 @@ interface DomainEvtchn {
   /** d->next_evtchn: progress of an EVTCHNOP_reset (0 = none in progress). */
   nextEvtchn: number;
 }
-
-/** struct evtchn_fifo_control_block: ready u32, _rsvd u32, head[16] u32 (public/event_channel.h). */
-export const FIFO_CONTROL_BLOCK_SIZE = FifoControlBlock.size;
 
 /**
  * Arm has no pirq support, but domain_create still sizes nr_pirqs. The real Xen 4.17 answers
@@ -103,7 +101,7 @@ export class EventChannels {
       domain,
       table,
       pages,
-      abi: undefined as unknown as EvtchnPortOps,
+      abi: undefined as unknown as TwoLevel,
       twoLevel: undefined as unknown as TwoLevel,
       virqToEvtchn: domain.vcpus.map(() => new Array<number>(NR_VIRQS).fill(0)),
       polling: new Map(),
@@ -143,8 +141,7 @@ export class EventChannels {
   /** get_free_port: a dying domain gets -EINVAL, a full one -ENOSPC. */
   private freePort(s: DomainEvtchn): Result<Channel> {
     if (s.domain.dying) return fail('EINVAL');
-    const abi = s.abi;
-    const a = s.table.allocate(abi.isBusy ? (p) => abi.isBusy!(p) : undefined);
+    const a = s.table.allocate(s.abi.isBusy);
     return a.ok ? ok(s.table.get(a.port)!) : fail(a.error);
   }
 
@@ -385,7 +382,7 @@ export class EventChannels {
     // Every port is closed, so (no Xen-consumed channels here) the domain goes back to the
     // 2-level ABI: control blocks and event array pages are let go; shared_info's bits are
     // what they were before the switch (FIFO never touched them).
-    if (s.fifo) this.switchTo2Level(s);
+    if (s.abi.name === 'fifo') this.switchTo2Level(s);
     this.note(d.domid, 0, 'reset');
     return done;
   }
@@ -401,12 +398,12 @@ export class EventChannels {
    */
   initControl(caller: XenDomain, controlGfn: bigint, offset: number, vcpu: number): Result<number> {
     if (!this.vcpuExists(caller, vcpu)) return fail('ENOENT');
-    if (offset > PAGE_SIZE - FIFO_CONTROL_BLOCK_SIZE) return fail('EINVAL');
+    if (offset > PAGE_SIZE - FifoControlBlock.size) return fail('EINVAL');
     if (offset % 8 !== 0) return fail('EINVAL');
     const s = this.st(caller);
-    const gpa = this.frameGpa(controlGfn);
-    if (s.fifo) {
-      const r = s.fifo.mapControlBlock(vcpu, gpa, offset);
+    const gpa = frameGpa(controlGfn);
+    if (s.abi.name === 'fifo') {
+      const r = s.abi.mapControlBlock(vcpu, gpa, offset);
       return r.ok ? ok(EVTCHN_FIFO.LINK_BITS) : fail(r.error);
     }
     const prevEvtchns = s.table.maxEvtchns;
@@ -417,12 +414,9 @@ export class EventChannels {
     });
     const r = fifo.mapControlBlock(vcpu, gpa, offset);
     if (!r.ok) return fail(r.error);
-    s.fifo = fifo;
     s.abi = fifo;
     s.table.maxEvtchns = EVTCHN_FIFO.NR_CHANNELS;
-    const si = s.pages.sharedInfo();
-    const pendingBase = si.off + SharedInfo.evtchnPending;
-    fifo.adoptPorts(s.table.validCount, prevEvtchns, (p) => (si.buf[pendingBase + (p >>> 3)] & (1 << (p & 7))) !== 0);
+    fifo.adoptPorts(s.table.validCount, prevEvtchns, (p) => s.twoLevel.isPending(p));
     this.note(caller.domid, 0, 'abi_fifo', { vcpu, control_gfn: controlGfn, offset });
     return ok(EVTCHN_FIFO.LINK_BITS);
   }
@@ -434,22 +428,16 @@ export class EventChannels {
    */
   expandArray(caller: XenDomain, arrayGfn: bigint): Result {
     const s = this.st(caller);
-    if (!s.fifo) return fail('EOPNOTSUPP');
-    const r = s.fifo.addArrayPage(this.frameGpa(arrayGfn), s.table.validCount);
+    const fifo = s.abi;
+    if (fifo.name !== 'fifo') return fail('EOPNOTSUPP');
+    const r = fifo.addArrayPage(frameGpa(arrayGfn), s.table.validCount);
     if (!r.ok) return fail(r.error);
-    this.note(caller.domid, 0, 'expand_array', { array_gfn: arrayGfn, words: s.fifo.eventWords });
+    this.note(caller.domid, 0, 'expand_array', { array_gfn: arrayGfn, words: fifo.eventWords });
     return done;
-  }
-
-  /** A guest frame number as a byte address, or -1 when it cannot be guest RAM at all. */
-  private frameGpa(gfn: bigint): number {
-    const gpa = gfn << BigInt(PAGE_SHIFT);
-    return gpa > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(gpa);
   }
 
   /** evtchn_fifo_destroy + evtchn_2l_init. */
   private switchTo2Level(s: DomainEvtchn): void {
-    s.fifo = undefined;
     s.abi = s.twoLevel;
     s.table.maxEvtchns = EVTCHN_2L_NR_CHANNELS;
     this.note(s.domain.domid, 0, 'abi_2level');
@@ -595,7 +583,8 @@ export class EventChannels {
 
   /** The domain's FIFO state while it uses that ABI (tests, reports). */
   fifo(domid: number): Fifo | undefined {
-    return this.doms.get(domid)?.fifo;
+    const abi = this.doms.get(domid)?.abi;
+    return abi?.name === 'fifo' ? abi : undefined;
   }
 
   isPending(domid: number, port: number): boolean {

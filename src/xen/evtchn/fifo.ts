@@ -268,11 +268,11 @@ export class Fifo implements EvtchnPortOps {
     return w < 0 || (this.bytes[w + 3] & B3.MASKED) !== 0;
   }
 
-  /** evtchn_fifo_is_busy: a LINKED port cannot be handed out again by get_free_port. */
-  isBusy(port: number): boolean {
+  /** evtchn_fifo_is_busy: a LINKED port cannot be handed out again by get_free_port (bound: PortTable.allocate takes it as is). */
+  readonly isBusy = (port: number): boolean => {
     const w = this.wordOf(port);
     return w >= 0 && (this.bytes[w + 3] & B3.LINKED) !== 0;
-  }
+  };
 
   /**
    * evtchn_fifo_set_priority: 0..15, else -EINVAL. Only future links use it: a port already

@@ -9,6 +9,14 @@
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
 
+const MAX_GPA = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A guest frame number as a byte address, or -1 past 2^53 (no RAM is there; GuestMemory then answers -1/false). */
+export function frameGpa(gfn: bigint): number {
+  const gpa = gfn << BigInt(PAGE_SHIFT);
+  return gpa > MAX_GPA ? -1 : Number(gpa);
+}
+
 export const VcpuInfo = {
   /** u8: written non-zero by Xen when this vCPU has an event to look at. */
   upcallPending: 0,

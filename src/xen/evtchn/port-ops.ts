@@ -16,7 +16,7 @@ export interface EvtchnPortOps {
   isPending(port: number): boolean;
   isMasked(port: number): boolean;
   /** evtchn_is_busy: a free port still in use by the ABI is skipped by allocation (FIFO: LINKED). */
-  isBusy?(port: number): boolean;
+  readonly isBusy?: (port: number) => boolean;
   /** set_priority is FIFO-only: `undefined` here means the ABI has none (-ENOSYS). Returns 0 or -1 (-EINVAL). */
   readonly setPriority?: (port: number, priority: number) => number;
 }

@@ -6,8 +6,8 @@
  * element's `status`; the call itself then still returns 0.
  */
 import { Errno } from '../errno.ts';
-import type { HypercallHandler } from '../hypercall.ts';
-import { handle, readStruct, writeFields } from '../evtchn/codec.ts';
+import type { HypercallCtx, HypercallHandler } from '../hypercall.ts';
+import { handle, readStruct, writeFields, type Decoded, type FieldMap, type StructLayout } from '../evtchn/codec.ts';
 import type { GrantTables } from './grant-tables.ts';
 import {
   GNTST,
@@ -93,40 +93,26 @@ export function grantTableOp(g: GrantTables): HypercallHandler {
         ctx.out = { version: r.version };
         return writeFields(ctx.guest, uop, GnttabGetVersion, { version: r.version }) ? 0 : -Errno.EFAULT;
       }
-      case GNTTABOP.map_grant_ref: {
-        for (let i = 0; i < count; i++) {
-          const at = uop + BigInt(i * GnttabMapGrantRef.size);
-          const s = readStruct(ctx.guest, at, GnttabMapGrantRef);
-          if (!s) return -Errno.EFAULT;
+      case GNTTABOP.map_grant_ref:
+        return eachOp(ctx, uop, count, GnttabMapGrantRef, (s, first) => {
           const r = g.mapGrantRef(me, { hostAddr: s.host_addr, flags: s.flags, ref: s.ref, dom: s.dom });
-          if (i === 0) {
+          if (first) {
             ctx.args = { count, dom: s.dom, ref: s.ref, flags: s.flags, host_addr: s.host_addr };
             ctx.out = r.handle !== undefined ? { status: gntstName(r.status), handle: r.handle } : { status: gntstName(r.status) };
           }
-          const out = r.handle !== undefined ? { status: st16(r.status), handle: r.handle, dev_bus_addr: 0n } : { status: st16(r.status) };
-          if (!writeFields(ctx.guest, at, GnttabMapGrantRef, out)) return -Errno.EFAULT;
-        }
-        return 0;
-      }
-      case GNTTABOP.unmap_grant_ref: {
-        for (let i = 0; i < count; i++) {
-          const at = uop + BigInt(i * GnttabUnmapGrantRef.size);
-          const s = readStruct(ctx.guest, at, GnttabUnmapGrantRef);
-          if (!s) return -Errno.EFAULT;
+          return r.handle !== undefined ? { status: st16(r.status), handle: r.handle, dev_bus_addr: 0n } : { status: st16(r.status) };
+        });
+      case GNTTABOP.unmap_grant_ref:
+        return eachOp(ctx, uop, count, GnttabUnmapGrantRef, (s, first) => {
           const status = g.unmapGrantRef(me, s.host_addr, s.handle);
-          if (i === 0) {
+          if (first) {
             ctx.args = { count, handle: s.handle, host_addr: s.host_addr };
             ctx.out = { status: gntstName(status) };
           }
-          if (!writeFields(ctx.guest, at, GnttabUnmapGrantRef, { status: st16(status) })) return -Errno.EFAULT;
-        }
-        return 0;
-      }
-      case GNTTABOP.copy: {
-        for (let i = 0; i < count; i++) {
-          const at = uop + BigInt(i * GnttabCopy.size);
-          const s = readStruct(ctx.guest, at, GnttabCopy);
-          if (!s) return -Errno.EFAULT;
+          return { status: st16(status) };
+        });
+      case GNTTABOP.copy:
+        return eachOp(ctx, uop, count, GnttabCopy, (s, first) => {
           const status = g.copy(
             me,
             { ref: s.src_ref, gmfn: s.src_gmfn, domid: s.src_domid, offset: s.src_offset },
@@ -134,18 +120,38 @@ export function grantTableOp(g: GrantTables): HypercallHandler {
             s.len,
             s.flags,
           );
-          if (i === 0) {
+          if (first) {
             ctx.args = { count, src_dom: s.src_domid, dst_dom: s.dst_domid, len: s.len, flags: s.flags };
             ctx.out = { status: gntstName(status) };
           }
-          if (!writeFields(ctx.guest, at, GnttabCopy, { status: st16(status) })) return -Errno.EFAULT;
-        }
-        return 0;
-      }
+          return { status: st16(status) };
+        });
       default:
         // transfer, unmap_and_replace, get_status_frames, swap_grant_ref, dump_table,
         // cache_flush: not offered here.
         return -Errno.ENOSYS;
     }
   };
+}
+
+/**
+ * An array op (map, unmap, copy), element by element: copy element i in, do it (`op` answers
+ * the fields to copy back), copy it out, then the next. An element that cannot be read or
+ * written ends the batch with -EFAULT; the ones before it stay done. `first` marks element 0,
+ * whose arguments and results the trace shows.
+ */
+function eachOp<F extends FieldMap>(
+  ctx: HypercallCtx,
+  uop: bigint,
+  count: number,
+  l: StructLayout<F>,
+  op: (s: Decoded<F>, first: boolean) => Partial<Decoded<F>>,
+): number {
+  for (let i = 0; i < count; i++) {
+    const at = uop + BigInt(i * l.size);
+    const s = readStruct(ctx.guest, at, l);
+    if (!s) return -Errno.EFAULT;
+    if (!writeFields(ctx.guest, at, l, op(s, i === 0))) return -Errno.EFAULT;
+  }
+  return 0;
 }

@@ -8,9 +8,9 @@
  * address space, so the guest's stores to its grant entries land here with no copy, as with
  * Xen's own frames. Arm has no version 2 (GNTTAB_MAX_VERSION is 1 there).
  */
+import { PAGE_SIZE } from '../evtchn/layout.ts';
 import { GRANT_ENTRIES_PER_FRAME, GRANT_ENTRY_V1_SIZE } from './layout.ts';
 
-export const PAGE_SIZE = 4096;
 /** opt_max_grant_frames / opt_max_maptrack_frames: a dom0less domU is created with the defaults. */
 export const DEFAULT_MAX_GRANT_FRAMES = 64;
 export const DEFAULT_MAX_MAPTRACK_FRAMES = 1024;

@@ -9,11 +9,11 @@ import { DOMID_SELF } from '../abi.ts';
 import type { XenDomain } from '../domain.ts';
 import type { ErrnoName } from '../errno.ts';
 import type { Xsm } from '../ops/xsm.ts';
-import { GrantTable, PAGE_SIZE, type GrantMapping } from './grant-table.ts';
+import { PAGE_SIZE, frameGpa } from '../evtchn/layout.ts';
+import { GrantTable, type GrantMapping } from './grant-table.ts';
 import { GNTCOPY, GNTMAP, GNTST, GTF } from './layout.ts';
 
 const PAGE_SHIFT = 12n;
-const MAX_GPA = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface MapOp {
   hostAddr: bigint;
@@ -174,8 +174,7 @@ export class GrantTables {
       frame = act.frame;
     }
     // get_paged_frame: the granted frame must be RAM of the granting domain.
-    const src = BigInt(frame) << PAGE_SHIFT;
-    const off = src <= MAX_GPA ? rd.memory.offsetOf(Number(src), PAGE_SIZE) : -1;
+    const off = rd.memory.offsetOf(frameGpa(BigInt(frame)), PAGE_SIZE);
     if (off < 0) return { status: GNTST.bad_page };
     // create_grant_host_mapping: the page appears at host_addr in the mapping domain.
     const hostPage = (op.hostAddr >> PAGE_SHIFT) << PAGE_SHIFT;
@@ -260,8 +259,7 @@ export class GrantTables {
     } else {
       gfn = side.gmfn;
     }
-    const gpa = gfn << PAGE_SHIFT;
-    const off = gpa <= MAX_GPA ? d.memory.offsetOf(Number(gpa), PAGE_SIZE) : -1;
+    const off = d.memory.offsetOf(frameGpa(gfn), PAGE_SIZE);
     return off < 0 ? GNTST.bad_page : off;
   }
 }

@@ -32,6 +32,8 @@ export interface XenDomainState {
   consoleLine: string;
   /** VCPUOP_register_runstate_memory_area addresses (recorded, never updated). */
   readonly runstateArea: Map<number, bigint>;
+  /** d->vm_assist: the VMASST_TYPE_* bits HYPERVISOR_vm_assist enabled (kept, never read). */
+  vmAssist: bigint;
 }
 
 /** rcu_lock_domain_by_id: Xen finds a domain by id even while it is dying. */

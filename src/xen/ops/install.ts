@@ -99,6 +99,7 @@ export function installXen(hv: Hypervisor, opts: InstallXenOptions = {}): XenSer
       isConsole: o.isConsole ?? true,
       consoleLine: '',
       runstateArea: new Map(),
+      vmAssist: 0n,
     });
   };
 
@@ -128,7 +129,7 @@ export function installXen(hv: Hypervisor, opts: InstallXenOptions = {}): XenSer
   hv.register(Hypercall.console_io, withState(consoleIo(x)));
   hv.register(Hypercall.grant_table_op, withState(grantTableOp(gnttab)));
   hv.register(Hypercall.physdev_op, withState(physdevOp()));
-  hv.register(Hypercall.vm_assist, withState(vmAssist(new Map())));
+  hv.register(Hypercall.vm_assist, withState(vmAssist(x)));
 
   return {
     evtchn,

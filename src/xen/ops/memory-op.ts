@@ -1,7 +1,7 @@
 import { Errno } from '../errno.ts';
 import type { HypercallHandler } from '../hypercall.ts';
 import { handle, layout, readStruct } from '../evtchn/codec.ts';
-import { PAGE_SHIFT, PAGE_SIZE } from '../evtchn/layout.ts';
+import { PAGE_SHIFT, PAGE_SIZE, frameGpa } from '../evtchn/layout.ts';
 import { anyDomain, type XenOpsContext } from './context.ts';
 
 /** XENMEM_* (public/memory.h). The low 6 bits of the command are the op, the rest a continuation index. */
@@ -76,13 +76,11 @@ export function memoryOp(x: XenOpsContext): HypercallHandler {
             if (s.idx !== 0n) return -Errno.EINVAL;
             // Since 4.17 Xen refuses to map shared_info a second time until it is unmapped.
             if (d.sharedInfoGpa !== undefined) return -Errno.EBUSY;
-            const target = s.gpfn << BigInt(PAGE_SHIFT);
+            const target = frameGpa(s.gpfn);
             // Only guest RAM can back the page here (Xen could map it anywhere in the IPA space).
-            if (target > BigInt(Number.MAX_SAFE_INTEGER) || !d.memory.contains(Number(target), PAGE_SIZE)) {
-              return -Errno.EINVAL;
-            }
-            x.evtchn.pages(d).map(Number(target));
-            ctx.out = { shared_info_gpa: Number(target) };
+            if (!d.memory.contains(target, PAGE_SIZE)) return -Errno.EINVAL;
+            x.evtchn.pages(d).map(target);
+            ctx.out = { shared_info_gpa: target };
             return 0;
           }
           case XENMAPSPACE.grant_table: {
@@ -114,7 +112,7 @@ export function memoryOp(x: XenOpsContext): HypercallHandler {
           return 0;
         }
         if (x.gnttab.unmapFrameAt(d, s.gpfn)) return 0;
-        if (target <= BigInt(Number.MAX_SAFE_INTEGER) && d.memory.contains(Number(target), PAGE_SIZE)) {
+        if (d.memory.contains(frameGpa(s.gpfn), PAGE_SIZE)) {
           // A hole in plain RAM cannot be made in the shared host buffer.
           return -Errno.ENOSYS;
         }
