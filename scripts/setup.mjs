@@ -81,7 +81,7 @@ function ensureNodeModules() {
   const lock = join(root, 'package-lock.json');
   if (existsSync(nm) && statSync(nm).mtimeMs >= statSync(lock).mtimeMs) return true;
   if (checkOnly) {
-    say('npm dependencies are not installed: run npm install');
+    say('npm dependencies are not installed: run npm ci (it keeps package-lock.json as committed)');
     return false;
   }
   say('installing npm dependencies (npm ci)');
