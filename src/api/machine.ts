@@ -15,7 +15,7 @@ import type { XsmPolicy } from '../xen/hypervisor.ts';
 import type { PortReport } from '../xen/ops/install.ts';
 import { Machine, type RunEnd } from '../machine/machine.ts';
 import type { MachineDomain, RunState } from '../machine/domain.ts';
-import { DEFAULT_QUANTUM, describeWaiting, domainSpec, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
+import { DEFAULT_QUANTUM, describeWaiting, domainSource, domainSpec, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
 import { consolePrefix } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { XenvmError } from './errors.ts';
@@ -270,23 +270,7 @@ export class XenvmMachine {
   }
 
   private addDomain(domid: number, d: DomainConfig, privileged: boolean): Result<MachineDomain> {
-    const spec = domainSpec(
-      {
-        domid,
-        privileged,
-        image: d.image,
-        name: d.name,
-        dtb: d.dtb ?? this.config.dtb,
-        gic: d.gic ?? this.config.gic,
-        memoryMiB: d.memoryMiB ?? this.config.memoryMiB,
-        initrd: d.initrd ?? this.config.initrd,
-        cmdline: d.cmdline ?? this.config.cmdline,
-        // dom0 is the hardware domain, never a dom0less domU.
-        enhanced: privileged ? undefined : (d.enhanced ?? this.config.enhanced),
-        cpus: d.cpus ?? this.config.cpus,
-      },
-      this.initrds,
-    );
+    const spec = domainSpec(domainSource(domid, privileged, d.image, d, this.config), this.initrds);
     if (!spec.ok) return spec;
     if (privileged) this.privileged.add(domid);
     const r = this.machine.addDomain(spec.value);

@@ -188,6 +188,30 @@ export interface DomainSource {
   cpus?: number;
 }
 
+/** What a domain's own options may set (`--domain dN,...`, the API's DomainConfig). */
+export type DomainSettings = Omit<DomainSource, 'domid' | 'privileged' | 'image'>;
+
+/**
+ * One domain's source: its own settings over the machine-wide defaults. Shared by runImages and
+ * the library API (src/api) so a default is applied the same way by both.
+ */
+export function domainSource(domid: number, privileged: boolean, image: string | Uint8Array, own: DomainSettings | undefined, defaults: Omit<DomainSettings, 'name'>): DomainSource {
+  return {
+    domid,
+    privileged,
+    image,
+    name: own?.name,
+    dtb: own?.dtb ?? defaults.dtb,
+    gic: own?.gic ?? defaults.gic,
+    memoryMiB: own?.memoryMiB ?? defaults.memoryMiB,
+    initrd: own?.initrd ?? defaults.initrd,
+    cmdline: own?.cmdline ?? defaults.cmdline,
+    // dom0 is the hardware domain, never a dom0less domU.
+    enhanced: privileged ? undefined : (own?.enhanced ?? defaults.enhanced),
+    cpus: own?.cpus ?? defaults.cpus,
+  };
+}
+
 /**
  * Reads and resolves what one domain needs (image, devicetree, memory, initrd) into what
  * Machine.addDomain takes. `initrds` caches ramdisk files shared by several domains. Used by
@@ -341,24 +365,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   const initrds = new Map<string, Uint8Array>();
   try {
     for (const s of specs) {
-      const o = per.get(s.domid);
-      const spec = domainSpec(
-        {
-          domid: s.domid,
-          privileged: s.privileged,
-          image: s.path,
-          name: o?.name,
-          dtb: o?.dtb ?? opts.dtb,
-          gic: o?.gic ?? opts.gic,
-          memoryMiB: o?.memoryMiB ?? opts.memoryMiB,
-          initrd: o?.initrd ?? opts.initrd,
-          cmdline: o?.cmdline ?? opts.cmdline,
-          // dom0 is the hardware domain, never a dom0less domU.
-          enhanced: s.privileged ? undefined : (o?.enhanced ?? opts.enhanced),
-          cpus: o?.cpus ?? opts.cpus,
-        },
-        initrds,
-      );
+      const spec = domainSpec(domainSource(s.domid, s.privileged, s.path, per.get(s.domid), opts), initrds);
       if (!spec.ok) return fail(2, spec.error);
       const d = machine.addDomain(spec.value);
       if (!d.ok) return fail(2, d.error);
