@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareLinuxBoot, describeLinuxBootComparison } from '../../src/linux/boot-compare.ts';
 import { prepareLinuxBoot } from '../../src/linux/boot-case.ts';
-import { REPO_ROOT, ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
+import { REPO_ROOT } from '../../src/oracle/prereqs.ts';
+import { linuxLiveSkip } from './live.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 import { runImages } from '../../src/machine/run.ts';
 
@@ -50,13 +51,7 @@ describe.each([
   }, 150_000);
 });
 
-const liveWanted = process.env.XENVM_LINUX_LIVE === '1';
-const oracle = liveWanted ? await ensureOraclePrereqs({ install: false }) : undefined;
-const liveSkip = !liveWanted
-  ? ' [skipped: takes ~5 s in QEMU; set XENVM_LINUX_LIVE=1]'
-  : oracle && !oracle.ok
-    ? ` [skipped: ${oracle.error.split('\n')[0]}]`
-    : noAssets;
+const liveSkip = await linuxLiveSkip('takes ~5 s in QEMU', noAssets);
 
 describe.each([
   [2, 1],
