@@ -6,7 +6,7 @@ import type { RunOptions } from '../machine/run.ts';
 import { collectDomainOptions, MAX_CPUS, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
-import { emptyFilterError, FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
+import { FILTER_HELP, parseFilterOption, type TraceFilter } from '../trace/filter.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 import { formatReport, type CheckReport } from '../check/checker.ts';
 
@@ -150,9 +150,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   }
   const filters = o.get('--trace-filter');
   if (filters) {
-    const empty = emptyFilterError(filters);
-    if (empty) return { ok: false, error: empty };
-    const f = parseFilter(filters);
+    const f = parseFilterOption(filters);
     if (!f.ok) return f;
     opts.traceFilter = f.filter;
     opts.traceText = true;
