@@ -15,7 +15,7 @@ import type { XsmPolicy } from '../xen/hypervisor.ts';
 import type { PortReport } from '../xen/ops/install.ts';
 import { Machine, type RunEnd } from '../machine/machine.ts';
 import type { MachineDomain, RunState } from '../machine/domain.ts';
-import { DEFAULT_QUANTUM, describeWaiting, domainSource, domainSpec, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
+import { describeWaiting, domainSource, domainSpec, machineOptions, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
 import { consolePrefix } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { XenvmError } from './errors.ts';
@@ -228,17 +228,8 @@ export class XenvmMachine {
     if (config.dom0) prefixes.set(0, consolePrefix(0, { consolePrefix: config.dom0.consolePrefix }));
     (config.domains ?? []).forEach((d, i) => prefixes.set(i + 1, consolePrefix(i + 1, { consolePrefix: d.consolePrefix })));
     this.machine = new Machine({
-      xsm: config.xsm ?? 'dummy',
-      trace: bus,
-      // An instruction bound is promised exactly; block-granular counting could overshoot it.
-      // A debugger steps one instruction at a time, which needs per-instruction counting too.
-      exactCount: config.maxInstructions !== undefined || config.gdb !== undefined,
-      // A lone domain with nothing that needs virtual time may run uncounted, at full engine speed.
-      counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false || !!config.check,
-      quantum: config.quantum ?? DEFAULT_QUANTUM,
-      seed: config.seed,
-      maxHostMemory: config.maxHostMemoryMiB === undefined ? undefined : config.maxHostMemoryMiB * 1024 * 1024,
-      maxConsoleBytes: config.maxConsoleBytes,
+      // Counted unless the caller opts out (counted: false); the checker needs virtual time.
+      ...machineOptions(config, { domains: n, trace: bus, counted: config.counted !== false || !!config.check }),
       onConsole: (domid, text) => this.consoleLine(domid, prefixes.get(domid) ?? `d${domid}: `, text),
       onStatus: (s) => this.status(s),
     });

@@ -12,7 +12,7 @@ import { describeBoard, type Board } from './fdt/board.ts';
 import { readImageFile } from './loader/read-file.ts';
 import { parseElf64 } from './loader/elf.ts';
 import type { ElfSymbol } from './loader/symbols.ts';
-import { Machine, type RunEnd } from './machine.ts';
+import { Machine, type MachineOptions, type RunEnd } from './machine.ts';
 import { collectDomainOptions, consolePrefix, MAX_MEMORY_MIB } from './domain-options.ts';
 import { err, hex, ok, type Result } from './result.ts';
 import { memoryBanks, tryBuildDomUDeviceTree, type DomUDeviceTreeSpec } from './fdt/domu.ts';
@@ -318,6 +318,30 @@ export function siblingElfSymbols(imagePath: string, entry: number): ElfSymbol[]
 
 const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
 
+/** The run-wide settings runImages and the library API (src/api) both pass to Machine. */
+type RunSettings = Pick<RunOptions, 'xsm' | 'maxInstructions' | 'gdb' | 'seed' | 'quantum' | 'maxHostMemoryMiB' | 'maxConsoleBytes'>;
+
+/**
+ * Machine options from the run-wide settings, shared by runImages and the library API so both
+ * choose the counting mode alike. `counted` is what the caller asks for; other needs of virtual
+ * time (several domains, a bound, a debugger, a trace, a seed) turn counting on anyway.
+ */
+export function machineOptions(o: RunSettings, run: { domains: number; trace: TraceBus; counted: boolean }): Omit<MachineOptions, 'onConsole' | 'onStatus'> {
+  return {
+    xsm: o.xsm ?? 'dummy',
+    trace: run.trace,
+    // An instruction bound is promised exactly; block-granular counting could overshoot it.
+    // A debugger steps one instruction at a time, which needs per-instruction counting too.
+    exactCount: o.maxInstructions !== undefined || o.gdb !== undefined,
+    // A lone domain with nothing that needs virtual time may run uncounted, at full engine speed.
+    counted: run.domains > 1 || o.maxInstructions !== undefined || o.gdb !== undefined || run.trace.on || o.seed !== undefined || run.counted,
+    quantum: o.quantum ?? DEFAULT_QUANTUM,
+    seed: o.seed,
+    maxHostMemory: o.maxHostMemoryMiB === undefined ? undefined : o.maxHostMemoryMiB * 1024 * 1024,
+    maxConsoleBytes: o.maxConsoleBytes,
+  };
+}
+
 export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const lines: string[] = [];
@@ -344,17 +368,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
 
   const trace = opts.trace ?? new TraceBus();
   const machine = new Machine({
-    xsm: opts.xsm ?? 'dummy',
-    trace,
-    // An instruction bound is promised exactly; block-granular counting could overshoot it.
-    // A debugger steps one instruction at a time, which needs per-instruction counting too.
-    exactCount: opts.maxInstructions !== undefined || opts.gdb !== undefined,
-    // A lone domain with nothing that needs virtual time runs uncounted, at full engine speed.
-    counted: specs.length > 1 || opts.maxInstructions !== undefined || opts.gdb !== undefined || trace.on || opts.seed !== undefined || opts.counted === true,
-    quantum: opts.quantum ?? DEFAULT_QUANTUM,
-    seed: opts.seed,
-    maxHostMemory: opts.maxHostMemoryMiB === undefined ? undefined : opts.maxHostMemoryMiB * 1024 * 1024,
-    maxConsoleBytes: opts.maxConsoleBytes,
+    ...machineOptions(opts, { domains: specs.length, trace, counted: opts.counted === true }),
     onConsole: (domid, text) => {
       const line = consolePrefix(domid, per.get(domid)) + text;
       lines.push(line);
