@@ -15,7 +15,7 @@ import type { XsmPolicy } from '../xen/hypervisor.ts';
 import type { PortReport } from '../xen/ops/install.ts';
 import { Machine, type RunEnd } from '../machine/machine.ts';
 import type { MachineDomain, RunState } from '../machine/domain.ts';
-import { describeWaiting, domainSource, domainSpec, machineOptions, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
+import { describeWaiting, domainOk, domainSource, domainSpec, machineOptions, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
 import { consolePrefix } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { XenvmError } from './errors.ts';
@@ -170,8 +170,6 @@ export interface RunReport {
 /** Wall-clock time the scheduler runs before it lets timers and I/O in. */
 const SLICE_MS = 10;
 
-const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
-const failedEnd = (end: string | undefined) => end !== undefined && /fault|crash|killed by the debugger|limit:/.test(end);
 
 interface Waiter {
   re: RegExp;
@@ -512,7 +510,7 @@ export class XenvmMachine {
       state: d.state.kind,
       result: d.result,
       end,
-      ok: passed(d.result) && !failedEnd(end),
+      ok: domainOk(d.result, end),
       instructions: this.retiredAtClose?.get(d.domid) ?? d.retired,
       consoleLines: this.perDomainLines.get(d.domid) ?? 0,
     };

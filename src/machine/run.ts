@@ -318,6 +318,14 @@ export function siblingElfSymbols(imagePath: string, entry: number): ElfSymbol[]
 
 const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
 
+/**
+ * Whether a domain finished well: its "Test result:" (if any) is SUCCESS or SKIP, and it did not
+ * end by a fault, a crash, the debugger or a limit. Shared with the library API (src/api).
+ */
+export function domainOk(result: string | undefined, end: string | undefined): boolean {
+  return passed(result) && !(end !== undefined && /fault|crash|killed by the debugger|limit:/.test(end));
+}
+
 /** The run-wide settings runImages and the library API (src/api) both pass to Machine. */
 type RunSettings = Pick<RunOptions, 'xsm' | 'maxInstructions' | 'gdb' | 'seed' | 'quantum' | 'maxHostMemoryMiB' | 'maxConsoleBytes'>;
 
@@ -406,7 +414,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
       name: d.name,
       result: d.result,
       end: d.state.kind === 'done' ? d.state.reason : undefined,
-      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger|limit:/.test(d.state.reason)),
+      ok: domainOk(d.result, d.state.kind === 'done' ? d.state.reason : undefined),
     }));
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);
