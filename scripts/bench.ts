@@ -222,14 +222,14 @@ row('grant copy (4 KiB per call)', `${((copies * 4096) / gcSec / 1e6).toFixed(0)
 // the start of the run to `Run /init as init process` and to init's last line, beside the real
 // Xen 4.17 in QEMU on the same kernel, initramfs and command line when QEMU is there.
 {
-  const { prepareLinuxBoot } = await import('../src/linux/boot-case.ts');
+  const { linuxBootOptions, prepareLinuxBoot } = await import('../src/linux/boot-case.ts');
   const assets = await prepareLinuxBoot({ fetch: false });
   if (!assets.ok) {
     row('Linux boot to init', 'skipped', `${assets.error.split('\n')[0]} (npm test fetches the kernel)`);
   } else {
     const INIT_LAST = /init: powering off/;
     const RUN_INIT = /Run \/init as init process/;
-    const base = { images: [assets.kernel.image], initrd: assets.initrd, cmdline: assets.cmdline, memoryMiB: assets.memoryMiB, timeoutMs: 300_000 };
+    const base = { ...linuxBootOptions(assets), timeoutMs: 300_000 };
     let emu: { runInitMs?: number; lastMs?: number; cpuMs?: number; instructions?: number; ok: boolean; why?: string } = { ok: false };
     for (let i = 0; i < Math.min(REPEAT, 3); i++) {
       const t0 = performance.now();
@@ -265,7 +265,7 @@ row('grant copy (4 KiB per call)', `${((copies * 4096) / gcSec / 1e6).toFixed(0)
     let best: { init?: number; last: number } | undefined;
     let failure: string | undefined;
     for (let i = 0; i < Math.min(REPEAT, 3) && failure === undefined; i++) {
-      const ref = await realXen({ images: [assets.kernel.image], memoryMiB: assets.memoryMiB, initrd: assets.initrd, cmdline: assets.cmdline, timeoutMs: 300_000 });
+      const ref = await realXen({ ...linuxBootOptions(assets), timeoutMs: 300_000 });
       if (!ref) break;
       const at = (re: RegExp) => {
         if (!ref.ok || !ref.timing) return undefined;

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareLinuxBoot, describeLinuxBootComparison, kernelText, linuxProblems } from '../src/linux/boot-compare.ts';
-import { prepareLinuxBoot } from '../src/linux/boot-case.ts';
+import { linuxBootOptions, prepareLinuxBoot } from '../src/linux/boot-case.ts';
 import { INITRAMFS_RECIPE } from '../src/linux/initramfs.ts';
 import { REPO_ROOT } from '../src/oracle/prereqs.ts';
 import { runReference } from '../src/oracle/reference.ts';
@@ -31,10 +31,7 @@ for (const gic of gics) {
   const all: string[][] = [];
   for (let i = 0; i < runs; i++) {
     const r = await runReference({
-      images: [assets.kernel.image],
-      initrd: assets.initrd,
-      cmdline: assets.cmdline,
-      memoryMiB: assets.memoryMiB,
+      ...linuxBootOptions(assets),
       gic,
       xsm: 'dummy',
       timeoutMs: 300_000,

@@ -24,6 +24,17 @@ const quiet = process.argv.includes('--quiet');
 const checkOnly = process.argv.includes('--check');
 const say = (s) => process.stderr.write(`setup: ${s}\n`);
 
+/**
+ * Node itself is the one thing set-up cannot install (it runs on it). Bookworm's own nodejs is
+ * 18, too old: the tests use import.meta.dirname (Node 20.11), the package says node >= 20.
+ */
+function nodeIsNewEnough() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major > 20 || (major === 20 && minor >= 11)) return true;
+  say(`Node ${process.versions.node} is too old: the project needs Node 20.11 or later (Debian bookworm's nodejs is 18; trixie's is 20)`);
+  return false;
+}
+
 /** What the project needs from Debian, and how to tell it is there. */
 const PACKAGES = [
   // dpkg-deb and apt-get come with every Debian system; they fetch the engine (see ensureEngine).
@@ -81,7 +92,7 @@ function ensureNodeModules() {
   const lock = join(root, 'package-lock.json');
   if (existsSync(nm) && statSync(nm).mtimeMs >= statSync(lock).mtimeMs) return true;
   if (checkOnly) {
-    say('npm dependencies are not installed: run npm install');
+    say('npm dependencies are not installed: run npm ci (it keeps package-lock.json as committed)');
     return false;
   }
   say('installing npm dependencies (npm ci)');
@@ -107,7 +118,7 @@ async function ensureCounter() {
   return r.ok;
 }
 
-const ok = ensurePackages() && ensureEngineReady() && ensureNodeModules() && (checkOnly || (await ensureCounter()));
+const ok = nodeIsNewEnough() && ensurePackages() && ensureEngineReady() && ensureNodeModules() && (checkOnly || (await ensureCounter()));
 if (!ok) {
   say('set-up is incomplete (see above)');
   process.exit(1);

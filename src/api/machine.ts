@@ -15,7 +15,7 @@ import type { XsmPolicy } from '../xen/hypervisor.ts';
 import type { PortReport } from '../xen/ops/install.ts';
 import { Machine, type RunEnd } from '../machine/machine.ts';
 import type { MachineDomain, RunState } from '../machine/domain.ts';
-import { DEFAULT_QUANTUM, describeWaiting, domainSpec, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
+import { describeWaiting, domainOk, domainSource, domainSpec, machineOptions, summarizeRun, type GdbRunOptions } from '../machine/run.ts';
 import { consolePrefix } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { XenvmError } from './errors.ts';
@@ -170,8 +170,6 @@ export interface RunReport {
 /** Wall-clock time the scheduler runs before it lets timers and I/O in. */
 const SLICE_MS = 10;
 
-const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
-const failedEnd = (end: string | undefined) => end !== undefined && /fault|crash|killed by the debugger|limit:/.test(end);
 
 interface Waiter {
   re: RegExp;
@@ -228,17 +226,8 @@ export class XenvmMachine {
     if (config.dom0) prefixes.set(0, consolePrefix(0, { consolePrefix: config.dom0.consolePrefix }));
     (config.domains ?? []).forEach((d, i) => prefixes.set(i + 1, consolePrefix(i + 1, { consolePrefix: d.consolePrefix })));
     this.machine = new Machine({
-      xsm: config.xsm ?? 'dummy',
-      trace: bus,
-      // An instruction bound is promised exactly; block-granular counting could overshoot it.
-      // A debugger steps one instruction at a time, which needs per-instruction counting too.
-      exactCount: config.maxInstructions !== undefined || config.gdb !== undefined,
-      // A lone domain with nothing that needs virtual time may run uncounted, at full engine speed.
-      counted: n > 1 || config.maxInstructions !== undefined || config.gdb !== undefined || bus.on || config.seed !== undefined || config.counted !== false || !!config.check,
-      quantum: config.quantum ?? DEFAULT_QUANTUM,
-      seed: config.seed,
-      maxHostMemory: config.maxHostMemoryMiB === undefined ? undefined : config.maxHostMemoryMiB * 1024 * 1024,
-      maxConsoleBytes: config.maxConsoleBytes,
+      // Counted unless the caller opts out (counted: false); the checker needs virtual time.
+      ...machineOptions(config, { domains: n, trace: bus, counted: config.counted !== false || !!config.check }),
       onConsole: (domid, text) => this.consoleLine(domid, prefixes.get(domid) ?? `d${domid}: `, text),
       onStatus: (s) => this.status(s),
     });
@@ -270,23 +259,7 @@ export class XenvmMachine {
   }
 
   private addDomain(domid: number, d: DomainConfig, privileged: boolean): Result<MachineDomain> {
-    const spec = domainSpec(
-      {
-        domid,
-        privileged,
-        image: d.image,
-        name: d.name,
-        dtb: d.dtb ?? this.config.dtb,
-        gic: d.gic ?? this.config.gic,
-        memoryMiB: d.memoryMiB ?? this.config.memoryMiB,
-        initrd: d.initrd ?? this.config.initrd,
-        cmdline: d.cmdline ?? this.config.cmdline,
-        // dom0 is the hardware domain, never a dom0less domU.
-        enhanced: privileged ? undefined : (d.enhanced ?? this.config.enhanced),
-        cpus: d.cpus ?? this.config.cpus,
-      },
-      this.initrds,
-    );
+    const spec = domainSpec(domainSource(domid, privileged, d.image, d, this.config), this.initrds);
     if (!spec.ok) return spec;
     if (privileged) this.privileged.add(domid);
     const r = this.machine.addDomain(spec.value);
@@ -537,7 +510,7 @@ export class XenvmMachine {
       state: d.state.kind,
       result: d.result,
       end,
-      ok: passed(d.result) && !failedEnd(end),
+      ok: domainOk(d.result, end),
       instructions: this.retiredAtClose?.get(d.domid) ?? d.retired,
       consoleLines: this.perDomainLines.get(d.domid) ?? 0,
     };

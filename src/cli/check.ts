@@ -4,7 +4,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { buildMachine } from '../api/machine.ts';
 import { distinctFailures, explore, parseSeedRange, type Schedule, type ScheduleResult, type ScheduleWorker } from '../check/explore.ts';
-import { intOption } from './args.ts';
 import { parseRunArgs, runConfig, RUN_USAGE, type RunCliOptions } from './run.ts';
 
 export const CHECK_USAGE = `usage: xenvm-emu check --seeds A..B [--jobs N] [run options] IMAGE...
@@ -120,18 +119,7 @@ export async function checkMain(argv: string[]): Promise<number> {
     process.stderr.write(`xenvm-emu check: ${e}\n\n${CHECK_USAGE}\n`);
     return 2;
   };
-  // --jobs is the explorer's own; the rest are run's options.
-  let jobs: number | undefined;
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--jobs' || argv[i].startsWith('--jobs=')) {
-      const v = argv[i].includes('=') ? argv[i].slice(7) : argv[++i];
-      const r = intOption(v, '--jobs', 1, 256);
-      if (!r.ok) return bad(r.error);
-      jobs = r.value;
-    } else rest.push(argv[i]);
-  }
-  const withCheck = rest.includes('--check') ? rest : ['--check', ...rest];
+  const withCheck = argv.includes('--check') ? argv : ['--check', ...argv];
   const p = parseRunArgs(withCheck);
   if (!p.ok) return bad(p.error);
   const o = p.opts;
@@ -142,8 +130,8 @@ export async function checkMain(argv: string[]): Promise<number> {
   const range = parseSeedRange(o.seeds);
   if (!range.ok) return bad(range.error);
   const count = range.to - range.from + 1;
-  const n = Math.max(1, Math.min(jobs ?? availableParallelism(), count));
-  const runArgv = replayBase(rest);
+  const n = Math.max(1, Math.min(o.jobs ?? availableParallelism(), count));
+  const runArgv = replayBase(argv);
   const t0 = performance.now();
   const workers = Array.from({ length: n }, () => spawnWorker(runArgv));
   let results: ScheduleResult[];

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { checkArm64Image } from '../oracle/devicetree.ts';
 import { MAX_INPUT_BYTES } from '../machine/loader/read-file.ts';
 import { runReference, type ReferenceOptions } from '../oracle/reference.ts';
+import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
 export const REFERENCE_USAGE = `usage: xenvm-emu reference [options] IMAGE...
 
@@ -30,84 +31,74 @@ export type ParsedArgs =
   | { ok: true; help: false; opts: ReferenceOptions; raw: boolean }
   | { ok: false; error: string };
 
+const SPEC: Record<string, OptionSpec> = {
+  '--gic': { value: true },
+  '--xsm': { value: true },
+  '--dom0': { value: true },
+  '--dom0-idle': { value: false },
+  '--timeout': { value: true },
+  '--memory': { value: true },
+  '--initrd': { value: true },
+  '--cmdline': { value: true },
+  '--cpus': { value: true },
+  '--enhanced': { value: false },
+  '--real-clock': { value: false },
+  '--raw': { value: false },
+  '--help': { value: false },
+  '-h': { value: false },
+};
+
 /** Shared by `reference` and `diff`: the same options describe the same run. */
 export function parseReferenceArgs(argv: string[]): ParsedArgs {
-  const opts: ReferenceOptions = { images: [], gic: 2, xsm: 'dummy' };
-  let raw = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string | undefined => argv[++i];
-    switch (a) {
-      case '-h':
-      case '--help':
-        return { ok: true, help: true };
-      case '--gic': {
-        const v = value();
-        if (v !== '2' && v !== '3') return { ok: false, error: `--gic takes 2 or 3, not ${v ?? 'nothing'}` };
-        opts.gic = v === '2' ? 2 : 3;
-        break;
-      }
-      case '--xsm': {
-        const v = value();
-        if (v !== 'dummy' && v !== 'silo') return { ok: false, error: `--xsm takes dummy or silo, not ${v ?? 'nothing'}` };
-        opts.xsm = v;
-        break;
-      }
-      case '--dom0': {
-        const v = value();
-        if (!v) return { ok: false, error: '--dom0 needs an image' };
-        opts.dom0 = v;
-        break;
-      }
-      case '--timeout': {
-        const v = Number(value());
-        if (!Number.isFinite(v) || v <= 0) return { ok: false, error: '--timeout takes a positive number of seconds' };
-        opts.timeoutMs = Math.round(v * 1000);
-        break;
-      }
-      case '--memory': {
-        const v = Number(value());
-        if (!Number.isInteger(v) || v <= 0) return { ok: false, error: '--memory takes a positive whole number of MiB' };
-        opts.memoryMiB = v;
-        break;
-      }
-      case '--initrd': {
-        const v = value();
-        if (!v) return { ok: false, error: '--initrd needs a file' };
-        opts.initrd = v;
-        break;
-      }
-      case '--cmdline': {
-        const v = value();
-        if (v === undefined) return { ok: false, error: '--cmdline needs a text' };
-        opts.cmdline = v;
-        break;
-      }
-      case '--cpus': {
-        const v = Number(value());
-        if (!Number.isInteger(v) || v <= 0 || v > 128) return { ok: false, error: '--cpus takes a whole number from 1 to 128' };
-        opts.cpus = v;
-        break;
-      }
-      case '--dom0-idle':
-        opts.dom0Idle = true;
-        break;
-      case '--enhanced':
-        opts.enhanced = true;
-        break;
-      case '--real-clock':
-        opts.fastClock = false;
-        break;
-      case '--raw':
-        raw = true;
-        break;
-      default:
-        if (a.startsWith('-')) return { ok: false, error: `unknown option ${a}` };
-        opts.images.push(a);
-    }
+  const p = parseArgs(argv, SPEC);
+  if (!p.ok) return p;
+  const o = p.options;
+  const one = (k: string) => o.get(k)?.[0];
+  if (o.has('--help') || o.has('-h')) return { ok: true, help: true };
+  const opts: ReferenceOptions = { images: p.positional, gic: 2, xsm: 'dummy' };
+  const gic = one('--gic');
+  if (gic !== undefined) {
+    if (gic !== '2' && gic !== '3') return { ok: false, error: `--gic takes 2 or 3, not ${gic}` };
+    opts.gic = gic === '2' ? 2 : 3;
   }
+  const xsm = one('--xsm');
+  if (xsm !== undefined) {
+    if (xsm !== 'dummy' && xsm !== 'silo') return { ok: false, error: `--xsm takes dummy or silo, not ${xsm}` };
+    opts.xsm = xsm;
+  }
+  const dom0 = one('--dom0');
+  if (dom0 !== undefined) {
+    if (!dom0) return { ok: false, error: '--dom0 needs an image' };
+    opts.dom0 = dom0;
+  }
+  const timeout = one('--timeout');
+  if (timeout !== undefined) {
+    // Seconds, fractions allowed (QEMU runs are long; a test may want 2.5 s).
+    const v = Number(timeout);
+    if (!Number.isFinite(v) || v <= 0) return { ok: false, error: '--timeout takes a positive number of seconds' };
+    opts.timeoutMs = Math.round(v * 1000);
+  }
+  const memory = one('--memory');
+  if (memory !== undefined) {
+    const v = Number(memory);
+    if (!Number.isInteger(v) || v <= 0) return { ok: false, error: '--memory takes a positive whole number of MiB' };
+    opts.memoryMiB = v;
+  }
+  const initrd = one('--initrd');
+  if (initrd !== undefined) {
+    if (!initrd) return { ok: false, error: '--initrd needs a file' };
+    opts.initrd = initrd;
+  }
+  const cmdline = one('--cmdline');
+  if (cmdline !== undefined) opts.cmdline = cmdline;
+  const cpus = intOption(one('--cpus'), '--cpus', 1, 128);
+  if (!cpus.ok) return cpus;
+  if (cpus.value !== undefined) opts.cpus = cpus.value;
+  if (o.has('--dom0-idle')) opts.dom0Idle = true;
+  if (o.has('--enhanced')) opts.enhanced = true;
+  if (o.has('--real-clock')) opts.fastClock = false;
   if (opts.images.length === 0) return { ok: false, error: 'no IMAGE given' };
-  return { ok: true, help: false, opts, raw };
+  return { ok: true, help: false, opts, raw: o.has('--raw') };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { RunOptions } from '../machine/run.ts';
 import { collectDomainOptions, MAX_CPUS, MAX_MEMORY_MIB } from '../machine/domain-options.ts';
 import type { Result } from '../machine/result.ts';
 import { TraceBus } from '../trace/bus.ts';
-import { emptyFilterError, FILTER_HELP, parseFilter, type TraceFilter } from '../trace/filter.ts';
+import { FILTER_HELP, parseFilterOption, type TraceFilter } from '../trace/filter.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 import { formatReport, type CheckReport } from '../check/checker.ts';
 
@@ -128,6 +128,8 @@ export type RunCliOptions = RunOptions & {
   check?: boolean;
   /** Schedule exploration (--seeds A..B): handled by the check command. */
   seeds?: string;
+  /** Worker processes of that exploration (--jobs). */
+  jobs?: number;
 };
 
 /** Parses `run` arguments; shared with `demo` and `diff`. */
@@ -150,9 +152,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   }
   const filters = o.get('--trace-filter');
   if (filters) {
-    const empty = emptyFilterError(filters);
-    if (empty) return { ok: false, error: empty };
-    const f = parseFilter(filters);
+    const f = parseFilterOption(filters);
     if (!f.ok) return f;
     opts.traceFilter = f.filter;
     opts.traceText = true;
@@ -179,6 +179,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
     ['--max-host-memory', 0, 1 << 20, (v) => (opts.maxHostMemoryMiB = v)],
     ['--max-console-bytes', 0, Number.MAX_SAFE_INTEGER, (v) => (opts.maxConsoleBytes = v)],
     ['--trace-max-bytes', 1024, Number.MAX_SAFE_INTEGER, (v) => (opts.traceMaxBytes = v)],
+    ['--jobs', 1, 256, (v) => (opts.jobs = v)],
   ];
   for (const [name, min, max, set] of ints) {
     const r = intOption(one(name), name, min, max);
@@ -194,6 +195,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
   } else if (o.has('--gdb-wait')) {
     return { ok: false, error: '--gdb-wait needs --gdb PORT' };
   }
+  if (opts.jobs !== undefined && opts.seeds === undefined) return { ok: false, error: '--jobs needs --seeds' };
   if (opts.traceMaxBytes !== undefined && opts.traceFile === undefined && opts.perfetto === undefined) {
     return { ok: false, error: '--trace-max-bytes needs --trace-file or --perfetto' };
   }
@@ -208,7 +210,7 @@ export function parseRunArgs(argv: string[]): { ok: true; help: boolean; opts: R
  */
 const WIRED = new Set([
   'images', 'dom0', 'gic', 'xsm', 'dtb', 'memoryMiB', 'initrd', 'cmdline', 'enhanced', 'cpus', 'counted', 'domainOptions', 'timeoutMs', 'maxInstructions', 'quantum', 'seed', 'gdb',
-  'maxHostMemoryMiB', 'maxConsoleBytes', 'traceText', 'traceFilter', 'traceFile', 'perfetto', 'traceMaxBytes', 'check',
+  'maxHostMemoryMiB', 'maxConsoleBytes', 'traceText', 'traceFilter', 'traceFile', 'perfetto', 'traceMaxBytes', 'check', 'jobs',
 ]);
 
 /** The machine a `run` command line describes, for the library API (src/api). */

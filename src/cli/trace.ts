@@ -1,5 +1,5 @@
 // `xenvm-emu trace FILE.jsonl`: re-render a saved trace as text, filtered, with a summary.
-import { emptyFilterError, FILTER_HELP, matchesFilter, parseFilter } from '../trace/filter.ts';
+import { FILTER_HELP, matchesFilter, parseFilterOption } from '../trace/filter.ts';
 import { parseJsonlFile } from '../trace/jsonl.ts';
 import { formatSummary, summarize } from '../trace/summary.ts';
 import { formatEvent } from '../trace/text.ts';
@@ -43,9 +43,7 @@ export async function traceMain(argv: string[]): Promise<number> {
   }
   if (p.positional.length !== 1) return usageError(p.positional.length ? 'one FILE.jsonl at a time' : 'no FILE.jsonl given');
   if (o.has('--summary-only') && o.has('--no-summary')) return usageError('--summary-only and --no-summary exclude each other');
-  const empty = emptyFilterError(o.get('--trace-filter') ?? []);
-  if (empty) return usageError(empty);
-  const f = parseFilter(o.get('--trace-filter') ?? []);
+  const f = parseFilterOption(o.get('--trace-filter') ?? []);
   if (!f.ok) return usageError(f.error);
   const path = p.positional[0];
   const parsed = parseJsonlFile(path);

@@ -18,6 +18,14 @@ export interface LinuxBootAssets {
   memoryMiB: number;
 }
 
+/**
+ * The boot case as run options, the same for the emulator (runImages) and the real Xen
+ * (runReference): the kernel as d1's image, the initramfs, the command line and the memory.
+ */
+export function linuxBootOptions(a: LinuxBootAssets): { images: string[]; initrd: string; cmdline: string; memoryMiB: number } {
+  return { images: [a.kernel.image], initrd: a.initrd, cmdline: a.cmdline, memoryMiB: a.memoryMiB };
+}
+
 export type PrepareResult = ({ ok: true } & LinuxBootAssets) | { ok: false; error: string };
 
 /** Fetches (or finds in .cache/linux) the kernel and builds (or finds) the initramfs. */

@@ -12,7 +12,7 @@ import { describeBoard, type Board } from './fdt/board.ts';
 import { readImageFile } from './loader/read-file.ts';
 import { parseElf64 } from './loader/elf.ts';
 import type { ElfSymbol } from './loader/symbols.ts';
-import { Machine, type RunEnd } from './machine.ts';
+import { Machine, type MachineOptions, type RunEnd } from './machine.ts';
 import { collectDomainOptions, consolePrefix, MAX_MEMORY_MIB } from './domain-options.ts';
 import { err, hex, ok, type Result } from './result.ts';
 import { memoryBanks, tryBuildDomUDeviceTree, type DomUDeviceTreeSpec } from './fdt/domu.ts';
@@ -188,6 +188,30 @@ export interface DomainSource {
   cpus?: number;
 }
 
+/** What a domain's own options may set (`--domain dN,...`, the API's DomainConfig). */
+export type DomainSettings = Omit<DomainSource, 'domid' | 'privileged' | 'image'>;
+
+/**
+ * One domain's source: its own settings over the machine-wide defaults. Shared by runImages and
+ * the library API (src/api) so a default is applied the same way by both.
+ */
+export function domainSource(domid: number, privileged: boolean, image: string | Uint8Array, own: DomainSettings | undefined, defaults: Omit<DomainSettings, 'name'>): DomainSource {
+  return {
+    domid,
+    privileged,
+    image,
+    name: own?.name,
+    dtb: own?.dtb ?? defaults.dtb,
+    gic: own?.gic ?? defaults.gic,
+    memoryMiB: own?.memoryMiB ?? defaults.memoryMiB,
+    initrd: own?.initrd ?? defaults.initrd,
+    cmdline: own?.cmdline ?? defaults.cmdline,
+    // dom0 is the hardware domain, never a dom0less domU.
+    enhanced: privileged ? undefined : (own?.enhanced ?? defaults.enhanced),
+    cpus: own?.cpus ?? defaults.cpus,
+  };
+}
+
 /**
  * Reads and resolves what one domain needs (image, devicetree, memory, initrd) into what
  * Machine.addDomain takes. `initrds` caches ramdisk files shared by several domains. Used by
@@ -294,6 +318,38 @@ export function siblingElfSymbols(imagePath: string, entry: number): ElfSymbol[]
 
 const passed = (result: string | undefined) => result === undefined || /^(SUCCESS|SKIP)/.test(result);
 
+/**
+ * Whether a domain finished well: its "Test result:" (if any) is SUCCESS or SKIP, and it did not
+ * end by a fault, a crash, the debugger or a limit. Shared with the library API (src/api).
+ */
+export function domainOk(result: string | undefined, end: string | undefined): boolean {
+  return passed(result) && !(end !== undefined && /fault|crash|killed by the debugger|limit:/.test(end));
+}
+
+/** The run-wide settings runImages and the library API (src/api) both pass to Machine. */
+type RunSettings = Pick<RunOptions, 'xsm' | 'maxInstructions' | 'gdb' | 'seed' | 'quantum' | 'maxHostMemoryMiB' | 'maxConsoleBytes'>;
+
+/**
+ * Machine options from the run-wide settings, shared by runImages and the library API so both
+ * choose the counting mode alike. `counted` is what the caller asks for; other needs of virtual
+ * time (several domains, a bound, a debugger, a trace, a seed) turn counting on anyway.
+ */
+export function machineOptions(o: RunSettings, run: { domains: number; trace: TraceBus; counted: boolean }): Omit<MachineOptions, 'onConsole' | 'onStatus'> {
+  return {
+    xsm: o.xsm ?? 'dummy',
+    trace: run.trace,
+    // An instruction bound is promised exactly; block-granular counting could overshoot it.
+    // A debugger steps one instruction at a time, which needs per-instruction counting too.
+    exactCount: o.maxInstructions !== undefined || o.gdb !== undefined,
+    // A lone domain with nothing that needs virtual time may run uncounted, at full engine speed.
+    counted: run.domains > 1 || o.maxInstructions !== undefined || o.gdb !== undefined || run.trace.on || o.seed !== undefined || run.counted,
+    quantum: o.quantum ?? DEFAULT_QUANTUM,
+    seed: o.seed,
+    maxHostMemory: o.maxHostMemoryMiB === undefined ? undefined : o.maxHostMemoryMiB * 1024 * 1024,
+    maxConsoleBytes: o.maxConsoleBytes,
+  };
+}
+
 export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const lines: string[] = [];
@@ -320,17 +376,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
 
   const trace = opts.trace ?? new TraceBus();
   const machine = new Machine({
-    xsm: opts.xsm ?? 'dummy',
-    trace,
-    // An instruction bound is promised exactly; block-granular counting could overshoot it.
-    // A debugger steps one instruction at a time, which needs per-instruction counting too.
-    exactCount: opts.maxInstructions !== undefined || opts.gdb !== undefined,
-    // A lone domain with nothing that needs virtual time runs uncounted, at full engine speed.
-    counted: specs.length > 1 || opts.maxInstructions !== undefined || opts.gdb !== undefined || trace.on || opts.seed !== undefined || opts.counted === true,
-    quantum: opts.quantum ?? DEFAULT_QUANTUM,
-    seed: opts.seed,
-    maxHostMemory: opts.maxHostMemoryMiB === undefined ? undefined : opts.maxHostMemoryMiB * 1024 * 1024,
-    maxConsoleBytes: opts.maxConsoleBytes,
+    ...machineOptions(opts, { domains: specs.length, trace, counted: opts.counted === true }),
     onConsole: (domid, text) => {
       const line = consolePrefix(domid, per.get(domid)) + text;
       lines.push(line);
@@ -341,24 +387,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   const initrds = new Map<string, Uint8Array>();
   try {
     for (const s of specs) {
-      const o = per.get(s.domid);
-      const spec = domainSpec(
-        {
-          domid: s.domid,
-          privileged: s.privileged,
-          image: s.path,
-          name: o?.name,
-          dtb: o?.dtb ?? opts.dtb,
-          gic: o?.gic ?? opts.gic,
-          memoryMiB: o?.memoryMiB ?? opts.memoryMiB,
-          initrd: o?.initrd ?? opts.initrd,
-          cmdline: o?.cmdline ?? opts.cmdline,
-          // dom0 is the hardware domain, never a dom0less domU.
-          enhanced: s.privileged ? undefined : (o?.enhanced ?? opts.enhanced),
-          cpus: o?.cpus ?? opts.cpus,
-        },
-        initrds,
-      );
+      const spec = domainSpec(domainSource(s.domid, s.privileged, s.path, per.get(s.domid), opts), initrds);
       if (!spec.ok) return fail(2, spec.error);
       const d = machine.addDomain(spec.value);
       if (!d.ok) return fail(2, d.error);
@@ -385,7 +414,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
       name: d.name,
       result: d.result,
       end: d.state.kind === 'done' ? d.state.reason : undefined,
-      ok: passed(d.result) && !(d.state.kind === 'done' && /fault|crash|killed by the debugger|limit:/.test(d.state.reason)),
+      ok: domainOk(d.result, d.state.kind === 'done' ? d.state.reason : undefined),
     }));
     for (const d of machine.domains) {
       if (d.pl011.partial) onStatus(`d${d.domid} left an unterminated console line: ${JSON.stringify(d.pl011.partial)}`);

@@ -35,16 +35,18 @@ function nonNegInt(s: string): number | undefined {
   return /^\d+$/.test(s) && Number.isSafeInteger(Number(s)) ? Number(s) : undefined;
 }
 
-/** Parses one or more EXPRs (each may hold several comma-separated terms). */
 /**
- * The command lines' check that each `--trace-filter` value says something: an empty one is
- * almost always a mistake (an unset shell variable), though `parseFilter` reads it as "all".
+ * The `--trace-filter` values of a command line (run, trace): like `parseFilter`, but a value
+ * with no terms is refused. An empty one is almost always a mistake (an unset shell variable),
+ * though `parseFilter` reads it as "all".
  */
-export function emptyFilterError(exprs: readonly string[]): string | undefined {
+export function parseFilterOption(exprs: readonly string[]): FilterParse {
   const empty = exprs.find((x) => x.split(',').every((t) => t.trim() === ''));
-  return empty === undefined ? undefined : `--trace-filter '${empty}' has no terms (e.g. d1, port=3, kind=irq, EVTCHNOP_send)`;
+  if (empty !== undefined) return { ok: false, error: `--trace-filter '${empty}' has no terms (e.g. d1, port=3, kind=irq, EVTCHNOP_send)` };
+  return parseFilter([...exprs]);
 }
 
+/** Parses one or more EXPRs (each may hold several comma-separated terms). */
 export function parseFilter(exprs: string | string[]): FilterParse {
   const f: TraceFilter = { domains: new Set(), ports: new Set(), hypercalls: new Set(), kinds: new Set() };
   const terms = (Array.isArray(exprs) ? exprs : [exprs]).flatMap((x) => x.split(',')).map((t) => t.trim());

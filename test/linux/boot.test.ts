@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareLinuxBoot, describeLinuxBootComparison } from '../../src/linux/boot-compare.ts';
-import { prepareLinuxBoot } from '../../src/linux/boot-case.ts';
+import { linuxBootOptions, prepareLinuxBoot } from '../../src/linux/boot-case.ts';
 import { REPO_ROOT } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 import { runImages } from '../../src/machine/run.ts';
@@ -35,12 +35,9 @@ describe.each([
     if (!assets.ok) return;
     // No --dtb: the domU gets the devicetree Xen 4.17 builds for it (no hypervisor node).
     const r = await runImages({
-      images: [assets.kernel.image],
+      ...linuxBootOptions(assets),
       gic,
       cpus,
-      memoryMiB: assets.memoryMiB,
-      initrd: assets.initrd,
-      cmdline: assets.cmdline,
       timeoutMs: 120_000,
     });
     const c = compareLinuxBoot(golden(gic, cpus), r.lines);
@@ -62,10 +59,7 @@ describe.each([
   it.skipIf(liveSkip !== '')(`still prints what the golden file says${liveSkip}`, async () => {
     if (!assets.ok) return;
     const r = await runReference({
-      images: [assets.kernel.image],
-      initrd: assets.initrd,
-      cmdline: assets.cmdline,
-      memoryMiB: assets.memoryMiB,
+      ...linuxBootOptions(assets),
       gic,
       cpus,
       xsm: 'dummy',

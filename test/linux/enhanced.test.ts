@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareLinuxBoot, describeLinuxBootComparison } from '../../src/linux/boot-compare.ts';
-import { prepareLinuxBoot } from '../../src/linux/boot-case.ts';
+import { linuxBootOptions, prepareLinuxBoot } from '../../src/linux/boot-case.ts';
 import { REPO_ROOT } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 import { runImages } from '../../src/machine/run.ts';
@@ -24,13 +24,10 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i',
   it.skipIf(!assets.ok)(`brings up its Xen support beside an idle dom0, like under the real Xen${noAssets}`, async () => {
     if (!assets.ok) return;
     const r = await runImages({
-      images: [assets.kernel.image],
+      ...linuxBootOptions(assets),
       dom0: image(gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3', 'idle'),
       domainOptions: ['d1,enhanced=yes'],
       gic,
-      memoryMiB: assets.memoryMiB,
-      initrd: assets.initrd,
-      cmdline: assets.cmdline,
       timeoutMs: 120_000,
     });
     // Linux takes the FIFO ABI when Xen offers it, as under the real Xen.
@@ -48,12 +45,9 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i',
   it.skipIf(!assets.ok)(`boots without a dom0 too (later Xen's no-xenstore mode; Xen 4.17 panics)${noAssets}`, async () => {
     if (!assets.ok) return;
     const r = await runImages({
-      images: [assets.kernel.image],
+      ...linuxBootOptions(assets),
       enhanced: true,
       gic,
-      memoryMiB: assets.memoryMiB,
-      initrd: assets.initrd,
-      cmdline: assets.cmdline,
       timeoutMs: 120_000,
     });
     const c = compareLinuxBoot(golden(gic), r.lines, { xen: true });
@@ -69,13 +63,10 @@ describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU with 2 vC
   it.skipIf(!assets.ok)(`brings up Xen support on both CPUs beside an idle dom0, like under the real Xen${noAssets}`, async () => {
     if (!assets.ok) return;
     const r = await runImages({
-      images: [assets.kernel.image],
+      ...linuxBootOptions(assets),
       dom0: image(gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3', 'idle'),
       domainOptions: ['d1,enhanced=yes,cpus=2'],
       gic,
-      memoryMiB: assets.memoryMiB,
-      initrd: assets.initrd,
-      cmdline: assets.cmdline,
       timeoutMs: 120_000,
     });
     const c = compareLinuxBoot(golden(gic, 2), r.lines, { xen: true });
@@ -100,14 +91,11 @@ describe.each([
   it.skipIf(liveSkip !== '')(`still prints what the golden file says${liveSkip}`, async () => {
     if (!assets.ok) return;
     const r = await runReference({
-      images: [assets.kernel.image],
+      ...linuxBootOptions(assets),
       dom0: image(gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3', 'idle'),
       dom0Idle: true,
       enhanced: true,
       cpus: cpus > 1 ? cpus : undefined,
-      initrd: assets.initrd,
-      cmdline: assets.cmdline,
-      memoryMiB: assets.memoryMiB,
       gic,
       xsm: 'dummy',
       timeoutMs: 600_000,
