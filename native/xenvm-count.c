@@ -100,6 +100,19 @@ struct xenvm_counter {
      * finds a storing instruction, and abort.ts a faulting access, from here.
      */
     uint64_t block_pc;     /* @128 */
+    /*
+     * Counter reads answered here. A Linux guest reads CNTVCT_EL0 for every printk timestamp
+     * and scheduler clock, some 18,000 times in a boot; each one through JavaScript cost about a
+     * microsecond. Virtual time is `clock_base + executed` (the hypervisor sets the base before
+     * each run: the idle time skipped plus every other vCPU's instructions), so the counter is
+     * that divided by the tick. Only while it stays before `clock_due`, the first deadline of
+     * this vCPU's timers: from there on a read must also fire the timer (src/xen/vtimer.ts), so
+     * it goes to the handler. clock_tick_ns = 0 turns this off (uncounted runs, time past 2^64).
+     */
+    uint64_t clock_base;   /* @136 */
+    uint64_t clock_due;    /* @144 */
+    uint32_t clock_tick_ns; /* @152 */
+    uint32_t pad1;         /* @156 */
 };
 
 #define WATCH_TAKEN 1
@@ -323,6 +336,16 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
     }
     if (cp->op0 != 3 || cp->op1 != 3 || cp->crn != 14)
         return 0;
+    /* CNTPCT_EL0 and CNTVCT_EL0 (CRm 0, op2 1 and 2) read the same virtual count. */
+    if (is_read && cp->crm == 0 && (cp->op2 == 1 || cp->op2 == 2) && c->clock_tick_ns) {
+        uint64_t now = c->clock_base + c->executed;
+        if (now >= c->clock_base && now < c->clock_due) {
+            uint64_t count = now / c->clock_tick_ns;
+            if ((reg >= REG_X0 && reg <= REG_X28) || reg == REG_X29 || reg == REG_X30)
+                uc_reg_write(uc, reg, &count);
+            return 1;
+        }
+    }
     c->sys_op = op;
     c->sys_rt = reg >= REG_X0 && reg <= REG_X28 ? (uint32_t)(reg - REG_X0) : reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
     c->sys_read = (uint32_t)is_read;

@@ -53,6 +53,8 @@ import {
 } from './arm64.ts';
 import { brkImmediate, decodeSysregAccess, hvcImmediate, smcImmediate, svcImmediate, type SysregAccess } from './decode.ts';
 
+const U64_MAX = (1n << 64n) - 1n;
+
 /** What the hypervisor does with each trap. Handlers run inside the engine's callback. */
 export interface VcpuTraps {
   /**
@@ -376,6 +378,24 @@ export class Vcpu {
 
   get counted(): boolean {
     return this.counter !== undefined;
+  }
+
+  /**
+   * Lets the native sysreg hook answer the guest's counter reads (CNTVCT_EL0, CNTPCT_EL0) on its
+   * own while virtual time stays before `due` (native/xenvm-count.c): `now` is the machine's
+   * virtual time, of which this vCPU's instructions are the part that moves while it runs.
+   * Past `due` (this vCPU's next timer deadline) a read must also fire the timer, so it goes to
+   * the hypervisor as before. Uncounted vCPUs, and times beyond 64 bits, always do.
+   */
+  setClock(now: bigint, due: bigint | undefined, tickNs: number): void {
+    const c = this.counter;
+    if (!c) return;
+    const base = now - BigInt(c.executed);
+    if (base < 0n || base > U64_MAX) {
+      c.setClock(0n, 0n, 0);
+      return;
+    }
+    c.setClock(base, due === undefined || due > U64_MAX ? U64_MAX : due, tickNs);
   }
 
   /**

@@ -22,6 +22,10 @@ import { GuestBitWatch } from './guest-bits.ts';
 import { hex, type Result } from './result.ts';
 import { residentBytes } from '../mem/resident.ts';
 import { vbig, vclampDistance, vmin, vsub, vtime, type VTime } from './vtime.ts';
+import { NS_PER_TICK } from '../xen/vtimer.ts';
+
+/** A deadline as the native clock takes it (see Vcpu.setClock). */
+const dueOf = (t: VTime | undefined): bigint | undefined => (t === undefined ? undefined : vbig(t));
 
 /** A domain as PSCI sees it (smccc.ts): its vCPUs, their virtual affinity, which are up. */
 function psciView(d: MachineDomain) {
@@ -309,7 +313,12 @@ export class Machine {
           // The generic timer, on virtual time. A lone vCPU that was running uncounted (no
           // virtual time) starts counting now: the answers begin at time 0.
           if (!vcpu.counted) vcpu.needVirtualTime();
-          return v.timers.access(acc, this.now());
+          const now = this.now();
+          const r = v.timers.access(acc, now);
+          // The access may have moved or fired a deadline: the native hook answers counter reads
+          // only up to the next one.
+          if (vcpu.counted) vcpu.setClock(vbig(now), dueOf(v.timers.nextDeadline()), NS_PER_TICK);
+          return r;
         }
         d.bits?.check(d.xen.sharedInfoGpa);
         if (d.gic.version !== 3) return { ok: false as const };
@@ -614,6 +623,7 @@ export class Machine {
     // An uncounted vCPU (a lone domain) is bounded only by what is left of the wall-clock limit.
     const wallLimitUs =
       cpu.counted || limits.timeoutMs === undefined ? 0 : Math.max(1000, (limits.timeoutMs - (performance.now() - p.startWall)) * 1000);
+    if (cpu.counted) cpu.setClock(vbig(this.now()), dueOf(v.timers.nextDeadline()), NS_PER_TICK);
     const exit = cpu.run(Math.max(1, budget), allReported && !cpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;
     d.bits?.check(d.xen.sharedInfoGpa);

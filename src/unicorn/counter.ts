@@ -51,7 +51,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 136;
+export const VCPU_BLOCK_SIZE = 160;
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -99,6 +99,16 @@ export class InstructionCounter extends NativeView {
   /** The translation block (per-instruction counting: the instruction) that last started (u64 block_pc @128). */
   get blockPc(): bigint {
     return this.big[16];
+  }
+  /**
+   * The counter-read shortcut (u64 clock_base @136, u64 clock_due @144, u32 clock_tick_ns @152):
+   * while `clock_base + executed < clock_due`, the sysreg hook answers CNTVCT_EL0/CNTPCT_EL0
+   * reads itself with that sum divided by `tickNs`; `tickNs` 0 sends every read to the handler.
+   */
+  setClock(base: bigint, due: bigint, tickNs: number): void {
+    this.big[17] = base;
+    this.big[18] = due;
+    this.words[38] = tickNs;
   }
 }
 

@@ -159,6 +159,37 @@ describe('Vcpu', () => {
       expect([vcpu.x(3), vcpu.x(30)]).toEqual([100n, 101n]);
     });
 
+    it('with a clock set, counter reads before the deadline are answered natively from virtual time', () => {
+      // Three reads in one block (counted when it starts: 6 instructions), then a deadline that
+      // falls between two blocks: a read at or past it must reach the trap (it fires the timer).
+      const seen: number[] = [];
+      const { vcpu } = guest([MRS_CNTVCT(3), MRS_CNTVCT(30), MRS_CNTVCT(31), MOVZ(5, 7), 0x14000001 /* b +4 */, MRS_CNTVCT(4), WFI], {
+        sysreg: (v, a) => {
+          seen.push(v.retired);
+          return { ok: true, value: 0xabcn + BigInt(a.rt) };
+        },
+      });
+      // Virtual time = 1600 ns + instructions retired; 16 ns a tick; the deadline at 1606 ns.
+      vcpu.setClock(1600n, 1606n, 16);
+      expect(vcpu.run(1000).kind).toBe('wfi');
+      expect(vcpu.x(3)).toBe((1600n + 5n) / 16n); // the first block's 5 instructions counted at its start
+      expect(vcpu.x(30)).toBe(vcpu.x(3));
+      expect(vcpu.x(5)).toBe(7n);
+      // The second block starts at 1605 + 2 = 1607 >= 1606: the trap answers.
+      expect(seen).toEqual([7]);
+      expect(vcpu.x(4)).toBe(0xabcn + 4n);
+    });
+
+    it('tick 0 turns the native counter reads off: every read reaches the trap', () => {
+      let calls = 0;
+      const { vcpu } = guest([MRS_CNTVCT(3), MRS_CNTVCT(4), WFI], {
+        sysreg: () => ({ ok: true, value: BigInt(++calls) }),
+      });
+      vcpu.setClock(0n, 1n << 40n, 0);
+      expect(vcpu.run(1000).kind).toBe('wfi');
+      expect(calls).toBe(2);
+    });
+
     it('other system registers never reach the trap and keep the engine\'s behaviour', () => {
       let calls = 0;
       const { vcpu } = guest([MOVZ(1, 77), MSR_TPIDR_EL0(1), MRS_TPIDR_EL0(2), WFI], {
