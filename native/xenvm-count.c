@@ -474,6 +474,61 @@ int xenvm_mmio_map(uc_engine *uc, uint64_t address, size_t size, struct xenvm_mm
 }
 
 /*
+ * The vpl011's transmit path (src/machine/pl011.ts). A Linux boot prints some 16,000
+ * characters through it, each a UARTFR poll and a UARTDR write: two JavaScript calls per
+ * character. While the hypervisor allows it (`fast`: no trace, and a character cannot raise
+ * the UART's interrupt), FR reads are answered here from `fr` and DR writes go to `buf`, which
+ * the hypervisor drains after the run and before it handles anything else of the domain.
+ * Every other access, or a full buffer, takes the window's usual path. The state is the
+ * domain's, shared by its vCPUs' engines; the window around it is per engine.
+ */
+#define UART_DR 0x000
+#define UART_FR 0x018
+#define UART_FR_TXFE (1u << 7)
+#define UART_BUF 4096
+
+struct xenvm_uart {
+    uint32_t fr;       /* @0 UARTFR as the guest reads it */
+    uint32_t fast;     /* @4 nonzero: FR reads and DR writes are handled here */
+    uint32_t len;      /* @8 characters in buf the hypervisor has not taken yet */
+    uint32_t pad;      /* @12 */
+    uint8_t buf[UART_BUF]; /* @16 */
+};
+
+struct xenvm_uart_window {
+    struct xenvm_mmio mmio;   /* @0 this engine's window, for every other access */
+    struct xenvm_uart *uart;  /* @40 */
+};
+
+static uint64_t xenvm_uart_read(uc_engine *uc, uint64_t offset, unsigned size, void *user_data)
+{
+    struct xenvm_uart_window *w = user_data;
+    struct xenvm_uart *u = w->uart;
+
+    if (u->fast && offset == UART_FR && size <= 4)
+        return size == 4 ? u->fr : u->fr & ((1u << (8 * size)) - 1);
+    return xenvm_mmio_read(uc, offset, size, &w->mmio);
+}
+
+static void xenvm_uart_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user_data)
+{
+    struct xenvm_uart_window *w = user_data;
+    struct xenvm_uart *u = w->uart;
+
+    if (u->fast && offset == UART_DR && size <= 4 && u->len < UART_BUF) {
+        u->buf[u->len++] = (uint8_t)value;
+        u->fr &= ~UART_FR_TXFE; /* as the first character does under Xen */
+        return;
+    }
+    xenvm_mmio_write(uc, offset, size, value, &w->mmio);
+}
+
+int xenvm_uart_map(uc_engine *uc, uint64_t address, size_t size, struct xenvm_uart_window *w)
+{
+    return uc_mmio_map(uc, address, size, (void *)xenvm_uart_read, w, (void *)xenvm_uart_write, w);
+}
+
+/*
  * One vCPU run in one native call: the system-register write left for it (a stopped vCPU's
  * IRQ line), uc_emu_start, and the PC it stopped at (every WFI exit needs it, and the next run
  * starts there).

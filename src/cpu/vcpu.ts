@@ -32,7 +32,7 @@ import { currentEl, dataAbort, locateStage2Access, prefetchAbort, stage2Abort, t
 import { enterException, vectorAddress, VectorLoopGuard, type ExceptionKind } from './exception-entry.ts';
 import { GuestView } from './guest-view.ts';
 import type { Stage1Regs } from './mmu.ts';
-import { WATCH_RETURNED, WATCH_TAKEN, type ExceptionBlock, type InstructionCounter, type IrqWatch, type SysregBlock } from '../unicorn/counter.ts';
+import { WATCH_RETURNED, WATCH_TAKEN, type ExceptionBlock, type InstructionCounter, type IrqWatch, type SysregBlock, type UartBlock } from '../unicorn/counter.ts';
 import { Excp, Reg, UcErr, UcHook, UcMemType, UcProt, xreg } from '../unicorn/constants.ts';
 import type { GuestMemory } from '../mem/guest-memory.ts';
 import {
@@ -266,8 +266,9 @@ export class Vcpu {
     return err === UcErr.OK ? undefined : `cannot unmap 0x${gpa.toString(16)}: ${this.engine.strerror(err)}`;
   }
 
-  mapMmio(base: number, size: number, dev: MmioDevice): string | undefined {
-    const err = this.engine.mmioMap(base, size, (o, s) => dev.read(o, s), (o, s, v) => dev.write(o, s, v));
+  /** `uart`: the vpl011's native transmit path (UartBlock), shared by the domain's engines. */
+  mapMmio(base: number, size: number, dev: MmioDevice, uart?: UartBlock): string | undefined {
+    const err = this.engine.mmioMap(base, size, (o, s) => dev.read(o, s), (o, s, v) => dev.write(o, s, v), uart);
     return err === UcErr.OK ? undefined : `cannot map MMIO at 0x${base.toString(16)}: ${this.engine.strerror(err)}`;
   }
 

@@ -20,6 +20,7 @@ import { symbolize, type ElfSymbol } from './loader/symbols.ts';
 import { loadBootModules, type DtbBuilder } from './loader/boot.ts';
 import type { GuestRange } from './loader/place-modules.ts';
 import { GUEST_VPL011_SPI, LineBuffer, PL011_SIZE, Vpl011 } from './pl011.ts';
+import { UartBlock } from '../unicorn/counter.ts';
 import { hex, type Result } from './result.ts';
 import type { GuestBitWatch } from './guest-bits.ts';
 import type { VTime } from './vtime.ts';
@@ -69,6 +70,11 @@ export interface DomainHooks {
   /** The vGIC's IRQ output for a vCPU changed. */
   onIrqLine(domain: MachineDomain, vcpu: number, level: boolean): void;
   observer?: Parameters<typeof createGic>[0]['observer'];
+  /**
+   * The vpl011 may queue the guest's characters natively between drains (MachineDomain
+   * drainConsole): off while a trace wants each character at the time it is written.
+   */
+  consoleFastPath?: boolean;
   /** Called before every vGIC register access of this domain (a trace sync point). */
   beforeGicAccess?: (domain: MachineDomain) => void;
   /**
@@ -115,6 +121,9 @@ export class MachineDomain {
   readonly symbols: readonly ElfSymbol[];
   readonly pl011: LineBuffer;
   readonly consoleIo: LineBuffer;
+  /** The vpl011 device, and its native transmit queue when the fast path is on. */
+  uart: Vpl011 | undefined;
+  uartNative: UartBlock | undefined;
   /** Set once the domain has ended (shutdown, fault, every vCPU off, killed). */
   ended: string | undefined;
   /** Text after "Test result:", once the domain printed it. */
@@ -223,7 +232,11 @@ export class MachineDomain {
       raiseIrq: () => gic.pulse(0, GUEST_VPL011_SPI),
       log: hooks.onDeviceLog ? (t) => self && hooks.onDeviceLog!(self, `d${spec.domid}v${accessor} ${t}`) : undefined,
     });
+    const uartNative = hooks.consoleFastPath ? new UartBlock() : undefined;
+    if (uartNative) uart.attachNative(uartNative, true);
     self = new MachineDomain(spec, memory, gic, image, dtbAddress, pl011, consoleIo);
+    self.uart = uart;
+    self.uartNative = uartNative;
     self.initrd = boot.value.initrd;
     const ppis = timerIntids(spec.board);
     const eventIntid = self.eventIntid;
@@ -242,7 +255,7 @@ export class MachineDomain {
             accessor = id;
             uart.write(off, sz, val);
           },
-        }),
+        }, uartNative),
       );
       // A refused vGIC access is logged (Xen logs most of them too) for whoever debugs the guest.
       const refused = (reason: string) => hooks.onDeviceLog && self && hooks.onDeviceLog(self, `d${spec.domid}v${id} vGIC: ${reason} (Xen injects a data abort)`);
@@ -251,12 +264,14 @@ export class MachineDomain {
           // Registers a guest must not touch read as zero and ignore writes (Xen would inject an
           // abort); the vGIC reports them and the access is otherwise harmless.
           read: (off, sz) => {
+            uart.drain();
             if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
             const r = gic.mmioRead(id, base + off, sz as 1 | 2 | 4 | 8);
             if (!r.ok) refused(r.reason);
             return r.ok ? r.value : 0;
           },
           write: (off, sz, val) => {
+            uart.drain();
             if (hooks.beforeGicAccess && self) hooks.beforeGicAccess(self);
             // The engine hands over a number below 2^53 (a bigint above): the low 32 bits either way.
             const r = gic.mmioWrite(id, base + off, sz as 1 | 2 | 4 | 8, typeof val === 'number' ? val >>> 0 : Number(BigInt.asUintN(32, val)));
@@ -321,7 +336,15 @@ export class MachineDomain {
     return sym ? `pc ${hex(pc)} (${sym})` : `pc ${hex(pc)}`;
   }
 
+  /** Hands the characters the native vpl011 path queued to the console (see Vpl011.drain). */
+  drainConsole(): void {
+    this.uart?.drain();
+  }
+
   close(): void {
     for (const v of this.vcpus) v.cpu.close();
+    // After the engines that point at it.
+    this.uartNative?.free();
+    this.uartNative = undefined;
   }
 }

@@ -230,6 +230,7 @@ export class Machine {
       { ...spec, exactCount: this.opts.exactCount, counted: this.opts.counted !== false || (spec.vcpus ?? 1) > 1 },
       {
         traps: this.trapsFor(() => this.current),
+        consoleFastPath: !this.opts.trace.on,
         onConsoleLine: (d, text, via) => {
           if (text.startsWith('Test result:') && d.result === undefined) d.result = text.slice('Test result:'.length).trim();
           if (!this.consoleAllowed(d, text)) return;
@@ -297,6 +298,7 @@ export class Machine {
       // an undefined-instruction exception whose preferred return is the next instruction.
       hvc: (vcpu: Vcpu, imm: number, at: bigint) => {
         const v = current()!;
+        v.domain.drainConsole();
         if (imm === XEN_HYPERCALL_TAG) this.hypercall(v, vcpu, at);
         else if (imm === 0) this.smccc(v, vcpu);
         else {
@@ -305,10 +307,15 @@ export class Machine {
           vcpu.injectSync(EC.UNKNOWN, 0, at + 4n);
         }
       },
-      smc: (vcpu: Vcpu, imm: number, at: bigint) => this.smc(current()!, vcpu, imm, at),
+      smc: (vcpu: Vcpu, imm: number, at: bigint) => {
+        const v = current()!;
+        v.domain.drainConsole();
+        this.smc(v, vcpu, imm, at);
+      },
       sysreg: (vcpu: Vcpu, acc: SysregAccess) => {
         const v = current()!;
         const d = v.domain;
+        d.drainConsole();
         if (acc.op0 === 3 && acc.op1 === 3 && acc.crn === 14) {
           // The generic timer, on virtual time. A lone vCPU that was running uncounted (no
           // virtual time) starts counting now: the answers begin at time 0.
@@ -626,6 +633,7 @@ export class Machine {
     if (cpu.counted) cpu.setClock(vbig(this.now()), dueOf(v.timers.nextDeadline()), NS_PER_TICK);
     const exit = cpu.run(Math.max(1, budget), allReported && !cpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;
+    d.drainConsole();
     d.bits?.check(d.xen.sharedInfoGpa);
     if (allReported) p.graceLeft -= Number(vsub(this.now(), before));
     switch (exit.kind) {

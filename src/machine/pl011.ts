@@ -85,6 +85,17 @@ export interface Vpl011Config {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+/**
+ * A native transmit fast path (src/unicorn/counter.ts UartBlock): while `fast` is set, the
+ * engine's window answers FR reads from `fr` and queues DR bytes (clearing TXFE in `fr`), which
+ * `take()` hands over.
+ */
+export interface UartFastPath {
+  fr: number;
+  fast: boolean;
+  take(): Uint8Array | undefined;
+}
+
 export class Vpl011 implements MmioDevice {
   private fr = FR.TXFE | FR.RXFE;
   private ris = 0;
@@ -92,9 +103,50 @@ export class Vpl011 implements MmioDevice {
   /** RIS & IMSC at the last update: the SPI is raised only for bits new since then. */
   private shadowMis = 0;
   private readonly cfg: Vpl011Config;
+  private native: UartFastPath | undefined;
+  private nativeAllowed = false;
 
   constructor(cfg: Vpl011Config) {
     this.cfg = cfg;
+  }
+
+  /**
+   * Lets the engine's window take FR reads and DR writes itself while that changes nothing but
+   * FR and the output (see `sync`); `allowed` false (a trace wants each character as it comes)
+   * keeps every access here.
+   */
+  attachNative(native: UartFastPath, allowed: boolean): void {
+    this.native = native;
+    this.nativeAllowed = allowed;
+    this.sync();
+  }
+
+  /**
+   * Takes the characters the native path queued, as if each had been written here, in order.
+   * The hypervisor calls this after every run and before it handles anything else of the
+   * domain (a hypercall, a device access), so output keeps its place among everything else.
+   */
+  drain(): void {
+    const n = this.native;
+    if (!n) return;
+    const bytes = n.take();
+    if (!bytes) return;
+    for (let i = 0; i < bytes.length; i++) this.cfg.out.putc(bytes[i]);
+    this.ris |= INT.TX;
+    this.fr &= ~FR.TXFE;
+    this.update();
+    this.sync();
+  }
+
+  /**
+   * The native path may take DR writes only when one cannot raise the SPI: RIS.TX set by the
+   * character must not add a bit to RIS & IMSC that the last update did not see (Xen's edge).
+   */
+  private sync(): void {
+    const n = this.native;
+    if (!n) return;
+    n.fr = this.fr;
+    n.fast = this.nativeAllowed && ((this.ris | INT.TX) & this.imsc & ~this.shadowMis) === 0;
   }
 
   /** A guest read of `size` bytes at `offset`. */
@@ -154,13 +206,17 @@ export class Vpl011 implements MmioDevice {
   // MmioDevice. A refused access cannot abort here (the engine's MMIO callback has no way to
   // fault the instruction), so it reads as zero and the write is dropped, and the log says so.
   read(offset: number, size: number): number {
+    this.drain();
     const r = this.readReg(offset, size);
+    this.sync();
     return r.ok ? r.value : 0;
   }
 
   write(offset: number, size: number, value: number | bigint): void {
-    // Every console byte comes here: no bigint unless the engine handed one.
+    this.drain();
+    // Every console byte comes here without the native path: no bigint unless the engine handed one.
     this.writeReg(offset, size, typeof value === 'number' ? value >>> 0 : Number(BigInt.asUintN(32, value)));
+    this.sync();
   }
 
   private update(): void {

@@ -9,7 +9,7 @@ import koffi from 'koffi';
 import { ctlWrite, UC_ARCH_ARM64, UC_CPU_ARM64_A57, UC_MODE_ARM, UcCtl, UcErr, UcHook, Reg } from './constants.ts';
 // @ts-ignore -- plain ESM shared with scripts/setup.mjs, which runs before npm dependencies exist
 import { engineCandidates, ENGINE_MIN, ENGINE_PACKAGE } from '../../scripts/engine.mjs';
-import { allocVcpuBlock, DeferredCpWrite, ExceptionBlock, InstructionCounter, IrqWatch, loadCounter, MmioBlock, SysregBlock, type NativeHelper } from './counter.ts';
+import { allocVcpuBlock, DeferredCpWrite, ExceptionBlock, InstructionCounter, IrqWatch, loadCounter, MmioBlock, SysregBlock, type NativeHelper, type UartBlock } from './counter.ts';
 
 export type UcHandle = unknown;
 
@@ -245,8 +245,11 @@ export class Engine {
     size: number,
     read: (offset: number, size: number) => number | bigint,
     write: (offset: number, size: number, value: number | bigint) => void,
+    uart?: UartBlock,
   ): number {
-    const mem = koffi.alloc('uint8_t', MmioBlock.SIZE);
+    // The vpl011's window is a struct xenvm_uart_window: the usual block, then the UART state.
+    const bytes = uart ? MmioBlock.SIZE + 8 : MmioBlock.SIZE;
+    const mem = koffi.alloc('uint8_t', bytes);
     this.allocations.push(mem);
     const block = new MmioBlock(mem);
     block.setHandler(
@@ -261,7 +264,9 @@ export class Engine {
       }),
     );
     block.setDeferred(BigInt(this.deferredAddr));
-    return this.native.mapMmio(this.uc, addr, size, mem);
+    if (!uart) return this.native.mapMmio(this.uc, addr, size, mem);
+    new BigUint64Array(koffi.view(mem, bytes))[MmioBlock.SIZE / 8] = BigInt(koffi.address(uart.native));
+    return this.native.mapUart(this.uc, addr, size, mem);
   }
 
   readReg(id: number): bigint {

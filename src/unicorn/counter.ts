@@ -10,6 +10,7 @@ type Install = (uc: unknown, counter: unknown, perInstruction: number) => number
 type InstallExc = (uc: unknown, block: unknown) => number;
 type InstallSys = (uc: unknown, block: unknown) => number;
 type MapMmio = (uc: unknown, address: number, size: number, block: unknown) => number;
+type MapUart = (uc: unknown, address: number, size: number, window: unknown) => number;
 type Run = (uc: number, deferred: number, begin: bigint, timeoutUs: number, pcAfter: number) => number;
 export interface NativeHelper {
   install: Install;
@@ -18,6 +19,8 @@ export interface NativeHelper {
   installMaint: InstallSys;
   /** The MMIO trampoline (see MmioBlock). */
   mapMmio: MapMmio;
+  /** The vpl011's window: the transmit fast path around an MMIO window (see UartBlock). */
+  mapUart: MapUart;
   /** xenvm_run: deferred register write, uc_emu_start and PC read in one call. */
   run: Run;
 }
@@ -42,6 +45,7 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
       installMaint: lib.func('int xenvm_maint_install(void *uc, void *counter)') as InstallSys,
       run: lib.func('int xenvm_run(uintptr_t uc, uintptr_t deferred, uint64_t begin, uint64_t timeout, uintptr_t pc_after)') as Run,
       mapMmio: lib.func('int xenvm_mmio_map(void *uc, uint64_t address, size_t size, void *block)') as MapMmio,
+      mapUart: lib.func('int xenvm_uart_map(void *uc, uint64_t address, size_t size, void *window)') as MapUart,
     };
     return { ok: true, ...helper };
   } catch (e) {
@@ -309,6 +313,45 @@ export class MmioBlock extends NativeView {
   }
   setDeferred(block: bigint): void {
     this.setPointer(32, block);
+  }
+}
+
+/**
+ * struct xenvm_uart in native memory, one per domain: the vpl011's transmit fast path.
+ *   u32 fr @0 (UARTFR as the guest reads it), u32 fast @4, u32 len @8, u8 buf[4096] @16.
+ * While `fast` is set the native window answers FR reads from `fr` and queues DR writes in `buf`
+ * (clearing TXFE in `fr`); the owner takes them with `take()`.
+ */
+export class UartBlock extends NativeView {
+  static readonly BUF = 4096;
+  static readonly SIZE = 16 + UartBlock.BUF;
+  private readonly bytes: Uint8Array;
+  constructor() {
+    const mem = koffi.alloc('uint8_t', UartBlock.SIZE);
+    super(mem, UartBlock.SIZE);
+    this.bytes = new Uint8Array(koffi.view(mem, UartBlock.SIZE));
+    this.bytes.fill(0);
+  }
+  get fr(): number {
+    return this.words[0];
+  }
+  set fr(v: number) {
+    this.words[0] = v;
+  }
+  set fast(on: boolean) {
+    this.words[1] = on ? 1 : 0;
+  }
+  /** The characters queued since the last call (a copy), emptying the queue. */
+  take(): Uint8Array | undefined {
+    const n = this.words[2];
+    if (n === 0) return undefined;
+    const out = this.bytes.slice(16, 16 + n);
+    this.words[2] = 0;
+    return out;
+  }
+  /** Releases the native memory (the owner's engines must be closed first). */
+  free(): void {
+    koffi.free(this.native);
   }
 }
 

@@ -58,6 +58,46 @@ describe('Vpl011 registers', () => {
     t.wr(UART.IMSC, INT.RX | INT.RT); // nothing is ever received
     expect(t.irqs()).toBe(3);
   });
+  it('the native transmit path: taken only while a character cannot raise the SPI; drained output as if written here', () => {
+    const t = uart();
+    // What the engine's window does (native/xenvm-count.c) while `fast` is set.
+    const q: number[] = [];
+    const native = { fr: 0, fast: false, take: () => (q.length ? Uint8Array.from(q.splice(0)) : undefined) };
+    const put = (s: string) => {
+      for (const c of s) {
+        if (native.fast) {
+          q.push(c.charCodeAt(0));
+          native.fr &= ~FR.TXFE;
+        } else t.u.write(UART.DR, 4, c.charCodeAt(0));
+      }
+    };
+    t.u.attachNative(native, true);
+    expect(native).toMatchObject({ fast: true, fr: FR.TXFE | FR.RXFE });
+    put('ab\n');
+    expect(t.lines).toEqual([]); // queued
+    t.u.drain();
+    expect(t.lines).toEqual(['ab']);
+    expect(t.rd(UART.RIS)).toEqual({ ok: true, value: INT.TX });
+    expect(native.fr).toBe(FR.RXFE);
+    // Unmasking TX with RIS.TX set raises the SPI once; more characters add nothing new.
+    t.u.write(UART.IMSC, 4, INT.TX);
+    expect(t.irqs()).toBe(1);
+    expect(native.fast).toBe(true);
+    // After ICR clears TX, the next character raises the SPI: that one goes to the model.
+    t.u.write(UART.ICR, 4, INT.TX);
+    expect(native.fast).toBe(false);
+    put('c');
+    expect(t.irqs()).toBe(2);
+    expect(native.fast).toBe(true);
+    put('d\n');
+    t.u.read(UART.FR, 4); // any access through the model takes the queue first
+    expect(t.lines).toEqual(['ab', 'cd']);
+    expect(t.irqs()).toBe(2);
+    // Not allowed (a trace listens): never fast.
+    const u = uart();
+    u.u.attachNative(native, false);
+    expect(native.fast).toBe(false);
+  });
   it('refuses what Xen refuses (a data abort there) and logs it', () => {
     const t = uart();
     for (const off of [0x20, 0x24, 0x2c, 0x30, 0x48, 0xfe0, 0xffc, UART.FR + 1, UART.ICR]) expect(t.rd(off).ok).toBe(false);
