@@ -19,7 +19,9 @@
 //   schedule exploration     `xenvm-emu check --seeds 0..39` on check-race (two domains), schedules/s
 //   Linux boot               Debian's arm64 cloud kernel + the test initramfs (src/linux):
 //                            run start to `Run /init` and to init's last line, beside the real
-//                            Xen 4.17 in QEMU on the same inputs (ratio = real Xen / emulator)
+//                            Xen 4.17 in QEMU on the same inputs (ratio = real Xen / emulator),
+//                            once on QEMU's own clock (issue 12's setting, its goal's ratio) and
+//                            once on the oracle's -icount clock
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -260,28 +262,51 @@ row('grant copy (4 KiB per call)', `${((copies * 4096) / gcSec / 1e6).toFixed(0)
       row('Linux boot: Run /init (emulator)', `${emu.runInitMs!.toFixed(0)} ms`, `best of ${Math.min(REPEAT, 3)}; ${assets.kernel.pkg} ${assets.kernel.version}`);
       row('Linux boot: init done (emulator)', `${emu.lastMs!.toFixed(0)} ms`, `to "init: powering off"; ${emu.cpuMs!.toFixed(0)} ms of CPU, ${emu.instructions} guest instructions in the whole run`);
     }
-    // As many runs as the emulator had, the best kept: QEMU's wall time moves by a second or
-    // more between runs on this machine (4.2-5.5 s measured), and one run would flatter either side.
-    let best: { init?: number; last: number } | undefined;
-    let failure: string | undefined;
-    for (let i = 0; i < Math.min(REPEAT, 3) && failure === undefined; i++) {
-      const ref = await realXen({ ...linuxBootOptions(assets), timeoutMs: 300_000 });
-      if (!ref) break;
-      const at = (re: RegExp) => {
-        if (!ref.ok || !ref.timing) return undefined;
-        const k = ref.lines.findIndex((l) => re.test(l));
-        return k < 0 ? undefined : ref.timing.lineAtMs[k];
-      };
-      const last = at(INIT_LAST);
-      if (last === undefined) failure = ref.ok ? 'no "init: powering off" line' : ref.error.split('\n')[0];
-      else if (!best || last < best.last) best = { init: at(RUN_INIT), last };
-    }
-    if (failure !== undefined) {
-      row('  real Xen 4.17 in QEMU', 'failed', failure);
-    } else if (best) {
-      row('  real Xen 4.17: Run /init', `${best.init?.toFixed(0) ?? '?'} ms`, `best of ${Math.min(REPEAT, 3)}; QEMU start to the line (polled every 50 ms)`);
-      row('  real Xen 4.17: init done', `${best.last.toFixed(0)} ms`);
-      if (emu.ok) row('  ratio real Xen / emulator', `${(best.last / emu.lastMs!).toFixed(2)}x`, "best against best, to init's last line; target >= 3x");
+    // The real Xen under QEMU, two ways, as many runs each as the emulator had, the best kept:
+    // QEMU's wall time moves by a second or more between runs on this machine (4.2-5.5 s
+    // measured), and one run would flatter either side.
+    // - QEMU's own clock (no -icount), the way issue 12 measured "QEMU + real Xen" and its goal
+    //   refers to: there Linux's own clock says `Run /init` at about 1 s, as the issue reports
+    //   (1.1 s); under -icount shift=7 it says 122 s.
+    // - The oracle's instruction-counted clock (-icount shift=7,sleep=off, what `reference` and
+    //   the goldens use): repeatable, and here the faster of the two (idle time costs nothing).
+    const clocks = [
+      { fastClock: false, label: "QEMU's clock", goal: true },
+      { fastClock: true, label: '-icount shift=7', goal: false },
+    ];
+    for (const clock of clocks) {
+      let best: { init?: number; last: number; guestInit?: string } | undefined;
+      let failure: string | undefined;
+      let skipped = false;
+      for (let i = 0; i < Math.min(REPEAT, 3) && failure === undefined; i++) {
+        const ref = await realXen({ ...linuxBootOptions(assets), timeoutMs: 300_000, fastClock: clock.fastClock });
+        if (!ref) {
+          skipped = true;
+          break;
+        }
+        const index = (re: RegExp) => (ref.ok ? ref.lines.findIndex((l) => re.test(l)) : -1);
+        const at = (k: number) => (k < 0 || !ref.ok || !ref.timing ? undefined : ref.timing.lineAtMs[k]);
+        const last = at(index(INIT_LAST));
+        if (last === undefined) failure = ref.ok ? 'no "init: powering off" line' : ref.error.split('\n')[0];
+        else if (!best || last < best.last) {
+          const k = index(RUN_INIT);
+          best = { init: at(k), last, guestInit: ref.ok ? /\[\s*([\d.]+)\]/.exec(ref.lines[k] ?? '')?.[1] : undefined };
+        }
+      }
+      if (skipped) break;
+      if (failure !== undefined) {
+        row(`  real Xen 4.17 in QEMU (${clock.label})`, 'failed', failure);
+      } else if (best) {
+        row(`  real Xen 4.17 (${clock.label}): Run /init`, `${best.init?.toFixed(0) ?? '?'} ms`, `best of ${Math.min(REPEAT, 3)}; QEMU start to the line (polled every 50 ms); the guest's clock says ${best.guestInit ?? '?'} s`);
+        row(`  real Xen 4.17 (${clock.label}): init done`, `${best.last.toFixed(0)} ms`);
+        if (emu.ok) {
+          row(
+            `  ratio real Xen (${clock.label}) / emulator`,
+            `${(best.last / emu.lastMs!).toFixed(2)}x`,
+            clock.goal ? "best against best, to init's last line; target >= 3x (issue 12's setting)" : "best against best, to init's last line",
+          );
+        }
+      }
     }
   }
 }
