@@ -55,7 +55,16 @@ export function loadCounter(enginePath: string): ({ ok: true } & NativeHelper) |
 }
 
 /** Size of struct xenvm_counter, the per-vCPU block the counter, watch and sysreg hooks share. */
-export const VCPU_BLOCK_SIZE = 160;
+export const VCPU_BLOCK_SIZE = 168;
+
+/**
+ * The block hook's one compare (u64 fast_limit @160): `limit` (u64 @8), or 0 while il_armed
+ * (u32 @96) or watch (u32 @32) is set, so that those send every block to the slow path. The C
+ * side applies the same rule when the sysreg hook arms or disarms il_armed.
+ */
+function refreshFastLimit(words: Uint32Array, big: BigUint64Array): void {
+  big[20] = words[24] !== 0 || words[8] !== 0 ? 0n : big[1];
+}
 
 /**
  * A native struct seen from JavaScript: its bytes as 32-bit words and as 64-bit slots. Offsets
@@ -99,6 +108,7 @@ export class InstructionCounter extends NativeView {
   }
   set limit(v: number) {
     this.setU64(8, v);
+    refreshFastLimit(this.words, this.big);
   }
   /** The translation block (per-instruction counting: the instruction) that last started (u64 block_pc @128). */
   get blockPc(): bigint {
@@ -137,6 +147,7 @@ export class IrqWatch extends NativeView {
   }
   set enabled(on: boolean) {
     this.words[8] = on ? 1 : 0;
+    refreshFastLimit(this.words, this.big);
   }
   get event(): number {
     return this.words[9];
@@ -206,6 +217,7 @@ export class SysregBlock extends NativeView {
   }
   set ilArmed(on: boolean) {
     this.words[24] = on ? 1 : 0;
+    refreshFastLimit(this.words, this.big);
   }
   /**
    * Address of the MRS/MSR at which a run was stopped from inside the hook (u64 sys_pc @104):
