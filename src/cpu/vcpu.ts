@@ -386,17 +386,21 @@ export class Vcpu {
    * own while virtual time stays before `due` (native/xenvm-count.c): `now` is the machine's
    * virtual time, of which this vCPU's instructions are the part that moves while it runs.
    * Past `due` (this vCPU's next timer deadline) a read must also fire the timer, so it goes to
-   * the hypervisor as before. Uncounted vCPUs, and times beyond 64 bits, always do.
+   * the hypervisor as before. Uncounted vCPUs, and times beyond 64 bits, always do. `now` and
+   * `due` are exact: a number while a safe integer, a bigint beyond (the machine's VTime).
    */
-  setClock(now: bigint, due: bigint | undefined, tickNs: number): void {
+  setClock(now: number | bigint, due: number | bigint | undefined, tickNs: number): void {
     const c = this.counter;
     if (!c) return;
-    const base = now - BigInt(c.executed);
-    if (base < 0n || base > U64_MAX) {
-      c.setClock(0n, 0n, 0);
+    const end = due === undefined ? U64_MAX : typeof due === 'number' || due <= U64_MAX ? due : U64_MAX;
+    // A safe integer (every run that never jumped past 2^53 ns): no bigint on this per-run path.
+    if (typeof now === 'number') {
+      c.setClock(now - c.executed, end, tickNs);
       return;
     }
-    c.setClock(base, due === undefined || due > U64_MAX ? U64_MAX : due, tickNs);
+    const base = now - BigInt(c.executed);
+    if (base > U64_MAX) c.setClock(0, 0, 0);
+    else c.setClock(base, end, tickNs);
   }
 
   /**

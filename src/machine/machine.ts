@@ -24,9 +24,6 @@ import { residentBytes } from '../mem/resident.ts';
 import { vbig, vclampDistance, vmin, vsub, vtime, type VTime } from './vtime.ts';
 import { NS_PER_TICK } from '../xen/vtimer.ts';
 
-/** A deadline as the native clock takes it (see Vcpu.setClock). */
-const dueOf = (t: VTime | undefined): bigint | undefined => (t === undefined ? undefined : vbig(t));
-
 /** A domain as PSCI sees it (smccc.ts): its vCPUs, their virtual affinity, which are up. */
 function psciView(d: MachineDomain) {
   return { nrVcpus: d.vcpus.length, affinityOf: (v: number) => BigInt(vcpuAffinity(v)), online: (v: number) => d.vcpus[v]?.up ?? false };
@@ -324,7 +321,7 @@ export class Machine {
           const r = v.timers.access(acc, now);
           // The access may have moved or fired a deadline: the native hook answers counter reads
           // only up to the next one.
-          if (vcpu.counted) vcpu.setClock(vbig(now), dueOf(v.timers.nextDeadline()), NS_PER_TICK);
+          if (vcpu.counted) vcpu.setClock(now, v.timers.nextDeadline(), NS_PER_TICK);
           return r;
         }
         d.bits?.check(d.xen.sharedInfoGpa);
@@ -630,7 +627,7 @@ export class Machine {
     // An uncounted vCPU (a lone domain) is bounded only by what is left of the wall-clock limit.
     const wallLimitUs =
       cpu.counted || limits.timeoutMs === undefined ? 0 : Math.max(1000, (limits.timeoutMs - (performance.now() - p.startWall)) * 1000);
-    if (cpu.counted) cpu.setClock(vbig(this.now()), dueOf(v.timers.nextDeadline()), NS_PER_TICK);
+    if (cpu.counted) cpu.setClock(now, v.timers.nextDeadline(), NS_PER_TICK);
     const exit = cpu.run(Math.max(1, budget), allReported && !cpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;
     d.drainConsole();

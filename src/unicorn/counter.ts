@@ -119,9 +119,11 @@ export class InstructionCounter extends NativeView {
    * while `clock_base + executed < clock_due`, the sysreg hook answers CNTVCT_EL0/CNTPCT_EL0
    * reads itself with that sum divided by `tickNs`; `tickNs` 0 sends every read to the handler.
    */
-  setClock(base: bigint, due: bigint, tickNs: number): void {
-    this.big[17] = base;
-    this.big[18] = due;
+  setClock(base: number | bigint, due: number | bigint, tickNs: number): void {
+    if (typeof base === 'number') this.setU64(136, base);
+    else this.big[17] = base;
+    if (typeof due === 'number') this.setU64(144, due);
+    else this.big[18] = due;
     this.words[38] = tickNs;
   }
 }

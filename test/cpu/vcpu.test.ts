@@ -197,8 +197,12 @@ describe('Vcpu', () => {
       expect([vcpu.x(3), vcpu.x(30)]).toEqual([100n, 101n]);
     });
 
-    it('with a clock set, counter reads before the deadline are answered natively from virtual time', () => {
-      // Three reads in one block (counted when it starts: 6 instructions), then a deadline that
+    // Virtual time as the machine hands it over: a number while a safe integer, a bigint beyond.
+    it.each([
+      ['numbers', 1600, 1606],
+      ['bigints', 1600n, 1606n],
+    ] as const)('with a clock set (%s), counter reads before the deadline are answered natively from virtual time', (_kind, now, due) => {
+      // Three reads in one block (counted when it starts: 5 instructions), then a deadline that
       // falls between two blocks: a read at or past it must reach the trap (it fires the timer).
       const seen: number[] = [];
       const { vcpu } = guest([MRS_CNTVCT(3), MRS_CNTVCT(30), MRS_CNTVCT(31), MOVZ(5, 7), 0x14000001 /* b +4 */, MRS_CNTVCT(4), WFI], {
@@ -208,7 +212,7 @@ describe('Vcpu', () => {
         },
       });
       // Virtual time = 1600 ns + instructions retired; 16 ns a tick; the deadline at 1606 ns.
-      vcpu.setClock(1600n, 1606n, 16);
+      vcpu.setClock(now, due, 16);
       expect(vcpu.run(1000).kind).toBe('wfi');
       expect(vcpu.x(3)).toBe((1600n + 5n) / 16n); // the first block's 5 instructions counted at its start
       expect(vcpu.x(30)).toBe(vcpu.x(3));
