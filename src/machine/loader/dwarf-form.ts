@@ -48,23 +48,20 @@ export class Cursor {
     return Number(v);
   }
   uleb(): number {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.u8();
-      v += (b & 0x7f) * scale;
-      scale *= 128;
-      if (!(b & 0x80)) return v;
-    }
+    return this.leb(false);
   }
   sleb(): number {
+    return this.leb(true);
+  }
+  /** LEB128 (7.6): 7 bits a byte, low bits first; a signed value extends bit 6 of its last byte. */
+  private leb(signed: boolean): number {
     let v = 0;
     let scale = 1;
     for (;;) {
       const b = this.u8();
       v += (b & 0x7f) * scale;
       scale *= 128;
-      if (!(b & 0x80)) return b & 0x40 ? v - scale : v;
+      if (!(b & 0x80)) return signed && b & 0x40 ? v - scale : v;
     }
   }
   /** Steps over `n` bytes (a length read first: `c.pos += c.uleb()` would lose the length's own bytes). */
