@@ -71,7 +71,8 @@ export interface World {
   readonly doms: FuzzDomain[];
 }
 
-function vcpu(id: number): FuzzVcpu {
+/** A vCPU without a CPU: it counts the upcalls Xen raises on it (the CPU-less test rig, test/xen/helpers.ts, uses it too). */
+export function countingVcpu(id: number): FuzzVcpu {
   const v: FuzzVcpu = {
     id,
     upcalls: 0,
@@ -92,7 +93,7 @@ export function makeWorld(opts: WorldOptions): World {
       name: `d${domid}`,
       privileged: domid === 0,
       memory: new GuestMemory(FUZZ_RAM_BASE, FUZZ_RAM_SIZE),
-      vcpus: Array.from({ length: opts.vcpus }, (_, i) => vcpu(i)),
+      vcpus: Array.from({ length: opts.vcpus }, (_, i) => countingVcpu(i)),
       dying: false,
       stopped: false,
       physmap: new FakePhysmap(),

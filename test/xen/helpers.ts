@@ -1,7 +1,8 @@
+import { countingVcpu, type FuzzVcpu } from '../../src/fuzz/world.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { TraceBus } from '../../src/trace/bus.ts';
 import type { TraceEvent } from '../../src/trace/events.ts';
-import type { XenDomain, XenVcpu } from '../../src/xen/domain.ts';
+import type { XenDomain } from '../../src/xen/domain.ts';
 import { Hypervisor, type XsmPolicy } from '../../src/xen/hypervisor.ts';
 import { installXen, type XenServices } from '../../src/xen/ops/install.ts';
 
@@ -12,26 +13,11 @@ export const ARG = RAM_BASE + 0x1000;
 /** Where tests map shared_info. */
 export const SHINFO = RAM_BASE + 0x80000;
 
-export interface FakeVcpu extends XenVcpu {
-  upcalls: number;
-}
-
-export function fakeVcpu(id: number): FakeVcpu {
-  const v: FakeVcpu = {
-    id,
-    upcalls: 0,
-    raiseUpcall() {
-      v.upcalls++;
-    },
-  };
-  return v;
-}
-
 /** A domain whose vCPUs count their upcalls. */
-export type TestDomain = Omit<XenDomain, 'vcpus'> & { readonly vcpus: FakeVcpu[] };
+export type TestDomain = Omit<XenDomain, 'vcpus'> & { readonly vcpus: FuzzVcpu[] };
 
 export function makeDomain(domid: number, opts: { vcpus?: number; privileged?: boolean } = {}): TestDomain {
-  const vcpus = Array.from({ length: opts.vcpus ?? 1 }, (_, i) => fakeVcpu(i));
+  const vcpus = Array.from({ length: opts.vcpus ?? 1 }, (_, i) => countingVcpu(i));
   return {
     domid,
     name: `d${domid}`,

@@ -9,7 +9,7 @@
  * Only a walk: every entry's attributes are read (to step over them) and only those of inlined
  * subroutines and unit entries are kept.
  */
-import { Cursor, DW_FORM } from './dwarf-line.ts';
+import { Cursor, DW_FORM, formValue, type FormUnit } from './dwarf-form.ts';
 
 export interface InlineSite {
   lo: number;
@@ -24,12 +24,6 @@ const DW_TAG_compile_unit = 0x11;
 const DW_TAG_inlined_subroutine = 0x1d;
 const DW_TAG_subprogram = 0x2e;
 const DW_AT = { abstract_origin: 0x31, stmt_list: 0x10, low_pc: 0x11, high_pc: 0x12, ranges: 0x55, call_file: 0x58, call_line: 0x59, addr_base: 0x73, rnglists_base: 0x74 } as const;
-/** Forms beyond those the line table uses (dwarf-line.ts DW_FORM). */
-const F = {
-  addr: 0x01, block1: 0x0a, block2: 0x03, block4: 0x04, flag: 0x0c, sdata: 0x0d, ref_addr: 0x10, ref1: 0x11, ref2: 0x12, ref4: 0x13, ref8: 0x14,
-  ref_udata: 0x15, indirect: 0x16, sec_offset: 0x17, exprloc: 0x18, flag_present: 0x19, addrx: 0x1b, ref_sup4: 0x1c, strp_sup: 0x1d,
-  ref_sig8: 0x20, implicit_const: 0x21, loclistx: 0x22, rnglistx: 0x23, ref_sup8: 0x24, strx3: 0x27, addrx1: 0x29, addrx2: 0x2a, addrx3: 0x2b, addrx4: 0x2c,
-} as const;
 
 type Abbrev = { tag: number; children: boolean; attrs: { at: number; form: number; implicit?: number }[] };
 
@@ -46,101 +40,16 @@ function abbrevTable(b: Uint8Array, offset: number): Map<number, Abbrev> {
       const at = c.uleb();
       const form = c.uleb();
       if (at === 0 && form === 0) break;
-      attrs.push(form === F.implicit_const ? { at, form, implicit: c.sleb() } : { at, form });
+      attrs.push(form === DW_FORM.implicit_const ? { at, form, implicit: c.sleb() } : { at, form });
     }
     out.set(code, { tag, children, attrs });
   }
 }
 
-interface Unit {
-  version: number;
-  addrSize: number;
-  offset64: boolean;
-}
-
-/** Reads one attribute value: a number for constants, addresses, offsets and indexes; undefined for the rest. */
-function value(c: Cursor, form: number, u: Unit, implicit?: number): number | undefined {
-  const off = () => (u.offset64 ? c.u64() : c.u32());
-  switch (form) {
-    case F.addr:
-      return u.addrSize === 8 ? c.u64() : c.u32();
-    case DW_FORM.data1:
-    case F.ref1:
-    case F.flag:
-    case DW_FORM.strx1:
-    case F.addrx1:
-      return c.u8();
-    case DW_FORM.data2:
-    case F.ref2:
-    case DW_FORM.strx2:
-    case F.addrx2:
-      return c.u16();
-    case F.strx3:
-    case F.addrx3: {
-      const v = c.u16();
-      return v + c.u8() * 0x10000;
-    }
-    case DW_FORM.data4:
-    case F.ref4:
-    case F.ref_sup4:
-    case DW_FORM.strx4:
-    case F.addrx4:
-      return c.u32();
-    case DW_FORM.data8:
-    case F.ref8:
-    case F.ref_sig8:
-    case F.ref_sup8:
-      return c.u64();
-    case DW_FORM.data16:
-      c.pos += 16;
-      return undefined;
-    case DW_FORM.string:
-      c.str();
-      return undefined;
-    case DW_FORM.block:
-    case F.exprloc:
-      c.skip(c.uleb());
-      return undefined;
-    case F.block1:
-      c.skip(c.u8());
-      return undefined;
-    case F.block2:
-      c.skip(c.u16());
-      return undefined;
-    case F.block4:
-      c.skip(c.u32());
-      return undefined;
-    case F.sdata:
-      return c.sleb();
-    case DW_FORM.udata:
-    case F.ref_udata:
-    case DW_FORM.strx:
-    case F.addrx:
-    case F.loclistx:
-    case F.rnglistx:
-      return c.uleb();
-    case DW_FORM.strp:
-    case DW_FORM.line_strp:
-    case F.sec_offset:
-    case F.strp_sup:
-      return off();
-    case F.ref_addr:
-      return u.version <= 2 ? (u.addrSize === 8 ? c.u64() : c.u32()) : off();
-    case F.flag_present:
-      return 1;
-    case F.implicit_const:
-      return implicit;
-    case F.indirect:
-      return value(c, c.uleb(), u);
-    default:
-      throw new RangeError(`DWARF form 0x${form.toString(16)}`);
-  }
-}
-
-const isAddrx = (form: number) => form === F.addrx || (form >= F.addrx1 && form <= F.addrx4);
+const isAddrx = (form: number) => form === DW_FORM.addrx || (form >= DW_FORM.addrx1 && form <= DW_FORM.addrx4);
 
 /** Address ranges of DW_AT_ranges: DWARF 5 .debug_rnglists (2.17.3) or DWARF 4 .debug_ranges. */
-function ranges(sec: Map<string, Uint8Array>, u: Unit, at: number, base: number, addr: (i: number) => number | undefined): [number, number][] {
+function ranges(sec: Map<string, Uint8Array>, u: FormUnit, at: number, base: number, addr: (i: number) => number | undefined): [number, number][] {
   const out: [number, number][] = [];
   const readAddr = (c: Cursor) => (u.addrSize === 8 ? c.u64() : c.u32());
   if (u.version >= 5) {
@@ -222,7 +131,7 @@ export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<num
       c.pos = end;
       continue;
     }
-    const u: Unit = { version, addrSize, offset64 };
+    const u: FormUnit = { version, addrSize, offset64 };
     const table = abbrevTable(abbrevs, abbrevOff);
     let files: string[] = [];
     let base = 0;
@@ -242,7 +151,7 @@ export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<num
      */
     const fnAt: (number | undefined)[] = [];
     // A reference attribute as a .debug_info offset (unit-relative forms from the unit's start).
-    const ref = (x: { v: number | undefined; form: number } | undefined) => (x?.v === undefined ? undefined : x.form === F.ref_addr ? x.v : unitStart + x.v);
+    const ref = (x: { v: number | undefined; form: number } | undefined) => (x?.v === undefined ? undefined : x.form === DW_FORM.ref_addr ? x.v : unitStart + x.v);
     while (c.pos < end) {
       const dieOffset = c.pos;
       const code = c.uleb();
@@ -254,7 +163,7 @@ export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<num
       const a = table.get(code);
       if (!a) break; // damaged: leave this unit
       const vals = new Map<number, { v: number | undefined; form: number }>();
-      for (const { at, form, implicit } of a.attrs) vals.set(at, { v: value(c, form, u, implicit), form });
+      for (const { at, form, implicit } of a.attrs) vals.set(at, { v: formValue(c, form, u, implicit), form });
       if (a.tag === DW_TAG_compile_unit || depth === 0) {
         const stmt = vals.get(DW_AT.stmt_list)?.v;
         if (stmt !== undefined) files = unitFiles.get(stmt) ?? [];
@@ -275,11 +184,11 @@ export function readInlineSites(sec: Map<string, Uint8Array>, unitFiles: Map<num
           if (low?.v !== undefined && high?.v !== undefined) {
             const lo = isAddrx(low.form) ? addr(low.v) : low.v;
             // DW_AT_high_pc: an address (class address) or the length (class constant).
-            const hi = high.form === F.addr || isAddrx(high.form) ? (isAddrx(high.form) ? addr(high.v) : high.v) : lo !== undefined ? lo + high.v : undefined;
+            const hi = high.form === DW_FORM.addr || isAddrx(high.form) ? (isAddrx(high.form) ? addr(high.v) : high.v) : lo !== undefined ? lo + high.v : undefined;
             if (lo !== undefined && hi !== undefined) site(lo, hi);
           } else if (rng?.v !== undefined) {
             let at: number | undefined = rng.v;
-            if (rng.form === F.rnglistx) {
+            if (rng.form === DW_FORM.rnglistx) {
               // An index into the unit's offset table at DW_AT_rnglists_base.
               const rl = sec.get('.debug_rnglists');
               const oc = rl && new Cursor(rl, rnglistsBase + rng.v * (offset64 ? 8 : 4));

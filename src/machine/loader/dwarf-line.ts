@@ -9,6 +9,7 @@
  * Only what a lookup needs is kept: rows (address, file, line) and the end of each sequence.
  */
 import { type Result, ok, err } from '../result.ts';
+import { Cursor, DW_FORM, cstr, formValue, type FormUnit } from './dwarf-form.ts';
 import { readInlineSites, type InlineSite } from './dwarf-inline.ts';
 
 /** One row of the line table: from `addr` on (until the next row), code of `file`:`line`. */
@@ -82,127 +83,25 @@ export function sections(bytes: Uint8Array): Map<string, Uint8Array> {
   return out;
 }
 
-const latin1 = new TextDecoder('latin1');
-
-export function cstr(b: Uint8Array, at: number): string {
-  const nul = b.indexOf(0, at);
-  return latin1.decode(b.subarray(at, nul < 0 ? b.length : nul));
-}
-
-// ---- a cursor over one section
-
-export class Cursor {
-  pos: number;
-  private readonly dv: DataView;
-  constructor(
-    readonly b: Uint8Array,
-    pos = 0,
-  ) {
-    this.pos = pos;
-    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-  u8(): number {
-    if (this.pos >= this.b.length) throw new RangeError('past the end of .debug_line');
-    return this.b[this.pos++];
-  }
-  i8(): number {
-    const v = this.u8();
-    return v >= 0x80 ? v - 0x100 : v;
-  }
-  u16(): number {
-    const v = this.dv.getUint16(this.pos, true);
-    this.pos += 2;
-    return v;
-  }
-  u32(): number {
-    const v = this.dv.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-  u64(): number {
-    const v = this.dv.getBigUint64(this.pos, true);
-    this.pos += 8;
-    return Number(v);
-  }
-  uleb(): number {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.u8();
-      v += (b & 0x7f) * scale;
-      scale *= 128;
-      if (!(b & 0x80)) return v;
-    }
-  }
-  sleb(): number {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.u8();
-      v += (b & 0x7f) * scale;
-      scale *= 128;
-      if (!(b & 0x80)) return b & 0x40 ? v - scale : v;
-    }
-  }
-  /** Steps over `n` bytes (a length read first: `c.pos += c.uleb()` would lose the length's own bytes). */
-  skip(n: number): void {
-    this.pos += n;
-  }
-  str(): string {
-    const s = cstr(this.b, this.pos);
-    this.pos += s.length + 1;
-    return s;
-  }
-}
-
-// DWARF 5, 7.5.6 (forms) and 6.2.4.1 (line-number content types).
-export const DW_FORM = { block: 0x09, data1: 0x0b, data2: 0x05, data4: 0x06, data8: 0x07, data16: 0x1e, string: 0x08, strp: 0x0e, line_strp: 0x1f, udata: 0x0f, strx: 0x1a, strx1: 0x25, strx2: 0x26, strx4: 0x28 } as const;
+// DWARF 5, 6.2.4.1: line-number content types.
 const DW_LNCT_path = 1;
 const DW_LNCT_directory_index = 2;
 
 type Entry = { path: string; dir: number };
 
-/** One attribute value of a v5 directory or file entry: a string or a number. */
-function readForm(c: Cursor, form: number, offset64: boolean, strs: { str?: Uint8Array; lineStr?: Uint8Array }): string | number {
-  const off = () => (offset64 ? c.u64() : c.u32());
-  switch (form) {
-    case DW_FORM.string:
-      return c.str();
-    case DW_FORM.line_strp: {
-      const o = off();
-      return strs.lineStr ? cstr(strs.lineStr, o) : '';
-    }
-    case DW_FORM.strp: {
-      const o = off();
-      return strs.str ? cstr(strs.str, o) : '';
-    }
-    case DW_FORM.udata:
-      return c.uleb();
-    case DW_FORM.data1:
-    case DW_FORM.strx1:
-      return c.u8();
-    case DW_FORM.data2:
-    case DW_FORM.strx2:
-      return c.u16();
-    case DW_FORM.data4:
-    case DW_FORM.strx4:
-      return c.u32();
-    case DW_FORM.data8:
-      return c.u64();
-    case DW_FORM.data16:
-      c.pos += 16;
-      return 0;
-    case DW_FORM.block:
-      c.skip(c.uleb());
-      return 0;
-    case DW_FORM.strx:
-      return c.uleb();
-    default:
-      throw new RangeError(`DWARF form 0x${form.toString(16)} in a line table header`);
-  }
+/**
+ * One attribute value of a v5 directory or file entry: a string or a number. Strings by offset
+ * resolve in their section ('' without it); what has no number (blocks, data16, such as an MD5) is 0.
+ */
+function readForm(c: Cursor, form: number, u: FormUnit, strs: { str?: Uint8Array; lineStr?: Uint8Array }): string | number {
+  if (form === DW_FORM.string) return c.str();
+  const v = formValue(c, form, u) ?? 0;
+  if (form === DW_FORM.line_strp) return strs.lineStr ? cstr(strs.lineStr, v) : '';
+  if (form === DW_FORM.strp) return strs.str ? cstr(strs.str, v) : '';
+  return v;
 }
 
-function entries(c: Cursor, offset64: boolean, strs: { str?: Uint8Array; lineStr?: Uint8Array }): Entry[] {
+function entries(c: Cursor, u: FormUnit, strs: { str?: Uint8Array; lineStr?: Uint8Array }): Entry[] {
   const formats: [number, number][] = [];
   const nFormats = c.u8();
   for (let i = 0; i < nFormats; i++) formats.push([c.uleb(), c.uleb()]);
@@ -211,7 +110,7 @@ function entries(c: Cursor, offset64: boolean, strs: { str?: Uint8Array; lineStr
   for (let i = 0; i < n; i++) {
     const e: Entry = { path: '', dir: 0 };
     for (const [type, form] of formats) {
-      const v = readForm(c, form, offset64, strs);
+      const v = readForm(c, form, u, strs);
       if (type === DW_LNCT_path && typeof v === 'string') e.path = v;
       else if (type === DW_LNCT_directory_index && typeof v === 'number') e.dir = v;
     }
@@ -262,8 +161,9 @@ function readUnit(c: Cursor, rows: Row[], strs: { str?: Uint8Array; lineStr?: Ui
   let dirs: string[];
   let files: Entry[];
   if (version >= 5) {
-    dirs = entries(c, offset64, strs).map((e) => e.path);
-    files = entries(c, offset64, strs);
+    const u: FormUnit = { version, addrSize, offset64 };
+    dirs = entries(c, u, strs).map((e) => e.path);
+    files = entries(c, u, strs);
   } else {
     // v2-4: directories 1.. as strings, then files 1.. as (name, dir, mtime, length); index 0 is the unit's own.
     dirs = [''];
