@@ -319,6 +319,14 @@ struct uc_cp_reg {
 
 #define SYS_OP(op0, op1, crn, crm, op2) ((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
 
+/* The MRS/MSR's Rt from the engine's register id: 0..30 for x0..x30, 31 for xzr. */
+static uint32_t xreg_index(int reg)
+{
+    if (reg >= REG_X0 && reg <= REG_X28)
+        return (uint32_t)(reg - REG_X0);
+    return reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
+}
+
 static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, struct xenvm_counter *c, int is_read)
 {
     uint32_t op = SYS_OP(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
@@ -345,7 +353,7 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
         struct uc_cp_reg id = { .crn = 0, .crm = 4, .op0 = 3, .op1 = 0, .op2 = 0 };
         uc_reg_read(uc, REG_CP_REG, &id);
         id.val = (id.val & ~((uint64_t)0xf << 24)) | ((uint64_t)c->pfr0_gic << 24);
-        if ((reg >= REG_X0 && reg <= REG_X28) || reg == REG_X29 || reg == REG_X30)
+        if (xreg_index(reg) != 31)
             uc_reg_write(uc, reg, &id.val);
         return 1;
     }
@@ -356,13 +364,13 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
         uint64_t now = c->clock_base + c->executed;
         if (now >= c->clock_base && now < c->clock_due) {
             uint64_t count = now / c->clock_tick_ns;
-            if ((reg >= REG_X0 && reg <= REG_X28) || reg == REG_X29 || reg == REG_X30)
+            if (xreg_index(reg) != 31)
                 uc_reg_write(uc, reg, &count);
             return 1;
         }
     }
     c->sys_op = op;
-    c->sys_rt = reg >= REG_X0 && reg <= REG_X28 ? (uint32_t)(reg - REG_X0) : reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
+    c->sys_rt = xreg_index(reg);
     c->sys_read = (uint32_t)is_read;
     c->sys_value = is_read ? 0 : cp->val;
     c->sys_handled = 0;
