@@ -136,7 +136,7 @@ int uc_reg_read(uc_engine *uc, int regid, void *value);
 #define PSTATE_IL (1u << 20)
 
 /* True when PSTATE.IL is set at the start of the block about to run: stop before it. */
-static int xenvm_il_check(uc_engine *uc, struct xenvm_counter *c)
+static int xenvm_il_check(uc_engine *uc)
 {
     uint32_t pstate = 0;
     uc_reg_read(uc, REG_PSTATE, &pstate);
@@ -193,7 +193,7 @@ static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, voi
         uc_emu_stop(uc);
         return;
     }
-    if (c->il_armed && xenvm_il_check(uc, c))
+    if (c->il_armed && xenvm_il_check(uc))
         return;
     if (c->watch)
         xenvm_watch(c, address);
@@ -212,7 +212,7 @@ static __attribute__((noinline)) void xenvm_count_block_slow(uc_engine *uc, uint
         uc_emu_stop(uc);
         return;
     }
-    if (c->il_armed && xenvm_il_check(uc, c))
+    if (c->il_armed && xenvm_il_check(uc))
         return;
     /*
      * After the limit check (a block the limit stops does not run now, and is reported when it
