@@ -136,7 +136,7 @@ int uc_reg_read(uc_engine *uc, int regid, void *value);
 #define PSTATE_IL (1u << 20)
 
 /* True when PSTATE.IL is set at the start of the block about to run: stop before it. */
-static int xenvm_il_check(uc_engine *uc, struct xenvm_counter *c)
+static int xenvm_il_check(uc_engine *uc)
 {
     uint32_t pstate = 0;
     uc_reg_read(uc, REG_PSTATE, &pstate);
@@ -193,7 +193,7 @@ static void xenvm_count_insn(uc_engine *uc, uint64_t address, uint32_t size, voi
         uc_emu_stop(uc);
         return;
     }
-    if (c->il_armed && xenvm_il_check(uc, c))
+    if (c->il_armed && xenvm_il_check(uc))
         return;
     if (c->watch)
         xenvm_watch(c, address);
@@ -212,7 +212,7 @@ static __attribute__((noinline)) void xenvm_count_block_slow(uc_engine *uc, uint
         uc_emu_stop(uc);
         return;
     }
-    if (c->il_armed && xenvm_il_check(uc, c))
+    if (c->il_armed && xenvm_il_check(uc))
         return;
     /*
      * After the limit check (a block the limit stops does not run now, and is reported when it
@@ -319,6 +319,14 @@ struct uc_cp_reg {
 
 #define SYS_OP(op0, op1, crn, crm, op2) ((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
 
+/* The MRS/MSR's Rt from the engine's register id: 0..30 for x0..x30, 31 for xzr. */
+static uint32_t xreg_index(int reg)
+{
+    if (reg >= REG_X0 && reg <= REG_X28)
+        return (uint32_t)(reg - REG_X0);
+    return reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
+}
+
 static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, struct xenvm_counter *c, int is_read)
 {
     uint32_t op = SYS_OP(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
@@ -345,7 +353,7 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
         struct uc_cp_reg id = { .crn = 0, .crm = 4, .op0 = 3, .op1 = 0, .op2 = 0 };
         uc_reg_read(uc, REG_CP_REG, &id);
         id.val = (id.val & ~((uint64_t)0xf << 24)) | ((uint64_t)c->pfr0_gic << 24);
-        if ((reg >= REG_X0 && reg <= REG_X28) || reg == REG_X29 || reg == REG_X30)
+        if (xreg_index(reg) != 31)
             uc_reg_write(uc, reg, &id.val);
         return 1;
     }
@@ -356,13 +364,13 @@ static uint32_t xenvm_sys(uc_engine *uc, int reg, const struct uc_cp_reg *cp, st
         uint64_t now = c->clock_base + c->executed;
         if (now >= c->clock_base && now < c->clock_due) {
             uint64_t count = now / c->clock_tick_ns;
-            if ((reg >= REG_X0 && reg <= REG_X28) || reg == REG_X29 || reg == REG_X30)
+            if (xreg_index(reg) != 31)
                 uc_reg_write(uc, reg, &count);
             return 1;
         }
     }
     c->sys_op = op;
-    c->sys_rt = reg >= REG_X0 && reg <= REG_X28 ? (uint32_t)(reg - REG_X0) : reg == REG_X29 ? 29 : reg == REG_X30 ? 30 : 31;
+    c->sys_rt = xreg_index(reg);
     c->sys_read = (uint32_t)is_read;
     c->sys_value = is_read ? 0 : cp->val;
     c->sys_handled = 0;

@@ -113,17 +113,19 @@ export class VectorLoopGuard {
   static readonly STUCK_LIMIT = 64;
 
   /**
-   * `elrNow` is ELR_EL1 just before this entry (what the guest left there). `reexecutes` tells
+   * `elrNow` reads ELR_EL1 as it is just before this entry (what the guest left there); it is
+   * called only for an entry that repeats the previous one, as is `reexecutes`, which tells
    * whether returning to `elr` runs the instruction that raised the exception again (a fault);
    * not for a call (SVC, HVC, SMC, or the undefined instruction Xen injects for an HVC it does
    * not know): a loop of those returns past them each time, which is progress.
    */
-  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string, elrNow?: bigint, reexecutes?: () => boolean, far?: bigint): string | undefined {
+  check(vbar: bigint, vector: bigint, elr: bigint, esr: number, name: string, elrNow?: () => bigint, reexecutes?: () => boolean, far?: bigint): string | undefined {
     const same = vector === this.vector && elr === this.elr && esr === this.esr;
     this.repeats = same ? this.repeats + 1 : 0;
     // The fault address too: a handler that maps page after page for the same instruction (a
     // memset over fresh memory) returns to it unchanged each time, but never for the same page.
-    this.stuck = same && far === this.far && elrNow === this.elr && (reexecutes?.() ?? true) ? this.stuck + 1 : 0;
+    // A call's repeat is progress (no ELR_EL1 read, a native call, for the guest's syscalls).
+    this.stuck = same && far === this.far && (reexecutes?.() ?? true) && elrNow?.() === this.elr ? this.stuck + 1 : 0;
     this.far = far;
     this.vector = vector;
     this.elr = elr;

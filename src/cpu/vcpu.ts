@@ -644,7 +644,7 @@ export class Vcpu {
       return false;
     };
     if (target === undefined) return fail(`${name} taken from PSTATE 0x${from.toString(16)}, which is not EL0 or EL1`);
-    const loop = this.loopGuard.check(vbar, target, elr, syndrome, name, this.engine.readCp(SysReg.ELR_EL1), () => {
+    const loop = this.loopGuard.check(vbar, target, elr, syndrome, name, () => this.engine.readCp(SysReg.ELR_EL1), () => {
       if (ec === EC.SVC64 || ec === EC.HVC64 || ec === 0x17 /* SMC64 */) return false;
       // An exception taken past an SVC/HVC/SMC (Xen's undefined instruction for an unknown HVC).
       const before = this.insnAt(elr - 4n);

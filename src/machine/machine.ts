@@ -627,6 +627,7 @@ export class Machine {
     // An uncounted vCPU (a lone domain) is bounded only by what is left of the wall-clock limit.
     const wallLimitUs =
       cpu.counted || limits.timeoutMs === undefined ? 0 : Math.max(1000, (limits.timeoutMs - (performance.now() - p.startWall)) * 1000);
+    // `now` still holds: nothing since the top of this decision has moved virtual time.
     if (cpu.counted) cpu.setClock(now, v.timers.nextDeadline(), NS_PER_TICK);
     const exit = cpu.run(Math.max(1, budget), allReported && !cpu.counted ? Math.min(wallLimitUs || 200_000, 200_000) : wallLimitUs);
     this.current = undefined;

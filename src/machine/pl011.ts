@@ -132,9 +132,7 @@ export class Vpl011 implements MmioDevice {
     const bytes = n.take();
     if (!bytes) return;
     for (let i = 0; i < bytes.length; i++) this.cfg.out.putc(bytes[i]);
-    this.ris |= INT.TX;
-    this.fr &= ~FR.TXFE;
-    this.update();
+    this.transmitted();
     this.sync();
   }
 
@@ -181,9 +179,7 @@ export class Vpl011 implements MmioDevice {
     switch (offset) {
       case UART.DR:
         this.cfg.out.putc(v & 0xff);
-        this.ris |= INT.TX;
-        this.fr &= ~FR.TXFE;
-        this.update();
+        this.transmitted();
         return { ok: true, value: 0 };
       case UART.RSR: // nothing to clear
       case UART.FR:
@@ -217,6 +213,13 @@ export class Vpl011 implements MmioDevice {
     // Every console byte comes here without the native path: no bigint unless the engine handed one.
     this.writeReg(offset, size, typeof value === 'number' ? value >>> 0 : Number(BigInt.asUintN(32, value)));
     this.sync();
+  }
+
+  /** What sending characters does to the registers: RIS.TX set, TXFE clear for good, the SPI's edge. */
+  private transmitted(): void {
+    this.ris |= INT.TX;
+    this.fr &= ~FR.TXFE;
+    this.update();
   }
 
   private update(): void {

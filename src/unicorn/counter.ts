@@ -166,8 +166,8 @@ export class IrqWatch extends NativeView {
  * The system-register trap of struct xenvm_counter: u64 value @56, u32 op @64 (op0 << 14 |
  * op1 << 11 | CRn << 7 | CRm << 3 | op2), u32 rt @68, u32 read @72, u32 handled @76, handler @80,
  * u64 sctlr @88 (SCTLR_EL1 as the guest last wrote it with MSR), u32 il_armed @96 (the guest
- * wrote an SPSR_EL1 an ERET cannot legally return to), u32 il_hit @100 (a block was stopped
- * because it would have run with PSTATE.IL set).
+ * wrote an SPSR_EL1 an ERET cannot legally return to), u64 sys_pc @104, u32 pfr0_gic @112,
+ * u32 maint_tlbi @116, u32 maint_ic @120.
  */
 export class SysregBlock extends NativeView {
   constructor(native: unknown) {
