@@ -132,7 +132,7 @@ export class Machine {
   private debugger: MachineDebugger | undefined;
   /** Domains whose RAM exceeds the host memory limit: checked between runs, with when next. */
   private readonly memoryWatch = new Map<MachineDomain, number>();
-  /** Console bytes printed per domain (up to the limit), and the domains cut off. */
+  /** Console bytes printed per domain, counted up to just past the limit (--max-console-bytes). */
   private readonly consoleBytes = new Map<MachineDomain, number>();
 
   constructor(opts: MachineOptions) {
@@ -197,7 +197,8 @@ export class Machine {
    * 10 to 100 ms of wall time (a scan of 1 GiB takes a few ms), so a guest can pass the limit by
    * what it touches in between before it is stopped.
    */
-  private checkHostMemory(d: MachineDomain): void {
+  private checkHostMemory(v: DomainVcpu): void {
+    const d = v.domain;
     const next = this.memoryWatch.get(d);
     if (next === undefined || d.done) return;
     const t = performance.now();
@@ -211,8 +212,8 @@ export class Machine {
     if (used <= cap) return;
     const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) ? 1 : 0)} MiB`;
     this.opts.onStatus(
-      `d${d.domid}v0 host memory limit: its RAM uses ${mib(used)} of host memory, over the limit of ${mib(cap)} (--max-host-memory); ` +
-        `the domain ends at ${d.where(d.vcpu.pc)}`,
+      `${v.label} host memory limit: its RAM uses ${mib(used)} of host memory, over the limit of ${mib(cap)} (--max-host-memory); ` +
+        `the domain ends at ${d.where(v.cpu.pc)}`,
     );
     this.end(d, 'limit: host memory');
   }
@@ -674,7 +675,7 @@ export class Machine {
         break;
       }
     }
-    if (this.memoryWatch.size !== 0) this.checkHostMemory(d);
+    if (this.memoryWatch.size !== 0) this.checkHostMemory(v);
     this.debugger?.afterRun(v, exit);
     return undefined;
   }
