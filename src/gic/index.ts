@@ -13,9 +13,17 @@ export const GUEST_GICV3_RDIST_BASE = 0x0302_0000;
 export const DEFAULT_NR_SPIS = 64;
 export const DEFAULT_PRIORITY_BITS = 5;
 
+/**
+ * Most vCPUs a vGIC serves: GICv2's CPU target lists have 8 bits (IHI0048 4.3.12); with GICv3
+ * this model's per-vCPU masks stop at 32.
+ */
+export function gicMaxVcpus(version: 2 | 3): number {
+  return version === 2 ? 8 : 32;
+}
+
 /** Build a virtual GIC. Invalid configuration is a programming error and throws RangeError. */
 export function createGic(cfg: GicConfig): VirtualGic {
-  const maxVcpus = cfg.version === 2 ? 8 : 32;
+  const maxVcpus = gicMaxVcpus(cfg.version);
   if (!Number.isInteger(cfg.nrVcpus) || cfg.nrVcpus < 1 || cfg.nrVcpus > maxVcpus) {
     throw new RangeError(`GICv${cfg.version} supports 1..${maxVcpus} vCPUs, not ${cfg.nrVcpus}`);
   }

@@ -15,6 +15,7 @@
  * the result per domain.
  */
 import type { Result } from './result.ts';
+import { gicMaxVcpus } from '../gic/index.ts';
 
 export interface DomainOverrides {
   /** RAM in MiB (instead of --memory / the devicetree's). */
@@ -51,8 +52,8 @@ export const MAX_MEMORY_MIB = 3072;
 export const DOMAIN_OPTION_HELP =
   'dN,key=value,... with keys memory (MiB), name, gic (2|3), cpus (vCPUs), dtb (file), prefix (console line prefix), enhanced (yes|no), initrd (file), cmdline (kernel command line: last, takes the rest)';
 
-/** Most vCPUs a domain may have here (GICv2 allows 8; the vGIC's masks allow 32 with GICv3). */
-export const MAX_CPUS = 32;
+/** Most vCPUs a domain may have here: the most any vGIC serves (GICv3's; GICv2 allows 8). */
+export const MAX_CPUS = gicMaxVcpus(3);
 
 /** Highest domid a dom0less domU gets here (DOMID_FIRST_RESERVED is 0x7ff0). */
 const MAX_DOMID = 0x7fef;

@@ -5,11 +5,10 @@
  */
 import { GUEST_PL011_BASE } from './fdt/domu.ts';
 import { Vcpu, type VcpuTraps } from '../cpu/vcpu.ts';
-import { createGic, type VirtualGic } from '../gic/index.ts';
+import { createGic, gicMaxVcpus, vcpuAffinity, type VirtualGic } from '../gic/index.ts';
 import { GuestMemory } from '../mem/guest-memory.ts';
 import type { XenDomain, XenVcpu } from '../xen/domain.ts';
 import { DomainVcpu } from './domain-vcpu.ts';
-import { vcpuAffinity } from '../gic/index.ts';
 import { SysReg } from '../cpu/arm64.ts';
 import { GuestTimers, type TimerEvent } from '../xen/vtimer.ts';
 import type { HypercallOutcome } from '../xen/hypercall.ts';
@@ -96,10 +95,6 @@ function timerIntids(board: Board): { phys: number; virt: number } {
   return { phys: p[1] ?? 30, virt: p[2] ?? 27 };
 }
 
-/** Most vCPUs a domain may have: GICv2's CPU target lists have 8 bits; GICv3 is capped here. */
-export function maxVcpus(gicVersion: 2 | 3): number {
-  return gicVersion === 2 ? 8 : 32;
-}
 
 export class MachineDomain {
   readonly domid: number;
@@ -200,8 +195,8 @@ export class MachineDomain {
     if (!bank) return { ok: false, error: `d${spec.domid}: the devicetree describes no memory` };
     const g = spec.board.gic;
     const nrVcpus = spec.vcpus ?? 1;
-    if (!Number.isInteger(nrVcpus) || nrVcpus < 1 || nrVcpus > maxVcpus(g.version)) {
-      return { ok: false, error: `d${spec.domid}: ${nrVcpus} vCPUs asked; a GICv${g.version} domain has 1 to ${maxVcpus(g.version)}` };
+    if (!Number.isInteger(nrVcpus) || nrVcpus < 1 || nrVcpus > gicMaxVcpus(g.version)) {
+      return { ok: false, error: `d${spec.domid}: ${nrVcpus} vCPUs asked; a GICv${g.version} domain has 1 to ${gicMaxVcpus(g.version)}` };
     }
     const memory = new GuestMemory(bank.base, spec.memoryBytes);
     const boot = loadBootModules(memory, { kernel: spec.image, dtb: spec.dtb, initrd: spec.initrd, cmdline: spec.cmdline });
