@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runImages, type RunOptions } from '../../src/machine/run.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 import { golden, image } from '../helpers/firmware.ts';
+import { noOracle } from '../helpers/oracle-live.ts';
 import { runTraced } from '../domains/scenarios.ts';
 
 beforeAll(() => {
@@ -70,9 +70,6 @@ describe('smp-events: scheduling of two vCPUs', () => {
     expect(traces.size).toBe(3);
   });
 });
-
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
 
 describe('smp-events under the real Xen 4.17 with cpus = <2>, live', () => {
   it.skipIf(noOracle !== '')(`prints what the emulator prints (GICv2)${noOracle}`, async () => {
