@@ -53,5 +53,6 @@ describe('gnttab-share: emulator vs the real Xen 4.17, live', () => {
     const real = byDomain(xen.lines);
     expect(real, 'the real Xen no longer prints the golden file').toEqual(byDomain(goldenOf(3, 'dummy')));
     expect(byDomain(emu.lines), 'emulator vs real Xen').toEqual(real);
+    expect(emu.exitCode, emu.status.join('\n')).toBe(0);
   }, 120_000);
 });
