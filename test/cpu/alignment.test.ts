@@ -11,12 +11,11 @@ import { SysReg } from '../../src/cpu/arm64.ts';
 import { Vcpu } from '../../src/cpu/vcpu.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { PhysMem, TableBuilder, tcr } from './page-tables.ts';
-import { MOVZ, WFI, LDR_X1_X2 } from '../helpers/a64.ts';
+import { MOVZ, MOVK, WFI, LDR_X1_X2 } from '../helpers/a64.ts';
 
 const BASE = 0x40000000;
 const B = BigInt(BASE);
 const KBASE = 0xffff8000_0000_0000n;
-const MOVK = (rd: number, imm: number, shift: number) => (0xf2800000 | ((shift / 16) << 21) | ((imm & 0xffff) << 5) | rd) >>> 0;
 const STR_X3_X2 = 0xf9000043; // str x3, [x2]
 const LDXR_X1_X2 = 0xc85f7c41; // ldxr x1, [x2]
 const SCTLR_A = 1n << 1n;

@@ -39,6 +39,11 @@ function expectLikeGolden(lines: string[], want: string[]): void {
   const differs = lines.filter((l, i) => l !== want[i]).map(checkName);
   expect(differs).toEqual(Object.keys(KNOWN_DIFFERENT).filter((k) => differs.includes(k)));
   for (const k of differs) expect(KNOWN_DIFFERENT[k], `unexpected difference on '${k}'`).toBeDefined();
+  // And they differ only the way the reason says: the unaligned access completed and the
+  // routine went on to the SVC #0xee that follows it (ELR past that SVC).
+  for (const l of lines) {
+    if (differs.includes(checkName(l))) expect(l).toMatch(/ esr=0x560000ee spsr=0x[0-9a-f]+ elr=t_(load|store)\+0x8 /);
+  }
 }
 
 beforeAll(() => {

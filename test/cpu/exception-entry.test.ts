@@ -8,13 +8,11 @@ import { entryPstate, vectorAddress, vectorGroup } from '../../src/cpu/exception
 import { Vcpu, type VcpuTraps } from '../../src/cpu/vcpu.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { PhysMem, TableBuilder, tcr } from './page-tables.ts';
-import { MOVZ, WFI, NOP, UDF, LDR_X1_X2 } from '../helpers/a64.ts';
+import { MOVZ, MOVK, HVC, WFI, NOP, UDF, LDR_X1_X2 } from '../helpers/a64.ts';
 
 const BASE = 0x40000000;
 const B = BigInt(BASE);
 const KBASE = 0xffff8000_0000_0000n; // where a Linux kernel's image lives, far above 2^53
-const MOVK = (rd: number, imm: number, shift: number) => (0xf2800000 | ((shift / 16) << 21) | ((imm & 0xffff) << 5) | rd) >>> 0;
-const HVC = (imm: number) => (0xd4000002 | (imm << 5)) >>> 0;
 
 function vcpuOn(mem: GuestMemory, traps: Partial<VcpuTraps> = {}) {
   const r = Vcpu.create({ id: 0, memory: mem, traps: { hvc: () => {}, smc: () => {}, sysreg: () => ({ ok: false }), ...traps } });

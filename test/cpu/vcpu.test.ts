@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Vcpu, type VcpuTraps } from '../../src/cpu/vcpu.ts';
 import { EC, SysReg } from '../../src/cpu/arm64.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
-import { MOVZ, WFI } from '../helpers/a64.ts';
+import { MOVZ, HVC, ERET, WFI } from '../helpers/a64.ts';
 import { UartBlock } from '../../src/unicorn/counter.ts';
 
 const BASE = 0x40000000;
@@ -33,7 +33,6 @@ function guest(words: number[], traps: Partial<VcpuTraps> = {}, exactCount = fal
   return { vcpu: r.vcpu, mem, calls };
 }
 
-const HVC = (imm: number) => (0xd4000002 | (imm << 5)) >>> 0;
 const B_SELF = 0x14000000;
 
 describe('Vcpu', () => {
@@ -295,7 +294,6 @@ describe('Vcpu', () => {
   it('the interrupt watch reports an IRQ taken again right after its ERET as returned, then taken, at the same pc', () => {
     // VBAR = BASE + 0x800; its IRQ slot (current EL, SPx: +0x280) is a lone ERET. The IRQ line
     // stays up, so the vCPU re-enters the vector each time it returns.
-    const ERET = 0xd69f03e0;
     const MSR_DAIFCLR_I = 0xd50342ff;
     const words = [MOVZ(1, 0x800), 0xf2a80001 /* movk x1, #0x4000, lsl 16 */, 0xd518c001 /* msr vbar_el1, x1 */, MSR_DAIFCLR_I, B_SELF];
     const { vcpu, mem } = guest(words);

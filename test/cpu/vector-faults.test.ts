@@ -9,7 +9,7 @@ import { EC, SysReg } from '../../src/cpu/arm64.ts';
 import { Vcpu, type VcpuExit, type VcpuTraps } from '../../src/cpu/vcpu.ts';
 import { GuestMemory } from '../../src/mem/guest-memory.ts';
 import { PhysMem, TableBuilder, tcr } from './page-tables.ts';
-import { MOVZ, WFI, UDF } from '../helpers/a64.ts';
+import { MOVZ, MOVK, ERET, WFI, UDF } from '../helpers/a64.ts';
 
 const BASE = 0x40000000;
 const B = BigInt(BASE);
@@ -17,7 +17,6 @@ const VBAR = BASE + 0x800;
 const HANDLER = BASE + 0x2000;
 const STP_PUSH = 0xa9bf07e0; // stp x0, x1, [sp, #-16]!
 const MSR_SPSEL_0 = 0xd50040bf; // msr spsel, #0  (EL1t)
-const MOVK = (rd: number, imm: number, shift: number) => (0xf2800000 | ((shift / 16) << 21) | ((imm & 0xffff) << 5) | rd) >>> 0;
 const MOV_SP = (rn: number) => (0x9100001f | (rn << 5)) >>> 0; // mov sp, xn
 const B_TO = (from: number, to: number) => (0x14000000 | (((to - from) / 4) & 0x3ffffff)) >>> 0;
 
@@ -114,7 +113,6 @@ describe('a guest whose exception handling faults again', () => {
   });
 
   it('a handler that returns to the same fault without fixing it (ERET to the faulting instruction)', () => {
-    const ERET = 0xd69f03e0;
     const vcpu = guest([MOVZ(2, 0x10), 0xf9400041 /* ldr x1, [x2] */, WFI], { [VBAR + 0x200]: [B_TO(VBAR + 0x200, HANDLER)], [HANDLER]: [ERET] });
     vcpu.writeSys(SysReg.VBAR_EL1, BigInt(VBAR));
     const f = runToReport(vcpu);
@@ -149,7 +147,6 @@ describe('a handler that fixes each fault is not a loop', () => {
 
 describe('calls in a loop are not exception loops', () => {
   // loop: <call>; subs x3, x3, #1; b.ne loop; wfi — the handler returns with ELR_EL1 untouched.
-  const ERET = 0xd69f03e0;
   const loop = (call: number) => [MOVZ(3, 1000), call, 0xf1000463, 0x54ffffc1, WFI];
 
   it('SVC #0 a thousand times from the same place', () => {

@@ -6,17 +6,17 @@
  * events-api-fifo (the events-api script on FIFO; its golden files are checked by
  * events.test.ts with the other events scenarios).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
-import { FIRMWARE, board, byDomain, emulate, golden, make, ROOT, type Gic } from './transcript.ts';
+import { golden as goldenFile, image as firmwareImage } from '../helpers/firmware.ts';
+import { noOracle } from '../helpers/oracle-live.ts';
+import { FIRMWARE, board, byDomain, emulate, golden, make, type Gic } from './transcript.ts';
 
-const image = (gic: Gic, app: string): string => join(FIRMWARE, 'build', board(gic), `${app}.img`);
+const image = (gic: Gic, app: string): string => firmwareImage(gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3', app);
 /** fifo-priorities runs alone, so its golden files carry no XSM policy in their names. */
-const fifoGolden = (gic: Gic): string[] =>
-  readFileSync(join(ROOT, 'test', 'golden', `fifo-priorities.gicv${gic}.txt`), 'utf8').split('\n').filter((l) => l !== '');
+const fifoGolden = (gic: Gic): string[] => goldenFile(`fifo-priorities.gicv${gic}.txt`);
 
 beforeAll(() => {
   const targets = ([2, 3] as const).flatMap((g) => ['fifo-priorities', 'events-api-fifo'].map((a) => `build/${board(g)}/${a}.img`));
@@ -38,9 +38,6 @@ describe('fifo-priorities: emulator transcript equals the real Xen 4.17 golden f
     });
   }
 });
-
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
 
 describe('FIFO apps under the real Xen 4.17, live (differential)', () => {
   it.skipIf(noOracle !== '')(`fifo-priorities: real Xen and emulator print the same lines (GICv3)${noOracle}`, async () => {

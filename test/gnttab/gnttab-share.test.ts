@@ -8,10 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runImages } from '../../src/machine/run.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 import { buildImages, byDomain } from '../domains/scenarios.ts';
 import { golden, image } from '../helpers/firmware.ts';
+import { noOracle } from '../helpers/oracle-live.ts';
 
 buildImages(['gnttab-share']);
 const img = (gic: 2 | 3) => image(gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3', 'gnttab-share');
@@ -43,11 +43,8 @@ describe('gnttab-share: emulator vs the real Xen 4.17 goldens', () => {
   }
 });
 
-const pre = await ensureOraclePrereqs({ install: false });
-const skip = pre.ok ? '' : ` [skipped: real-Xen oracle not available (${pre.error.split('\n')[0]})]`;
-
 describe('gnttab-share: emulator vs the real Xen 4.17, live', () => {
-  it.skipIf(skip !== '')(`GICv3, xsm=dummy${skip}`, async () => {
+  it.skipIf(noOracle !== '')(`GICv3, xsm=dummy${noOracle}`, async () => {
     const [xen, emu] = await Promise.all([
       runReference({ images: [img(3), img(3)], gic: 3, xsm: 'dummy', timeoutMs: 60_000 }),
       runImages({ images: [img(3), img(3)], gic: 3, xsm: 'dummy', timeoutMs: 20_000 }),
@@ -56,5 +53,6 @@ describe('gnttab-share: emulator vs the real Xen 4.17, live', () => {
     const real = byDomain(xen.lines);
     expect(real, 'the real Xen no longer prints the golden file').toEqual(byDomain(goldenOf(3, 'dummy')));
     expect(byDomain(emu.lines), 'emulator vs real Xen').toEqual(real);
+    expect(emu.exitCode, emu.status.join('\n')).toBe(0);
   }, 120_000);
 });

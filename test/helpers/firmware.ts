@@ -14,9 +14,14 @@ export function image(board: BoardName, app: string, kind: 'img' | 'elf' = 'img'
   return p;
 }
 
+/** A golden file's whole text (test/golden/<name>), e.g. for compareLinuxBoot. */
+export function goldenText(name: string): string {
+  return readFileSync(join(REPO_ROOT, 'test', 'golden', name), 'utf8');
+}
+
 /** A golden transcript (what the real Xen printed), as lines. */
 export function golden(name: string): string[] {
-  return readFileSync(join(REPO_ROOT, 'test', 'golden', name), 'utf8').split('\n').filter((l) => l !== '');
+  return goldenText(name).split('\n').filter((l) => l !== '');
 }
 
 /** The address of a symbol in a firmware ELF (e.g. `image(board, app, 'elf')`); throws if absent. */

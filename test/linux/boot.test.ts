@@ -9,21 +9,18 @@
 //     when QEMU, dtc and Debian's Xen are present (a re-check of the goldens, not a
 //     speed test: timing is in scripts/linux-golden.ts);
 //   - everything is skipped when the kernel cannot be fetched (the reason is in the name).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareLinuxBoot, describeLinuxBootComparison } from '../../src/linux/boot-compare.ts';
 import { linuxBootOptions, prepareLinuxBoot } from '../../src/linux/boot-case.ts';
-import { REPO_ROOT } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 import { runImages } from '../../src/machine/run.ts';
 import { linuxLiveSkip } from '../helpers/oracle-live.ts';
+import { goldenText } from '../helpers/firmware.ts';
 
 const assets = await prepareLinuxBoot();
 const noAssets = assets.ok ? '' : ` [skipped: ${assets.error.split('\n')[0]}]`;
 /** The real Xen's transcript: one vCPU (issue 12), or two (`cpus = <2>`, issue 15). */
-const golden = (gic: 2 | 3, cpus = 1) =>
-  readFileSync(join(REPO_ROOT, 'test', 'golden', `linux-cloud.gicv${gic}${cpus > 1 ? `.${cpus}cpu` : ''}.txt`), 'utf8');
+const golden = (gic: 2 | 3, cpus = 1) => goldenText(`linux-cloud.gicv${gic}${cpus > 1 ? `.${cpus}cpu` : ''}.txt`);
 
 describe.each([
   [2, 1],

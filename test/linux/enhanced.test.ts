@@ -4,21 +4,17 @@
 // with `reference --enhanced --dom0 idle.img --dom0-idle`): "Xen 4.17 support found", the grant
 // table lines, the event-channel ABI, "Xen: initializing cpu0", the balloon driver, then /init
 // and a clean power-off. Linux chooses the FIFO ABI, as under the real Xen.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareLinuxBoot, describeLinuxBootComparison } from '../../src/linux/boot-compare.ts';
 import { linuxBootOptions, prepareLinuxBoot } from '../../src/linux/boot-case.ts';
-import { REPO_ROOT } from '../../src/oracle/prereqs.ts';
 import { runReference } from '../../src/oracle/reference.ts';
 import { runImages } from '../../src/machine/run.ts';
 import { linuxLiveSkip } from '../helpers/oracle-live.ts';
-import { image } from '../helpers/firmware.ts';
+import { goldenText, image } from '../helpers/firmware.ts';
 
 const assets = await prepareLinuxBoot();
 const noAssets = assets.ok ? '' : ` [skipped: ${assets.error.split('\n')[0]}]`;
-const golden = (gic: 2 | 3, cpus = 1) =>
-  readFileSync(join(REPO_ROOT, 'test', 'golden', `linux-cloud-enhanced.gicv${gic}${cpus > 1 ? `.${cpus}cpu` : ''}.txt`), 'utf8');
+const golden = (gic: 2 | 3, cpus = 1) => goldenText(`linux-cloud-enhanced.gicv${gic}${cpus > 1 ? `.${cpus}cpu` : ''}.txt`);
 
 describe.each([2, 3] as const)('Linux cloud kernel as an enhanced domU, GICv%i', (gic) => {
   it.skipIf(!assets.ok)(`brings up its Xen support beside an idle dom0, like under the real Xen${noAssets}`, async () => {

@@ -24,6 +24,11 @@ describe('VTime', () => {
     expect(vmin(3, undefined)).toBe(3);
     // 2^53 + 1 is not a double: a number comparison would call these equal.
     expect(2n ** 53n + 1n > 2 ** 53).toBe(true);
+    // The line above is JS itself; vmin must keep that exactness on the 2^53 boundary.
+    expect(vmin(2n ** 53n + 1n, 2 ** 53)).toBe(2 ** 53);
+    expect(vmin(2 ** 53, 2n ** 53n + 1n)).toBe(2 ** 53);
+    expect(vmin(2n ** 53n + 1n, 2n ** 53n + 2n)).toBe(2n ** 53n + 1n);
+    expect(vsub(2n ** 53n + 1n, 2 ** 53)).toBe(1);
   });
   it('clamps a distance to a run budget', () => {
     expect(vclampDistance(2n ** 62n, 5, 1, 100_000)).toBe(100_000);

@@ -5,22 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/machine/run.ts';
-import { ensureOraclePrereqs } from '../../src/oracle/prereqs.ts';
 import { image } from '../helpers/firmware.ts';
+import { noOracle } from '../helpers/oracle-live.ts';
 
-const pre = await ensureOraclePrereqs({ install: false });
-const noOracle = pre.ok ? '' : ` (skipped: ${pre.error.split('\n')[0]})`;
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'xenvm-emu.mjs'), 'diff', ...args], { encoding: 'utf8', timeout: 120_000 });
 
 describe('xenvm-emu diff', () => {
-  it.skipIf(!pre.ok)(`says equal and exits 0 when the emulator prints what the real Xen prints${noOracle}`, () => {
+  it.skipIf(noOracle !== '')(`says equal and exits 0 when the emulator prints what the real Xen prints${noOracle}`, () => {
     const r = cli('--gic', '3', image('xenvm-gicv3', 'hello'));
     expect(r.stdout).toContain('transcripts are equal');
     expect(r.status).toBe(0);
   });
 
-  it.skipIf(!pre.ok)(`passes --cpus to both sides: the devicetree with two cpu nodes and the SMP guest${noOracle}`, () => {
+  it.skipIf(noOracle !== '')(`passes --cpus to both sides: the devicetree with two cpu nodes and the SMP guest${noOracle}`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'diff-cli-'));
     const lone = join(dir, 'dtb-dump.img');
     copyFileSync(image('xenvm-gicv3', 'dtb-dump'), lone);
@@ -33,7 +31,7 @@ describe('xenvm-emu diff', () => {
     expect(smp.status).toBe(0);
   });
 
-  it.skipIf(!pre.ok)(`passes --memory and --cmdline to both sides${noOracle}`, () => {
+  it.skipIf(noOracle !== '')(`passes --memory and --cmdline to both sides${noOracle}`, () => {
     // dtb-dump alone in a directory: both sides give it the devicetree Xen builds, which shows
     // the memory size and the command line.
     const dir = mkdtempSync(join(tmpdir(), 'diff-cli-'));

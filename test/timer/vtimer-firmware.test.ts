@@ -7,18 +7,17 @@
  * beside another domain (a timer wakes a WFI while the machine fast-forwards idle time).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runImages } from '../../src/machine/run.ts';
+import { REPO_ROOT, runImages } from '../../src/machine/run.ts';
+import { golden as goldenLines, image as firmwareImage } from '../helpers/firmware.ts';
 import { describeLiveGolden } from '../helpers/oracle-live.ts';
 
-const ROOT = join(import.meta.dirname, '../..');
-const FIRMWARE = join(ROOT, 'firmware');
+const FIRMWARE = join(REPO_ROOT, 'firmware');
 const board = (gic: 2 | 3) => (gic === 2 ? 'xenvm-gicv2' : 'xenvm-gicv3');
-const image = (gic: 2 | 3, app = 'vtimer') => join(FIRMWARE, 'build', board(gic), `${app}.img`);
-const golden = (gic: 2 | 3) =>
-  readFileSync(join(ROOT, 'test/golden', `vtimer.gicv${gic}.txt`), 'utf8').split('\n').filter((l) => l !== '');
+const image = (gic: 2 | 3, app = 'vtimer') => firmwareImage(board(gic), app);
+const golden = (gic: 2 | 3) => goldenLines(`vtimer.gicv${gic}.txt`);
 const linesOf = (lines: string[], d: string) => lines.filter((l) => l.startsWith(`${d}: `)).map((l) => 'd1' + l.slice(2));
 
 beforeAll(() => {
