@@ -158,11 +158,17 @@ export class Machine {
 
   /** Virtual time: instructions retired by every vCPU plus idle time skipped (exact). */
   now(): VTime {
-    let t = this.idleTime;
-    const cpus = this.cpus;
-    for (let i = 0; i < cpus.length; i++) t += cpus[i].retired;
+    const t = this.idleTime + this.retired();
     // Instructions retired stay far below 2^53 (years of guest time): only idle jumps leave it.
     return this.idleHigh === 0n ? t : vtime(this.idleHigh + BigInt(t));
+  }
+
+  /** Instructions retired by every vCPU (virtual time without the idle time skipped). */
+  private retired(): number {
+    let t = 0;
+    const cpus = this.cpus;
+    for (let i = 0; i < cpus.length; i++) t += cpus[i].retired;
+    return t;
   }
 
   /** Skips idle virtual time forward to `t` (a deadline after now). */
@@ -563,7 +569,10 @@ export class Machine {
       return { kind: 'timeout', seconds: limits.timeoutMs / 1000 };
     }
     const now = this.now();
-    if (limits.maxInstructions !== undefined && now >= limits.maxInstructions) {
+    // The bound is on instructions the guests ran, not on virtual time (which also moves by
+    // the idle time skipped to a deadline).
+    const retired = limits.maxInstructions === undefined ? 0 : this.retired();
+    if (limits.maxInstructions !== undefined && retired >= limits.maxInstructions) {
       return { kind: 'instruction-limit', limit: limits.maxInstructions };
     }
     const slots = this.slots;
@@ -611,7 +620,7 @@ export class Machine {
     let budget = nRunnable > 1 || this.opts.seed !== undefined ? this.nextQuantum() : SOLO_QUANTUM;
     // Run no further than the next timer deadline (any vCPU's), so it fires on time.
     if (nextTimer !== undefined) budget = vclampDistance(nextTimer, now, 1, budget);
-    if (limits.maxInstructions !== undefined) budget = vclampDistance(limits.maxInstructions, now, 0, budget);
+    if (limits.maxInstructions !== undefined) budget = Math.min(budget, limits.maxInstructions - retired);
     if (allReported) {
       if (p.graceLeft <= 0) return { kind: 'finished' };
       budget = Math.min(budget, p.graceLeft);

@@ -121,4 +121,14 @@ describe('run bounds', () => {
     expect(r.instructions).toBe(2_000_000);
     expect(r.message).toMatch(/^instruction limit: 2000000 guest instructions executed/);
   });
+
+  it('--max-instructions bounds the instructions run, not the idle time skipped', async () => {
+    // time-jump idles its way past 2^62 ns of virtual time with a few thousand instructions of
+    // its own: a bound of 200,000 instructions must let it finish.
+    const r = await runImages({ images: [image('xenvm-gicv2', 'time-jump')], maxInstructions: 200_000 });
+    expect(r.message).toBeUndefined();
+    expect(r.exitCode).toBe(0);
+    expect(r.domains.map((d) => d.ok)).toEqual([true]);
+    expect(BigInt(r.instructions)).toBeGreaterThan(1n << 62n); // the idle time is in virtual time
+  });
 });
