@@ -43,9 +43,6 @@
 #include "mode.h"
 #include "common.h"
 
-#define EVT_INTID  BOARD_XEN_EVTCHN_INTID
-#define PORT_A     1
-#define PORT_B     2
 #define BIT(p)     ((xen_ulong_t)1 << ((p) % 64))
 
 static uint8_t si_frame[4096] __attribute__((aligned(4096)));
@@ -205,23 +202,12 @@ int main(void)
 {
 	bool ok = true;
 
-	read_mode();
-	printk("check-rules: %s\n", mode[0] ? mode : "none (correct use)");
-	if (gic_init() != 0)
-		finish(false);
-	si = map_shared_info(si_frame);
-	if (!si)
-		finish(false);
+	si = start("check-rules", si_frame);
 	irq_connect(EVT_INTID, upcall_isr, NULL);
 	gic_irq_enable(EVT_INTID);
 	irq_enable();
 
-	/* Loopback: port 1 offered to ourselves, port 2 bound to it (Xen leaves port 2 pending). */
-	struct evtchn_alloc_unbound alloc = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
-	struct evtchn_bind_interdomain bind = { .remote_dom = DOMID_SELF, .remote_port = PORT_A };
-
-	ok &= evtchn_op(EVTCHNOP_alloc_unbound, &alloc) == 0 && alloc.port == PORT_A;
-	ok &= evtchn_op(EVTCHNOP_bind_interdomain, &bind) == 0 && bind.local_port == PORT_B;
+	ok &= open_loopback();
 	ok &= wait_handled(PORT_B, 1) || is("handler-pending");
 	ok &= send(PORT_A) == 0;
 	ok &= wait_handled(PORT_B, 2) || is("handler-pending");
