@@ -39,6 +39,7 @@
 #include <xenvm/gic.h>
 #include <xenvm/irq.h>
 #include <xenvm/printk.h>
+#include <xenvm/smccc.h>
 
 #include "mode.h"
 #include "common.h"
@@ -67,17 +68,6 @@ __asm__(".pushsection .text.check_secondary, \"ax\", %progbits\n"
 	"1:	wfi\n"
 	"	b 1b\n"
 	".popsection\n");
-
-static long psci_cpu_on(uint64_t mpidr, uint64_t entry)
-{
-	register uint64_t r0 __asm__("x0") = 0xc4000003u; /* CPU_ON (SMC64) */
-	register uint64_t r1 __asm__("x1") = mpidr;
-	register uint64_t r2 __asm__("x2") = entry;
-	register uint64_t r3 __asm__("x3") = 0;
-
-	__asm__ volatile("hvc #0" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3) : : "memory");
-	return (long)r0;
-}
 
 static void break_rule(void);
 static long send(evtchn_port_t p);
@@ -222,7 +212,7 @@ int main(void)
 			ok &= HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 1, &r) == 0;
 			ok &= evtchn_op(EVTCHNOP_bind_vcpu, &b) == 0;
 		}
-		ok &= psci_cpu_on(1, (uintptr_t)check_secondary_entry) == 0;
+		ok &= psci_call(PSCI_CPU_ON64, 1, (uintptr_t)check_secondary_entry, 0) == 0;
 		for (unsigned long i = 0; i < SPIN_LIMIT && !secondary_done; i++)
 			HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 		ok &= secondary_done == 1;
