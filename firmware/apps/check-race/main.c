@@ -20,16 +20,12 @@
 #include <zephyr/xen/events.h>
 #include <zephyr/xenvm.h>
 
+#include "../dom-ring/dom-common.h"
+
 #define ROUNDS 40
 #define OFFERED_PORT 1
 
 static volatile unsigned int events;
-
-__attribute__((noreturn)) static void finish(const char *result)
-{
-	printk("Test result: %s\n", result);
-	xenvm_poweroff();
-}
 
 static void racy_wait(volatile unsigned int *counter, unsigned int n)
 {
@@ -43,12 +39,12 @@ static void racy_wait(volatile unsigned int *counter, unsigned int n)
 
 int main(void)
 {
-	if (xenvm_kernel_init() != 0 || xenvm_map_shared_info() != 0 || xen_events_init() != 0)
-		finish("FAILURE (no event channels)");
-	int me = xenvm_my_domid();
+	int me = dom_init();
 
+	if (me == -EIO)
+		dom_finish("FAILURE (no event channels)");
 	if (me < 1)
-		finish("FAILURE (cannot learn our domid)");
+		dom_finish("FAILURE (cannot learn our domid)");
 	bool offerer = (me % 2) == 1;
 	domid_t peer = (domid_t)(offerer ? me + 1 : me - 1);
 	int port;
@@ -57,15 +53,15 @@ int main(void)
 		bind_event_channel(OFFERED_PORT, xenvm_count_cb, (void *)&events);
 		port = alloc_unbound_event_channel(peer);
 		if (port == -EPERM)
-			finish("SKIPPED (no domU<->domU channels under this policy)");
+			dom_finish("SKIPPED (no domU<->domU channels under this policy)");
 		if (port != OFFERED_PORT)
-			finish("FAILURE (alloc_unbound_event_channel)");
+			dom_finish("FAILURE (alloc_unbound_event_channel)");
 	} else {
 		while ((port = bind_interdomain_event_channel(peer, OFFERED_PORT, xenvm_count_cb,
 							      (void *)&events)) == -EINVAL)
 			;
 		if (port < 0)
-			finish("SKIPPED (no domU<->domU channels under this policy)");
+			dom_finish("SKIPPED (no domU<->domU channels under this policy)");
 		/* Xen leaves a freshly bound port pending: that first event is not a ping. */
 		racy_wait(&events, 1);
 		events = 0;
@@ -81,5 +77,5 @@ int main(void)
 		}
 	}
 	printk("rounds: %u\n", ROUNDS);
-	finish("SUCCESS");
+	dom_finish("SUCCESS");
 }

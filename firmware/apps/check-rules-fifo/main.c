@@ -33,9 +33,6 @@
 #include "../check-rules/mode.h"
 #include "../check-rules/common.h"
 
-#define EVT_INTID  BOARD_XEN_EVTCHN_INTID
-#define PORT_A     1
-#define PORT_B     2
 #define PORT_FREE  5
 #define W(bit)     ((uint32_t)1 << (bit))
 
@@ -100,13 +97,7 @@ int main(void)
 {
 	bool ok = true;
 
-	read_mode();
-	printk("check-rules-fifo: %s\n", mode[0] ? mode : "none (correct use)");
-	if (gic_init() != 0)
-		finish(false);
-	si = map_shared_info(si_frame);
-	if (!si)
-		finish(false);
+	si = start("check-rules-fifo", si_frame);
 
 	/* The pages start zeroed (BSS): every port unmasked, every queue empty. */
 	struct evtchn_init_control init = { .control_gfn = (uintptr_t)control_page >> 12, .offset = 0, .vcpu = 0 };
@@ -118,12 +109,7 @@ int main(void)
 	gic_irq_enable(EVT_INTID);
 	irq_enable();
 
-	/* Loopback: port 1 offered to ourselves, port 2 bound to it (Xen leaves port 2 pending). */
-	struct evtchn_alloc_unbound alloc = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
-	struct evtchn_bind_interdomain bind = { .remote_dom = DOMID_SELF, .remote_port = PORT_A };
-
-	ok &= evtchn_op(EVTCHNOP_alloc_unbound, &alloc) == 0 && alloc.port == PORT_A;
-	ok &= evtchn_op(EVTCHNOP_bind_interdomain, &bind) == 0 && bind.local_port == PORT_B;
+	ok &= open_loopback();
 	ok &= wait_handled(PORT_B, 1) || is("fifo-ready");
 	if (!is("fifo-ready")) {
 		ok &= send(PORT_A) == 0;
@@ -152,15 +138,7 @@ int main(void)
 		__atomic_fetch_and(wb, ~W(EVTCHN_FIFO_MASKED), __ATOMIC_SEQ_CST);
 		/* Masked while an event comes: EVTCHNOP_unmask links it, and it is handled. */
 		__atomic_fetch_or(wb, W(EVTCHN_FIFO_MASKED), __ATOMIC_SEQ_CST);
-		ok &= send(PORT_A) == 0;
-		struct evtchn_unmask u = { .port = PORT_B };
-
-		ok &= evtchn_op(EVTCHNOP_unmask, &u) == 0;
-		ok &= wait_handled(PORT_B, 3);
-		struct evtchn_close c1 = { .port = PORT_A }, c2 = { .port = PORT_B };
-
-		ok &= evtchn_op(EVTCHNOP_close, &c1) == 0 && evtchn_op(EVTCHNOP_close, &c2) == 0;
-		printk("mask_unmask: %s\n", ok ? "ok" : "broken");
+		ok = unmask_delivers_then_close(ok);
 	}
 	finish(ok);
 }

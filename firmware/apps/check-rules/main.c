@@ -39,13 +39,11 @@
 #include <xenvm/gic.h>
 #include <xenvm/irq.h>
 #include <xenvm/printk.h>
+#include <xenvm/smccc.h>
 
 #include "mode.h"
 #include "common.h"
 
-#define EVT_INTID  BOARD_XEN_EVTCHN_INTID
-#define PORT_A     1
-#define PORT_B     2
 #define BIT(p)     ((xen_ulong_t)1 << ((p) % 64))
 
 static uint8_t si_frame[4096] __attribute__((aligned(4096)));
@@ -70,17 +68,6 @@ __asm__(".pushsection .text.check_secondary, \"ax\", %progbits\n"
 	"1:	wfi\n"
 	"	b 1b\n"
 	".popsection\n");
-
-static long psci_cpu_on(uint64_t mpidr, uint64_t entry)
-{
-	register uint64_t r0 __asm__("x0") = 0xc4000003u; /* CPU_ON (SMC64) */
-	register uint64_t r1 __asm__("x1") = mpidr;
-	register uint64_t r2 __asm__("x2") = entry;
-	register uint64_t r3 __asm__("x3") = 0;
-
-	__asm__ volatile("hvc #0" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3) : : "memory");
-	return (long)r0;
-}
 
 static void break_rule(void);
 static long send(evtchn_port_t p);
@@ -205,23 +192,12 @@ int main(void)
 {
 	bool ok = true;
 
-	read_mode();
-	printk("check-rules: %s\n", mode[0] ? mode : "none (correct use)");
-	if (gic_init() != 0)
-		finish(false);
-	si = map_shared_info(si_frame);
-	if (!si)
-		finish(false);
+	si = start("check-rules", si_frame);
 	irq_connect(EVT_INTID, upcall_isr, NULL);
 	gic_irq_enable(EVT_INTID);
 	irq_enable();
 
-	/* Loopback: port 1 offered to ourselves, port 2 bound to it (Xen leaves port 2 pending). */
-	struct evtchn_alloc_unbound alloc = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
-	struct evtchn_bind_interdomain bind = { .remote_dom = DOMID_SELF, .remote_port = PORT_A };
-
-	ok &= evtchn_op(EVTCHNOP_alloc_unbound, &alloc) == 0 && alloc.port == PORT_A;
-	ok &= evtchn_op(EVTCHNOP_bind_interdomain, &bind) == 0 && bind.local_port == PORT_B;
+	ok &= open_loopback();
 	ok &= wait_handled(PORT_B, 1) || is("handler-pending");
 	ok &= send(PORT_A) == 0;
 	ok &= wait_handled(PORT_B, 2) || is("handler-pending");
@@ -236,7 +212,7 @@ int main(void)
 			ok &= HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 1, &r) == 0;
 			ok &= evtchn_op(EVTCHNOP_bind_vcpu, &b) == 0;
 		}
-		ok &= psci_cpu_on(1, (uintptr_t)check_secondary_entry) == 0;
+		ok &= psci_call(PSCI_CPU_ON64, 1, (uintptr_t)check_secondary_entry, 0) == 0;
 		for (unsigned long i = 0; i < SPIN_LIMIT && !secondary_done; i++)
 			HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 		ok &= secondary_done == 1;
@@ -268,15 +244,7 @@ int main(void)
 	} else if (!mode[0]) {
 		/* Correct use: mask atomically, post while masked, EVTCHNOP_unmask re-raises it. */
 		__atomic_fetch_or(&si->evtchn_mask[0], BIT(PORT_B), __ATOMIC_SEQ_CST);
-		ok &= send(PORT_A) == 0;
-		struct evtchn_unmask u = { .port = PORT_B };
-
-		ok &= evtchn_op(EVTCHNOP_unmask, &u) == 0;
-		ok &= wait_handled(PORT_B, 3);
-		struct evtchn_close c1 = { .port = PORT_A }, c2 = { .port = PORT_B };
-
-		ok &= evtchn_op(EVTCHNOP_close, &c1) == 0 && evtchn_op(EVTCHNOP_close, &c2) == 0;
-		printk("mask_unmask: %s\n", ok ? "ok" : "broken");
+		ok = unmask_delivers_then_close(ok);
 	}
 	finish(ok);
 }

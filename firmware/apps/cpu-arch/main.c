@@ -93,15 +93,7 @@ static uint64_t rw_buf[8] __attribute__((aligned(64)));
 
 static void mmu_on(void)
 {
-	uint64_t ram = (uint64_t)probe_vectors & ~0x1fffffUL;
-
-	/* VA = PA for the first 1 GiB (devices) and for 32 MiB of RAM from the image's 2 MiB block. */
-	l1[0] = 0x0UL | PT_BLOCK | PT_ATTR(ATTR_DEVICE) | PT_AF | PT_PXN | PT_UXN;
-	l1[1] = (uint64_t)l2 | PT_TABLE;
-	for (unsigned i = 0; i < 16; i++) {
-		uint64_t pa = ram + ((uint64_t)i << 21);
-		l2[(pa >> 21) & 511] = pa | PT_BLOCK | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF;
-	}
+	pt_identity_map(l1, l2, (uint64_t)probe_vectors);
 	l2[(VA_RO >> 21) & 511] = (uint64_t)l3 | PT_TABLE;
 	l3[0] = (uint64_t)ro_page | PT_PAGE | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF | PT_RO;
 	l3[1] = (uint64_t)af_page | PT_PAGE | PT_ATTR(ATTR_NORMAL) | PT_ISH;

@@ -27,15 +27,6 @@
 
 static volatile unsigned int events;
 
-static long poll_one(evtchn_port_t port, uint64_t timeout)
-{
-	evtchn_port_t ports[1] = { port };
-	struct sched_poll poll = { .nr_ports = 1, .timeout = timeout };
-
-	set_xen_guest_handle(poll.ports, ports);
-	return HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
-}
-
 static void role_d1(domid_t peer)
 {
 	if (xenvm_map_shared_info() != 0)
@@ -54,7 +45,7 @@ static void role_d1(domid_t peer)
 	if (idle != 1 || offered != 2)
 		dom_finish("FAILURE (alloc_unbound_event_channel)");
 
-	long rc = poll_one(1, POLL_TIMEOUT_NS);
+	long rc = dom_poll(1, POLL_TIMEOUT_NS);
 	bool pending = xenvm_evtchn_is_pending(1);
 
 	dom_out("poll port 1 until %llu ns: %ld, pending: %s -> %s\n", POLL_TIMEOUT_NS, rc,
@@ -63,7 +54,7 @@ static void role_d1(domid_t peer)
 		dom_finish("FAILURE (SCHEDOP_poll with a timeout)");
 
 	do
-		rc = poll_one(2, FAR_TIMEOUT_NS);
+		rc = dom_poll(2, FAR_TIMEOUT_NS);
 	while (rc == 0 && !xenvm_evtchn_is_pending(2));
 	dom_out("poll port 2 until %llu ns: %ld, pending: %s -> woken by d%u\n", FAR_TIMEOUT_NS, rc,
 		xenvm_evtchn_is_pending(2) ? "yes" : "no", peer);

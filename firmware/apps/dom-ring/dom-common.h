@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include <xen/hypercall.h>
+#include <xen/public/sched.h>
 #include <xenvm/printk.h>
 #include <zephyr/kernel.h>
 #include <zephyr/xen/events.h>
@@ -124,6 +125,19 @@ DOM_UNUSED static int dom_port_state(evtchn_port_t port, evtchn_status_t *out)
 	if (out != NULL)
 		*out = st;
 	return rc == 0 ? (int)st.status : rc;
+}
+
+/*
+ * SCHEDOP_poll on one port until Xen system time `timeout` (ns; 0: no timeout). 0 when the port
+ * is pending or the time passed, else Xen's -errno.
+ */
+DOM_UNUSED static long dom_poll(evtchn_port_t port, uint64_t timeout)
+{
+	evtchn_port_t ports[1] = { port };
+	struct sched_poll poll = { .nr_ports = 1, .timeout = timeout };
+
+	set_xen_guest_handle(poll.ports, ports);
+	return HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
 }
 
 /* bind_interdomain_event_channel, retried while the peer has not offered the port (-EINVAL). */

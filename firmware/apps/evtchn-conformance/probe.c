@@ -7,6 +7,7 @@
 #include <xen/hypercall.h>
 #include <xen/public/errno.h>
 #include <xen/public/memory.h>
+#include <xen/public/sched.h>
 #include <xenvm/printk.h>
 
 #include "probe.h"
@@ -160,6 +161,53 @@ long ev_reset(domid_t dom, int cont)
 	struct evtchn_reset r = { .dom = dom };
 
 	return HYPERVISOR_event_channel_op(cont ? EVTCHNOP_reset_cont : EVTCHNOP_reset, &r);
+}
+
+domid_t self_domid(void)
+{
+	evtchn_port_t p;
+	domid_t me = DOMID_INVALID;
+
+	if (ev_alloc_unbound(DOMID_SELF, DOMID_SELF, &p) != 0)
+		return me;
+	struct evtchn_status s = { .dom = DOMID_SELF, .port = p };
+
+	if (HYPERVISOR_event_channel_op(EVTCHNOP_status, &s) == 0)
+		me = s.u.unbound.dom;
+	ev_close(p);
+	return me;
+}
+
+/* ---- two domains taking turns ---- */
+
+static void yield(void)
+{
+	HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+bool wait_pending(evtchn_port_t port, const char *what)
+{
+	for (unsigned long i = 0; i < PROBE_WAIT_ROUNDS; i++) {
+		if ((shinfo->evtchn_pending[port / 64] >> (port % 64)) & 1) {
+			printk("wait: %s = seen\n", what);
+			return true;
+		}
+		yield();
+	}
+	printk("wait: %s = timeout\n", what);
+	return false;
+}
+
+long ev_bind_interdomain_retry(domid_t remote, evtchn_port_t rport, evtchn_port_t *port)
+{
+	long rc = -XEN_EINVAL;
+
+	for (unsigned long i = 0; i < PROBE_WAIT_ROUNDS && rc == -XEN_EINVAL; i++) {
+		rc = ev_bind_interdomain(remote, rport, port);
+		if (rc == -XEN_EINVAL)
+			yield();
+	}
+	return rc;
 }
 
 /* ---- observing variants ---- */

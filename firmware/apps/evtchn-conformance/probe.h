@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Observation helpers shared by the event-channel conformance guests
- * (evtchn-conformance, evtchn-pair).
+ * (evtchn-conformance, evtchn-conformance-fifo, evtchn-pair, gnttab-share,
+ * enhanced-probe).
  *
  * Every observation is one console line "op: detail = result", where the
  * result is Xen's return value, followed by the errno name when negative and
@@ -12,6 +13,7 @@
 #ifndef EVTCHN_PROBE_H
 #define EVTCHN_PROBE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <xen/public/event_channel.h>
@@ -50,6 +52,26 @@ long o_unmask(evtchn_port_t port);
 long o_status(domid_t dom, evtchn_port_t port);
 /* Lowest port in [from, 4097) that EVTCHNOP_status calls invalid (-EINVAL). */
 uint32_t first_invalid_port(domid_t dom, uint32_t from);
+
+/*
+ * Our own domid, without a line printed: a dom0less domU has no xenstore to ask, but the
+ * status of a port it allocates for DOMID_SELF names it as the remote end. The port is
+ * closed again, so the next allocation gets the same number. DOMID_INVALID on failure.
+ */
+domid_t self_domid(void);
+
+/* ---- two domains taking turns (evtchn-pair, gnttab-share) ---- */
+
+/* How often a bounded wait yields before it gives up. */
+#define PROBE_WAIT_ROUNDS 400000UL
+
+/*
+ * Waits (SCHEDOP_yield between looks, bounded) for our port to become pending in
+ * shared_info's 2-level bits, then prints "wait: <what> = seen" or "= timeout".
+ */
+bool wait_pending(evtchn_port_t port, const char *what);
+/* ev_bind_interdomain, retried (with a yield) while the peer has not offered the port (-EINVAL). */
+long ev_bind_interdomain_retry(domid_t remote, evtchn_port_t rport, evtchn_port_t *port);
 
 /* A domain id as the guest wrote it: SELF/XEN/IO/... by name, else decimal. */
 const char *domname(domid_t dom);

@@ -24,45 +24,14 @@
 
 #include "../evtchn-conformance/probe.h"
 
-#define WAIT_ROUNDS 400000UL
-
 static uint8_t shinfo_page[4096] __attribute__((aligned(4096)));
 static domid_t me, peer;
-
-static void yield(void)
-{
-	HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-}
-
-static bool is_pending(evtchn_port_t p)
-{
-	return (shinfo->evtchn_pending[p / 64] >> (p % 64)) & 1;
-}
-
-/* Wait for our port p to become pending (bounded). */
-static bool wait_pending(evtchn_port_t p, const char *what)
-{
-	for (unsigned long i = 0; i < WAIT_ROUNDS; i++) {
-		if (is_pending(p)) {
-			printk("wait: %s = seen\n", what);
-			return true;
-		}
-		yield();
-	}
-	printk("wait: %s = timeout\n", what);
-	return false;
-}
 
 /* bind_interdomain, retried while the peer has not offered the port yet. */
 static long bind_retry(domid_t dom, evtchn_port_t rport, evtchn_port_t *local)
 {
-	long rc = -XEN_EINVAL;
+	long rc = ev_bind_interdomain_retry(dom, rport, local);
 
-	for (unsigned long i = 0; i < WAIT_ROUNDS && rc == -XEN_EINVAL; i++) {
-		rc = ev_bind_interdomain(dom, rport, local);
-		if (rc == -XEN_EINVAL)
-			yield();
-	}
 	if (rc == 0)
 		extra("local_port=%u", *local);
 	return say(rc, "bind_interdomain: remote=%u port=%u (retried while not offered)", dom, rport);
@@ -186,20 +155,10 @@ static void role_d2(void)
 
 int main(void)
 {
-	evtchn_port_t p;
-
 	printk("evtchn-pair: start\n");
 	map_shared_info(shinfo_page, "page");
 	clear_events();
-	/* Who am I? An unbound port to ourselves names our domid. */
-	ev_alloc_unbound(DOMID_SELF, DOMID_SELF, &p);
-	{
-		struct evtchn_status s = { .dom = DOMID_SELF, .port = p };
-
-		HYPERVISOR_event_channel_op(EVTCHNOP_status, &s);
-		me = s.u.unbound.dom;
-	}
-	ev_close(p);
+	me = self_domid();
 	peer = me == 1 ? 2 : 1;
 	printk("pair: domid = %u, peer = %u\n", me, peer);
 

@@ -37,9 +37,12 @@
 
 XEN_EVENTS_USE_FIFO();
 
-/* Our events library's FIFO driver (lib/zephyr/evtchn_fifo.c), for observations. */
-extern volatile event_word_t *evtchn_fifo_word(evtchn_port_t port) __attribute__((weak));
-extern const struct evtchn_fifo_control_block *evtchn_fifo_control_block(void) __attribute__((weak));
+/*
+ * Our events library's FIFO driver (lib/zephyr/evtchn_fifo.h), for observations. Always linked:
+ * an app that selects FIFO is never built against a Zephyr tree's driver (Makefile).
+ */
+volatile event_word_t *evtchn_fifo_word(evtchn_port_t port);
+const struct evtchn_fifo_control_block *evtchn_fifo_control_block(void);
 
 #define NR_PAIRS 4
 #define BAD_GFN  0x80000UL /* 2 GiB: no RAM of a 64 MiB domU there */
@@ -79,8 +82,7 @@ static void check_order(const char *key, const char *want)
 /* The control block as Xen left it: ready bitmap and the non-zero heads. */
 static void show_control_block(const char *key)
 {
-	const struct evtchn_fifo_control_block *cb =
-		evtchn_fifo_control_block != NULL ? evtchn_fifo_control_block() : NULL;
+	const struct evtchn_fifo_control_block *cb = evtchn_fifo_control_block();
 	char buf[160];
 	int n;
 
@@ -105,7 +107,7 @@ static void show_words(const char *key)
 	int n = 0;
 
 	for (unsigned int i = 0; i < NR_PAIRS; i++) {
-		volatile event_word_t *w = evtchn_fifo_word != NULL ? evtchn_fifo_word(rx[i]) : NULL;
+		volatile event_word_t *w = evtchn_fifo_word(rx[i]);
 
 		n += snprintk(buf + n, sizeof(buf) - (size_t)n, "%s%u=0x%x", i ? " " : "", rx[i],
 			      w != NULL ? __atomic_load_n(w, __ATOMIC_SEQ_CST) : 0xffffffffU);

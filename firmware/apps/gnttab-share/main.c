@@ -37,8 +37,6 @@
 #define REF_RO 9
 #define REF_UNGRANTED 10
 
-#define WAIT_ROUNDS 400000UL
-
 static uint8_t shinfo_page[4096] __attribute__((aligned(4096)));
 static char page_rw[4096] __attribute__((aligned(4096)));
 static char page_ro[4096] __attribute__((aligned(4096)));
@@ -70,29 +68,6 @@ static const char *gntst(int st)
 		"bad_virt_addr", "bad_dev_addr", "no_device_space", "permission_denied", "bad_page",
 		"bad_copy_arg", "address_too_big", "eagain", "no_space" };
 	return st <= 0 && st >= -13 ? names[-st] : "?";
-}
-
-static void yield(void)
-{
-	HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-}
-
-static bool is_pending(evtchn_port_t p)
-{
-	return (shinfo->evtchn_pending[p / 64] >> (p % 64)) & 1;
-}
-
-static bool wait_pending(evtchn_port_t p, const char *what)
-{
-	for (unsigned long i = 0; i < WAIT_ROUNDS; i++) {
-		if (is_pending(p)) {
-			printk("wait: %s = seen\n", what);
-			return true;
-		}
-		yield();
-	}
-	printk("wait: %s = timeout\n", what);
-	return false;
 }
 
 static void setup_table(domid_t dom, uint32_t nr)
@@ -295,7 +270,7 @@ static void role_d2(void)
 {
 	evtchn_port_t p = 0;
 	uint32_t h_rw = ~0u, h_ro = ~0u;
-	long rc = -XEN_EINVAL;
+	long rc;
 
 	/* Under SILO d1 cannot offer a port, and no map may succeed: say so, then try. */
 	if (o_alloc_unbound(DOMID_SELF, peer, &p) != 0) {
@@ -305,11 +280,7 @@ static void role_d2(void)
 		return;
 	}
 	o_close(p);
-	for (unsigned long i = 0; i < WAIT_ROUNDS && rc == -XEN_EINVAL; i++) {
-		rc = ev_bind_interdomain(peer, 1, &p);
-		if (rc == -XEN_EINVAL)
-			yield();
-	}
+	rc = ev_bind_interdomain_retry(peer, 1, &p);
 	say(rc, "bind_interdomain: d1's port 1 (retried while not offered)");
 	if (rc != 0)
 		return;
@@ -345,19 +316,10 @@ static void role_d2(void)
 
 int main(void)
 {
-	evtchn_port_t p;
-
 	printk("gnttab-share: start\n");
 	map_shared_info(shinfo_page, "page");
 	clear_events();
-	ev_alloc_unbound(DOMID_SELF, DOMID_SELF, &p);
-	{
-		struct evtchn_status s = { .dom = DOMID_SELF, .port = p };
-
-		HYPERVISOR_event_channel_op(EVTCHNOP_status, &s);
-		me = s.u.unbound.dom;
-	}
-	ev_close(p);
+	me = self_domid();
 	peer = me == 1 ? 2 : 1;
 	printk("share: domid = %u, peer = %u\n", me, peer);
 	own_table();

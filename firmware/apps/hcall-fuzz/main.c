@@ -15,7 +15,7 @@
 
 #include <xen/hypercall.h>
 #include <xen/public/sched.h>
-#include <xenvm/boot.h>
+#include <xenvm/bootargs.h>
 #include <xenvm/printk.h>
 
 #define RAM_END 0x44000000UL
@@ -43,27 +43,6 @@ static uint64_t rnd(void)
 static unsigned int below(unsigned int n)
 {
 	return (unsigned int)(rnd() % n);
-}
-
-/* The number after `key` in the devicetree (it is in /chosen/bootargs), or `dflt`. */
-static uint64_t dt_number(const char *key, uint64_t dflt)
-{
-	const volatile uint8_t *dtb = (const volatile uint8_t *)(uintptr_t)boot_dtb_addr;
-	if (!dtb || dtb[0] != 0xd0 || dtb[1] != 0x0d)
-		return dflt;
-	uint32_t size = (uint32_t)dtb[4] << 24 | (uint32_t)dtb[5] << 16 | (uint32_t)dtb[6] << 8 | dtb[7];
-	for (uint32_t i = 0; i < size; i++) {
-		uint32_t k = 0;
-		while (key[k] && i + k < size && dtb[i + k] == (uint8_t)key[k])
-			k++;
-		if (key[k])
-			continue;
-		uint64_t v = 0;
-		for (uint32_t j = i + k; j < size && dtb[j] >= '0' && dtb[j] <= '9'; j++)
-			v = v * 10 + (dtb[j] - '0');
-		return v;
-	}
-	return dflt;
 }
 
 /* A handle: inside scratch mostly, else across or past the end of RAM, or garbage. */
@@ -111,11 +90,11 @@ static uint64_t arg_struct(void)
 
 int main(void)
 {
-	rng_state = dt_number("fuzzseed=", 1) * 0x9e3779b97f4a7c15ull + 1;
-	uint64_t count = dt_number("fuzzcount=", 2000);
+	rng_state = bootargs_number("fuzzseed=", 1) * 0x9e3779b97f4a7c15ull + 1;
+	uint64_t count = bootargs_number("fuzzcount=", 2000);
 	uint64_t sum = 0;
 
-	printk("hcall-fuzz: seed %lu, %lu calls\n", (unsigned long)dt_number("fuzzseed=", 1), (unsigned long)count);
+	printk("hcall-fuzz: seed %lu, %lu calls\n", (unsigned long)bootargs_number("fuzzseed=", 1), (unsigned long)count);
 	for (uint64_t n = 0; n < count; n++) {
 		long r;
 		unsigned int pick = below(100);

@@ -39,14 +39,7 @@ static uint8_t page_ro[4096] __attribute__((aligned(4096)));
 
 static void mmu_on(void)
 {
-	uint64_t ram = (uint64_t)main & ~0x1fffffUL;
-
-	l1[0] = 0x0UL | PT_BLOCK | PT_ATTR(ATTR_DEVICE) | PT_AF | PT_PXN | PT_UXN;
-	l1[1] = (uint64_t)l2 | PT_TABLE;
-	for (unsigned i = 0; i < 16; i++) {
-		uint64_t pa = ram + ((uint64_t)i << 21);
-		l2[(pa >> 21) & 511] = pa | PT_BLOCK | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF;
-	}
+	pt_identity_map(l1, l2, (uint64_t)main);
 	l2[(VA_BASE >> 21) & 511] = (uint64_t)l3 | PT_TABLE;
 	l3[0] = (uint64_t)page_hi | PT_PAGE | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF | PT_UXN;
 	l3[1] = (uint64_t)page_lo | PT_PAGE | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF | PT_UXN;

@@ -19,21 +19,9 @@
 #include <xenvm/gic.h>
 #include <xenvm/irq.h>
 #include <xenvm/printk.h>
+#include <xenvm/smccc.h>
 
-struct res { uint64_t x[4]; };
-
-static struct res hvc(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
-{
-	register uint64_t r0 __asm__("x0") = a0;
-	register uint64_t r1 __asm__("x1") = a1;
-	register uint64_t r2 __asm__("x2") = a2;
-	register uint64_t r3 __asm__("x3") = a3;
-
-	__asm__ volatile("hvc #0" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3) : : "memory");
-	return (struct res){ { r0, r1, r2, r3 } };
-}
-
-static struct res smc(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+static struct smccc_res smc(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	register uint64_t r0 __asm__("x0") = a0;
 	register uint64_t r1 __asm__("x1") = a1;
@@ -41,7 +29,7 @@ static struct res smc(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 	register uint64_t r3 __asm__("x3") = a3;
 
 	__asm__ volatile("smc #0" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3) : : "memory");
-	return (struct res){ { r0, r1, r2, r3 } };
+	return (struct smccc_res){ { r0, r1, r2, r3 } };
 }
 
 /* "smc #1" at a known address: the hypervisor answers it with an undefined-instruction exception. */
@@ -71,12 +59,12 @@ static bool undef_hook(struct exc_frame *f)
 	return true;
 }
 
-static void show(const char *name, struct res r)
+static void show(const char *name, struct smccc_res r)
 {
 	printk("%s: 0x%lx\n", name, (unsigned long)r.x[0]);
 }
 
-static void show4(const char *name, struct res r)
+static void show4(const char *name, struct smccc_res r)
 {
 	printk("%s: 0x%lx 0x%lx 0x%lx 0x%lx\n", name, (unsigned long)r.x[0], (unsigned long)r.x[1],
 	       (unsigned long)r.x[2], (unsigned long)r.x[3]);
@@ -127,66 +115,66 @@ int main(void)
 	gic_init();
 
 	/* SMCCC itself (DEN0028: SMCCC_VERSION, SMCCC_ARCH_FEATURES). */
-	show("smccc_version", hvc(0x80000000, 0, 0, 0));
-	show("smccc_version_upper_bits", hvc(GARBAGE | 0x80000000, 0, 0, 0));
-	show("arch_features_arch_features", hvc(0x80000001, 0x80000001, 0, 0));
-	show("arch_features_soc_id", hvc(0x80000001, 0x80000002, 0, 0));
-	show("arch_features_workaround_1", hvc(0x80000001, 0x80008000, 0, 0));
-	show("arch_features_workaround_2", hvc(0x80000001, 0x80007fff, 0, 0));
-	show("arch_features_workaround_3", hvc(0x80000001, 0x80003fff, 0, 0));
-	show("arch_features_upper_bits", hvc(0x80000001, GARBAGE | 0x80008000, 0, 0));
-	show("soc_id", hvc(0x80000002, 0, 0, 0));
-	show4("workaround_1_call", hvc(0x80008000, 0x11, 0x22, 0x33));
-	show4("workaround_2_call", hvc(0x80007fff, 1, 0x22, 0x33));
-	show4("workaround_3_call", hvc(0x80003fff, 0x11, 0x22, 0x33));
+	show("smccc_version", smccc_hvc(0x80000000, 0, 0, 0));
+	show("smccc_version_upper_bits", smccc_hvc(GARBAGE | 0x80000000, 0, 0, 0));
+	show("arch_features_arch_features", smccc_hvc(0x80000001, 0x80000001, 0, 0));
+	show("arch_features_soc_id", smccc_hvc(0x80000001, 0x80000002, 0, 0));
+	show("arch_features_workaround_1", smccc_hvc(0x80000001, 0x80008000, 0, 0));
+	show("arch_features_workaround_2", smccc_hvc(0x80000001, 0x80007fff, 0, 0));
+	show("arch_features_workaround_3", smccc_hvc(0x80000001, 0x80003fff, 0, 0));
+	show("arch_features_upper_bits", smccc_hvc(0x80000001, GARBAGE | 0x80008000, 0, 0));
+	show("soc_id", smccc_hvc(0x80000002, 0, 0, 0));
+	show4("workaround_1_call", smccc_hvc(0x80008000, 0x11, 0x22, 0x33));
+	show4("workaround_2_call", smccc_hvc(0x80007fff, 1, 0x22, 0x33));
+	show4("workaround_3_call", smccc_hvc(0x80003fff, 0x11, 0x22, 0x33));
 
 	/* Service queries of each owner (DEN0028: Call Count, Call UID, Revision). */
-	show4("std_call_count", hvc(0x8400ff00, 0, 0, 0));
-	show4("std_call_uid", hvc(0x8400ff01, 0, 0, 0));
-	show4("std_revision", hvc(0x8400ff03, 0, 0, 0));
-	show4("std_hyp_call_count", hvc(0x8500ff00, 0, 0, 0));
-	show4("std_hyp_call_uid", hvc(0x8500ff01, 0, 0, 0));
-	show4("std_hyp_revision", hvc(0x8500ff03, 0, 0, 0));
-	show4("vendor_hyp_call_count", hvc(0x8600ff00, 0, 0, 0));
-	show4("vendor_hyp_call_uid", hvc(0x8600ff01, 0, 0, 0));
-	show4("vendor_hyp_revision", hvc(0x8600ff03, 0, 0, 0));
-	show("sip_call_uid", hvc(0x8200ff01, 0, 0, 0));
-	show("oem_call_uid", hvc(0x8300ff01, 0, 0, 0));
-	show("trusted_os_call_uid", hvc(0xbf00ff01, 0, 0, 0));
-	show("trng_version", hvc(0x84000050, 0, 0, 0));
-	show("trng_features", hvc(0x84000051, 0x84000053, 0, 0));
+	show4("std_call_count", smccc_hvc(0x8400ff00, 0, 0, 0));
+	show4("std_call_uid", smccc_hvc(0x8400ff01, 0, 0, 0));
+	show4("std_revision", smccc_hvc(0x8400ff03, 0, 0, 0));
+	show4("std_hyp_call_count", smccc_hvc(0x8500ff00, 0, 0, 0));
+	show4("std_hyp_call_uid", smccc_hvc(0x8500ff01, 0, 0, 0));
+	show4("std_hyp_revision", smccc_hvc(0x8500ff03, 0, 0, 0));
+	show4("vendor_hyp_call_count", smccc_hvc(0x8600ff00, 0, 0, 0));
+	show4("vendor_hyp_call_uid", smccc_hvc(0x8600ff01, 0, 0, 0));
+	show4("vendor_hyp_revision", smccc_hvc(0x8600ff03, 0, 0, 0));
+	show("sip_call_uid", smccc_hvc(0x8200ff01, 0, 0, 0));
+	show("oem_call_uid", smccc_hvc(0x8300ff01, 0, 0, 0));
+	show("trusted_os_call_uid", smccc_hvc(0xbf00ff01, 0, 0, 0));
+	show("trng_version", smccc_hvc(0x84000050, 0, 0, 0));
+	show("trng_features", smccc_hvc(0x84000051, 0x84000053, 0, 0));
 
 	/* PSCI (DEN0022). */
-	show("psci_version", hvc(0x84000000, 0, 0, 0));
-	show("psci_version_upper_bits", hvc(GARBAGE | 0x84000000, 0, 0, 0));
-	show("psci_version64", hvc(0xc4000000, 0, 0, 0));
+	show("psci_version", smccc_hvc(0x84000000, 0, 0, 0));
+	show("psci_version_upper_bits", smccc_hvc(GARBAGE | 0x84000000, 0, 0, 0));
+	show("psci_version64", smccc_hvc(0xc4000000, 0, 0, 0));
 	for (unsigned int i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
 		char key[48];
 
 		snprintk(key, sizeof(key), "features_%s", features[i].name);
-		show(key, hvc(0x8400000a, features[i].fid, 0, 0));
+		show(key, smccc_hvc(0x8400000a, features[i].fid, 0, 0));
 	}
-	show("features_upper_bits", hvc(0x8400000a, GARBAGE | 0x84000000, 0, 0));
-	show("migrate_info_type", hvc(0x84000006, 0, 0, 0));
-	show("migrate_info_up_cpu", hvc(0x84000007, 0, 0, 0));
-	show("affinity_info_self", hvc(0xc4000004, 0, 0, 0));
-	show("affinity_info_self32", hvc(0x84000004, 0, 0, 0));
-	show("affinity_info_vcpu1", hvc(0xc4000004, 1, 0, 0));
-	show("affinity_info_level1", hvc(0xc4000004, 0x100, 1, 0));
-	show("affinity_info_level3", hvc(0xc4000004, 0, 3, 0));
-	show("affinity_info_level4", hvc(0xc4000004, 0, 4, 0));
-	show("affinity_info_mpidr_bit31", hvc(0xc4000004, 0x80000000, 0, 0));
-	show("cpu_on_vcpu1", hvc(0xc4000003, 1, 0x40000000, 0));
-	show("cpu_on_self", hvc(0xc4000003, 0, 0x40000000, 0));
-	show("cpu_on_self32", hvc(0x84000003, 0, 0x40000000, 0));
-	show("cpu_on_self_thumb", hvc(0xc4000003, 0, 0x40000001, 0));
-	show("cpu_on_vcpu1_thumb", hvc(0xc4000003, 1, 0x40000001, 0));
-	show("psci_0_1_cpu_on_vcpu1", hvc(2, 1, 0x40000000, 0));
-	show("psci_0_1_cpu_on_self", hvc(2, 0, 0x40000000, 0));
-	show("psci_0_1_migrate", hvc(3, 0, 0, 0));
-	show("system_reset2", hvc(0x84000012, 0, 0, 0));
-	show("system_suspend64", hvc(0xc400000e, 0x40000000, 0, 0));
-	show("cpu_freeze", hvc(0x8400000b, 0, 0, 0));
+	show("features_upper_bits", smccc_hvc(0x8400000a, GARBAGE | 0x84000000, 0, 0));
+	show("migrate_info_type", smccc_hvc(0x84000006, 0, 0, 0));
+	show("migrate_info_up_cpu", smccc_hvc(0x84000007, 0, 0, 0));
+	show("affinity_info_self", smccc_hvc(0xc4000004, 0, 0, 0));
+	show("affinity_info_self32", smccc_hvc(0x84000004, 0, 0, 0));
+	show("affinity_info_vcpu1", smccc_hvc(0xc4000004, 1, 0, 0));
+	show("affinity_info_level1", smccc_hvc(0xc4000004, 0x100, 1, 0));
+	show("affinity_info_level3", smccc_hvc(0xc4000004, 0, 3, 0));
+	show("affinity_info_level4", smccc_hvc(0xc4000004, 0, 4, 0));
+	show("affinity_info_mpidr_bit31", smccc_hvc(0xc4000004, 0x80000000, 0, 0));
+	show("cpu_on_vcpu1", smccc_hvc(0xc4000003, 1, 0x40000000, 0));
+	show("cpu_on_self", smccc_hvc(0xc4000003, 0, 0x40000000, 0));
+	show("cpu_on_self32", smccc_hvc(0x84000003, 0, 0x40000000, 0));
+	show("cpu_on_self_thumb", smccc_hvc(0xc4000003, 0, 0x40000001, 0));
+	show("cpu_on_vcpu1_thumb", smccc_hvc(0xc4000003, 1, 0x40000001, 0));
+	show("psci_0_1_cpu_on_vcpu1", smccc_hvc(2, 1, 0x40000000, 0));
+	show("psci_0_1_cpu_on_self", smccc_hvc(2, 0, 0x40000000, 0));
+	show("psci_0_1_migrate", smccc_hvc(3, 0, 0, 0));
+	show("system_reset2", smccc_hvc(0x84000012, 0, 0, 0));
+	show("system_suspend64", smccc_hvc(0xc400000e, 0x40000000, 0, 0));
+	show("cpu_freeze", smccc_hvc(0x8400000b, 0, 0, 0));
 
 	/* The same calls through SMC #0 (Xen traps SMC from guests: HCR_EL2.TSC). */
 	show("smc_psci_version", smc(0x84000000, 0, 0, 0));
@@ -216,7 +204,7 @@ int main(void)
 	write_sysreg(cntv_ctl_el0, 1);
 	isb();
 	uint64_t t0 = read_sysreg(cntvct_el0);
-	struct res s = hvc(0xc4000001, 0x00010000, 0x40000000, 0);
+	struct smccc_res s = smccc_hvc(0xc4000001, 0x00010000, 0x40000000, 0);
 	uint64_t t1 = read_sysreg(cntvct_el0);
 
 	show("cpu_suspend", s);
@@ -229,7 +217,7 @@ int main(void)
 
 	/* SYSTEM_OFF ends the domain: nothing below this line is printed. */
 	printk("Test result: SUCCESS\n");
-	hvc(0x84000008, 0, 0, 0);
+	smccc_hvc(0x84000008, 0, 0, 0);
 	printk("system_off_returned\n");
 	return 0;
 }

@@ -33,27 +33,13 @@
 #include <xenvm/gic.h>
 #include <xenvm/irq.h>
 #include <xenvm/printk.h>
+#include <xenvm/smccc.h>
 
 #define WAIT_ROUNDS 200000UL
 #define NR_CPUS 2
 #define NR_PORTS 64
 
 /* ---------------------------------------------------------------- PSCI (DEN0022) */
-
-#define PSCI_CPU_OFF       0x84000002u
-#define PSCI_CPU_ON64      0xc4000003u
-#define PSCI_AFFINITY_INFO 0xc4000004u
-
-static long psci(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3)
-{
-	register uint64_t r0 __asm__("x0") = fid;
-	register uint64_t r1 __asm__("x1") = a1;
-	register uint64_t r2 __asm__("x2") = a2;
-	register uint64_t r3 __asm__("x3") = a3;
-
-	__asm__ volatile("hvc #0" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3) : : "memory");
-	return (long)r0;
-}
 
 /* Xen's virtual affinity of vCPU n: Aff0 = n % 16, Aff1 = n / 16. */
 static uint64_t vaff(unsigned int n)
@@ -281,7 +267,7 @@ void secondary_main(uint64_t context)
 			cmd_ret = 0;
 			dmb(ish);
 			done_seq = seq;
-			psci(PSCI_CPU_OFF, 0, 0, 0);
+			psci_call(PSCI_CPU_OFF, 0, 0, 0);
 			/* Not reached: CPU_OFF does not return when it succeeds. */
 			cpu1_alive = 1000;
 			for (;;)
@@ -310,14 +296,14 @@ static long on_cpu1(unsigned int op, unsigned int arg, unsigned int arg2)
 
 static void test_psci_before(void)
 {
-	expect("affinity_info_cpu0", psci(PSCI_AFFINITY_INFO, vaff(0), 0, 0), 0);
-	expect("affinity_info_cpu1_down", psci(PSCI_AFFINITY_INFO, vaff(1), 0, 0), 1);
-	expect("affinity_info_cpu2_absent", psci(PSCI_AFFINITY_INFO, vaff(2), 0, 0), 1);
-	expect("affinity_info_level1", psci(PSCI_AFFINITY_INFO, 0, 1, 0), 0);
-	expect("affinity_info_level4", psci(PSCI_AFFINITY_INFO, 0, 4, 0), -2);
-	expect("cpu_on_absent_cpu2", psci(PSCI_CPU_ON64, vaff(2), (uintptr_t)secondary_entry, 0), -2);
-	expect("cpu_on_self_already_on", psci(PSCI_CPU_ON64, vaff(0), (uintptr_t)secondary_entry, 0), -4);
-	expect("cpu_on_thumb_entry", psci(PSCI_CPU_ON64, vaff(1), (uintptr_t)secondary_entry | 1, 0), -9);
+	expect("affinity_info_cpu0", psci_call(PSCI_AFFINITY_INFO64, vaff(0), 0, 0), 0);
+	expect("affinity_info_cpu1_down", psci_call(PSCI_AFFINITY_INFO64, vaff(1), 0, 0), 1);
+	expect("affinity_info_cpu2_absent", psci_call(PSCI_AFFINITY_INFO64, vaff(2), 0, 0), 1);
+	expect("affinity_info_level1", psci_call(PSCI_AFFINITY_INFO64, 0, 1, 0), 0);
+	expect("affinity_info_level4", psci_call(PSCI_AFFINITY_INFO64, 0, 4, 0), -2);
+	expect("cpu_on_absent_cpu2", psci_call(PSCI_CPU_ON64, vaff(2), (uintptr_t)secondary_entry, 0), -2);
+	expect("cpu_on_self_already_on", psci_call(PSCI_CPU_ON64, vaff(0), (uintptr_t)secondary_entry, 0), -4);
+	expect("cpu_on_thumb_entry", psci_call(PSCI_CPU_ON64, vaff(1), (uintptr_t)secondary_entry | 1, 0), -9);
 }
 
 static void test_vcpu_op(void)
@@ -332,7 +318,7 @@ static void test_vcpu_op(void)
 
 static bool bring_up_cpu1(uint64_t context, unsigned int alive_before)
 {
-	long rc = psci(PSCI_CPU_ON64, vaff(1), (uintptr_t)secondary_entry, context);
+	long rc = psci_call(PSCI_CPU_ON64, vaff(1), (uintptr_t)secondary_entry, context);
 
 	expect("cpu_on_cpu1", rc, 0);
 	if (rc != 0)
@@ -458,13 +444,13 @@ static void test_sgis(void)
 static void test_cpu_off_on(evtchn_port_t to_cpu1)
 {
 	expect("cpu1_register_again", on_cpu1(OP_REGISTER_VI, 0, 0), -XEN_EINVAL);
-	expect("cpu_on_cpu1_already_on", psci(PSCI_CPU_ON64, vaff(1), (uintptr_t)secondary_entry, 0), -4);
+	expect("cpu_on_cpu1_already_on", psci_call(PSCI_CPU_ON64, vaff(1), (uintptr_t)secondary_entry, 0), -4);
 	expect("cpu1_cpu_off", on_cpu1(OP_CPU_OFF, 0, 0), 0);
 
 	long aff = 0;
 
 	for (unsigned long i = 0; i < WAIT_ROUNDS && aff == 0; i++) {
-		aff = psci(PSCI_AFFINITY_INFO, vaff(1), 0, 0);
+		aff = psci_call(PSCI_AFFINITY_INFO64, vaff(1), 0, 0);
 		if (aff == 0)
 			yield();
 	}
@@ -480,7 +466,7 @@ static void test_cpu_off_on(evtchn_port_t to_cpu1)
 		expect("event_sent_while_down_seen_at_boot", got_port[1][to_cpu1] - before, 1);
 		send_and_see("ipi_after_restart", to_cpu1, to_cpu1, 1);
 	}
-	expect("affinity_info_cpu1_again", psci(PSCI_AFFINITY_INFO, vaff(1), 0, 0), 0);
+	expect("affinity_info_cpu1_again", psci_call(PSCI_AFFINITY_INFO64, vaff(1), 0, 0), 0);
 }
 
 int main(void)
@@ -506,7 +492,7 @@ int main(void)
 		printk("Test result: FAILURE\n");
 		xen_shutdown(SHUTDOWN_poweroff);
 	}
-	expect("affinity_info_cpu1_up", psci(PSCI_AFFINITY_INFO, vaff(1), 0, 0), 0);
+	expect("affinity_info_cpu1_up", psci_call(PSCI_AFFINITY_INFO64, vaff(1), 0, 0), 0);
 
 	evtchn_port_t to_cpu1, to_cpu0;
 

@@ -51,15 +51,6 @@ static uint64_t vct(void)
 	return sysreg_get(cntvct_el0);
 }
 
-static long poll_until(evtchn_port_t port, uint64_t timeout)
-{
-	evtchn_port_t ports[1] = { port };
-	struct sched_poll poll = { .nr_ports = 1, .timeout = timeout };
-
-	set_xen_guest_handle(poll.ports, ports);
-	return HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
-}
-
 static const char *yn(bool b)
 {
 	return b ? "yes" : "no";
@@ -78,7 +69,7 @@ int main(void)
 
 	/* 1. All ones: -1 as s_time_t, already past. */
 	uint64_t c0 = vct();
-	long rc = poll_until((evtchn_port_t)port, ~0ULL);
+	long rc = dom_poll((evtchn_port_t)port, ~0ULL);
 	uint64_t c1 = vct();
 	bool soon = c1 >= c0 && c1 - c0 < (1ULL << 32);
 
@@ -88,7 +79,7 @@ int main(void)
 
 	/* 2. 2^62 ns: the real Xen sleeps here for about 146 years. */
 	printk("poll until 0x%llx ns (about 146 years)\n", FAR_NS);
-	rc = poll_until((evtchn_port_t)port, FAR_NS);
+	rc = dom_poll((evtchn_port_t)port, FAR_NS);
 	uint64_t t1 = vct();
 
 	printk("poll returned: %ld\n", rc);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Stage-1 page tables for apps that turn their MMU on (cpu-arch, hcall-va): VMSAv8-64
- * descriptor bits for the 4 KiB granule (Arm ARM DDI0487, D8.3) and one way to switch on.
+ * descriptor bits for the 4 KiB granule (Arm ARM DDI0487, D8.3), the identity map both start
+ * from, and one way to switch on.
  */
 #ifndef XENVM_PAGETABLE_H
 #define XENVM_PAGETABLE_H
@@ -23,6 +24,26 @@
 
 #define ATTR_DEVICE 0 /* MAIR attr0 = 0x00, Device-nGnRnE */
 #define ATTR_NORMAL 1 /* MAIR attr1 = 0x44, Normal non-cacheable */
+
+/*
+ * The identity map an app builds its own pages on: VA = PA for the first GiB (devices: one
+ * Device-nGnRnE level-1 block, never executable) and for 32 MiB of RAM from the 2 MiB block
+ * that holds `in_ram` (Normal memory, 2 MiB blocks in `l2`: the level-2 table of the second
+ * GiB, where the guest's RAM starts at 0x40000000). The app then hangs level-3 tables of its
+ * own in `l2` and calls pt_mmu_on(l1).
+ */
+static inline void pt_identity_map(uint64_t *l1, uint64_t *l2, uint64_t in_ram)
+{
+	uint64_t ram = in_ram & ~0x1fffffUL;
+
+	l1[0] = 0x0UL | PT_BLOCK | PT_ATTR(ATTR_DEVICE) | PT_AF | PT_PXN | PT_UXN;
+	l1[1] = (uint64_t)l2 | PT_TABLE;
+	for (unsigned int i = 0; i < 16; i++) {
+		uint64_t pa = ram + ((uint64_t)i << 21);
+
+		l2[(pa >> 21) & 511] = pa | PT_BLOCK | PT_ATTR(ATTR_NORMAL) | PT_ISH | PT_AF;
+	}
+}
 
 /*
  * Turns stage 1 on with `l1` as TTBR0_EL1's level-1 table: a 4 GiB VA space (T0SZ 32, the walk

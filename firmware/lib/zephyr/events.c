@@ -292,11 +292,7 @@ static void scan_word(shared_info_t *s, unsigned int w)
 }
 
 /*
- * The event-channel upcall, run by the GIC dispatcher between its
- * acknowledge and its EOI (drivers/gic/irq.c).
- */
-/*
- * The FIFO upcall: the same flag protocol, then the queues by priority
+ * The FIFO upcall: the flag protocol of the 2-level one below, then the queues by priority
  * (evtchn_fifo.c). Xen raises upcall_pending on a 0->1 edge of `ready`.
  * A handler of its own, connected instead of the 2-level one, so the
  * 2-level path costs not one instruction more.
@@ -313,6 +309,10 @@ static void evtchn_fifo_upcall_isr(void *arg)
 	} while (__atomic_load_n(&v->evtchn_upcall_pending, __ATOMIC_SEQ_CST) != 0);
 }
 
+/*
+ * The event-channel upcall (2-level ABI), run by the GIC dispatcher between
+ * its acknowledge and its EOI (drivers/gic/irq.c); the FIFO one runs there too.
+ */
 static void evtchn_upcall_isr(void *arg)
 {
 	shared_info_t *s = HYPERVISOR_shared_info;

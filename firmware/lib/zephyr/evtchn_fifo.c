@@ -43,7 +43,6 @@ static event_word_t array_pages[EVTCHN_FIFO_ARRAY_PAGES][WORDS_PER_PAGE] __attri
 static struct evtchn_fifo_control_block *const cb = (struct evtchn_fifo_control_block *)control_page;
 static unsigned int nr_pages;
 bool evtchn_fifo_on;
-#define active evtchn_fifo_on
 /* Our place in each queue: the next port to look at, 0 = read head[] again. */
 static uint32_t local_head[EVTCHN_FIFO_MAX_QUEUES];
 
@@ -54,7 +53,7 @@ static inline uint64_t gfn_of(const void *p)
 
 volatile event_word_t *evtchn_fifo_word(evtchn_port_t port)
 {
-	if (!active || port >= nr_pages * WORDS_PER_PAGE)
+	if (!evtchn_fifo_on || port >= nr_pages * WORDS_PER_PAGE)
 		return 0;
 	return &array_pages[port / WORDS_PER_PAGE][port % WORDS_PER_PAGE];
 }
@@ -99,14 +98,14 @@ int evtchn_fifo_init(void)
 	rc = HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &init);
 	if (rc != 0)
 		return (int)rc; /* Xen refused: the domain stays on 2-level */
-	active = true;
+	evtchn_fifo_on = true;
 	nr_pages = 0;
 	return add_page();
 }
 
 int evtchn_fifo_ensure_port(evtchn_port_t port)
 {
-	while (active && port >= nr_pages * WORDS_PER_PAGE) {
+	while (evtchn_fifo_on && port >= nr_pages * WORDS_PER_PAGE) {
 		int rc = add_page();
 
 		if (rc != 0)
@@ -205,5 +204,5 @@ void evtchn_fifo_handle(void (*dispatch)(evtchn_port_t))
 
 const struct evtchn_fifo_control_block *evtchn_fifo_control_block(void)
 {
-	return active ? cb : 0;
+	return evtchn_fifo_on ? cb : 0;
 }
