@@ -23,6 +23,7 @@ import type { TraceBus } from '../trace/bus.ts';
 import type { GicEvent } from '../gic/types.ts';
 import { GICC_EOIR } from '../gic/regs-v2.ts';
 import { errnoName } from '../xen/errno.ts';
+import { physicalHandles } from '../xen/guest-handle.ts';
 import { SharedInfo, PAGE_SIZE } from '../xen/evtchn/layout.ts';
 import { EVTCHN_FIFO, FifoControlBlock } from '../xen/evtchn/fifo.ts';
 import type { CheckRule } from './rules.ts';
@@ -78,11 +79,12 @@ export class ProtocolChecker implements Reporter {
     // Every argument is passed on as it came (the entry's signature is the hypervisor's).
     hv.hypercall = (...args: Parameters<typeof hv.hypercall>) => {
       const r = call(...args);
-      const [domain, vcpu, nr, a, pc] = args;
+      const [domain, vcpu, nr, a, pc, , guest] = args;
       const c = this.doms.get(domain.domid);
       if (c && c.cpus[vcpu.id]) {
         c.cur = vcpu.id;
-        checkHypercall(c, this, nr, a, r.value, BigInt(pc));
+        // The handles the call itself used (the hypervisor's default when none were passed).
+        checkHypercall(c, this, nr, a, r.value, BigInt(pc), guest ?? physicalHandles(domain.memory));
       }
       return r;
     };
