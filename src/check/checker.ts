@@ -236,7 +236,7 @@ export class ProtocolChecker implements Reporter {
     const mask = SharedInfo.evtchnMask / 4;
     for (let i = 0; i < 128; i++) {
       const live = (w[pend + i] & ~w[mask + i]) >>> 0;
-      if (live) return i * 32 + lowestBit(BigInt(live));
+      if (live) return i * 32 + lowestBit(live);
     }
     return undefined;
   }
