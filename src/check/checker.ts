@@ -22,6 +22,7 @@ import type { MachineDomain } from '../machine/domain.ts';
 import type { TraceBus } from '../trace/bus.ts';
 import type { GicEvent } from '../gic/types.ts';
 import { GICC_EOIR } from '../gic/regs-v2.ts';
+import { ICC_EOIR1_EL1, ICC_INTID_MASK, sysregKey } from '../gic/regs-v3.ts';
 import { errnoName } from '../xen/errno.ts';
 import { physicalHandles } from '../xen/guest-handle.ts';
 import { SharedInfo, PAGE_SIZE } from '../xen/evtchn/layout.ts';
@@ -57,6 +58,7 @@ export function formatReport(r: CheckReport): string {
 }
 
 const CONTEXT_EVENTS = 4;
+const EOIR1_KEY = sysregKey(ICC_EOIR1_EL1);
 
 export class ProtocolChecker implements Reporter {
   readonly reports: CheckReport[] = [];
@@ -218,7 +220,7 @@ export class ProtocolChecker implements Reporter {
     } else {
       const write = gic.sysregWrite.bind(gic);
       gic.sysregWrite = (vcpu, reg, value) => {
-        if (reg.op0 === 3 && reg.op1 === 0 && reg.crn === 12 && reg.crm === 12 && reg.op2 === 1) eoi(vcpu, Number(value & 0xffffffn), () => c.d.vcpus[vcpu]?.cpu.pc ?? 0n);
+        if (sysregKey(reg) === EOIR1_KEY) eoi(vcpu, Number(value & BigInt(ICC_INTID_MASK)), () => c.d.vcpus[vcpu]?.cpu.pc ?? 0n);
         return write(vcpu, reg, value);
       };
     }
