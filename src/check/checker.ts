@@ -22,7 +22,9 @@ import type { MachineDomain } from '../machine/domain.ts';
 import type { TraceBus } from '../trace/bus.ts';
 import type { GicEvent } from '../gic/types.ts';
 import { GICC_EOIR } from '../gic/regs-v2.ts';
+import { ICC_EOIR1_EL1, ICC_INTID_MASK, sysregKey } from '../gic/regs-v3.ts';
 import { errnoName } from '../xen/errno.ts';
+import { physicalHandles } from '../xen/guest-handle.ts';
 import { SharedInfo, PAGE_SIZE } from '../xen/evtchn/layout.ts';
 import { EVTCHN_FIFO, FifoControlBlock } from '../xen/evtchn/fifo.ts';
 import type { CheckRule } from './rules.ts';
@@ -56,6 +58,7 @@ export function formatReport(r: CheckReport): string {
 }
 
 const CONTEXT_EVENTS = 4;
+const EOIR1_KEY = sysregKey(ICC_EOIR1_EL1);
 
 export class ProtocolChecker implements Reporter {
   readonly reports: CheckReport[] = [];
@@ -78,11 +81,12 @@ export class ProtocolChecker implements Reporter {
     // Every argument is passed on as it came (the entry's signature is the hypervisor's).
     hv.hypercall = (...args: Parameters<typeof hv.hypercall>) => {
       const r = call(...args);
-      const [domain, vcpu, nr, a, pc] = args;
+      const [domain, vcpu, nr, a, pc, , guest] = args;
       const c = this.doms.get(domain.domid);
       if (c && c.cpus[vcpu.id]) {
         c.cur = vcpu.id;
-        checkHypercall(c, this, nr, a, r.value, BigInt(pc));
+        // The handles the call itself used (the hypervisor's default when none were passed).
+        checkHypercall(c, this, nr, a, r.value, BigInt(pc), guest ?? physicalHandles(domain.memory));
       }
       return r;
     };
@@ -216,7 +220,7 @@ export class ProtocolChecker implements Reporter {
     } else {
       const write = gic.sysregWrite.bind(gic);
       gic.sysregWrite = (vcpu, reg, value) => {
-        if (reg.op0 === 3 && reg.op1 === 0 && reg.crn === 12 && reg.crm === 12 && reg.op2 === 1) eoi(vcpu, Number(value & 0xffffffn), () => c.d.vcpus[vcpu]?.cpu.pc ?? 0n);
+        if (sysregKey(reg) === EOIR1_KEY) eoi(vcpu, Number(value & BigInt(ICC_INTID_MASK)), () => c.d.vcpus[vcpu]?.cpu.pc ?? 0n);
         return write(vcpu, reg, value);
       };
     }
@@ -234,7 +238,7 @@ export class ProtocolChecker implements Reporter {
     const mask = SharedInfo.evtchnMask / 4;
     for (let i = 0; i < 128; i++) {
       const live = (w[pend + i] & ~w[mask + i]) >>> 0;
-      if (live) return i * 32 + lowestBit(BigInt(live));
+      if (live) return i * 32 + lowestBit(live);
     }
     return undefined;
   }

@@ -49,6 +49,11 @@ function fifoWord(c: DomainCheck, gpa: number): FifoWord | undefined {
   return undefined;
 }
 
+/** How a racy store did it, for a report's text (built only when a report is made). */
+function storeHow(k: StoreClass | 'unknown'): string {
+  return `a ${k} store (${k === 'release' ? 'STLR' : 'not an exclusive or LSE atomic'})`;
+}
+
 /** Checks a guest store against the FIFO rules; false when it does not touch the FIFO pages. */
 export function checkFifoStore(c: DomainCheck, r: Reporter, address: bigint, size: number, value: bigint): boolean {
   const gpa = Number(address);
@@ -81,17 +86,17 @@ export function checkFifoStore(c: DomainCheck, r: Reporter, address: bigint, siz
     }
     const k = storeClass();
     const racy = k !== 'unknown' && !isAtomicUpdate(k);
-    const how = `a ${k} store (${k === 'release' ? 'STLR' : 'not an exclusive or LSE atomic'})`;
     if (f.kind === 'ready') {
-      if (racy) r.report(c, 'fifo-plain-store', at(), undefined, `ready of vCPU ${f.vcpu}'s control block changed by ${how}, which loses a ready bit Xen sets in between`);
+      if (racy) r.report(c, 'fifo-plain-store', at(), undefined, `ready of vCPU ${f.vcpu}'s control block changed by ${storeHow(k)}, which loses a ready bit Xen sets in between`);
       continue;
     }
     const port = f.port;
-    if (racy) r.report(c, 'fifo-plain-store', at(), port, `event word of port ${port} changed by ${how}, which loses a PENDING or LINK Xen writes in between`);
+    if (racy) r.report(c, 'fifo-plain-store', at(), port, `event word of port ${port} changed by ${storeHow(k)}, which loses a PENDING or LINK Xen writes in between`);
     const set = (now & ~old) >>> 0;
-    const names = [set & PENDING ? 'PENDING' : '', set & LINKED ? 'LINKED' : '', set & BUSY ? 'BUSY' : ''].filter(Boolean);
-    if (names.length) r.report(c, 'fifo-guest-set', at(), port, `the guest set ${names.join(' and ')} in the event word of port ${port}, which only Xen sets`);
-    else if (changed & LINK && (now & LINK) !== 0) r.report(c, 'fifo-guest-set', at(), port, `the guest wrote LINK = ${now & LINK} in the event word of port ${port}: only Xen links ports (the guest clears LINK together with LINKED)`);
+    if (set & (PENDING | LINKED | BUSY)) {
+      const names = [set & PENDING ? 'PENDING' : '', set & LINKED ? 'LINKED' : '', set & BUSY ? 'BUSY' : ''].filter(Boolean);
+      r.report(c, 'fifo-guest-set', at(), port, `the guest set ${names.join(' and ')} in the event word of port ${port}, which only Xen sets`);
+    } else if (changed & LINK && (now & LINK) !== 0) r.report(c, 'fifo-guest-set', at(), port, `the guest wrote LINK = ${now & LINK} in the event word of port ${port}: only Xen links ports (the guest clears LINK together with LINKED)`);
     if (old & MASKED && !(now & MASKED) && now & PENDING && !(now & LINKED)) {
       r.report(c, 'fifo-local-unmask', at(), port, `MASKED of port ${port} cleared by the guest's own store while the port is PENDING and on no queue: Xen never links this event (unmask with EVTCHNOP_unmask)`);
     }

@@ -1,39 +1,52 @@
 /**
  * The rules seen at hypercalls (rules.ts: use-after-close, notify-unowned, bind-no-offer, and
  * upcall-eoi when a vCPU waits for events): arguments and outputs are read from the guest
- * after the call, from the buffer the call used (guest-physical, as the hypervisor reads it).
+ * after the call, through the handles the call used (guest virtual addresses translated by the
+ * vCPU, as the hypervisor reads them), with the hypercall layer's own struct layouts.
  */
-import { Hypercall } from '../xen/abi.ts';
-import { errnoName } from '../xen/errno.ts';
-import { EVTCHNOP } from '../xen/evtchn/codec.ts';
+import { DOMID_SELF, Hypercall } from '../xen/abi.ts';
+import { Errno, errnoName } from '../xen/errno.ts';
+import {
+  EVTCHNOP,
+  EvtchnAllocUnbound,
+  EvtchnBindInterdomain,
+  EvtchnBindIpi,
+  EvtchnBindVirq,
+  EvtchnExpandArray,
+  EvtchnInitControl,
+  EvtchnPortArg,
+  EvtchnReset,
+  EvtchnStatusArg,
+  evtchnOpName,
+  handle,
+  readStruct,
+} from '../xen/evtchn/codec.ts';
+import type { GuestHandles } from '../xen/guest-handle.ts';
+import { SCHEDOP } from '../xen/ops/sched-op.ts';
 import type { DomainCheck, Reporter } from './domain-check.ts';
 import { watch, watchSharedPages } from './store-rules.ts';
 import { FifoControlBlock } from '../xen/evtchn/fifo.ts';
-import { PAGE_SIZE } from '../xen/evtchn/layout.ts';
+import { PAGE_SIZE, frameGpa } from '../xen/evtchn/layout.ts';
 
-const DOMID_SELF = 0x7ff0;
-const EINVAL = -22;
-const ESRCH = -3;
-const SCHEDOP_block = 1n;
-const SCHEDOP_poll = 3n;
-const EVTCHNOP_NAMES = new Map<number, string>(Object.entries(EVTCHNOP).map(([k, v]) => [v, `EVTCHNOP_${k}`]));
-const evtchnOpName = (cmd: number) => EVTCHNOP_NAMES.get(cmd) ?? `EVTCHNOP_${cmd}`;
+const EINVAL = -Errno.EINVAL;
+const ESRCH = -Errno.ESRCH;
+const SCHEDOP_block = BigInt(SCHEDOP.block);
+const SCHEDOP_poll = BigInt(SCHEDOP.poll);
 
-export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: readonly bigint[], result: number, pc: bigint): void {
+export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: readonly bigint[], result: number, pc: bigint, guest: GuestHandles): void {
   if (nr === Hypercall.memory_op || nr === Hypercall.vcpu_op) watchSharedPages(c, r);
   if (nr === Hypercall.sched_op && (a[0] === SCHEDOP_block || a[0] === SCHEDOP_poll) && c.cpus[c.cur].irq === 'acked') {
     r.report(c, 'upcall-eoi', callSite(c, pc), undefined, `the vCPU waits for events (${a[0] === SCHEDOP_block ? 'SCHEDOP_block' : 'SCHEDOP_poll'}) with the event interrupt (INTID ${c.d.eventIntid}) acknowledged but never EOIed: it cannot be delivered again`);
   }
   if (nr !== Hypercall.event_channel_op) return;
   const cmd = Number(a[0]);
-  const arg = Number(a[1]);
-  const mem = c.d.memory;
+  const arg = handle(a[1]);
   const errno = result < 0 ? errnoName(result) : '';
   const op = evtchnOpName(cmd);
   const at = result < 0 ? callSite(c, pc) : pc;
   switch (cmd) {
     case EVTCHNOP.close: {
-      const port = mem.readU32(arg);
+      const port = readStruct(guest, arg, EvtchnPortArg)?.port;
       r.note(c, op, port ?? '', result, pc);
       if (port === undefined) return;
       if (result === 0) c.closed.add(port);
@@ -41,7 +54,7 @@ export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: reado
       return;
     }
     case EVTCHNOP.send: {
-      const port = mem.readU32(arg);
+      const port = readStruct(guest, arg, EvtchnPortArg)?.port;
       r.note(c, op, port ?? '', result, pc);
       if (result >= 0 || port === undefined) return;
       if (c.closed.has(port)) r.report(c, 'use-after-close', at, port, `EVTCHNOP_send on port ${port} after this domain closed it (Xen: ${errno})`);
@@ -50,14 +63,16 @@ export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: reado
     }
     case EVTCHNOP.unmask:
     case EVTCHNOP.bind_vcpu: {
-      const port = mem.readU32(arg);
+      // struct evtchn_unmask and evtchn_bind_vcpu both start with the port.
+      const port = readStruct(guest, arg, EvtchnPortArg)?.port;
       r.note(c, op, port ?? '', result, pc);
       if (result < 0 && port !== undefined && c.closed.has(port)) r.report(c, 'use-after-close', at, port, `${op} on port ${port} after this domain closed it (Xen: ${errno})`);
       return;
     }
     case EVTCHNOP.status: {
-      const dom = mem.readU16(arg);
-      const port = mem.readU32(arg + 4);
+      const s = readStruct(guest, arg, EvtchnStatusArg);
+      const dom = s?.dom;
+      const port = s?.port;
       r.note(c, op, port ?? '', result, pc);
       if (result < 0 && port !== undefined && (dom === DOMID_SELF || dom === c.d.domid) && c.closed.has(port)) {
         r.report(c, 'use-after-close', at, port, `EVTCHNOP_status of port ${port} after this domain closed it (Xen: ${errno})`);
@@ -68,7 +83,10 @@ export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: reado
     case EVTCHNOP.bind_virq:
     case EVTCHNOP.bind_ipi: {
       // The port Xen hands out is a fresh one: using it again is fine.
-      const port = mem.readU32(arg + (cmd === EVTCHNOP.bind_virq ? 8 : 4));
+      const port =
+        cmd === EVTCHNOP.bind_virq ? readStruct(guest, arg, EvtchnBindVirq)?.port
+        : cmd === EVTCHNOP.bind_ipi ? readStruct(guest, arg, EvtchnBindIpi)?.port
+        : readStruct(guest, arg, EvtchnAllocUnbound)?.port;
       r.note(c, op, port ?? '', result, pc);
       if (result === 0 && port !== undefined) c.closed.delete(port);
       return;
@@ -76,9 +94,10 @@ export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: reado
     case EVTCHNOP.bind_interdomain: {
       // A binder may try until its peer has offered (there is no other way to wait for an
       // offer): only a bind that never succeeds is reported, at the domain's or the run's end.
-      const rd = mem.readU16(arg);
-      const rp = mem.readU32(arg + 4);
-      const local = mem.readU32(arg + 8);
+      const s = readStruct(guest, arg, EvtchnBindInterdomain);
+      const rd = s?.remote_dom;
+      const rp = s?.remote_port;
+      const local = s?.local_port;
       r.note(c, op, `remote=d${rd}:${rp}`, result, pc);
       const key = `${rd}:${rp}`;
       if (result === 0) {
@@ -95,30 +114,29 @@ export function checkHypercall(c: DomainCheck, r: Reporter, nr: number, a: reado
       return;
     }
     case EVTCHNOP.init_control: {
-      // struct evtchn_init_control: control_gfn u64, offset u32, vcpu u32.
-      const gfn = mem.readU32(arg);
-      const offset = mem.readU32(arg + 8);
-      const vcpu = mem.readU32(arg + 12);
-      r.note(c, op, vcpu === undefined ? '' : `vcpu=${vcpu}`, result, pc);
-      if (result !== 0 || gfn === undefined || offset === undefined || vcpu === undefined) return;
+      const s = readStruct(guest, arg, EvtchnInitControl);
+      r.note(c, op, s === undefined ? '' : `vcpu=${s.vcpu}`, result, pc);
+      if (result !== 0 || s === undefined) return;
       c.fifo ??= { controlBlocks: new Map(), arrayPages: [] };
-      const cb = gfn * PAGE_SIZE + offset;
+      const vcpu = s.vcpu;
+      const cb = frameGpa(s.control_gfn) + s.offset;
       c.fifo.controlBlocks.set(vcpu, cb);
       watch(c, r, cb, FifoControlBlock.size);
       return;
     }
     case EVTCHNOP.expand_array: {
-      const gfn = mem.readU32(arg);
+      const s = readStruct(guest, arg, EvtchnExpandArray);
       r.note(c, op, '', result, pc);
-      if (result !== 0 || gfn === undefined || !c.fifo) return;
-      c.fifo.arrayPages.push(gfn * PAGE_SIZE);
-      watch(c, r, gfn * PAGE_SIZE, PAGE_SIZE);
+      if (result !== 0 || s === undefined || !c.fifo) return;
+      const page = frameGpa(s.array_gfn);
+      c.fifo.arrayPages.push(page);
+      watch(c, r, page, PAGE_SIZE);
       return;
     }
     case EVTCHNOP.reset: {
       // Back to 2-level (evtchn_fifo_destroy): the pages are the guest's own again.
       r.note(c, op, '', result, pc);
-      const dom = mem.readU16(arg);
+      const dom = readStruct(guest, arg, EvtchnReset)?.dom;
       if (result === 0 && (dom === DOMID_SELF || dom === c.d.domid)) c.fifo = undefined;
       return;
     }

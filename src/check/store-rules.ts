@@ -119,7 +119,7 @@ export function checkStore(c: DomainCheck, r: Reporter, address: bigint, size: n
     if (k !== 'unknown' && !isAtomicUpdate(k)) {
       const changed = was ^ is;
       if (!racy || (racy.port === undefined && changed)) {
-        racy = { kind: f.kind, word: f.kind === 'sel' ? 0 : f.word, port: changed && f.kind !== 'sel' ? firstBit + lowestBit(BigInt(changed)) : undefined };
+        racy = { kind: f.kind, word: f.kind === 'sel' ? 0 : f.word, port: changed && f.kind !== 'sel' ? firstBit + lowestBit(changed) : undefined };
       }
     }
     for (let b = 0; b < 8; b++) {
@@ -173,8 +173,7 @@ export function locateStore(c: DomainCheck, address: bigint, size: number, value
   return s ? { pc: s.pc, cls: classifyStore(s.insn) } : { pc: block, cls: 'unknown' };
 }
 
-export function lowestBit(v: bigint): number {
-  let n = 0;
-  while (n < 64 && ((v >> BigInt(n)) & 1n) === 0n) n++;
-  return n;
+/** The number of the lowest set bit of a non-zero 32-bit value (its callers hold a byte or a word). */
+export function lowestBit(v: number): number {
+  return 31 - Math.clz32(v & -v);
 }

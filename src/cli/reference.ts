@@ -1,8 +1,7 @@
 // `xenvm-emu reference`: run guest images under the real Xen 4.17 (in QEMU) and print the
 // transcript, one `dN: text` line per guest console line.
-import { readFileSync, statSync } from 'node:fs';
 import { checkArm64Image } from '../oracle/devicetree.ts';
-import { MAX_INPUT_BYTES } from '../machine/loader/read-file.ts';
+import { readImageFile } from '../machine/loader/read-file.ts';
 import { runReference, type ReferenceOptions } from '../oracle/reference.ts';
 import { intOption, parseArgs, type OptionSpec } from './args.ts';
 
@@ -103,32 +102,20 @@ export function parseReferenceArgs(argv: string[]): ParsedArgs {
 
 /**
  * Why the input files of a reference run are bad input (exit 2), found before QEMU starts: each
- * must be a regular file of bounded size (a device such as /dev/zero would be read for ever),
- * and each kernel an arm64 Image, as Xen's dom0less loader needs (the oracle checks it again).
+ * is read as the emulator reads it (readImageFile: a regular, non-empty file of bounded size;
+ * a device such as /dev/zero would be read for ever), and each kernel must be an arm64 Image,
+ * as Xen's dom0less loader needs (the oracle checks it again).
  */
 export function referenceInputProblem(o: ReferenceOptions): string | undefined {
   const inputs = [...o.images.map((p) => [p, 'image'] as const), ...(o.dom0 ? [[o.dom0, 'dom0 image'] as const] : []), ...(o.initrd ? [[o.initrd, 'initrd'] as const] : [])];
   for (const [path, what] of inputs) {
-    const bad = inputFileProblem(path, what);
-    if (bad) return bad;
+    const bytes = readImageFile(path, what);
+    if (!bytes.ok) return bytes.error;
     if (what === 'initrd') continue;
-    const check = checkArm64Image(new Uint8Array(readFileSync(path)), path);
+    const check = checkArm64Image(bytes.value, path);
     if (!check.ok) return check.error;
   }
   return undefined;
-}
-
-/** Why `path` cannot be an input file (missing, not a regular file, too large), or undefined. */
-function inputFileProblem(path: string, what: string): string | undefined {
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) return `cannot read ${what} '${path}': not a regular file${st.isDirectory() ? ' (a directory)' : st.isFIFO() ? ' (a FIFO)' : st.isCharacterDevice() ? ' (a character device)' : ''}`;
-    if (st.size > MAX_INPUT_BYTES) return `cannot read ${what} '${path}': too large: ${st.size} bytes, limit ${MAX_INPUT_BYTES}`;
-    return undefined;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return `cannot read ${what} '${path}': ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`;
-  }
 }
 
 export async function referenceMain(argv: string[]): Promise<number> {

@@ -64,13 +64,14 @@ function splitTranscript(transcript: string | string[]): string[] {
 /**
  * The lines that matter, normalised, in order. A line the kernel printed twice in a row
  * (it does so for "printk: console [ttyAMA0] enabled" while the boot console hands over)
- * stays twice: the emulator must do the same.
+ * stays twice: the emulator must do the same. With `o.xen`, the Xen drivers' lines too (XEN_MATTERS).
  */
-export function linuxLinesThatMatter(transcript: string | string[]): string[] {
+export function linuxLinesThatMatter(transcript: string | string[], o: CompareOptions = {}): string[] {
+  const rules = o.xen ? [...MATTERS, ...XEN_MATTERS] : MATTERS;
   const out: string[] = [];
   for (const line of splitTranscript(transcript)) {
     const text = kernelText(line);
-    if (MATTERS.some((r) => r.re.test(text))) out.push(normaliseLine(text));
+    if (rules.some((r) => r.re.test(text))) out.push(normaliseLine(text));
   }
   return out;
 }
@@ -85,17 +86,6 @@ export const XEN_MATTERS: Rule[] = [{ name: 'xen', re: /^([Xx]en[: ]|xen[-_a-z]*
 export interface CompareOptions {
   /** Also compare the Xen drivers' lines (XEN_MATTERS). */
   xen?: boolean;
-}
-
-function selectLines(transcript: string | string[], o: CompareOptions): string[] {
-  const rules = o.xen ? [...MATTERS, ...XEN_MATTERS] : MATTERS;
-  const out: string[] = [];
-  for (const line of splitTranscript(transcript)) {
-    const text = kernelText(line);
-    if (!rules.some((r) => r.re.test(text))) continue;
-    out.push(normaliseLine(text));
-  }
-  return out;
 }
 
 /** Every line that reports a kernel problem (WARNING, Oops, BUG:, Call trace:, ...). */
@@ -113,8 +103,8 @@ export type LinuxBootComparison =
  * and the lines it has that were not expected (as multisets, so reordering shows as both).
  */
 export function compareLinuxBoot(expected: string | string[], actual: string | string[], opts: CompareOptions = {}): LinuxBootComparison {
-  const want = selectLines(expected, opts);
-  const got = selectLines(actual, opts);
+  const want = linuxLinesThatMatter(expected, opts);
+  const got = linuxLinesThatMatter(actual, opts);
   const problems = linuxProblems(actual);
   let index = 0;
   while (index < want.length && index < got.length && want[index] === got[index]) index++;

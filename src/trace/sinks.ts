@@ -109,11 +109,10 @@ export function attachTraceOutputs(bus: TraceBus, o: TraceOutputs): Attached {
     const f = BufferedFile.open(o.jsonl, o.maxBytes);
     if (!f.ok) return fail(f.error);
     const path = o.jsonl;
-    let told = false;
     bus.attach((e) => {
-      if (f.file.write(encodeEvent(e) + '\n') || told) return;
-      told = true;
-      o.onTruncated?.(path, o.maxBytes!);
+      // Past the limit nothing more is written, so nothing more is encoded.
+      if (f.file.truncated) return;
+      if (!f.file.write(encodeEvent(e) + '\n')) o.onTruncated?.(path, o.maxBytes!);
     });
     closers.push(() => f.file.close());
   }
@@ -121,16 +120,15 @@ export function attachTraceOutputs(bus: TraceBus, o: TraceOutputs): Attached {
     const f = BufferedFile.open(o.perfetto, o.maxBytes);
     if (!f.ok) return fail(f.error);
     const path = o.perfetto;
-    let told = false;
     // Whole Trace Event objects are dropped past the limit; the closing bytes always fit.
     const w = new PerfettoWriter((s, closing) => {
       if (closing) f.file.writeClosing(s);
-      else if (!f.file.write(s, PERFETTO_CLOSE) && !told) {
-        told = true;
-        o.onTruncated?.(path, o.maxBytes!);
-      }
+      else if (!f.file.truncated && !f.file.write(s, PERFETTO_CLOSE)) o.onTruncated?.(path, o.maxBytes!);
     });
-    bus.attach((e) => w.event(e));
+    // Past the limit the writer's layout work would only produce dropped objects.
+    bus.attach((e) => {
+      if (!f.file.truncated) w.event(e);
+    });
     closers.push(() => {
       w.close();
       f.file.close();

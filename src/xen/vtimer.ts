@@ -18,7 +18,7 @@
  *   CVAL/TVAL write while enabled), unless IMASK is set.
  */
 
-import { vtime, type VTime } from '../machine/vtime.ts';
+import { vmin, vtime, type VTime } from '../machine/vtime.ts';
 
 export const CNTFRQ_HZ = 62_500_000;
 export const NS_PER_TICK = 1_000_000_000 / CNTFRQ_HZ;
@@ -138,11 +138,7 @@ export class GuestTimers {
 
   /** The earliest virtual ns at which a timer interrupt is due (undefined: none). */
   nextDeadline(): VTime | undefined {
-    const v = this.virt.due;
-    const p = this.phys.due;
-    if (v === undefined) return p;
-    if (p === undefined) return v;
-    return p < v ? p : v;
+    return vmin(this.virt.due, this.phys.due);
   }
 
   /** "virt 0x1 cval=123" for each enabled timer: deadlock reports and debugging. */

@@ -7,7 +7,7 @@
  */
 import { DOMID_SELF } from '../abi.ts';
 import type { XenDomain } from '../domain.ts';
-import type { ErrnoName } from '../errno.ts';
+import { Errno, type ErrnoName } from '../errno.ts';
 import type { Xsm } from '../ops/xsm.ts';
 import { PAGE_SIZE, frameGpa } from '../evtchn/layout.ts';
 import { GrantTable, type GrantMapping } from './grant-table.ts';
@@ -78,8 +78,8 @@ export class GrantTables {
   setVersion(caller: XenDomain, version: number): { rc: number; version: number } {
     const t = this.table(caller);
     let rc = 0;
-    if (version !== 1 && version !== 2) rc = -22; // -EINVAL
-    else if (version === 2) rc = -38; // -ENOSYS: gt->max_version is 1 on Arm
+    if (version !== 1 && version !== 2) rc = -Errno.EINVAL;
+    else if (version === 2) rc = -Errno.ENOSYS; // gt->max_version is 1 on Arm
     else if (t.version !== 1) t.version = 1;
     return { rc, version: t.version };
   }

@@ -123,7 +123,7 @@ export function installXen(hv: Hypervisor, opts: InstallXenOptions = {}): XenSer
   hv.register(Hypercall.event_channel_op, withState(eventChannelOp(evtchn)));
   hv.register(Hypercall.memory_op, withState(memoryOp(x)));
   hv.register(Hypercall.sched_op, withState(schedOp(x)));
-  hv.register(Hypercall.xen_version, withState(xenVersion(x, opts.build ?? DEBIAN_XEN_4_17)));
+  hv.register(Hypercall.xen_version, withState(xenVersion(opts.build ?? DEBIAN_XEN_4_17)));
   hv.register(Hypercall.hvm_op, withState(hvmOp(x)));
   hv.register(Hypercall.vcpu_op, withState(vcpuOp(x)));
   hv.register(Hypercall.console_io, withState(consoleIo(x)));

@@ -2,7 +2,6 @@ import { Errno } from '../errno.ts';
 import type { HypercallHandler } from '../hypercall.ts';
 import { handle, layout, readStruct, writeFields } from '../evtchn/codec.ts';
 import { PAGE_SIZE } from '../evtchn/layout.ts';
-import type { XenOpsContext } from './context.ts';
 import type { GuestHandles } from '../guest-handle.ts';
 
 /** XENVER_* (public/version.h). */
@@ -95,7 +94,7 @@ function cstring(s: string, len: number): Uint8Array {
  * compile_info, capabilities, changeset, platform_parameters, get_features, pagesize and
  * guest_handle; commandline is "<denied>" and build_id -EPERM. Unknown sub-ops -ENOSYS.
  */
-export function xenVersion(x: XenOpsContext, build: XenBuildInfo = DEBIAN_XEN_4_17): HypercallHandler {
+export function xenVersion(build: XenBuildInfo = DEBIAN_XEN_4_17): HypercallHandler {
   return (ctx, a) => {
     const cmd = Number(BigInt.asIntN(32, a[0] ?? 0n));
     const arg = handle(a[1]);
