@@ -257,6 +257,8 @@ export class ProtocolChecker implements Reporter {
 
   report(c: DomainCheck, rule: CheckRule, pc: bigint, port: number | undefined, message: string, key = '', context?: string[]): void {
     if (c.allowed.has(rule)) return;
+    // Reports made inside a run come after what the guest printed before the offending store.
+    c.d.drainConsole();
     // Once per rule, instruction and port: a loop that breaks a rule says so once.
     const k = `${rule}:${pc}:${port ?? ''}:${key}`;
     if (c.reported.has(k)) return;

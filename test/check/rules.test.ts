@@ -99,3 +99,24 @@ describe('run --check on firmware/apps/check-rules', () => {
     expect(r.checks.map((c) => c.rule)).toEqual([rule]);
   });
 });
+
+describe('report order', () => {
+  it('a report made inside a run comes after the lines the guest printed before breaking the rule', async () => {
+    // check-rules prints "loopback: ok" and then breaks the rule in the same run; the vpl011's
+    // native queue must be drained before the report goes out.
+    const log: string[] = [];
+    const m = createMachine({
+      domains: [{ image: image('xenvm-gicv2', 'check-rules') }],
+      cmdline: 'rule=plain-store',
+      check: (r) => log.push(`report ${r.rule}`),
+      onLine: (l) => log.push(l.text),
+      timeoutMs: 20_000,
+    });
+    try {
+      await m.run();
+    } finally {
+      await m.close();
+    }
+    expect(log).toEqual(['check-rules: plain-store', 'loopback: ok', 'report plain-store', 'Test result: SUCCESS']);
+  });
+});
