@@ -3,8 +3,9 @@
 // (e.g. linux-image-6.1.0-57-cloud-arm64); that package's /boot/vmlinuz-<release> is an
 // uncompressed arm64 Image (64-byte header, "ARM\x64" at byte 56), which is what Xen's
 // dom0less loader and our `run` both take. Only Debian's archive is ever asked, through a
-// private apt directory for the system's own suite (bookworm's main archive, not its
-// security suite), so the machine's apt configuration never changes.
+// private apt directory for the system's own suite (its main, -updates and -security suites,
+// as scripts/debian-fetch.mjs maps the system's sources), so the machine's apt configuration
+// never changes.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../oracle/prereqs.ts';
